@@ -1,0 +1,19 @@
+"""Uijeongbu digital twin: GIS city model, simulations and results.
+
+Data flows one way: GIS (``twin.city``) -> scenario -> engine -> models -> devices/results -> app.
+"""
+
+from .city import CityModel, load_city, validate_city
+from .errors import DatasetError, DataImportError, GraphError, Problem, TwinError
+
+__all__ = [
+    "CityModel",
+    "DataImportError",
+    "DatasetError",
+    "GraphError",
+    "Problem",
+    "TwinError",
+    "load_city",
+    "validate_city",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,232 @@
+"""What a dataset directory must contain: layers, geometry types, id columns and attributes.
+
+A dataset directory holds one GeoJSON file per layer (WGS84, EPSG:4326, as RFC 7946 requires)
+and a ``manifest.json``. This module is the single description of that contract; the loader,
+the validator, the importers and the docs all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = 1
+FILE_CRS = "EPSG:4326"
+"""CRS of every layer file (GeoJSON, RFC 7946)."""
+WORKING_CRS = "EPSG:5186"
+"""CRS of every layer inside the library: Korea 2000 / Central Belt 2010, metres."""
+MANIFEST_NAME = "manifest.json"
+
+ROAD_KINDS = ("road", "sidewalk", "riverside_path", "bridge", "ramp", "stairs")
+DEVICE_KINDS = (
+    "level_sensor",
+    "rain_gauge",
+    "gate",
+    "signboard",
+    "cctv",
+    "tilt_sensor",
+    "crack_sensor",
+    "crosswalk",
+)
+FACILITY_KINDS = (
+    "city_hall",
+    "railway_station",
+    "lrt_station",
+    "school",
+    "child_protection_zone",
+    "welfare_centre",
+    "health_centre",
+    "police",
+    "fire_station",
+    "shelter",
+    "hospital",
+    "other",
+)
+BUILDING_STRUCTURES = ("reinforced_concrete", "masonry", "steel", "wood", "other", "unknown")
+ACCESS_KINDS = ("ramp", "stairs")
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One attribute of a layer.
+
+    ``dtype`` is one of ``str``, ``int``, ``float``, ``bool``. ``choices`` restricts a ``str``;
+    ``min_value`` bounds a number from below (inclusive), ``positive`` excludes zero.
+    ``nullable`` allows missing values (JSON null).
+    """
+
+    name: str
+    dtype: str
+    nullable: bool = False
+    choices: tuple[str, ...] | None = None
+    min_value: float | None = None
+    positive: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """The contract of one layer: geometry types, id column, required attributes."""
+
+    name: str
+    geometry: tuple[str, ...]
+    id_column: str
+    attrs: tuple[Attr, ...]
+    required: bool = True
+    may_be_empty: bool = False
+    doc: str = ""
+    kind_attrs: dict[str, tuple[Attr, ...]] = field(default_factory=dict)
+    """For layers with a ``kind`` column: attributes required only for features of that kind."""
+
+
+_POLY = ("Polygon", "MultiPolygon")
+_LINE = ("LineString",)
+_POINT = ("Point",)
+
+LAYERS: dict[str, LayerSpec] = {
+    s.name: s
+    for s in (
+        LayerSpec(
+            "boundary",
+            _POLY,
+            "city_code",
+            (Attr("city_code", "str"), Attr("name", "str"), Attr("name_en", "str")),
+            doc="The city boundary (one feature).",
+        ),
+        LayerSpec(
+            "dongs",
+            _POLY,
+            "dong_code",
+            (Attr("dong_code", "str"), Attr("name", "str"), Attr("name_en", "str")),
+            doc="Administrative dongs (행정동) with Korean and English names.",
+        ),
+        LayerSpec(
+            "streams",
+            _LINE,
+            "reach_id",
+            (
+                Attr("reach_id", "str"),
+                Attr("name", "str", doc="Korean stream name, e.g. 중랑천"),
+                Attr("name_en", "str"),
+                Attr("downstream_reach_id", "str", nullable=True, doc="next reach downstream; null at an outlet"),
+                Attr("width_m", "float", positive=True, doc="channel width between banks, m"),
+                Attr("bank_height_m", "float", positive=True, doc="bank (levee) top above bed, m"),
+                Attr("bed_elev_up_m", "float", doc="bed elevation at the upstream end, m above sea level"),
+                Attr("bed_elev_down_m", "float", doc="bed elevation at the downstream end, m a.s.l."),
+                Attr("bed_slope", "float", min_value=0.0, doc="bed slope, m/m"),
+                Attr("manning_n", "float", positive=True, doc="Manning roughness, s/m^(1/3)"),
+                Attr("approximate", "bool"),
+            ),
+            doc="Stream centrelines split into reaches, upstream to downstream, with channel geometry.",
+        ),
+        LayerSpec(
+            "roads",
+            _LINE,
+            "edge_id",
+            (
+                Attr("edge_id", "str"),
+                Attr("kind", "str", choices=ROAD_KINDS),
+                Attr("width_m", "float", positive=True, doc="walkable width, m"),
+                Attr("name", "str", nullable=True, doc="real road name (Korean) where known"),
+            ),
+            doc="The walkable network as line edges; edges meet only at shared end points.",
+        ),
+        LayerSpec(
+            "access_points",
+            _POINT,
+            "access_id",
+            (
+                Attr("access_id", "str"),
+                Attr("kind", "str", choices=ACCESS_KINDS),
+                Attr("stream", "str", doc="Korean stream name"),
+                Attr("path_elevation_m", "float", doc="riverside path elevation at this point, m a.s.l."),
+                Attr("path_height_m", "float", min_value=0.0, doc="path above the stream bed, m"),
+                Attr("gate_id", "str", nullable=True),
+            ),
+            required=False,
+            may_be_empty=True,
+            doc="Where ramps and stairs reach the riverside paths (the path end of the ramp).",
+        ),
+        LayerSpec(
+            "buildings",
+            _POLY,
+            "building_id",
+            (
+                Attr("building_id", "str"),
+                Attr("year_built", "int", nullable=True, min_value=1800),
+                Attr("storeys", "int", nullable=True, positive=True),
+                Attr("structure", "str", choices=BUILDING_STRUCTURES),
+                Attr("use", "str"),
+            ),
+            may_be_empty=True,
+            doc="Building footprints with construction year, storeys above ground, structure and use.",
+        ),
+        LayerSpec(
+            "facilities",
+            _POINT,
+            "facility_id",
+            (
+                Attr("facility_id", "str"),
+                Attr("kind", "str", choices=FACILITY_KINDS),
+                Attr("name", "str"),
+                Attr("name_en", "str", nullable=True),
+            ),
+            may_be_empty=True,
+            doc="Public facilities, schools, children's protection zones, shelters, stations.",
+        ),
+        LayerSpec(
+            "slopes",
+            _POLY,
+            "slope_id",
+            (
+                Attr("slope_id", "str"),
+                Attr("name", "str"),
+                Attr("slope_deg", "float", positive=True, doc="typical slope angle, degrees"),
+            ),
+            required=False,
+            may_be_empty=True,
+            doc="Steep-slope zones (급경사지).",
+        ),
+        LayerSpec(
+            "devices",
+            _POINT,
+            "device_id",
+            (
+                Attr("device_id", "str"),
+                Attr("kind", "str", choices=DEVICE_KINDS),
+                Attr("name", "str", nullable=True),
+            ),
+            may_be_empty=True,
+            doc="Every field device, one layer, kind-specific attributes.",
+            kind_attrs={
+                "level_sensor": (
+                    Attr("stream", "str"),
+                    Attr("threshold_attention_m", "float", doc="관심 stage, m"),
+                    Attr("threshold_caution_m", "float", doc="주의 stage, m"),
+                    Attr("threshold_alert_m", "float", doc="경계 stage, m"),
+                    Attr("threshold_serious_m", "float", doc="심각 stage, m"),
+                    Attr("thresholds_verified", "bool"),
+                    Attr("sensor_height_m", "float", positive=True, doc="sensor above the gauge datum, m"),
+                ),
+                "rain_gauge": (Attr("resolution_mm", "float", positive=True),),
+                "gate": (
+                    Attr("access_id", "str"),
+                    Attr("level_sensor_id", "str"),
+                    Attr("rain_gauge_id", "str"),
+                    Attr("travel_time_s", "float", positive=True),
+                ),
+                "signboard": (Attr("lines", "int", positive=True), Attr("chars_per_line", "int", positive=True)),
+                "cctv": (
+                    Attr("mount_height_m", "float", positive=True),
+                    Attr("heading_deg", "float", min_value=0.0, doc="clockwise from grid north, degrees"),
+                    Attr("fov_deg", "float", positive=True),
+                    Attr("range_m", "float", positive=True),
+                ),
+                "tilt_sensor": (Attr("host_id", "str", doc="building_id or slope_id it is fixed to"),),
+                "crack_sensor": (Attr("host_id", "str", doc="building_id or slope_id it is fixed to"),),
+                "crosswalk": (Attr("school_id", "str", doc="facility_id of the school"),),
+            },
+        ),
+    )
+}
+
+MANIFEST_KEYS = ("schema_version", "name", "crs", "layers")

@@ -1,0 +1,58 @@
+"""The one exception family of the twin.
+
+Every error the library raises on purpose is a :class:`TwinError`. Subclasses also derive from
+the matching built-in (``ValueError``, ``OSError``) so callers that catch those keep working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class TwinError(Exception):
+    """Base class of every error raised by the twin."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem found in a dataset: which layer, which feature, what is wrong.
+
+    ``feature_id`` is the value of the layer's id column, or ``None`` for a layer-wide problem.
+    """
+
+    layer: str
+    feature_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.layer if self.feature_id is None else f"{self.layer}[{self.feature_id}]"
+        return f"{where}: {self.message}"
+
+
+class DatasetError(TwinError, ValueError):
+    """A dataset directory is missing, unreadable or fails validation.
+
+    ``problems`` lists every problem found (not just the first), each naming layer and feature.
+    """
+
+    def __init__(self, problems: list[Problem] | Problem | str, *, dataset: str | None = None):
+        if isinstance(problems, str):
+            problems = [Problem("dataset", None, problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        self.dataset = dataset
+        head = f"dataset {dataset}: " if dataset else ""
+        if len(self.problems) == 1:
+            msg = head + str(self.problems[0])
+        else:
+            msg = head + f"{len(self.problems)} problems:\n" + "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(msg)
+
+
+class DataImportError(TwinError, ValueError):
+    """An importer could not read or convert its input (bad file, unknown CRS, missing columns)."""
+
+
+class GraphError(TwinError, ValueError):
+    """A walk-graph query failed (empty graph, no node within reach)."""
