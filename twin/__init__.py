@@ -4,7 +4,7 @@ Data flows one way: GIS (``twin.city``) -> scenario -> engine -> models -> devic
 """
 
 from .city import CityModel, load_city, validate_city
-from .errors import DatasetError, DataImportError, GraphError, Problem, TwinError
+from .errors import DataImportError, DatasetError, GraphError, Problem, TwinError
 
 __all__ = [
     "CityModel",

@@ -59,9 +59,7 @@ def _add(problems: list[Problem], layer: str, ids: list[Any], message: str) -> N
     for fid in ids[:MAX_PROBLEMS_PER_CHECK]:
         problems.append(Problem(layer, None if fid is None else str(fid), message))
     if len(ids) > MAX_PROBLEMS_PER_CHECK:
-        problems.append(
-            Problem(layer, None, f"... and {len(ids) - MAX_PROBLEMS_PER_CHECK} more features: {message}")
-        )
+        problems.append(Problem(layer, None, f"... and {len(ids) - MAX_PROBLEMS_PER_CHECK} more features: {message}"))
 
 
 def read_manifest(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
@@ -179,7 +177,11 @@ def _check_attr(
         expected = "true or false"
     else:
         num = vals.map(
-            lambda v: float(v) if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) else math.nan
+            lambda v: (
+                float(v)
+                if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                else math.nan
+            )
         )
         bad = num.isna() | ~np.isfinite(num)
         expected = "a number"
@@ -189,7 +191,12 @@ def _check_attr(
         if attr.min_value is not None:
             below = ~bad & (num < attr.min_value)
             if below.any():
-                _add(problems, layer, ids[vals.index[below]].tolist(), f"attribute '{attr.name}' must be >= {attr.min_value}")
+                _add(
+                    problems,
+                    layer,
+                    ids[vals.index[below]].tolist(),
+                    f"attribute '{attr.name}' must be >= {attr.min_value}",
+                )
         if attr.positive:
             nonpos = ~bad & (num <= 0)
             if nonpos.any():
@@ -199,12 +206,18 @@ def _check_attr(
         for idx, v in list(badvals.items())[:MAX_PROBLEMS_PER_CHECK]:
             fid = ids[idx]
             problems.append(
-                Problem(layer, None if fid is None else str(fid), f"attribute '{attr.name}' must be {expected}, got {v!r}")
+                Problem(
+                    layer, None if fid is None else str(fid), f"attribute '{attr.name}' must be {expected}, got {v!r}"
+                )
             )
         if len(badvals) > MAX_PROBLEMS_PER_CHECK:
             problems.append(
-                Problem(layer, None, f"... and {len(badvals) - MAX_PROBLEMS_PER_CHECK} more features: "
-                        f"attribute '{attr.name}' must be {expected}")
+                Problem(
+                    layer,
+                    None,
+                    f"... and {len(badvals) - MAX_PROBLEMS_PER_CHECK} more features: "
+                    f"attribute '{attr.name}' must be {expected}",
+                )
             )
         return
     if attr.choices is not None:
@@ -244,9 +257,7 @@ def check_layer(name: str, gdf: gpd.GeoDataFrame, problems: list[Problem]) -> No
                 continue
             for attr in attrs:
                 if attr.name not in gdf:
-                    problems.append(
-                        Problem(name, None, f"missing attribute '{attr.name}' required for kind '{kind}'")
-                    )
+                    problems.append(Problem(name, None, f"missing attribute '{attr.name}' required for kind '{kind}'"))
                     continue
                 _check_attr(name, gdf, ids, attr, problems, mask=mask)
     geoms = gdf.geometry
@@ -273,9 +284,7 @@ def check_layer(name: str, gdf: gpd.GeoDataFrame, problems: list[Problem]) -> No
             problems.append(Problem(name, None, f"... and {len(idx) - MAX_PROBLEMS_PER_CHECK} more invalid geometries"))
 
 
-def check_reachability(
-    layers: dict[str, gpd.GeoDataFrame], G: nx.MultiGraph, problems: list[Problem]
-) -> None:
+def check_reachability(layers: dict[str, gpd.GeoDataFrame], G: nx.MultiGraph, problems: list[Problem]) -> None:
     """One connected walk graph, and every facility, access point and device close to it."""
     if G.number_of_nodes() == 0:
         problems.append(Problem("roads", None, "walk graph is empty"))
@@ -330,7 +339,7 @@ def read_dataset(path: str | Path, *, check_graph: bool = True) -> ReadResult:
     if manifest is None:
         return result
     result.manifest = manifest
-    for name, spec in LAYERS.items():
+    for name, _spec in LAYERS.items():
         entry = manifest.get("layers", {}).get(name)
         if not isinstance(entry, dict) or "file" not in entry:
             continue

@@ -80,7 +80,9 @@ class CityModel:
         """
         node, dist = self.nearest_nodes(np.array([[x, y]], dtype=float))
         if max_distance_m is not None and dist[0] > max_distance_m:
-            raise GraphError(f"no walk-graph node within {max_distance_m} m of ({x:.1f}, {y:.1f}); nearest is {dist[0]:.1f} m")
+            raise GraphError(
+                f"no walk-graph node within {max_distance_m} m of ({x:.1f}, {y:.1f}); nearest is {dist[0]:.1f} m"
+            )
         return int(node[0])
 
     def nearest_nodes(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

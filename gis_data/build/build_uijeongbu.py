@@ -11,7 +11,6 @@ authored is recorded per layer in manifest.json and per feature in ``approximate
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -29,14 +28,18 @@ sys.path.insert(0, str(HERE))
 from buildings import build_buildings  # noqa: E402
 from devices import build_devices, build_slopes  # noqa: E402
 from facilities import build_facilities  # noqa: E402
-from geojson_io import write_geojson  # noqa: E402
 from reference import load_reference  # noqa: E402
 from roads import WIDTH, build_roads  # noqa: E402
 from streams import build_streams  # noqa: E402
 
+from twin.geojson_io import write_dataset  # noqa: E402
+
 SEED = 20261125
 REFERENCE_YEAR = 2026
-KOGL = "KOGL Type 1 (공공누리 제1유형, attribution) as published; republished via GitHub repositories without a licence of their own"
+KOGL = (
+    "KOGL Type 1 (공공누리 제1유형, attribution) as published; "
+    "republished via GitHub repositories without a licence of their own"
+)
 
 
 def _rng(name: str) -> np.random.Generator:
@@ -46,7 +49,9 @@ def _rng(name: str) -> np.random.Generator:
 def _connect_points(roads: gpd.GeoDataFrame, points: gpd.GeoDataFrame, channels, id_col: str) -> list[dict]:
     """Sidewalk connectors from each point to the nearest street node that does not cross a channel."""
     street = roads[roads["kind"].isin(["road", "bridge", "sidewalk"])]
-    ends = np.array(sorted({tuple(np.round(c, 3)) for g in street.geometry.values for c in (g.coords[0], g.coords[-1])}))
+    ends = np.array(
+        sorted({tuple(np.round(c, 3)) for g in street.geometry.values for c in (g.coords[0], g.coords[-1])})
+    )
     tree = cKDTree(ends)
     out = []
     for fid, p in zip(points[id_col], points.geometry.values, strict=True):
@@ -70,7 +75,8 @@ def build(reference: Path, out: Path) -> dict:
     facilities = build_facilities(ref)
     roads = gpd.GeoDataFrame(
         list(roads.to_dict("records")) + _connect_points(roads, facilities, helpers["channels"], "facility_id"),
-        geometry="geometry", crs="EPSG:5186",
+        geometry="geometry",
+        crs="EPSG:5186",
     )
     roads["width_m"] = [WIDTH["connector"] if c == "connector" else WIDTH.get(c, WIDTH["main"]) for c in roads["cls"]]
     roads.loc[roads["cls"] == "footbridge", "width_m"] = 2.0
@@ -84,91 +90,111 @@ def build(reference: Path, out: Path) -> dict:
     slopes = build_slopes(helpers["area"], city_poly, helpers["channels"], ref.dongs, _rng("slopes"))
     devices = build_devices(ref, streams, reaches, roads, access, facilities, buildings, slopes, _rng("devices"))
 
-    boundary = ref.city.assign(city_code="41150", name="의정부시", name_en="Uijeongbu-si",
-                               kostat_code=ref.city["code"], area_km2=(ref.city.area / 1e6).round(3))
-    dongs = ref.dongs.assign(dong_code=ref.dongs["code"], name_en=ref.dongs["name_eng"],
-                             area_km2=(ref.dongs.area / 1e6).round(3)).sort_values("dong_code")
+    boundary = ref.city.assign(
+        city_code="41150",
+        name="의정부시",
+        name_en="Uijeongbu-si",
+        kostat_code=ref.city["code"],
+        area_km2=(ref.city.area / 1e6).round(3),
+    )
+    dongs = ref.dongs.assign(
+        dong_code=ref.dongs["code"], name_en=ref.dongs["name_eng"], area_km2=(ref.dongs.area / 1e6).round(3)
+    ).sort_values("dong_code")
 
-    out.mkdir(parents=True, exist_ok=True)
+    roads = roads.drop(columns=["cls"])
     layers = {
-        "boundary": (boundary, ["city_code", "name", "name_en", "kostat_code", "area_km2"]),
-        "dongs": (dongs, ["dong_code", "name", "name_en", "area_km2"]),
-        "streams": (reaches, ["reach_id", "name", "name_en", "stream_code", "reach_index", "downstream_reach_id",
-                              "chainage_up_m", "chainage_down_m", "width_m", "bank_height_m", "bed_elev_up_m",
-                              "bed_elev_down_m", "bed_slope", "manning_n", "path_height_m", "approximate"]),
-        "roads": (roads, ["edge_id", "kind", "width_m", "name", "road_class", "stream", "bank", "access_id",
-                          "connects", "approximate"]),
-        "access_points": (access, ["access_id", "kind", "stream", "stream_en", "bank", "chainage_m", "bed_elev_m",
-                                   "path_height_m", "path_elevation_m", "gate_id", "approximate"]),
-        "buildings": (buildings, ["building_id", "year_built", "storeys", "structure", "use", "footprint_m2", "dong",
-                                  "generator", "approximate"]),
-        "facilities": (facilities, ["facility_id", "kind", "name", "name_en", "address", "position_source",
-                                    "approximate", "school_level", "founded", "line", "protected_facility",
-                                    "facility_type", "cctv_count", "road_width"]),
-        "slopes": (slopes, ["slope_id", "name", "dong", "slope_deg", "height_m", "risk_grade", "approximate"]),
-        "devices": (devices, ["device_id", "kind", "name", "approximate", "source", "station_code", "stream",
-                              "access_id", "threshold_attention_m", "threshold_caution_m", "threshold_alert_m",
-                              "threshold_serious_m", "thresholds_verified", "thresholds_note", "sensor_height_m",
-                              "resolution_mm", "level_sensor_id", "rain_gauge_id", "travel_time_s", "lines",
-                              "chars_per_line", "mount_height_m", "heading_deg", "fov_deg", "range_m", "watches",
-                              "zone_id", "host_id", "host_layer", "school_id", "edge_id"]),
+        "boundary": boundary,
+        "dongs": dongs,
+        "streams": reaches,
+        "roads": roads,
+        "access_points": access,
+        "buildings": buildings,
+        "facilities": facilities,
+        "slopes": slopes,
+        "devices": devices,
     }
-    for name, (gdf, cols) in layers.items():
-        for c in cols:
-            if c not in gdf:
-                gdf[c] = None
-        write_geojson(gdf, out / f"{name}.geojson", columns=cols)
-    manifest = _manifest({n: len(g) for n, (g, _) in layers.items()})
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return manifest
-
-
-def _manifest(counts: dict[str, int]) -> dict:
-    src = "../shared/reference-data/"
-    entries = {
-        "boundary": (f"{src}kostat-southkorea-maps (통계청 SGIS 2018 센서스용 행정구역경계)",
-                     "KOGL Type 1; 출처: 통계청 SGIS, 2018 센서스용 행정구역경계", False,
-                     "City boundary, KOSTAT 2018 polygon (planar area about 82.0 km2)."),
-        "dongs": (f"{src}kostat-southkorea-maps", "KOGL Type 1; 출처: 통계청 SGIS", False,
-                  "14 administrative dongs of the 2018 boundaries (송산3동 split later is not reflected)."),
-        "streams": (f"{src}ngii-streams-traced (NGII 국가기본도 하천, hand-traced centrelines)",
-                    "NGII public-sector data; verify before redistribution", True,
-                    "Centrelines real (20-60 m); reaches, channel width, bank height, bed elevations and Manning n "
-                    "are approximate, authored by gis_data/build/streams.py."),
-        "roads": (f"{src}gyeonggi-bus-stops (GBIS) and road-address-points; geometry authored",
-                  KOGL + "; generated geometry CC0", True,
-                  "Main roads traced by a Gabriel graph over merged bus stops, names from road-address points; "
-                  "local streets, riverside paths, ramps/stairs and connectors generated (gis_data/build/roads.py)."),
-        "access_points": ("authored (gis_data/build/roads.py)", "CC0", True,
-                          "Ramps and stairs down to the riverside paths every ~450 m; path elevation approximate."),
-        "buildings": ("generated (gis_data/build/buildings.py); school years from schools-location",
-                      "CC0", True, "Plausible footprints, years, storeys, structures; not real buildings."),
-        "facilities": (f"{src}schools-location, child-protection-zones, civil-defense-shelters, uijeongbu-lrt; "
-                       "a few public buildings placed approximately", KOGL, False,
-                       "Schools, zones, shelters and U-Line stations at real positions; features with "
-                       "approximate=true (line-1 stations, police, fire, hospitals, welfare and health centres) "
-                       "are not."),
-        "slopes": ("authored (gis_data/build/devices.py)", "CC0", True,
-                   "Steep-slope zones at the edge of the developed area; not the official 급경사지 register."),
-        "devices": (f"{src}wamis-stations (gauges), child-protection-zones (CCTV counts); rest authored",
-                    KOGL + "; authored devices CC0", True,
-                    "WAMIS gauges real; thresholds unverified; gates, signboards, camera poses, structural "
-                    "sensors and crosswalks authored."),
-    }
-    return {
-        "schema_version": 1,
-        "name": "Uijeongbu (의정부시) default dataset",
-        "crs": "EPSG:4326",
-        "working_crs": "EPSG:5186",
-        "reference_year": REFERENCE_YEAR,
-        "generated_by": "gis_data/build/build_uijeongbu.py",
-        "seed": SEED,
-        "layers": {
-            name: {"file": f"{name}.geojson", "source": s, "licence": lic, "approximate": approx,
-                   "description": desc, "features": counts[name]}
-            for name, (s, lic, approx, desc) in entries.items()
+    return write_dataset(
+        out,
+        layers,
+        name="Uijeongbu (의정부시) default dataset",
+        sources=SOURCES,
+        extra_manifest={
+            "reference_year": REFERENCE_YEAR,
+            "generated_by": "gis_data/build/build_uijeongbu.py",
+            "seed": SEED,
         },
-    }
+    )
+
+
+_SRC = "../shared/reference-data/"
+SOURCES = {
+    "boundary": (
+        f"{_SRC}kostat-southkorea-maps (통계청 SGIS 2018 센서스용 행정구역경계)",
+        "KOGL Type 1; 출처: 통계청 SGIS, 2018 센서스용 행정구역경계",
+        False,
+        "City boundary, KOSTAT 2018 polygon (planar area about 82.0 km2).",
+    ),
+    "dongs": (
+        f"{_SRC}kostat-southkorea-maps",
+        "KOGL Type 1; 출처: 통계청 SGIS",
+        False,
+        "14 administrative dongs of the 2018 boundaries (송산3동 split later is not reflected).",
+    ),
+    "streams": (
+        f"{_SRC}ngii-streams-traced (NGII 국가기본도 하천, hand-traced centrelines)",
+        "NGII public-sector data; verify before redistribution",
+        True,
+        "Centrelines real (20-60 m); reaches, channel width, bank height, bed elevations and Manning n "
+        "are approximate, authored by gis_data/build/streams.py.",
+    ),
+    "roads": (
+        f"{_SRC}gyeonggi-bus-stops (GBIS) and road-address-points; geometry authored",
+        KOGL + "; generated geometry CC0",
+        True,
+        "Main roads traced by a Gabriel graph over merged bus stops, names from road-address points; "
+        "local streets, riverside paths, ramps/stairs and connectors generated (gis_data/build/roads.py).",
+    ),
+    "access_points": (
+        "authored (gis_data/build/roads.py)",
+        "CC0",
+        True,
+        "Ramps and stairs down to the riverside paths every ~450 m; path elevation approximate.",
+    ),
+    "buildings": (
+        "generated (gis_data/build/buildings.py); school years from schools-location",
+        "CC0",
+        True,
+        "Plausible footprints, years, storeys, structures; not real buildings.",
+    ),
+    "facilities": (
+        f"{_SRC}schools-location, child-protection-zones, civil-defense-shelters, uijeongbu-lrt; "
+        "a few public buildings placed approximately",
+        KOGL,
+        False,
+        "Schools, zones, shelters and U-Line stations at real positions; features with "
+        "approximate=true (line-1 stations, police, fire, hospitals, welfare and health centres) "
+        "are not.",
+    ),
+    "slopes": (
+        "authored (gis_data/build/devices.py)",
+        "CC0",
+        True,
+        "Steep-slope zones at the edge of the developed area; not the official 급경사지 register.",
+    ),
+    "devices": (
+        f"{_SRC}wamis-stations (gauges), child-protection-zones (CCTV counts); rest authored",
+        KOGL + "; authored devices CC0",
+        True,
+        "WAMIS gauges real; thresholds unverified; gates, signboards, camera poses, structural "
+        "sensors and crosswalks authored.",
+    ),
+}
+
+_SRC = "../shared/reference-data/"
+SOURCES = {
+    name: {"source": s, "licence": lic, "approximate": approx, "description": desc}
+    for name, (s, lic, approx, desc) in SOURCES.items()
+}
 
 
 def main(argv: list[str] | None = None) -> int:

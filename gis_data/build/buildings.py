@@ -59,8 +59,9 @@ class _Occupancy:
                 self.cells.setdefault((i, j), []).append(g)
 
 
-def build_buildings(ref, roads: gpd.GeoDataFrame, channels, area, dongs: gpd.GeoDataFrame,
-                    rng: np.random.Generator) -> gpd.GeoDataFrame:
+def build_buildings(
+    ref, roads: gpd.GeoDataFrame, channels, area, dongs: gpd.GeoDataFrame, rng: np.random.Generator
+) -> gpd.GeoDataFrame:
     street = roads[roads["kind"].isin(["road", "bridge", "sidewalk"])]
     blocked = shapely.union_all([shapely.union_all(street.geometry.buffer(5.0).values), channels.buffer(8.0)])
     occ = _Occupancy(blocked)
@@ -71,8 +72,17 @@ def build_buildings(ref, roads: gpd.GeoDataFrame, channels, area, dongs: gpd.Geo
         if not area.contains(geom.centroid) or not occ.free(geom):
             return False
         occ.add(geom)
-        rows.append(dict(use=use, storeys=int(storeys), year_built=int(year), structure=structure,
-                         dong=dong_of(geom.centroid), generator=source, geometry=geom))
+        rows.append(
+            dict(
+                use=use,
+                storeys=int(storeys),
+                year_built=int(year),
+                structure=structure,
+                dong=dong_of(geom.centroid),
+                generator=source,
+                geometry=geom,
+            )
+        )
         return True
 
     # schools first: real founding year
@@ -93,7 +103,7 @@ def build_buildings(ref, roads: gpd.GeoDataFrame, channels, area, dongs: gpd.Geo
         ang = float(rng.uniform(0, 90))
         n_ok = 0
         for k in range(30):
-            r = 25 + 18 * k ** 0.8
+            r = 25 + 18 * k**0.8
             t = k * 2.39996  # golden angle spiral
             cx, cy = sh.geometry.x + r * math.cos(t), sh.geometry.y + r * math.sin(t)
             g = _rect(cx, cy, 48, 16, ang)

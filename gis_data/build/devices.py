@@ -18,10 +18,16 @@ from shapely.geometry import Point
 
 # HRFCO thresholds (관심, 주의, 경계, 심각), m. Unverified: sources conflict (see SOURCE.md).
 GAUGE_THRESHOLDS = {
-    "1018665": ((2.5, 5.1, 6.0, 6.5), "2.5/5.1/6.0/6.5 m from an undocumented dashboard; another source gives "
-                                      "관심 2.6 m, 경계 6.0 m. Not verified against HRFCO."),
-    "1018666": ((4.4, 5.5, 6.5, 7.0), "관심 4.4 m and 경계 6.5 m seen in public code; 주의 5.5 m and 심각 7.0 m "
-                                      "are interpolated/extrapolated here. Not verified against HRFCO."),
+    "1018665": (
+        (2.5, 5.1, 6.0, 6.5),
+        "2.5/5.1/6.0/6.5 m from an undocumented dashboard; another source gives "
+        "관심 2.6 m, 경계 6.0 m. Not verified against HRFCO.",
+    ),
+    "1018666": (
+        (4.4, 5.5, 6.5, 7.0),
+        "관심 4.4 m and 경계 6.5 m seen in public code; 주의 5.5 m and 심각 7.0 m "
+        "are interpolated/extrapolated here. Not verified against HRFCO.",
+    ),
 }
 GATES_PER_STREAM = {"중랑천": 5, "부용천": 3, "백석천": 2}
 
@@ -47,13 +53,34 @@ def build_devices(ref, streams, reaches, roads, access, facilities, buildings, s
             th, note = GAUGE_THRESHOLDS[code]
             reach = reaches[reaches["name"] == g["river"]]
             bank = float(reach.loc[reach.distance(g.geometry).idxmin(), "bank_height_m"])
-            add(f"LS-{code}", "level_sensor", g.geometry, g["name"], stream=g["river"], station_code=code,
-                threshold_attention_m=th[0], threshold_caution_m=th[1], threshold_alert_m=th[2],
-                threshold_serious_m=th[3], thresholds_verified=False, thresholds_note=note,
-                sensor_height_m=round(bank + 1.0, 2), source="wamis-stations", approximate=False)
+            add(
+                f"LS-{code}",
+                "level_sensor",
+                g.geometry,
+                g["name"],
+                stream=g["river"],
+                station_code=code,
+                threshold_attention_m=th[0],
+                threshold_caution_m=th[1],
+                threshold_alert_m=th[2],
+                threshold_serious_m=th[3],
+                thresholds_verified=False,
+                thresholds_note=note,
+                sensor_height_m=round(bank + 1.0, 2),
+                source="wamis-stations",
+                approximate=False,
+            )
         else:
-            add(f"RG-{code}", "rain_gauge", g.geometry, g["name"], station_code=code, resolution_mm=0.5,
-                source="wamis-stations", approximate=False)
+            add(
+                f"RG-{code}",
+                "rain_gauge",
+                g.geometry,
+                g["name"],
+                station_code=code,
+                resolution_mm=0.5,
+                source="wamis-stations",
+                approximate=False,
+            )
 
     # gates at 10 flood-risk access points ----------------------------------------------------
     gate_rows = []
@@ -70,30 +97,84 @@ def build_devices(ref, streams, reaches, roads, access, facilities, buildings, s
             bank = float(reach.loc[reach.distance(ap.geometry).idxmin(), "bank_height_m"])
             ph = ap.path_height_m
             access.loc[access["access_id"] == ap.access_id, "gate_id"] = gid
-            add(gid, "gate", top, f"{stream} {ap.access_id} 진출입로 차단시설", access_id=ap.access_id,
-                level_sensor_id=f"LS-{gid}", rain_gauge_id=f"RG-{gid}", travel_time_s=20.0,
-                approximate=True, source="authored: access point chosen as flood-risk point")
-            add(f"LS-{gid}", "level_sensor", ap.geometry, f"{stream} {gid} 수위계", stream=stream,
-                access_id=ap.access_id, threshold_attention_m=round(ph - 1.0, 2),
-                threshold_caution_m=round(ph - 0.5, 2), threshold_alert_m=round(ph, 2),
-                threshold_serious_m=round(bank - 1.0, 2), thresholds_verified=False,
+            add(
+                gid,
+                "gate",
+                top,
+                f"{stream} {ap.access_id} 진출입로 차단시설",
+                access_id=ap.access_id,
+                level_sensor_id=f"LS-{gid}",
+                rain_gauge_id=f"RG-{gid}",
+                travel_time_s=20.0,
+                approximate=True,
+                source="authored: access point chosen as flood-risk point",
+            )
+            add(
+                f"LS-{gid}",
+                "level_sensor",
+                ap.geometry,
+                f"{stream} {gid} 수위계",
+                stream=stream,
+                access_id=ap.access_id,
+                threshold_attention_m=round(ph - 1.0, 2),
+                threshold_caution_m=round(ph - 0.5, 2),
+                threshold_alert_m=round(ph, 2),
+                threshold_serious_m=round(bank - 1.0, 2),
+                thresholds_verified=False,
                 thresholds_note="derived: 경계 = riverside path height above bed; 관심/주의 1.0/0.5 m below; "
-                                "심각 1 m below bank top",
-                sensor_height_m=round(bank + 1.0, 2), approximate=True, source="authored")
-            add(f"RG-{gid}", "rain_gauge", Point(top.x + 3, top.y + 3), f"{stream} {gid} 강우계",
-                resolution_mm=0.5, approximate=True, source="authored")
-            add(f"SB-{gid}", "signboard", Point(top.x - 4, top.y + 2), f"{stream} {gid} 재해문자전광판",
-                lines=2, chars_per_line=12, access_id=ap.access_id, approximate=True, source="authored")
+                "심각 1 m below bank top",
+                sensor_height_m=round(bank + 1.0, 2),
+                approximate=True,
+                source="authored",
+            )
+            add(
+                f"RG-{gid}",
+                "rain_gauge",
+                Point(top.x + 3, top.y + 3),
+                f"{stream} {gid} 강우계",
+                resolution_mm=0.5,
+                approximate=True,
+                source="authored",
+            )
+            add(
+                f"SB-{gid}",
+                "signboard",
+                Point(top.x - 4, top.y + 2),
+                f"{stream} {gid} 재해문자전광판",
+                lines=2,
+                chars_per_line=12,
+                access_id=ap.access_id,
+                approximate=True,
+                source="authored",
+            )
             heading = _heading(top, ap.geometry)
-            add(f"CAM-{gid}", "cctv", Point(top.x + 2, top.y - 3), f"{stream} {gid} AI CCTV",
-                mount_height_m=6.0, heading_deg=heading, fov_deg=90.0, range_m=60.0,
-                watches=ap.access_id, approximate=True, source="authored")
+            add(
+                f"CAM-{gid}",
+                "cctv",
+                Point(top.x + 2, top.y - 3),
+                f"{stream} {gid} AI CCTV",
+                mount_height_m=6.0,
+                heading_deg=heading,
+                fov_deg=90.0,
+                range_m=60.0,
+                watches=ap.access_id,
+                approximate=True,
+                source="authored",
+            )
             gate_rows.append(gid)
     # city-centre signboards
     for fid in ("F-CITYHALL", "F-RAIL-01", "F-RAIL-02", "F-LRT-07", "F-WELFARE-SINGOK"):
         f = facilities[facilities["facility_id"] == fid].iloc[0]
-        add(f"SB-{fid[2:]}", "signboard", Point(f.geometry.x + 10, f.geometry.y + 10), f"{f['name']} 재해문자전광판",
-            lines=3, chars_per_line=16, approximate=True, source="authored")
+        add(
+            f"SB-{fid[2:]}",
+            "signboard",
+            Point(f.geometry.x + 10, f.geometry.y + 10),
+            f"{f['name']} 재해문자전광판",
+            lines=3,
+            chars_per_line=16,
+            approximate=True,
+            source="authored",
+        )
 
     # CCTV of the children's protection zones: as many as the zone data counts -----------------
     cpz = facilities[facilities["kind"] == "child_protection_zone"].sort_values("facility_id")
@@ -104,10 +185,19 @@ def build_devices(ref, streams, reaches, roads, access, facilities, buildings, s
             d = 25.0
             x = z.geometry.x + d * math.sin(math.radians(heading + 180))
             y = z.geometry.y + d * math.cos(math.radians(heading + 180))
-            add(f"CAM-{z['facility_id'][2:]}-{j + 1}", "cctv", Point(x, y), f"{z['protected_facility']} 어린이보호구역 CCTV",
-                mount_height_m=5.0, heading_deg=round(heading, 1), fov_deg=70.0, range_m=50.0,
-                zone_id=z["facility_id"], approximate=True,
-                source="count from child-protection-zones; pose authored")
+            add(
+                f"CAM-{z['facility_id'][2:]}-{j + 1}",
+                "cctv",
+                Point(x, y),
+                f"{z['protected_facility']} 어린이보호구역 CCTV",
+                mount_height_m=5.0,
+                heading_deg=round(heading, 1),
+                fov_deg=70.0,
+                range_m=50.0,
+                zone_id=z["facility_id"],
+                approximate=True,
+                source="count from child-protection-zones; pose authored",
+            )
 
     # structural sensors on old buildings and on slopes ---------------------------------------
     old = buildings[buildings["year_built"] <= 1996]
@@ -115,16 +205,48 @@ def build_devices(ref, streams, reaches, roads, access, facilities, buildings, s
     old = old.sort_values(["year_built", "building_id"]).head(40)
     for _, b in old.iterrows():
         c = b.geometry.representative_point()
-        add(f"TILT-{b['building_id']}", "tilt_sensor", c, f"{b['building_id']} 기울기 센서",
-            host_id=b["building_id"], host_layer="buildings", approximate=True, source="authored")
-        add(f"CRACK-{b['building_id']}", "crack_sensor", Point(c.x + 1, c.y), f"{b['building_id']} 균열 센서",
-            host_id=b["building_id"], host_layer="buildings", approximate=True, source="authored")
+        add(
+            f"TILT-{b['building_id']}",
+            "tilt_sensor",
+            c,
+            f"{b['building_id']} 기울기 센서",
+            host_id=b["building_id"],
+            host_layer="buildings",
+            approximate=True,
+            source="authored",
+        )
+        add(
+            f"CRACK-{b['building_id']}",
+            "crack_sensor",
+            Point(c.x + 1, c.y),
+            f"{b['building_id']} 균열 센서",
+            host_id=b["building_id"],
+            host_layer="buildings",
+            approximate=True,
+            source="authored",
+        )
     for _, s in slopes.sort_values("slope_id").iterrows():
         c = s.geometry.representative_point()
-        add(f"TILT-{s['slope_id']}", "tilt_sensor", c, f"{s['name']} 기울기 센서", host_id=s["slope_id"],
-            host_layer="slopes", approximate=True, source="authored")
-        add(f"CRACK-{s['slope_id']}", "crack_sensor", Point(c.x + 2, c.y + 2), f"{s['name']} 균열 센서",
-            host_id=s["slope_id"], host_layer="slopes", approximate=True, source="authored")
+        add(
+            f"TILT-{s['slope_id']}",
+            "tilt_sensor",
+            c,
+            f"{s['name']} 기울기 센서",
+            host_id=s["slope_id"],
+            host_layer="slopes",
+            approximate=True,
+            source="authored",
+        )
+        add(
+            f"CRACK-{s['slope_id']}",
+            "crack_sensor",
+            Point(c.x + 2, c.y + 2),
+            f"{s['name']} 균열 센서",
+            host_id=s["slope_id"],
+            host_layer="slopes",
+            approximate=True,
+            source="authored",
+        )
 
     # IoT crosswalks at the two school zones ----------------------------------------------------
     street = roads[roads["kind"] == "road"]
@@ -139,8 +261,16 @@ def build_devices(ref, streams, reaches, roads, access, facilities, buildings, s
                 continue
             used.append(p)
             k = len(used)
-            add(f"XW-{f['facility_id'][6:]}-{k}", "crosswalk", p, f"{school} 스마트 횡단보도 {k}",
-                school_id=f["facility_id"], edge_id=e["edge_id"], approximate=True, source="authored")
+            add(
+                f"XW-{f['facility_id'][6:]}-{k}",
+                "crosswalk",
+                p,
+                f"{school} 스마트 횡단보도 {k}",
+                school_id=f["facility_id"],
+                edge_id=e["edge_id"],
+                approximate=True,
+                source="authored",
+            )
             if k == 2:
                 break
     dev = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:5186")
@@ -169,9 +299,18 @@ def build_slopes(area, city_poly, channels, dongs, rng, n: int = 24) -> gpd.GeoD
         poly = shapely.affinity.rotate(shapely.geometry.box(p.x - 70, p.y - 25, p.x + 70, p.y + 25), ang, origin=p)
         k += 1
         dong = next((d["name"] for _, d in dongs.iterrows() if d.geometry.contains(p)), "")
-        rows.append(dict(slope_id=f"SLP-{k:02d}", name=f"{dong} 급경사지 {k}", dong=dong,
-                         slope_deg=round(float(rng.uniform(30, 50)), 1), height_m=round(float(rng.uniform(5, 25)), 1),
-                         risk_grade=str(rng.choice(["B", "C", "D"])), approximate=True, geometry=poly))
+        rows.append(
+            dict(
+                slope_id=f"SLP-{k:02d}",
+                name=f"{dong} 급경사지 {k}",
+                dong=dong,
+                slope_deg=round(float(rng.uniform(30, 50)), 1),
+                height_m=round(float(rng.uniform(5, 25)), 1),
+                risk_grade=str(rng.choice(["B", "C", "D"])),
+                approximate=True,
+                geometry=poly,
+            )
+        )
         if k >= n:
             break
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:5186")

@@ -5,10 +5,16 @@ from __future__ import annotations
 from korean_romanizer.romanizer import Romanizer
 
 SUFFIXES = [
-    ("초등학교", "Elementary School"), ("여자중학교", "Girls' Middle School"), ("중학교", "Middle School"),
-    ("여자고등학교", "Girls' High School"), ("과학고등학교", "Science High School"),
-    ("공업고등학교", "Technical High School"), ("고등학교", "High School"), ("어린이집", "Daycare Center"),
-    ("유치원", "Kindergarten"), ("학교", "School"),
+    ("초등학교", "Elementary School"),
+    ("여자중학교", "Girls' Middle School"),
+    ("중학교", "Middle School"),
+    ("여자고등학교", "Girls' High School"),
+    ("과학고등학교", "Science High School"),
+    ("공업고등학교", "Technical High School"),
+    ("고등학교", "High School"),
+    ("어린이집", "Daycare Center"),
+    ("유치원", "Kindergarten"),
+    ("학교", "School"),
 ]
 
 

@@ -50,7 +50,9 @@ def load_reference(root: Path) -> Reference:
         cpz=_points(pd.read_csv(root / "child-protection-zones" / "ujb_child_protection_zones_20250630.csv")),
         shelters=_points(pd.read_csv(root / "civil-defense-shelters" / "ujb_civil_defense_shelters.csv")),
         bus_stops=_points(
-            pd.read_csv(root / "gyeonggi-bus-stops" / "ujb_bus_stops_gg.csv", dtype={"station_id": str, "station_no": str})
+            pd.read_csv(
+                root / "gyeonggi-bus-stops" / "ujb_bus_stops_gg.csv", dtype={"station_id": str, "station_no": str}
+            )
         ),
         address_points=_points(pd.read_csv(root / "road-address-points" / "ujb_road_address_points.csv")),
     )

@@ -19,21 +19,28 @@ import math
 from collections import Counter
 
 import geopandas as gpd
-import pandas as pd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.spatial import Delaunay, cKDTree
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.ops import substring
-
 from streams import STREAMS, channel_polygons
 
 GRID_M = 110.0
 MAX_BUS_EDGE_M = 900.0
 ACCESS_SPACING_M = 450.0
-WIDTH = {"main": 4.0, "named": 5.0, "local": 2.5, "bridge": 3.0, "riverside_path": 3.0, "ramp": 2.0,
-         "stairs": 1.5, "connector": 2.0}
+WIDTH = {
+    "main": 4.0,
+    "named": 5.0,
+    "local": 2.5,
+    "bridge": 3.0,
+    "riverside_path": 3.0,
+    "ramp": 2.0,
+    "stairs": 1.5,
+    "connector": 2.0,
+}
 
 
 def stop_places(bus: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -48,8 +55,14 @@ def stop_places(bus: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             members = [j for j in range(len(pts)) if not used[j] and math.hypot(pts[j][0] - x, pts[j][1] - y) < 150]
             for j in members:
                 used[j] = True
-            rows.append(dict(name=name, name_en=en, n_stops=len(members),
-                             geometry=Point(np.mean([pts[j][0] for j in members]), np.mean([pts[j][1] for j in members]))))
+            rows.append(
+                dict(
+                    name=name,
+                    name_en=en,
+                    n_stops=len(members),
+                    geometry=Point(np.mean([pts[j][0] for j in members]), np.mean([pts[j][1] for j in members])),
+                )
+            )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=bus.crs)
 
 
@@ -87,8 +100,13 @@ def _angle_deg(line: LineString, stream_line: LineString, at: Point) -> float:
 
 def developed_area(ref, city_poly) -> shapely.Geometry:
     """Where the city is built up: near bus stops, schools, shelters, protection zones, stations."""
-    parts = [ref.bus_stops.buffer(380), ref.schools.buffer(300), ref.shelters.buffer(280),
-             ref.cpz.buffer(250), ref.lrt.buffer(300)]
+    parts = [
+        ref.bus_stops.buffer(380),
+        ref.schools.buffer(300),
+        ref.shelters.buffer(280),
+        ref.cpz.buffer(250),
+        ref.lrt.buffer(300),
+    ]
     area = shapely.union_all([shapely.union_all(p.values) for p in parts])
     area = area.buffer(-60).buffer(60)  # drop slivers
     return area.intersection(city_poly.buffer(-20))
@@ -198,8 +216,14 @@ def build_roads(ref, streams, city_poly, rng: np.random.Generator):
         if "bridge" in kinds:
             bidx = [c - n_main - n_grid for c in cand if src["src"].iat[c] == "bridge"][0]
             kind = "bridge" if in_channel else "road"
-            rows.append(dict(kind=kind, cls="bridge" if in_channel else "main", name=bridge_name_of[bidx] if in_channel else None,
-                             geometry=piece))
+            rows.append(
+                dict(
+                    kind=kind,
+                    cls="bridge" if in_channel else "main",
+                    name=bridge_name_of[bidx] if in_channel else None,
+                    geometry=piece,
+                )
+            )
         elif in_channel:
             continue
         else:
@@ -215,9 +239,7 @@ def build_roads(ref, streams, city_poly, rng: np.random.Generator):
 
     # --- riverside paths and access points -------------------------------------------------------
     paths, access = _riverside_paths(roads, streams, city_poly, channels)
-    roads = gpd.GeoDataFrame(
-        list(roads.to_dict("records")) + paths, geometry="geometry", crs="EPSG:5186"
-    )
+    roads = gpd.GeoDataFrame(list(roads.to_dict("records")) + paths, geometry="geometry", crs="EPSG:5186")
     return roads, access, {"area": area, "channels": channels, "places": places}
 
 
@@ -365,20 +387,48 @@ def _riverside_paths(roads, streams, city_poly, channels):
                 if b - a < 1:
                     continue
                 seg = substring(path, a, b)
-                path_rows.append(dict(kind="riverside_path", cls="riverside_path", name=f"{name} 산책로",
-                                      stream=name, bank=bank, geometry=seg))
-            for j, (ch, p, ramp, _k) in enumerate(accesses):
+                path_rows.append(
+                    dict(
+                        kind="riverside_path",
+                        cls="riverside_path",
+                        name=f"{name} 산책로",
+                        stream=name,
+                        bank=bank,
+                        geometry=seg,
+                    )
+                )
+            for j, (_ch, p, ramp, _k) in enumerate(accesses):
                 kind = "stairs" if j % 3 == 1 else "ramp"
                 aid = f"AP-{s.code}-{bank[0].upper()}{j + 1:02d}"
                 # chainage along the stream centreline gives the bed elevation there
                 sch = s.line.project(p)
                 bed = s.bed_at(sch)
-                path_rows.append(dict(kind=kind, cls=kind, name=None, access_id=aid, stream=name, bank=bank,
-                                      geometry=LineString([ramp.coords[0], ramp.coords[1]])))
-                access_rows.append(dict(access_id=aid, kind=kind, stream=name, stream_en=spec["name_en"], bank=bank,
-                                        chainage_m=round(sch, 1), bed_elev_m=round(bed, 2),
-                                        path_height_m=spec["path_height"],
-                                        path_elevation_m=round(bed + spec["path_height"], 2),
-                                        gate_id=None, approximate=True, geometry=Point(p.x, p.y)))
+                path_rows.append(
+                    dict(
+                        kind=kind,
+                        cls=kind,
+                        name=None,
+                        access_id=aid,
+                        stream=name,
+                        bank=bank,
+                        geometry=LineString([ramp.coords[0], ramp.coords[1]]),
+                    )
+                )
+                access_rows.append(
+                    dict(
+                        access_id=aid,
+                        kind=kind,
+                        stream=name,
+                        stream_en=spec["name_en"],
+                        bank=bank,
+                        chainage_m=round(sch, 1),
+                        bed_elev_m=round(bed, 2),
+                        path_height_m=spec["path_height"],
+                        path_elevation_m=round(bed + spec["path_height"], 2),
+                        gate_id=None,
+                        approximate=True,
+                        geometry=Point(p.x, p.y),
+                    )
+                )
     access = gpd.GeoDataFrame(access_rows, geometry="geometry", crs="EPSG:5186")
     return path_rows, access

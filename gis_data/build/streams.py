@@ -20,18 +20,66 @@ from shapely.ops import substring
 # Manning n, bed slope used upstream of the mouth (m/m), riverside path height above bed (m),
 # riverside path banks ("both" or "left"/"right" looking downstream)
 STREAMS = {
-    "중랑천": dict(code="JN", name_en="Jungnangcheon", width=(45.0, 90.0), bank=(7.0, 8.0), n=0.035,
-                slope=None, path_height=2.5, banks=("left", "right")),
-    "부용천": dict(code="BY", name_en="Buyongcheon", width=(18.0, 40.0), bank=(4.0, 7.5), n=0.038,
-                slope=1 / 250, path_height=2.0, banks=("left", "right")),
-    "백석천": dict(code="BS", name_en="Baekseokcheon", width=(12.0, 30.0), bank=(3.5, 5.0), n=0.040,
-                slope=1 / 180, path_height=1.5, banks=("left", "right")),
-    "회룡천": dict(code="HR", name_en="Hoeryongcheon", width=(10.0, 20.0), bank=(3.0, 4.0), n=0.045,
-                slope=1 / 90, path_height=1.2, banks=("right",)),
-    "호원천": dict(code="HW", name_en="Howoncheon", width=(8.0, 12.0), bank=(2.5, 3.0), n=0.045,
-                slope=1 / 70, path_height=1.0, banks=("left",)),
-    "민락천": dict(code="MR", name_en="Minrakcheon", width=(10.0, 20.0), bank=(3.0, 4.0), n=0.040,
-                slope=1 / 160, path_height=1.2, banks=("left",)),
+    "중랑천": dict(
+        code="JN",
+        name_en="Jungnangcheon",
+        width=(45.0, 90.0),
+        bank=(7.0, 8.0),
+        n=0.035,
+        slope=None,
+        path_height=2.5,
+        banks=("left", "right"),
+    ),
+    "부용천": dict(
+        code="BY",
+        name_en="Buyongcheon",
+        width=(18.0, 40.0),
+        bank=(4.0, 7.5),
+        n=0.038,
+        slope=1 / 250,
+        path_height=2.0,
+        banks=("left", "right"),
+    ),
+    "백석천": dict(
+        code="BS",
+        name_en="Baekseokcheon",
+        width=(12.0, 30.0),
+        bank=(3.5, 5.0),
+        n=0.040,
+        slope=1 / 180,
+        path_height=1.5,
+        banks=("left", "right"),
+    ),
+    "회룡천": dict(
+        code="HR",
+        name_en="Hoeryongcheon",
+        width=(10.0, 20.0),
+        bank=(3.0, 4.0),
+        n=0.045,
+        slope=1 / 90,
+        path_height=1.2,
+        banks=("right",),
+    ),
+    "호원천": dict(
+        code="HW",
+        name_en="Howoncheon",
+        width=(8.0, 12.0),
+        bank=(2.5, 3.0),
+        n=0.045,
+        slope=1 / 70,
+        path_height=1.0,
+        banks=("left",),
+    ),
+    "민락천": dict(
+        code="MR",
+        name_en="Minrakcheon",
+        width=(10.0, 20.0),
+        bank=(3.0, 4.0),
+        n=0.040,
+        slope=1 / 160,
+        path_height=1.2,
+        banks=("left",),
+    ),
 }
 # Jungnangcheon bed elevation at the northern and southern ends of the traced line, m a.s.l.
 JN_BED_NORTH_M = 58.0
@@ -53,6 +101,7 @@ class Stream:
 def _bed_profile(length: float, down_m: float, up_m: float):
     def bed(ch: float) -> float:
         return up_m + (down_m - up_m) * min(max(ch / length, 0.0), 1.0)
+
     return bed
 
 
@@ -72,7 +121,11 @@ def build_streams(ref) -> tuple[dict[str, Stream], gpd.GeoDataFrame]:
         bed_mouth = rec.bed_at(ch)
         spec = STREAMS[name]
         streams[name] = Stream(
-            name, spec["code"], line, receiving, ch,
+            name,
+            spec["code"],
+            line,
+            receiving,
+            ch,
             _bed_profile(line.length, bed_mouth, bed_mouth + spec["slope"] * line.length),
         )
 
@@ -118,14 +171,27 @@ def build_streams(ref) -> tuple[dict[str, Stream], gpd.GeoDataFrame]:
                 nxt = ("__mouth__", s.receiving, s.mouth_chainage_on_receiving)
             else:
                 nxt = None
-            rows.append(dict(
-                reach_id=rid, name=name, name_en=spec["name_en"], stream_code=s.code, reach_index=i + 1,
-                chainage_up_m=round(a, 1), chainage_down_m=round(b, 1),
-                downstream_reach_id=nxt, width_m=round(width, 1), bank_height_m=round(bank, 2),
-                bed_elev_up_m=round(up, 2), bed_elev_down_m=round(down, 2),
-                bed_slope=round(max(up - down, 0.0) / max(b - a, 1.0), 5), manning_n=spec["n"],
-                path_height_m=spec["path_height"], approximate=True, geometry=geom,
-            ))
+            rows.append(
+                dict(
+                    reach_id=rid,
+                    name=name,
+                    name_en=spec["name_en"],
+                    stream_code=s.code,
+                    reach_index=i + 1,
+                    chainage_up_m=round(a, 1),
+                    chainage_down_m=round(b, 1),
+                    downstream_reach_id=nxt,
+                    width_m=round(width, 1),
+                    bank_height_m=round(bank, 2),
+                    bed_elev_up_m=round(up, 2),
+                    bed_elev_down_m=round(down, 2),
+                    bed_slope=round(max(up - down, 0.0) / max(b - a, 1.0), 5),
+                    manning_n=spec["n"],
+                    path_height_m=spec["path_height"],
+                    approximate=True,
+                    geometry=geom,
+                )
+            )
     # resolve downstream reach of each tributary's last reach: the receiving reach containing the mouth
     for r in rows:
         nxt = r["downstream_reach_id"]
