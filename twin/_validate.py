@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,10 @@ def _read_layer_file(name: str, fpath: Path, problems: list[Problem]) -> gpd.Geo
         problems.append(Problem(name, None, f"file {fpath.name} not found"))
         return None
     try:
-        gdf = pyogrio.read_dataframe(fpath)
+        with warnings.catch_warnings():
+            # mixed-type columns are reported by the attribute checks, per feature
+            warnings.simplefilter("ignore", UserWarning)
+            gdf = pyogrio.read_dataframe(fpath)
     except Exception as exc:  # noqa: BLE001 - any driver failure is reported as a dataset problem
         try:
             json.loads(fpath.read_text(encoding="utf-8"))

@@ -118,6 +118,10 @@ def build_streams(ref) -> tuple[dict[str, Stream], gpd.GeoDataFrame]:
         rec = streams[receiving]
         mouth = Point(line.coords[-1])
         ch = rec.line.project(mouth)
+        # the traced line may stop short of the receiving centreline: extend it to the confluence
+        confluence = rec.line.interpolate(ch)
+        if confluence.distance(mouth) > 1.0:
+            line = LineString(list(line.coords) + [(confluence.x, confluence.y)])
         bed_mouth = rec.bed_at(ch)
         spec = STREAMS[name]
         streams[name] = Stream(

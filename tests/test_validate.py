@@ -1,0 +1,179 @@
+"""`twin gis validate` and load_city on broken copies of the shipped dataset.
+
+Each break is one a user could make editing the files by hand or exporting from another tool.
+Every problem must name the layer and the feature, and the command must never print a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from twin import DatasetError, load_city
+from twin.cli import main
+
+
+def _edit_features(path: Path, fn) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    fn(data["features"])
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def _validate(data: Path):
+    res = CliRunner().invoke(main, ["gis", "validate", "--data", str(data)])
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    assert "Traceback" not in res.output
+    return res.exit_code, res.output
+
+
+def test_shipped_dataset_is_valid():
+    code, out = _validate(Path(load_city().path))
+    assert code == 0 and "valid" in out
+
+
+def test_missing_attribute(dataset_copy):
+    def drop(features):
+        del features[4]["properties"]["width_m"]
+
+    _edit_features(dataset_copy / "roads.geojson", drop)
+    code, out = _validate(dataset_copy)
+    assert code == 1
+    assert "roads[E00005]: attribute 'width_m' is missing" in out
+
+
+def test_attribute_of_wrong_type(dataset_copy):
+    def bad(features):
+        features[0]["properties"]["year_built"] = "nineteen-eighty"
+
+    _edit_features(dataset_copy / "buildings.geojson", bad)
+    code, out = _validate(dataset_copy)
+    assert code == 1 and "buildings[B00001]: attribute 'year_built' must be an integer" in out
+
+
+def test_invalid_geometry(dataset_copy):
+    def bowtie(features):
+        lon, lat = features[7]["geometry"]["coordinates"][0][0]
+        d = 0.0002
+        features[7]["geometry"] = {
+            "type": "Polygon",
+            "coordinates": [[[lon, lat], [lon + d, lat + d], [lon + d, lat], [lon, lat + d], [lon, lat]]],
+        }
+
+    _edit_features(dataset_copy / "buildings.geojson", bowtie)
+    code, out = _validate(dataset_copy)
+    assert code == 1 and "buildings[B00008]: invalid geometry: Self-intersection" in out
+
+
+def test_unreachable_facility(dataset_copy):
+    def move(features):
+        for f in features:
+            if f["properties"]["name"] == "가능초등학교":
+                f["geometry"]["coordinates"] = [127.0100, 37.7000]  # on 사패산, far from any path
+                return f["properties"]["facility_id"]
+
+    fid = []
+    _edit_features(dataset_copy / "facilities.geojson", lambda fs: fid.append(move(fs)))
+    code, out = _validate(dataset_copy)
+    assert code == 1 and f"facilities[{fid[0]}]: unreachable" in out
+
+
+def test_disconnected_walk_graph(dataset_copy):
+    def island(features):
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"edge_id": "E99999", "kind": "road", "width_m": 3.0, "name": None},
+                "geometry": {"type": "LineString", "coordinates": [[127.14, 37.70], [127.141, 37.70]]},
+            }
+        )
+
+    _edit_features(dataset_copy / "roads.geojson", island)
+    code, out = _validate(dataset_copy)
+    assert code == 1 and "walk graph is not connected: 2 components" in out
+
+
+def test_wrong_crs(dataset_copy):
+    """A layer saved in EPSG:5186 instead of WGS84 (a common QGIS export slip)."""
+    import geopandas as gpd
+
+    path = dataset_copy / "dongs.geojson"
+    gdf = gpd.read_file(path).to_crs("EPSG:5186")
+    path.unlink()
+    gdf.to_file(path, driver="GeoJSON")
+    code, out = _validate(dataset_copy)
+    assert code == 1 and "dongs: CRS is EPSG:5186, expected EPSG:4326" in out
+
+
+def test_undeclared_projected_coordinates(dataset_copy):
+    def metres(features):
+        features[0]["geometry"]["coordinates"] = [204900.0, 571400.0]
+
+    _edit_features(dataset_copy / "slopes.geojson", lambda fs: None)
+    _edit_features(dataset_copy / "devices.geojson", metres)
+    code, out = _validate(dataset_copy)
+    assert code == 1 and "devices: coordinates" in out and "not lon/lat degrees" in out
+
+
+def test_duplicate_id(dataset_copy):
+    def dup(features):
+        features[5]["properties"]["device_id"] = features[4]["properties"]["device_id"]
+
+    _edit_features(dataset_copy / "devices.geojson", dup)
+    data = json.loads((dataset_copy / "devices.geojson").read_text(encoding="utf-8"))
+    dup_id = data["features"][4]["properties"]["device_id"]
+    code, out = _validate(dataset_copy)
+    assert code == 1 and f"devices[{dup_id}]: duplicate device_id" in out
+
+
+def test_layer_file_that_is_not_json(dataset_copy):
+    path = dataset_copy / "streams.geojson"
+    path.write_text(path.read_text(encoding="utf-8")[:5000], encoding="utf-8")  # truncated mid-file
+    code, out = _validate(dataset_copy)
+    assert code == 1 and "streams: streams.geojson is not valid JSON" in out
+
+
+def test_unknown_kind_and_missing_manifest(dataset_copy, tmp_path):
+    def bad_kind(features):
+        features[0]["properties"]["kind"] = "escalator"
+
+    _edit_features(dataset_copy / "roads.geojson", bad_kind)
+    code, out = _validate(dataset_copy)
+    assert code == 1 and "roads[E00001]: attribute 'kind' is 'escalator', expected one of road" in out
+    (dataset_copy / "manifest.json").unlink()
+    code, out = _validate(dataset_copy)
+    assert code == 1 and "manifest.json not found" in out
+
+
+def test_several_problems_are_all_reported_and_load_city_raises(dataset_copy):
+    _edit_features(dataset_copy / "roads.geojson", lambda fs: fs[0]["properties"].update(width_m=-2))
+    _edit_features(dataset_copy / "devices.geojson", lambda fs: fs[1]["properties"].update(kind=None))
+    with pytest.raises(DatasetError) as exc:
+        load_city(dataset_copy)
+    layers = {p.layer for p in exc.value.problems}
+    assert {"roads", "devices"} <= layers
+    assert "roads[E00001]: attribute 'width_m' must be > 0" in str(exc.value)
+
+
+def test_real_cli_prints_no_traceback(dataset_copy):
+    (dataset_copy / "buildings.geojson").write_text("not json at all", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "twin.cli", "gis", "validate", "--data", str(dataset_copy)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "buildings: buildings.geojson is not valid JSON" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    proc = subprocess.run(
+        [sys.executable, "-m", "twin.cli", "gis", "info", "--data", str(dataset_copy)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "error:" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,52 @@
+"""The walk graph connects lines only at shared end points (grade separation is preserved)."""
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString
+
+from twin.errors import GraphError
+from twin.walk_graph import components_by_size, walk_graph
+
+
+def _roads(lines, crs="EPSG:5186"):
+    return gpd.GeoDataFrame(
+        {"edge_id": [f"e{i}" for i in range(len(lines))], "kind": "road", "width_m": 3.0, "name": None},
+        geometry=lines,
+        crs=crs,
+    )
+
+
+def test_shared_end_points_connect_and_lengths_are_metres():
+    G = walk_graph(_roads([LineString([(0, 0), (100, 0)]), LineString([(100, 0), (100, 40)])]))
+    assert G.number_of_nodes() == 3
+    assert nx_components(G) == 1
+    lengths = sorted(d["length_m"] for _, _, d in G.edges(data=True))
+    assert lengths == pytest.approx([40.0, 100.0])
+    assert G.graph["crs"] == "EPSG:5186"
+
+
+def test_crossing_without_shared_point_does_not_connect():
+    """A bridge over a riverside path: the lines cross, but nobody can step from one to the other."""
+    G = walk_graph(_roads([LineString([(0, 0), (100, 0)]), LineString([(50, -50), (50, 50)])]))
+    assert nx_components(G) == 2
+
+
+def test_end_points_within_snap_distance_are_one_node():
+    G = walk_graph(_roads([LineString([(0, 0), (10, 0)]), LineString([(10.2, 0.1), (20, 0)])]), snap_m=0.5)
+    assert nx_components(G) == 1
+    G2 = walk_graph(_roads([LineString([(0, 0), (10, 0)]), LineString([(12, 0), (20, 0)])]), snap_m=0.5)
+    assert nx_components(G2) == 2
+
+
+def test_parallel_edges_are_kept():
+    G = walk_graph(_roads([LineString([(0, 0), (10, 0)]), LineString([(0, 0), (5, 3), (10, 0)])]))
+    assert G.number_of_edges() == 2 and G.number_of_nodes() == 2
+
+
+def test_geographic_crs_is_refused():
+    with pytest.raises(GraphError, match="projected CRS"):
+        walk_graph(_roads([LineString([(127.0, 37.7), (127.001, 37.7)])], crs="EPSG:4326"))
+
+
+def nx_components(G):
+    return len(components_by_size(G))

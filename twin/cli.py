@@ -1,0 +1,172 @@
+"""The ``twin`` command line.
+
+Errors the user can fix (a bad dataset, a bad file) print one readable message and exit with
+status 2, without a traceback; ``twin gis validate`` exits 1 when it finds problems.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import TwinError
+
+DATA_OPTION = click.option(
+    "--data",
+    "data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Dataset directory (default: the shipped Uijeongbu dataset, gis_data/uijeongbu).",
+)
+
+
+def _fail(exc: Exception) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(2)
+
+
+@click.group()
+@click.version_option(package_name="uijeongbu-twin")
+def main() -> None:
+    """Uijeongbu digital twin: city model, simulations, simulated devices."""
+
+
+@main.group()
+def gis() -> None:
+    """The GIS city model: inspect, validate, export, import real data."""
+
+
+@gis.command("info")
+@DATA_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the machine-readable summary (docs/gis_info.md).")
+def gis_info(data: Path | None, as_json: bool) -> None:
+    """Summarise a dataset: layers, devices, walk graph, bounds."""
+    from .city import load_city
+
+    try:
+        info = load_city(data).info()
+    except (TwinError, OSError) as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{info['name']}  ({info['path']})")
+    click.echo(f"CRS (working): {info['crs']}   bounds (WGS84): {info['bounds_wgs84']}")
+    click.echo("layers:")
+    for name, n in info["layers"].items():
+        mark = "  approximate" if name in info["approximate_layers"] else ""
+        click.echo(f"  {name:14s} {n:7d}{mark}")
+    click.echo("devices: " + ", ".join(f"{k} {v}" for k, v in info["devices"].items()))
+    g = info["graph"]
+    click.echo(
+        f"walk graph: {g['nodes']} nodes, {g['edges']} edges, {g['components']} component(s), {g['length_km']} km"
+    )
+
+
+@gis.command("validate")
+@DATA_OPTION
+def gis_validate(data: Path | None) -> None:
+    """Check a dataset; exit 0 when valid, 1 with a report of every problem otherwise."""
+    from ._validate import read_dataset
+    from .city import default_dataset_path
+
+    try:
+        path = default_dataset_path() if data is None else data
+    except TwinError as exc:
+        _fail(exc)
+    problems = read_dataset(path).problems
+    if not problems:
+        click.echo(f"{path}: valid")
+        return
+    click.echo(f"{path}: {len(problems)} problem(s)", err=True)
+    for p in problems:
+        click.echo(f"  - {p}", err=True)
+    sys.exit(1)
+
+
+@gis.command("export")
+@DATA_OPTION
+@click.option("--format", "fmt", type=click.Choice(["gpkg"]), default="gpkg", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output file, e.g. uijeongbu.gpkg")
+def gis_export(data: Path | None, fmt: str, out: Path) -> None:
+    """Export every layer (EPSG:5186) into one GeoPackage for QGIS."""
+    from .city import load_city
+    from .gis_export import export_gpkg
+
+    try:
+        counts = export_gpkg(load_city(data), out)
+    except (TwinError, OSError) as exc:
+        _fail(exc)
+    click.echo(f"wrote {out} ({fmt}): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@gis.command("import-osm")
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Dataset directory to create.")
+@click.option("--name", default=None, help="Dataset name for the manifest.")
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+def gis_import_osm(src: Path, out: Path, name: str | None, overwrite: bool) -> None:
+    """Import an OpenStreetMap extract (.osm or .osm.pbf) into a dataset directory."""
+    from .importers.osm import import_osm
+
+    try:
+        report = import_osm(src, out, name=name, overwrite=overwrite)
+    except (TwinError, OSError) as exc:
+        _fail(exc)
+    _report_import(out, report)
+
+
+@gis.command("import-shp")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Dataset directory to create.")
+@click.option("--roads", type=click.Path(path_type=Path), required=True, help="Road centrelines (e.g. TL_SPRD_MANAGE).")
+@click.option("--boundary", type=click.Path(path_type=Path), help="City boundary (e.g. TL_SCCO_SIG).")
+@click.option("--dongs", type=click.Path(path_type=Path), help="Dong polygons (e.g. TL_SCCO_EMD).")
+@click.option("--buildings", type=click.Path(path_type=Path), help="Buildings (e.g. AL_D010, TL_SPBD_BULD).")
+@click.option("--streams", type=click.Path(path_type=Path), help="Stream centrelines.")
+@click.option("--facilities", type=click.Path(path_type=Path), help="Facility points.")
+@click.option("--crs", default=None, help="Source CRS when the .prj is missing or wrong: EPSG:5174, 5179 or 5186.")
+@click.option("--encoding", default="cp949", show_default=True, help="Attribute encoding of the .dbf files.")
+@click.option("--map", "maps", multiple=True, metavar="LAYER.ATTR=FIELD", help="Override a field mapping.")
+@click.option("--name", default=None, help="Dataset name for the manifest.")
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+def gis_import_shp(out, roads, boundary, dongs, buildings, streams, facilities, crs, encoding, maps, name, overwrite):
+    """Import Korean national GIS shapefiles into a dataset directory."""
+    from .importers.shp import import_shp
+
+    field_map = {}
+    for m in maps:
+        if "=" not in m or "." not in m.split("=", 1)[0]:
+            _fail(TwinError(f"--map {m!r}: expected LAYER.ATTR=FIELD, e.g. roads.name=RN"))
+        k, v = m.split("=", 1)
+        field_map[k.strip()] = v.strip()
+    try:
+        report = import_shp(
+            out,
+            roads=roads,
+            boundary=boundary,
+            dongs=dongs,
+            buildings=buildings,
+            streams=streams,
+            facilities=facilities,
+            crs=crs,
+            encoding=encoding,
+            field_map=field_map or None,
+            overwrite=overwrite,
+            name=name,
+        )
+    except (TwinError, OSError) as exc:
+        _fail(exc)
+    _report_import(out, report)
+
+
+def _report_import(out: Path, report: dict) -> None:
+    click.echo(f"wrote dataset {out}")
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    click.echo(f"check it with: twin gis validate --data {out}")
+
+
+if __name__ == "__main__":
+    main()
