@@ -97,7 +97,8 @@ def test_gates_have_their_sensors_and_access_points(city):
         assert dev.loc[g["level_sensor_id"], "kind"] == "level_sensor"
         assert dev.loc[g["rain_gauge_id"], "kind"] == "rain_gauge"
         assert ap.loc[g["access_id"], "gate_id"] == gid
-        assert g.geometry.distance(ap.loc[g["access_id"]].geometry) < 300
+        # the gate stands at the top of its ramp or stair, a few metres from the path
+        assert g.geometry.distance(ap.loc[g["access_id"]].geometry) < 20
 
 
 def test_alert_thresholds_rise_in_hrfco_order(city):
@@ -106,6 +107,16 @@ def test_alert_thresholds_rise_in_hrfco_order(city):
     assert (np.diff(ls[cols].to_numpy(float), axis=1) > 0).all()
     wamis = ls.set_index("device_id").loc[["LS-1018665", "LS-1018666"]]
     assert not wamis["thresholds_verified"].astype(bool).any()  # conflicting public sources
+
+
+def test_ramps_and_stairs_are_short_and_start_at_an_access_point(city):
+    roads = city.layer("roads")
+    ap = city.layer("access_points").set_index("access_id")
+    steps = roads[roads["kind"].isin(["ramp", "stairs"])]
+    assert len(steps) == len(ap)
+    assert (steps.length <= 16.5).all()
+    for _, e in steps.iterrows():
+        assert e.geometry.boundary.geoms[0].distance(ap.loc[e["access_id"]].geometry) < 0.01
 
 
 def test_access_points_lie_below_the_bank_top(city):
@@ -149,7 +160,15 @@ def test_required_facilities_are_present(city):
     kinds = fac["kind"].value_counts()
     assert kinds["school"] == 70 and kinds["shelter"] == 107 and kinds["lrt_station"] == 15
     assert kinds["child_protection_zone"] == 75
-    for kind in ("city_hall", "railway_station", "welfare_centre", "health_centre", "police", "fire_station", "hospital"):
+    for kind in (
+        "city_hall",
+        "railway_station",
+        "welfare_centre",
+        "health_centre",
+        "police",
+        "fire_station",
+        "hospital",
+    ):
         assert kinds.get(kind, 0) >= 1, kind
     assert "신곡노인종합복지관" in set(fac["name"])
 

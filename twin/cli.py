@@ -103,6 +103,22 @@ def gis_export(data: Path | None, fmt: str, out: Path) -> None:
     click.echo(f"wrote {out} ({fmt}): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+@gis.command("map")
+@DATA_OPTION
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="PNG file to write.")
+@click.option("--bbox", nargs=4, type=float, default=None, help="Zoom: minx miny maxx maxy in EPSG:5186 metres.")
+def gis_map(data: Path | None, out: Path, bbox) -> None:
+    """Draw an overview map (PNG) of the dataset: network, streams, buildings by age, devices."""
+    from .city import load_city
+    from .gis_plot import plot_city
+
+    try:
+        path = plot_city(load_city(data), out, bbox=bbox)
+    except (TwinError, OSError) as exc:
+        _fail(exc)
+    click.echo(f"wrote {path}")
+
+
 @gis.command("import-osm")
 @click.argument("src", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Dataset directory to create.")

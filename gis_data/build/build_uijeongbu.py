@@ -62,7 +62,16 @@ def _connect_points(roads: gpd.GeoDataFrame, points: gpd.GeoDataFrame, channels,
             line = LineString([(p.x, p.y), tuple(ends[ii])])
             if line.intersects(channels):
                 continue
-            out.append(dict(kind="sidewalk", cls="connector", name=None, connects=fid, geometry=line))
+            long = line.length > 150  # a lane up to an outlying facility rather than a footpath
+            out.append(
+                dict(
+                    kind="road" if long else "sidewalk",
+                    cls="access_road" if long else "connector",
+                    name=None,
+                    connects=fid,
+                    geometry=line,
+                )
+            )
             break
     return out
 
@@ -78,8 +87,7 @@ def build(reference: Path, out: Path) -> dict:
         geometry="geometry",
         crs="EPSG:5186",
     )
-    roads["width_m"] = [WIDTH["connector"] if c == "connector" else WIDTH.get(c, WIDTH["main"]) for c in roads["cls"]]
-    roads.loc[roads["cls"] == "footbridge", "width_m"] = 2.0
+    roads["width_m"] = [WIDTH.get(c, WIDTH["main"]) for c in roads["cls"]]
     roads["road_class"] = roads["cls"]
     roads["approximate"] = True
     roads["edge_id"] = [f"E{i + 1:05d}" for i in range(len(roads))]

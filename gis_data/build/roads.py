@@ -31,6 +31,7 @@ from streams import STREAMS, channel_polygons
 GRID_M = 110.0
 MAX_BUS_EDGE_M = 900.0
 ACCESS_SPACING_M = 450.0
+ACCESS_RUN_M = {"ramp": 16.0, "stairs": 8.0}
 WIDTH = {
     "main": 4.0,
     "named": 5.0,
@@ -40,6 +41,8 @@ WIDTH = {
     "ramp": 2.0,
     "stairs": 1.5,
     "connector": 2.0,
+    "access_road": 3.0,
+    "footbridge": 2.0,
 }
 
 
@@ -403,6 +406,12 @@ def _riverside_paths(roads, streams, city_poly, channels):
                 # chainage along the stream centreline gives the bed elevation there
                 sch = s.line.project(p)
                 bed = s.bed_at(sch)
+                # the ramp or stair climbs the bank (about 8 m of rise and run for stairs, 16 m for a
+                # ramp); a sidewalk leads on from its top to the street
+                (px, py), (qx, qy) = ramp.coords[0], ramp.coords[1]
+                d = math.hypot(qx - px, qy - py)
+                run = min(ACCESS_RUN_M[kind], d / 2)
+                top = (px + (qx - px) * run / d, py + (qy - py) * run / d)
                 path_rows.append(
                     dict(
                         kind=kind,
@@ -411,7 +420,18 @@ def _riverside_paths(roads, streams, city_poly, channels):
                         access_id=aid,
                         stream=name,
                         bank=bank,
-                        geometry=LineString([ramp.coords[0], ramp.coords[1]]),
+                        geometry=LineString([(px, py), top]),
+                    )
+                )
+                path_rows.append(
+                    dict(
+                        kind="sidewalk",
+                        cls="connector",
+                        name=None,
+                        access_id=None,
+                        stream=None,
+                        bank=None,
+                        geometry=LineString([top, (qx, qy)]),
                     )
                 )
                 access_rows.append(

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Set up the project in ./.venv (Python >= 3.11). Usage: bash scripts/setup.sh [test]
+#   (no argument)  the package and its runtime dependencies
+#   test           also what the test suite needs (pytest, ruff, korean-romanizer, system tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+"$PY" -c 'import sys; assert sys.version_info >= (3, 11), f"Python >= 3.11 needed, found {sys.version}"'
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
+if [ ! -x .venv/bin/python ]; then
+  if ! "$PY" -m venv .venv 2>/dev/null; then
+    # Debian ships venv separately (python3-venv)
+    rm -rf .venv
+    echo "python3 -m venv failed: installing python3-venv with apt-get" >&2
+    as_root apt-get update -qq && as_root apt-get install -y -qq python3-venv >/dev/null
+    "$PY" -m venv .venv
+  fi
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "${1:-}" = "test" ]; then
+  .venv/bin/python -m pip install -q -e '.[test]'
+else
+  .venv/bin/python -m pip install -q -e .
+fi

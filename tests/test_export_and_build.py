@@ -1,0 +1,75 @@
+"""GeoPackage export (atomic) and the deterministic build of the default dataset."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from twin.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_export_gpkg_has_every_layer_in_epsg_5186(tmp_path, city):
+    out = tmp_path / "city.gpkg"
+    res = CliRunner().invoke(main, ["gis", "export", "--format", "gpkg", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    layers = dict(pyogrio.list_layers(out))
+    for name, gdf in city.layers.items():
+        assert name in layers
+        info = pyogrio.read_info(out, layer=name)
+        assert info["features"] == len(gdf)
+        assert info["crs"] == "EPSG:5186"
+    assert pyogrio.read_info(out, layer="walk_nodes")["features"] == city.graph.number_of_nodes()
+
+
+def test_export_failure_leaves_no_partial_file(tmp_path, city, monkeypatch):
+    from twin import gis_export
+
+    calls = {"n": 0}
+    real = pyogrio.write_dataframe
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gis_export.pyogrio, "write_dataframe", flaky)
+    out = tmp_path / "city.gpkg"
+    with pytest.raises(OSError, match="disk full"):
+        gis_export.export_gpkg(city, out)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(importlib.util.find_spec("korean_romanizer") is None, reason="korean-romanizer not installed")
+def test_build_script_is_deterministic(tmp_path, reference_dir):
+    """Two builds from the same reference data are byte-identical and match the shipped counts."""
+    script = REPO / "gis_data" / "build" / "build_uijeongbu.py"
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"b{k}"
+        proc = subprocess.run(
+            [sys.executable, str(script), "--reference", str(reference_dir), "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outs.append(out)
+    files = sorted(p.name for p in outs[0].iterdir())
+    assert files == sorted(p.name for p in outs[1].iterdir())
+    for name in files:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    shipped = json.loads((REPO / "gis_data" / "uijeongbu" / "manifest.json").read_text(encoding="utf-8"))
+    built = json.loads((outs[0] / "manifest.json").read_text(encoding="utf-8"))
+    assert {k: v["features"] for k, v in built["layers"].items()} == {
+        k: v["features"] for k, v in shipped["layers"].items()
+    }
