@@ -208,3 +208,14 @@ def test_manifest_credits_every_layer(city):
         assert entry["source"] and entry["licence"] and isinstance(entry["approximate"], bool)
     for name in ("roads", "buildings", "streams", "slopes"):
         assert layers[name]["approximate"] is True
+
+
+def test_dataset_doc_names_every_attribute():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "dataset.md").read_text(encoding="utf-8")
+    for name, spec in LAYERS.items():
+        assert f"`{name}`" in doc
+        names = [a.name for a in spec.attrs] + [a.name for attrs in spec.kind_attrs.values() for a in attrs]
+        for attr in names:
+            assert f"`{attr}`" in doc, f"docs/dataset.md does not describe {name}.{attr}"
