@@ -1,0 +1,1 @@
+"""Importers: convert external data (OpenStreetMap extracts, ...) into twin dataset directories."""
