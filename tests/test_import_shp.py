@@ -17,7 +17,8 @@ from shapely.geometry import LineString, Point, Polygon
 
 from twin.city import load_city
 from twin.errors import DataImportError
-from twin.importers.shp import import_shp, node_lines, parse_year, structure_class, walk_width
+from twin.importers._noding import node_lines
+from twin.importers.shp import import_shp, parse_year, structure_class, walk_width
 
 GEOD = Geod(ellps="WGS84")
 
