@@ -73,3 +73,14 @@ def test_build_script_is_deterministic(tmp_path, reference_dir):
     assert {k: v["features"] for k, v in built["layers"].items()} == {
         k: v["features"] for k, v in shipped["layers"].items()
     }
+
+
+def test_map_png_is_written(tmp_path):
+    out = tmp_path / "map.png"
+    res = CliRunner().invoke(main, ["gis", "map", "--out", str(out), "--bbox", "203800", "570000", "205800", "572000"])
+    assert res.exit_code == 0, res.output
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width > 600 and height > 600
+    assert [p.name for p in tmp_path.iterdir()] == ["map.png"]  # no temp file left behind

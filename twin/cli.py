@@ -129,7 +129,7 @@ def gis_import_osm(src: Path, out: Path, name: str | None, overwrite: bool) -> N
     from .importers.osm import import_osm
 
     try:
-        report = import_osm(src, out, name=name, overwrite=overwrite)
+        report = import_osm(src, out, name=name, overwrite=overwrite, progress=_progress)
     except (TwinError, OSError) as exc:
         _fail(exc)
     _report_import(out, report)
@@ -176,6 +176,11 @@ def gis_import_shp(out, roads, boundary, dongs, buildings, streams, facilities, 
     except (TwinError, OSError) as exc:
         _fail(exc)
     _report_import(out, report)
+
+
+def _progress(message: str) -> None:
+    """Stage messages of long work, on stderr so that stdout stays parseable."""
+    click.echo(f"  ... {message}", err=True)
 
 
 def _report_import(out: Path, report: dict) -> None:
