@@ -30,6 +30,7 @@ def test_info_json_meets_the_done_when_figures():
     assert info["graph"]["components"] == 1
     assert info["graph"]["edges"] >= 2000
     assert info["layers"]["dongs"] == 14
+    assert info["streams"]["named"] == 6
     assert info["layers"]["buildings"] >= 2000
     assert info["devices"]["gate"] >= 10
     assert info["devices"]["level_sensor"] >= 2

@@ -53,6 +53,54 @@ def test_attribute_of_wrong_type(dataset_copy):
     _edit_features(dataset_copy / "buildings.geojson", bad)
     code, out = _validate(dataset_copy)
     assert code == 1 and "buildings[B00001]: attribute 'year_built' must be an integer" in out
+    assert "buildings[B00002]" not in out  # one bad value blames one feature, not the column
+
+
+@pytest.mark.parametrize(
+    ("layer", "index", "attr", "value", "expected"),
+    [
+        ("buildings", 3, "year_built", "1990", "buildings[B00004]: attribute 'year_built' must be an integer"),
+        ("roads", 2, "width_m", True, "roads[E00003]: attribute 'width_m' must be a number"),
+        ("streams", 0, "approximate", "yes", "streams[JN-01]: attribute 'approximate' must be true or false"),
+        ("facilities", 0, "position_source", 17, None),  # not a schema attribute: passed through
+        ("slopes", 1, "slope_id", {"k": 1}, "slopes[{'k': 1}]: attribute 'slope_id' must be a string"),
+    ],
+)
+def test_json_types_are_checked_exactly(dataset_copy, layer, index, attr, value, expected):
+    _edit_features(dataset_copy / f"{layer}.geojson", lambda fs: fs[index]["properties"].update({attr: value}))
+    code, out = _validate(dataset_copy)
+    if expected is None:
+        assert code == 0, out
+    else:
+        assert code == 1 and expected in out
+        assert len([line for line in out.splitlines() if line.startswith("  - ")]) == 1, out
+
+
+def test_elevation_in_coordinates_is_accepted(dataset_copy):
+    """RFC 7946 positions may carry an elevation; GDAL then reports EPSG:4979."""
+
+    def add_z(features):
+        for f in features:
+            f["geometry"]["coordinates"] = [*f["geometry"]["coordinates"][:2], 42.0]
+
+    _edit_features(dataset_copy / "facilities.geojson", add_z)
+    code, out = _validate(dataset_copy)
+    assert code == 0, out
+    assert not load_city(dataset_copy).layers["facilities"].has_z.any()
+
+
+def test_reference_year_must_be_a_year(dataset_copy):
+    manifest = json.loads((dataset_copy / "manifest.json").read_text(encoding="utf-8"))
+    manifest["reference_year"] = "abc"
+    (dataset_copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    code, out = _validate(dataset_copy)
+    assert code == 1 and "reference_year must be a year" in out
+
+
+def test_loaded_attributes_have_schema_dtypes(city):
+    b = city.layers["buildings"]
+    assert str(b["year_built"].dtype) == "Int64" and str(b["storeys"].dtype) == "Int64"
+    assert str(city.layers["roads"]["width_m"].dtype) == "float64"
 
 
 def test_invalid_geometry(dataset_copy):
@@ -113,7 +161,6 @@ def test_undeclared_projected_coordinates(dataset_copy):
     def metres(features):
         features[0]["geometry"]["coordinates"] = [204900.0, 571400.0]
 
-    _edit_features(dataset_copy / "slopes.geojson", lambda fs: None)
     _edit_features(dataset_copy / "devices.geojson", metres)
     code, out = _validate(dataset_copy)
     assert code == 1 and "devices: coordinates" in out and "not lon/lat degrees" in out

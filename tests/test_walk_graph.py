@@ -38,6 +38,21 @@ def test_end_points_within_snap_distance_are_one_node():
     assert nx_components(G2) == 2
 
 
+def test_snapping_is_by_distance_not_by_grid_cell():
+    """Ends 2 cm apart on either side of a 0.5 m grid line are one node; ends 0.7 m apart are not."""
+    near = walk_graph(_roads([LineString([(0, 0), (10.24, 0)]), LineString([(10.26, 0), (20, 0)])]), snap_m=0.5)
+    assert nx_components(near) == 1
+    far = walk_graph(_roads([LineString([(0, 0), (10.0, 0)]), LineString([(10.7, 0), (20, 0)])]), snap_m=0.5)
+    assert nx_components(far) == 2
+
+
+def test_node_numbering_does_not_depend_on_input_order():
+    lines = [LineString([(0, 0), (10, 0)]), LineString([(10, 0), (10, 10)]), LineString([(10, 10), (0, 0)])]
+    a = walk_graph(_roads(lines))
+    b = walk_graph(_roads(lines[::-1]))
+    assert dict(a.nodes(data=True)) == dict(b.nodes(data=True))
+
+
 def test_parallel_edges_are_kept():
     G = walk_graph(_roads([LineString([(0, 0), (10, 0)]), LineString([(0, 0), (5, 3), (10, 0)])]))
     assert G.number_of_edges() == 2 and G.number_of_nodes() == 2

@@ -11,8 +11,10 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from .errors import OutputError
 
 
 @contextlib.contextmanager
@@ -23,7 +25,9 @@ def atomic_file(target: str | os.PathLike[str], *, suffix: str | None = None) ->
     ``suffix`` defaults to the target's suffix, so drivers that infer the format from the
     extension (GeoPackage, Parquet) still do.
     """
-    target = Path(target)
+    target = Path(target).resolve()
+    if target.exists() and not target.is_file():
+        raise OutputError(f"{target} exists and is not a regular file; choose another output path")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=suffix if suffix is not None else target.suffix, dir=target.parent
@@ -46,15 +50,45 @@ def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def check_output_dir(
+    target: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    marker: str = "manifest.json",
+    inputs: Iterable[str | os.PathLike[str]] = (),
+) -> Path:
+    """The checks of :func:`atomic_dir`, to run before long work; returns the resolved target."""
+    target = Path(target).resolve()
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{target} exists and is not a directory")
+    for src in inputs:
+        src = Path(src).resolve()
+        if src == target or target in src.parents:
+            raise OutputError(f"the output directory {target} contains the input {src}; choose another --out")
+    if target.exists() and any(target.iterdir()):
+        if not overwrite:
+            raise FileExistsError(f"{target} exists and is not empty (use --overwrite to replace it)")
+        if not (target / marker).is_file():
+            raise OutputError(f"{target} is not empty and has no {marker}: it is not a dataset; refusing to replace it")
+    return target
+
+
 @contextlib.contextmanager
-def atomic_dir(target: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
+def atomic_dir(
+    target: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    marker: str = "manifest.json",
+    inputs: Iterable[str | os.PathLike[str]] = (),
+) -> Iterator[Path]:
     """Yield a temporary directory beside ``target``; on success it replaces ``target``.
 
-    Raises FileExistsError if ``target`` exists, is not empty and ``overwrite`` is false.
+    An existing, non-empty ``target`` is replaced only with ``overwrite`` and only when it holds
+    ``marker`` (so it is an output of ours, not somebody's folder). Raises OutputError when it is
+    not, when ``target`` is a file, or when one of ``inputs`` lies inside ``target`` (replacing
+    it would delete the input). FileExistsError when it exists and ``overwrite`` is false.
     """
-    target = Path(target)
-    if target.exists() and any(target.iterdir()) and not overwrite:
-        raise FileExistsError(f"{target} exists and is not empty (use --overwrite to replace it)")
+    target = check_output_dir(target, overwrite=overwrite, marker=marker, inputs=inputs)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:

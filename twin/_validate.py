@@ -73,6 +73,9 @@ def read_manifest(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         problems.append(Problem("manifest", None, f"{MANIFEST_NAME} is not valid JSON: {exc}"))
         return None
+    except OSError as exc:
+        problems.append(Problem("manifest", None, f"{MANIFEST_NAME} cannot be read: {exc}"))
+        return None
     if not isinstance(manifest, dict):
         problems.append(Problem("manifest", None, "must be a JSON object"))
         return None
@@ -87,6 +90,9 @@ def read_manifest(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
                 f"schema_version {manifest.get('schema_version')!r} is not supported (expected {SCHEMA_VERSION})",
             )
         )
+    year = manifest.get("reference_year", 2026)
+    if not (isinstance(year, int) and not isinstance(year, bool) and 1800 <= year <= 2200):
+        problems.append(Problem("manifest", None, f"reference_year must be a year (integer), got {year!r}"))
     layers = manifest.get("layers")
     if not isinstance(layers, dict):
         problems.append(Problem("manifest", None, "'layers' must be an object: layer name -> entry"))
@@ -108,33 +114,55 @@ def read_manifest(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
     return manifest
 
 
-def _read_layer_file(name: str, fpath: Path, problems: list[Problem]) -> gpd.GeoDataFrame | None:
+_MISSING = object()
+
+
+def _read_layer_file(name: str, fpath: Path, problems: list[Problem]) -> tuple[gpd.GeoDataFrame, list] | None:
+    """Read a GeoJSON layer: the GeoDataFrame (geometry, pass-through columns) and the raw
+    ``properties`` of each feature as parsed by ``json`` (exact JSON types, for the checks)."""
     if not fpath.is_file():
         problems.append(Problem(name, None, f"file {fpath.name} not found"))
         return None
     try:
+        raw = json.loads(fpath.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        problems.append(Problem(name, None, f"{fpath.name} is not valid JSON: {exc}"))
+        return None
+    except OSError as exc:
+        problems.append(Problem(name, None, f"{fpath.name} cannot be read: {exc}"))
+        return None
+    features = raw.get("features") if isinstance(raw, dict) else None
+    if not isinstance(features, list):
+        problems.append(Problem(name, None, f"{fpath.name} is not a GeoJSON FeatureCollection"))
+        return None
+    if not features:
+        return gpd.GeoDataFrame(geometry=[], crs=FILE_CRS), []
+    try:
         with warnings.catch_warnings():
-            # mixed-type columns are reported by the attribute checks, per feature
-            warnings.simplefilter("ignore", UserWarning)
+            # GDAL's type coercions and notes; the attribute checks below use the raw JSON values
+            warnings.simplefilter("ignore")
             gdf = pyogrio.read_dataframe(fpath)
     except Exception as exc:  # noqa: BLE001 - any driver failure is reported as a dataset problem
-        try:
-            json.loads(fpath.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as jexc:
-            problems.append(Problem(name, None, f"{fpath.name} is not valid JSON: {jexc}"))
-        else:
-            problems.append(Problem(name, None, f"{fpath.name} could not be read as GeoJSON: {exc}"))
+        problems.append(Problem(name, None, f"{fpath.name} could not be read as GeoJSON: {exc}"))
         return None
     if not isinstance(gdf, gpd.GeoDataFrame):
         problems.append(Problem(name, None, f"{fpath.name} has no geometry"))
         return None
-    return gdf
+    props = [f.get("properties") if isinstance(f, dict) else None for f in features]
+    props = [p if isinstance(p, dict) else {} for p in props]
+    if len(props) != len(gdf):
+        problems.append(Problem(name, None, f"{fpath.name}: {len(props)} features but {len(gdf)} readable"))
+        return None
+    return gdf.reset_index(drop=True), props
 
 
 def _check_crs(name: str, gdf: gpd.GeoDataFrame, problems: list[Problem]) -> bool:
     """GeoJSON layers must be WGS84 longitude/latitude (RFC 7946)."""
     expected = CRS.from_user_input(FILE_CRS)
-    if gdf.crs is None or not CRS.from_user_input(gdf.crs).equals(expected, ignore_axis_order=True):
+    crs = CRS.from_user_input(gdf.crs) if gdf.crs is not None else None
+    if crs is not None and len(crs.axis_info) == 3:
+        crs = crs.to_2d()  # RFC 7946 allows an elevation; GDAL then reports EPSG:4979
+    if crs is None or not crs.equals(expected, ignore_axis_order=True):
         got = "none" if gdf.crs is None else gdf.crs.to_string()
         problems.append(Problem(name, None, f"CRS is {got}, expected {FILE_CRS} (WGS84 lon/lat) in a GeoJSON layer"))
         return False
@@ -159,34 +187,41 @@ def _ids(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> pd.Series:
     return pd.Series([f"#{i}" for i in range(len(gdf))], index=gdf.index, dtype=object)
 
 
-def _check_attr(
-    layer: str, gdf: gpd.GeoDataFrame, ids: pd.Series, attr: Attr, problems: list[Problem], mask=None
-) -> None:
-    col = gdf[attr.name]
+def _raw_column(props: list[dict], name: str, index: pd.Index) -> pd.Series:
+    """The raw JSON values of one property (None where null or absent), exact Python types."""
+    return pd.Series([p.get(name) for p in props], index=index, dtype=object)
+
+
+def _typed(col: pd.Series, attr: Attr) -> pd.Series:
+    """A checked raw column in the pandas dtype of its schema type (nullable ints and bools)."""
+    if attr.dtype == "int":
+        return pd.array([None if v is None else int(v) for v in col], dtype="Int64")
+    if attr.dtype == "float":
+        return pd.to_numeric(col, errors="coerce").astype("float64")
+    if attr.dtype == "bool":
+        return pd.array([v if isinstance(v, bool) else None for v in col], dtype="boolean")
+    return col.where(col.map(lambda v: isinstance(v, str)), None).astype(object)
+
+
+def _check_attr(layer: str, col: pd.Series, ids: pd.Series, attr: Attr, problems: list[Problem], mask=None) -> bool:
+    """Check one attribute's raw JSON values; True when every value has the right type."""
     if mask is not None:
         col = col[mask]
-    isnull = col.isna()
+    isnull = col.map(lambda v: v is None)
     if not attr.nullable and isnull.any():
         _add(problems, layer, ids[col.index[isnull]].tolist(), f"attribute '{attr.name}' is missing (null)")
     vals = col[~isnull]
     if vals.empty:
-        return
+        return True
     bad: pd.Series
     if attr.dtype == "str":
         bad = ~vals.map(lambda v: isinstance(v, str))
         expected = "a string"
     elif attr.dtype == "bool":
-        # GDAL reads a boolean field that has nulls as 0.0/1.0
-        bad = ~vals.map(lambda v: isinstance(v, (bool, np.bool_)) or (isinstance(v, (int, float)) and v in (0, 1)))
+        bad = ~vals.map(lambda v: isinstance(v, bool))
         expected = "true or false"
     else:
-        num = vals.map(
-            lambda v: (
-                float(v)
-                if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-                else math.nan
-            )
-        )
+        num = vals.map(lambda v: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan)
         bad = num.isna() | ~np.isfinite(num)
         expected = "a number"
         if attr.dtype == "int":
@@ -223,7 +258,7 @@ def _check_attr(
                     f"attribute '{attr.name}' must be {expected}",
                 )
             )
-        return
+        return False
     if attr.choices is not None:
         out = ~vals.isin(attr.choices)
         if out.any():
@@ -233,37 +268,67 @@ def _check_attr(
                 ids[vals.index[out]].tolist(),
                 f"attribute '{attr.name}' is {vals[out].iloc[0]!r}, expected one of {', '.join(attr.choices)}",
             )
+    return True
 
 
-def check_layer(name: str, gdf: gpd.GeoDataFrame, problems: list[Problem]) -> None:
-    """Check ids, attributes and geometries of one layer (in any CRS)."""
+def _merge_typed(attr: Attr, col: pd.Series, mask: pd.Series) -> pd.Series:
+    """Typed values of a kind-specific attribute: the checked rows, plus other rows whose value fits."""
+
+    def fits(v: Any) -> bool:
+        if attr.dtype in ("int", "float"):
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            return ok and (attr.dtype == "float" or float(v).is_integer())
+        return isinstance(v, bool) if attr.dtype == "bool" else isinstance(v, str)
+
+    return _typed(col.where(mask | col.map(fits), None), attr)
+
+
+def check_layer(name: str, gdf: gpd.GeoDataFrame, problems: list[Problem], props: list[dict] | None = None) -> None:
+    """Check ids, attributes and geometries of one layer (in any CRS).
+
+    ``props`` are the raw JSON properties of the features (see ``_read_layer_file``); without
+    them the GeoDataFrame's values are checked. Checked attributes are converted in place to
+    their schema dtype (``Int64``, ``float64``, ``boolean``, ``object``).
+    """
     spec = LAYERS[name]
     if len(gdf) == 0:
         if not spec.may_be_empty:
             problems.append(Problem(name, None, "layer has no features"))
         return
+    if props is None:
+        props = [
+            {k: (None if (not isinstance(v, str) and pd.isna(v)) else v) for k, v in row.items()}
+            for row in gdf.drop(columns=gdf.geometry.name).astype(object).to_dict("records")
+        ]
+    present = set().union(*(p.keys() for p in props))
+    if spec.id_column in present:
+        gdf[spec.id_column] = _raw_column(props, spec.id_column, gdf.index)
     ids = _ids(gdf, spec)
-    if spec.id_column not in gdf:
+    if spec.id_column not in present:
         problems.append(Problem(name, None, f"missing id attribute '{spec.id_column}'"))
     else:
         dup = ids[ids.duplicated(keep=False) & ids.notna()]
         if not dup.empty:
             _add(problems, name, sorted(set(map(str, dup))), f"duplicate {spec.id_column}")
-    for attr in spec.attrs:
-        if attr.name not in gdf:
-            problems.append(Problem(name, None, f"missing attribute '{attr.name}' ({attr.dtype})"))
-            continue
-        _check_attr(name, gdf, ids, attr, problems)
-    if spec.kind_attrs and "kind" in gdf:
+    checks = [(attr, None, None) for attr in spec.attrs]
+    if spec.kind_attrs and "kind" in present:
+        kinds = _raw_column(props, "kind", gdf.index)
         for kind, attrs in spec.kind_attrs.items():
-            mask = gdf["kind"] == kind
-            if not mask.any():
-                continue
-            for attr in attrs:
-                if attr.name not in gdf:
-                    problems.append(Problem(name, None, f"missing attribute '{attr.name}' required for kind '{kind}'"))
-                    continue
-                _check_attr(name, gdf, ids, attr, problems, mask=mask)
+            mask = kinds == kind
+            if mask.any():
+                checks += [(attr, mask, kind) for attr in attrs]
+    typed_ok: dict[str, bool] = {}
+    for attr, mask, kind in checks:
+        if attr.name not in present:
+            why = f" required for kind '{kind}'" if kind else f" ({attr.dtype})"
+            problems.append(Problem(name, None, f"missing attribute '{attr.name}'{why}"))
+            typed_ok[attr.name] = False
+            continue
+        col = _raw_column(props, attr.name, gdf.index)
+        ok = _check_attr(name, col, ids, attr, problems, mask=mask)
+        typed_ok[attr.name] = typed_ok.get(attr.name, True) and ok
+        if typed_ok[attr.name]:
+            gdf[attr.name] = _typed(col, attr) if mask is None else _merge_typed(attr, col, mask)
     geoms = gdf.geometry
     missing = geoms.isna() | geoms.is_empty
     if missing.any():
@@ -347,12 +412,14 @@ def read_dataset(path: str | Path, *, check_graph: bool = True) -> ReadResult:
         entry = manifest.get("layers", {}).get(name)
         if not isinstance(entry, dict) or "file" not in entry:
             continue
-        gdf = _read_layer_file(name, path / str(entry["file"]), problems)
-        if gdf is None:
+        read = _read_layer_file(name, path / str(entry["file"]), problems)
+        if read is None:
             continue
+        gdf, props = read
         if not _check_crs(name, gdf, problems):
             continue
-        check_layer(name, gdf, problems)
+        gdf = gdf.set_geometry(shapely.force_2d(gdf.geometry.values), crs=gdf.crs)
+        check_layer(name, gdf, problems, props)
         if gdf.crs is None:
             gdf = gdf.set_crs(FILE_CRS)
         result.layers[name] = gdf.to_crs(WORKING_CRS)

@@ -128,6 +128,7 @@ class CityModel:
         devices = self.layer("devices")
         kinds = Counter(devices["kind"]) if len(devices) else Counter()
         boundary = self.layer("boundary")
+        streams = self.layer("streams")
         frame = boundary if len(boundary) else self.layer("roads")
         minx, miny, maxx, maxy = frame.total_bounds
         tr = Transformer.from_crs(WORKING_CRS, "EPSG:4326", always_xy=True)
@@ -143,6 +144,7 @@ class CityModel:
                 n for n, e in self.manifest.get("layers", {}).items() if isinstance(e, dict) and e.get("approximate")
             ),
             "devices": dict(sorted((k, int(v)) for k, v in kinds.items())),
+            "streams": {"named": int(streams["name"].nunique()) if len(streams) else 0, "reaches": int(len(streams))},
             "graph": {
                 "nodes": self.graph.number_of_nodes(),
                 "edges": self.graph.number_of_edges(),

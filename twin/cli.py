@@ -24,7 +24,18 @@ DATA_OPTION = click.option(
 
 
 def _fail(exc: Exception) -> None:
-    click.echo(f"error: {exc}", err=True)
+    """One short message and exit status 2; an invalid dataset points to `twin gis validate`."""
+    from .errors import DatasetError
+
+    if isinstance(exc, DatasetError) and len(exc.problems) > 1:
+        where = exc.dataset or "the dataset"
+        click.echo(
+            f"error: {where} is invalid ({len(exc.problems)} problems; first: {exc.problems[0]}). "
+            f"Run: twin gis validate --data {where}",
+            err=True,
+        )
+    else:
+        click.echo(f"error: {exc}", err=True)
     sys.exit(2)
 
 
@@ -93,12 +104,14 @@ def gis_validate(data: Path | None) -> None:
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output file, e.g. uijeongbu.gpkg")
 def gis_export(data: Path | None, fmt: str, out: Path) -> None:
     """Export every layer (EPSG:5186) into one GeoPackage for QGIS."""
+    import pyogrio.errors
+
     from .city import load_city
     from .gis_export import export_gpkg
 
     try:
         counts = export_gpkg(load_city(data), out)
-    except (TwinError, OSError) as exc:
+    except (TwinError, OSError, pyogrio.errors.DataSourceError, pyogrio.errors.FieldError) as exc:
         _fail(exc)
     click.echo(f"wrote {out} ({fmt}): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 

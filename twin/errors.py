@@ -56,3 +56,7 @@ class DataImportError(TwinError, ValueError):
 
 class GraphError(TwinError, ValueError):
     """A walk-graph query failed (empty graph, no node within reach)."""
+
+
+class OutputError(TwinError, OSError):
+    """An output path cannot be written safely (a device, a directory that is not ours, ...)."""

@@ -14,7 +14,7 @@ EXPORT_FORMATS = ("gpkg",)
 
 
 def export_gpkg(city: CityModel, out: str | Path) -> dict[str, int]:
-    """Write every layer of ``city`` and the walk-graph nodes into one GeoPackage, atomically.
+    """Write every non-empty layer of ``city`` and the walk-graph nodes into one GeoPackage, atomically.
 
     Layers keep the working CRS (EPSG:5186, metres), which QGIS reads natively. Adds a
     ``walk_nodes`` point layer (node id, degree). Returns layer name -> feature count.
@@ -23,8 +23,10 @@ def export_gpkg(city: CityModel, out: str | Path) -> dict[str, int]:
     with atomic_file(out, suffix=".gpkg") as tmp:
         for name, gdf in city.layers.items():
             if len(gdf) == 0:
-                continue
-            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG")
+                continue  # a GeoPackage layer needs a geometry type, which an empty layer lacks
+            # GeoPackage reserves the column name "fid" for its own primary key
+            clash = {c: f"{c}_src" for c in gdf.columns if c.lower() == "fid"}
+            pyogrio.write_dataframe(gdf.rename(columns=clash), tmp, layer=name, driver="GPKG")
             counts[name] = len(gdf)
         G = city.graph
         nodes = sorted(G.nodes)

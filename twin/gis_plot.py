@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-
-from ._atomic import atomic_file  # noqa: E402
-from .city import CityModel  # noqa: E402
+from ._atomic import atomic_file
+from .city import CityModel
+from .errors import TwinError
 
 ROAD_STYLE = {
     "road": ("#9a9a9a", 0.4),
@@ -39,12 +38,18 @@ def plot_city(city: CityModel, out: str | Path, *, dpi: int = 110, bbox=None) ->
     Coordinates are EPSG:5186 metres. ``bbox`` = (minx, miny, maxx, maxy) in EPSG:5186 zooms in.
     The PNG is written atomically; returns its path.
     """
-    fig, ax = plt.subplots(figsize=(11, 11))
+    if bbox is not None:
+        bbox = tuple(float(v) for v in bbox)
+        if not all(math.isfinite(v) for v in bbox) or not (bbox[0] < bbox[2] and bbox[1] < bbox[3]):
+            raise TwinError(f"bbox must be finite minx miny maxx maxy with min < max (EPSG:5186 m), got {bbox}")
+    # a Figure of its own, not pyplot: no global backend or figure state is touched
+    fig = Figure(figsize=(11, 11))
+    ax = fig.subplots()
     city.layer("dongs").boundary.plot(ax=ax, color="#cccccc", linewidth=0.6)
     city.layer("boundary").boundary.plot(ax=ax, color="#333333", linewidth=1.2)
     b = city.layer("buildings")
     if len(b):
-        old = b["year_built"] <= city.reference_year - 30
+        old = (b["year_built"] <= city.reference_year - 30).fillna(False).astype(bool)
         b[~old].plot(ax=ax, color="#c7c7c7", linewidth=0)
         b[old].plot(ax=ax, color="#e6550d", linewidth=0)
     s = city.layer("streams")
@@ -85,5 +90,4 @@ def plot_city(city: CityModel, out: str | Path, *, dpi: int = 110, bbox=None) ->
     out = Path(out)
     with atomic_file(out, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
-    plt.close(fig)
     return out

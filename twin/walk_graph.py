@@ -1,6 +1,6 @@
 """The walk graph: the roads layer as a networkx graph of walkable links.
 
-Edges meet only where line ends share a point (within ``snap_m``); two lines that cross without
+Edges meet only where line ends share a point (closer than ``snap_m``); two lines that cross without
 a shared end point do not connect (a bridge over a riverside path, say). This is the rule
 OpenStreetMap ways follow once split at shared nodes, and the rule the importers write.
 """
@@ -11,6 +11,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import shapely
+from scipy.spatial import cKDTree
 
 from .errors import GraphError
 
@@ -23,7 +24,7 @@ def walk_graph(roads: gpd.GeoDataFrame, *, snap_m: float = 0.5) -> nx.MultiGraph
     edge attributes: ``edge_id``, ``kind``, ``width_m`` (m), ``length_m`` (m, geometry length),
     ``name`` (str or None). ``G.graph["crs"]`` records the CRS.
 
-    ``snap_m`` is the grid (metres) end points are snapped to before being matched.
+    End points closer than ``snap_m`` (metres) are one node (see :func:`snap_points`).
     Raises GraphError if ``roads`` is in a geographic CRS.
     """
     if roads.crs is not None and roads.crs.is_geographic:
@@ -34,11 +35,7 @@ def walk_graph(roads: gpd.GeoDataFrame, *, snap_m: float = 0.5) -> nx.MultiGraph
     geoms = roads.geometry.values
     starts = shapely.get_coordinates(shapely.get_point(geoms, 0))
     ends = shapely.get_coordinates(shapely.get_point(geoms, -1))
-    pts = np.vstack([starts, ends])
-    keys = np.round(pts / snap_m).astype(np.int64)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    coords = uniq.astype(float) * snap_m
+    coords, inverse = snap_points(np.vstack([starts, ends]), snap_m)
     G.add_nodes_from((i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(coords))
     n = len(roads)
     u = inverse[:n]
@@ -58,6 +55,33 @@ def walk_graph(roads: gpd.GeoDataFrame, *, snap_m: float = 0.5) -> nx.MultiGraph
             name=names[i],
         )
     return G
+
+
+def snap_points(pts: np.ndarray, snap_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Merge points closer than ``snap_m`` (metres): (node coordinates, node index of each point).
+
+    Points are clustered transitively (a chain of close points is one node); a node sits at the
+    lexicographically smallest point of its cluster. Numbering follows sorted coordinates, so it
+    does not depend on the order of the input.
+    """
+    uniq, inverse = np.unique(pts, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    parent = np.arange(len(uniq))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    if snap_m > 0 and len(uniq) > 1:
+        for a, b in sorted(cKDTree(uniq).query_pairs(snap_m)):
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    roots = np.array([find(i) for i in range(len(uniq))])
+    rep, node_of_uniq = np.unique(roots, return_inverse=True)
+    return uniq[rep], node_of_uniq.reshape(-1)[inverse]
 
 
 def components_by_size(G: nx.Graph) -> list[set[int]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,6 +31,7 @@ from reference import load_reference  # noqa: E402
 from roads import WIDTH, build_roads  # noqa: E402
 from streams import build_streams  # noqa: E402
 
+from twin._atomic import atomic_dir  # noqa: E402
 from twin.geojson_io import write_dataset  # noqa: E402
 
 SEED = 20261125
@@ -213,14 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.reference.is_dir():
         print(f"reference data not found at {args.reference} (pass --reference DIR)", file=sys.stderr)
         return 2
-    tmp = Path(tempfile.mkdtemp(prefix=".uijeongbu.", dir=args.out.parent))
-    try:
+    # build beside the target and swap the whole directory in: a crash leaves the old dataset
+    with atomic_dir(args.out, overwrite=True, marker="manifest.json") as tmp:
         manifest = build(args.reference, tmp)
-        for f in sorted(tmp.iterdir()):
-            args.out.mkdir(parents=True, exist_ok=True)
-            f.replace(args.out / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        readme = args.out / "README.md"  # hand-written credits live with the data
+        if readme.is_file():
+            shutil.copy2(readme, tmp / "README.md")
     for name, entry in manifest["layers"].items():
         print(f"{name:14s} {entry['features']:6d} features{'  (approximate)' if entry['approximate'] else ''}")
     return 0

@@ -50,7 +50,7 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
-from .._atomic import atomic_dir
+from .._atomic import atomic_dir, check_output_dir
 from .._validate import MAX_ACCESS_DISTANCE_M
 from ..dataset_schema import FILE_CRS, LAYERS, WORKING_CRS
 from ..errors import DataImportError
@@ -670,13 +670,7 @@ def import_osm(
         raise DataImportError(f"OSM file {src} not found")
     if not src.is_file():
         raise DataImportError(f"OSM file {src} is not a file")
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
-            raise FileExistsError(f"{out} exists and is not empty (use overwrite=True to replace it)")
-        if out.resolve() in src.resolve().parents:
-            raise DataImportError(f"refusing to overwrite {out}: it contains the input file {src}")
+    check_output_dir(out, overwrite=overwrite, inputs=[src])
     stem = src.name.split(".")[0] or src.name
 
     dropped: dict[str, Counter] = defaultdict(Counter)
@@ -767,7 +761,7 @@ def import_osm(
         extra["osm_replication_timestamp"] = data.timestamp
 
     say(f"writing {out}")
-    with atomic_dir(out, overwrite=overwrite) as tmp:
+    with atomic_dir(out, overwrite=overwrite, inputs=[src]) as tmp:
         manifest = write_dataset(tmp, layers, name=dataset_name, sources=sources, extra_manifest=extra)
     return {
         "src": str(src),

@@ -100,7 +100,7 @@ from pyproj import CRS, Transformer
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
-from .._atomic import atomic_dir
+from .._atomic import atomic_dir, check_output_dir
 from .._validate import MAX_ACCESS_DISTANCE_M
 from ..dataset_schema import FACILITY_KINDS, LAYERS, WORKING_CRS
 from ..errors import DataImportError
@@ -262,7 +262,7 @@ def parse_storeys(v: Any) -> int | None:
     x = _number(v)
     if x is None or x < 0.5:
         return None
-    return int(round(x))
+    return max(1, int(round(x)))
 
 
 def structure_class(v: Any) -> str:
@@ -675,7 +675,7 @@ def _drop_unreachable(fac: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, report: di
         ]
     )
     dist, _ = cKDTree(ends).query(np.column_stack([fac.geometry.x, fac.geometry.y]))
-    far = dist > MAX_ACCESS_DISTANCE_M
+    far = dist > MAX_ACCESS_DISTANCE_M - 1.0  # a metre of margin for the round trip through WGS84
     for fid in fac.loc[far, "facility_id"]:
         _dropped(report, "facilities", fid, f"more than {MAX_ACCESS_DISTANCE_M:.0f} m from the road network")
     return fac[~far].reset_index(drop=True)
@@ -735,10 +735,9 @@ def import_shp(
         "".encode(encoding)
     except LookupError as exc:
         raise DataImportError(f"unknown encoding {encoding!r} (e.g. cp949, utf-8)") from exc
-    out_path = Path(out)
-    if out_path.exists() and (not out_path.is_dir() or any(out_path.iterdir())) and not overwrite:
-        # fail before the work; atomic_dir checks again when writing
-        raise FileExistsError(f"{out_path} exists and is not empty (use --overwrite to replace it)")
+    inputs = [p for p in (roads, boundary, dongs, buildings, streams, facilities) if p is not None]
+    # fail before the work; atomic_dir checks again when writing
+    check_output_dir(out, overwrite=overwrite, inputs=inputs)
 
     report: dict[str, Any] = {
         "out": str(out),
@@ -845,6 +844,6 @@ def import_shp(
         "source_crs": dict(report["source_crs"]),
         "encoding": encoding,
     }
-    with atomic_dir(out, overwrite=overwrite) as tmp:
+    with atomic_dir(out, overwrite=overwrite, inputs=inputs) as tmp:
         write_dataset(tmp, layers, name=name, sources=sources, extra_manifest=extra)
     return report
