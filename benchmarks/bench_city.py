@@ -36,6 +36,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     path = args.data or default_dataset_path()
+    if not (path / "manifest.json").is_file():
+        raise SystemExit(f"error: {path} is not a dataset directory (no manifest.json)")
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     files = [path / e["file"] for e in manifest["layers"].values()]
 

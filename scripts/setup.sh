@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up the project in ./.venv (Python >= 3.11). Usage: bash scripts/setup.sh [test]
 #   (no argument)  the package and its runtime dependencies
-#   test           also what the test suite needs (pytest, ruff, korean-romanizer, system tools)
+#   test           also what the test suite needs (pytest, ruff, korean-romanizer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
