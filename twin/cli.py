@@ -202,5 +202,95 @@ def _report_import(out: Path, report: dict) -> None:
     click.echo(f"check it with: twin gis validate --data {out}")
 
 
+@main.command("run")
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Run folder to write (default: runs/<scenario file name>).",
+)
+@click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a scenario field, e.g. rainfall.total_mm=120 (repeatable; VALUE is YAML).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def run_cmd(scenario_file: Path, out: Path | None, seed: int | None, overrides: tuple[str, ...], quiet: bool) -> None:
+    """Run SCENARIO headless and write summary.json, timeseries.parquet, events.parquet, model.inp."""
+    from tqdm import tqdm
+
+    from .errors import ScenarioError
+    from .runner import run_scenario
+    from .scenario import load_scenario
+
+    try:
+        scenario = load_scenario(scenario_file, overrides=overrides, seed=seed)
+    except ScenarioError as exc:
+        for line in exc.problems:
+            click.echo(line, err=True)
+        sys.exit(2)
+    out = out or Path("runs") / scenario_file.stem
+    bar = (
+        None
+        if quiet
+        else tqdm(
+            total=scenario.duration_s / 3600,
+            unit="h",
+            desc="simulated",
+            file=sys.stderr,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} h [{elapsed}]",
+        )
+    )
+
+    def progress(done_s: float, total_s: float) -> None:
+        if bar is not None:
+            bar.update(done_s / 3600 - bar.n)
+
+    try:
+        result = run_scenario(scenario, out=out, progress=progress)
+    except (TwinError, OSError) as exc:
+        _fail(exc)
+    finally:
+        if bar is not None:
+            bar.close()
+    s = result.summary
+    fp = s["flooded_paths"]
+    click.echo(f"wrote {result.out}")
+    for gid, g in s["gauges"].items():
+        if not gid.startswith("LS-10"):
+            continue
+        lvl = g["highest_level"] or "below attention (관심)"
+        click.echo(
+            f"  {gid}: peak stage {g['peak_stage_m']:.2f} m at {g['time_of_peak'][11:16]}, "
+            f"peak discharge {g['peak_discharge_m3s']} m³/s, highest level: {lvl}"
+        )
+    lead = fp["min_warning_lead_time_s"]
+    text = f"  riverside paths flooded: {fp['count']} of {len(s['access_points'])} access points"
+    if lead is not None:
+        text += (
+            f"; shortest warning {lead / 60:.0f} min"
+            if lead >= 0
+            else f"; one flooded {-lead / 60:.0f} min before its first alert"
+        )
+    click.echo(text)
+    sw = s["swmm"]
+    click.echo(
+        f"  SWMM continuity error: runoff {sw['runoff_continuity_error_pct']:.3f} %, "
+        f"flow routing {sw['flow_routing_continuity_error_pct']:.3f} %"
+    )
+
+
+def _attach() -> None:
+    from .cli_scenario import scenario_group
+
+    main.add_command(scenario_group)
+
+
+_attach()
+
 if __name__ == "__main__":
     main()

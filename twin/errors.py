@@ -60,3 +60,15 @@ class GraphError(TwinError, ValueError):
 
 class OutputError(TwinError, OSError):
     """An output path cannot be written safely (a device, a directory that is not ours, ...)."""
+
+
+class ScenarioError(TwinError, ValueError):
+    """A scenario file is missing, not valid YAML, or fails validation.
+
+    ``problems`` holds one line per problem, ``FILE: field.path: got VALUE: expected WHAT``; the
+    message is those lines joined by newlines.
+    """
+
+    def __init__(self, problems: list[str] | str):
+        self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))

@@ -1,0 +1,158 @@
+"""Subcatchments: the land of the city divided among the stream reaches, plus the upstream basin.
+
+Every 100 m cell of the city drains to its nearest reach (a nearest-channel delineation; with a
+DEM the delineation would follow the terrain instead). Per subcatchment:
+
+* area (ha) = cells x 1 ha;
+* imperviousness (%) = 3 x (building footprints + 6 m x street length) / area, clipped to
+  5-90 %: footprints and carriageways, tripled for yards, car parks and pavements the layers do
+  not hold; scaled by the scenario's ``imperviousness_scale``;
+* flow length (m) = mean distance from the cells to the reach; width = area / flow length;
+* slope (%) = 2 % on developed land, 15 % on the rest (Uijeongbu's valley floor and the hills of
+  도봉산, 수락산, 사패산 and 천보산 around it).
+
+The part of the Jungnangcheon basin north of the city (양주) is one more subcatchment draining
+into the top of Jungnangcheon, sized so that the area above the 신곡교 gauge is 80.4 km² (WAMIS).
+All approximate; units: m, ha, %.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry import box
+
+CELL_M = 100.0
+SINGOK_AREA_KM2 = 80.4
+"""WAMIS basin area of 1018665 의정부시(신곡교), km²."""
+
+
+@dataclass(frozen=True)
+class Subcatchment:
+    name: str
+    outlet: str  # junction name
+    rain_gauge: str  # device id of the nearest rain gauge
+    area_ha: float
+    imperv_pct: float
+    width_m: float
+    slope_pct: float
+    polygon: shapely.Geometry  # EPSG:5186
+
+
+def delineate(
+    boundary: gpd.GeoDataFrame,
+    streams: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame,
+    junctions: gpd.GeoDataFrame,
+    rain_gauges: gpd.GeoDataFrame,
+    *,
+    imperviousness_scale: float = 1.0,
+) -> list[Subcatchment]:
+    """One subcatchment per reach inside ``boundary`` (all layers in EPSG:5186).
+
+    ``junctions``: the channel junctions (``name``, ``stream``, geometry); each subcatchment
+    drains to the junction of its reach nearest to its centroid. ``rain_gauges``: ``device_id``.
+    """
+    city = shapely.union_all(boundary.geometry.values)
+    minx, miny, maxx, maxy = city.bounds
+    xs = np.arange(minx + CELL_M / 2, maxx, CELL_M)
+    ys = np.arange(miny + CELL_M / 2, maxy, CELL_M)
+    gx, gy = np.meshgrid(xs, ys)
+    centres = shapely.points(gx.ravel(), gy.ravel())
+    inside = shapely.contains(city, centres)
+    centres = centres[inside]
+    reach_geoms = streams.geometry.values
+    tree = shapely.STRtree(reach_geoms)
+    nearest, dist = tree.query_nearest(centres, return_distance=True, all_matches=False)
+    reach_idx = nearest[1]
+    # which cells are built up: a building or a street within the cell
+    bld_tree = shapely.STRtree(buildings.geometry.values) if len(buildings) else None
+    street = roads[roads["kind"].isin(["road", "sidewalk", "bridge"])]
+    cells = shapely.box(
+        gx.ravel()[inside] - CELL_M / 2,
+        gy.ravel()[inside] - CELL_M / 2,
+        gx.ravel()[inside] + CELL_M / 2,
+        gy.ravel()[inside] + CELL_M / 2,
+    )
+    bld_area = np.zeros(len(cells))
+    if bld_tree is not None:
+        pairs = bld_tree.query(cells, predicate="intersects")
+        inter = shapely.area(shapely.intersection(cells[pairs[0]], buildings.geometry.values[pairs[1]]))
+        np.add.at(bld_area, pairs[0], inter)
+    road_len = np.zeros(len(cells))
+    if len(street):
+        rt = shapely.STRtree(street.geometry.values)
+        pairs = rt.query(cells, predicate="intersects")
+        seg = shapely.length(shapely.intersection(cells[pairs[0]], street.geometry.values[pairs[1]]))
+        np.add.at(road_len, pairs[0], seg)
+    developed = (bld_area > 0) | (road_len > 0)
+    gauge_xy = np.column_stack([rain_gauges.geometry.x, rain_gauges.geometry.y]) if len(rain_gauges) else None
+    out: list[Subcatchment] = []
+    jn = junctions
+    for ri in np.unique(reach_idx):
+        sel = reach_idx == ri
+        reach = streams.iloc[int(ri)]
+        area_m2 = sel.sum() * CELL_M**2
+        imperv = 100.0 * 3.0 * (bld_area[sel].sum() + 6.0 * road_len[sel].sum()) / area_m2
+        imperv = float(np.clip(imperv * imperviousness_scale, 5.0 if imperviousness_scale > 0 else 0.0, 90.0))
+        flow_len = float(np.clip(dist[sel].mean(), 50.0, 1500.0))
+        dev = developed[sel].mean()
+        slope = 2.0 * dev + 15.0 * (1.0 - dev)
+        poly = shapely.union_all(cells[sel]).intersection(city)
+        cx, cy = poly.centroid.x, poly.centroid.y
+        cand = jn[jn["stream"] == reach["name"]]
+        cand = cand[cand.distance(reach.geometry) < 1.0] if (cand.distance(reach.geometry) < 1.0).any() else cand
+        outlet = cand.iloc[int(np.argmin(np.hypot(cand.geometry.x - cx, cand.geometry.y - cy)))]["name"]
+        gauge = (
+            rain_gauges.iloc[int(np.argmin(np.hypot(gauge_xy[:, 0] - cx, gauge_xy[:, 1] - cy)))]["device_id"]
+            if gauge_xy is not None
+            else ""
+        )
+        out.append(
+            Subcatchment(
+                f"S-{reach['reach_id']}",
+                str(outlet),
+                str(gauge),
+                round(area_m2 / 1e4, 2),
+                round(imperv, 1),
+                round(area_m2 / flow_len, 1),
+                round(slope, 2),
+                poly,
+            )
+        )
+    return out
+
+
+def upstream_basin(
+    subcatchments: list[Subcatchment],
+    above_gauge: set[str],
+    top_junction: str,
+    rain_gauge: str,
+    *,
+    area_km2: float | None = None,
+) -> Subcatchment | None:
+    """The basin north of the city draining into ``top_junction``.
+
+    ``above_gauge``: names of the in-city subcatchments that drain to 신곡교. Default area: what
+    makes the total above 신곡교 equal 80.4 km². None when that leaves nothing (area <= 0).
+    """
+    inside_km2 = sum(s.area_ha for s in subcatchments if s.name in above_gauge) / 100.0
+    area = SINGOK_AREA_KM2 - inside_km2 if area_km2 is None else area_km2
+    if area <= 0.01:
+        return None
+    # mostly forested hills of 양주 with some town: 15 % impervious, 8 % slope, 3 km flow length
+    area_ha = area * 100.0
+    return Subcatchment(
+        "S-UPSTREAM-JN",
+        top_junction,
+        rain_gauge,
+        round(area_ha, 2),
+        15.0,
+        round(area_ha * 1e4 / 3000.0, 1),
+        8.0,
+        box(0, 0, 0, 0),
+    )

@@ -1,0 +1,365 @@
+"""River flood: SWMM hydraulics stepped by the engine, stage at every gauge and access point,
+HRFCO alert crossings, riverside paths flooding, and the warning lead time.
+
+Stage is the water depth above the bed at the junction of a gauge or access point (m), the
+datum of the gauges' thresholds. A riverside path is flooded while the stage at its access point
+exceeds the path's height above the bed. The warning lead time of an access point is the time
+from the first alert that concerns it (an upward threshold crossing at its own level sensor or
+at the WAMIS gauge of its stream, or a KMA heavy-rain advisory) to the path flooding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from ..city import CityModel
+from ..engine import Engine
+from ..hydraulics.catchments import Subcatchment, delineate, upstream_basin
+from ..hydraulics.channel_network import ChannelNetwork, build_channel_network
+from ..hydraulics.swmm_inp import write_inp
+from ..hydraulics.swmm_run import SwmmRun
+from ..rainfall import Hyetograph, kma_alerts
+
+LEVELS = ("attention", "caution", "alert", "serious")
+LEVELS_KO = {"attention": "관심", "caution": "주의", "alert": "경계", "serious": "심각"}
+SINGOK = "LS-1018665"
+# the WAMIS gauge that speaks for each stream (tributaries without one: the gauge downstream)
+STREAM_GAUGE = {"중랑천": SINGOK, "부용천": "LS-1018666", "민락천": "LS-1018666"}
+
+
+@dataclass
+class Watch:
+    """A place where stage is read: a level sensor or an access point."""
+
+    entity_id: str
+    kind: str  # "gauge" | "access_point"
+    junction: str
+    stream: str
+    thresholds_m: dict[str, float] = field(default_factory=dict)  # level -> stage, m
+    path_height_m: float | None = None
+    sensor_id: str | None = None  # access point: its gate's level sensor
+
+
+@dataclass
+class FloodSetup:
+    network: ChannelNetwork
+    subcatchments: list[Subcatchment]
+    watches: dict[str, Watch]
+    inp_text: str
+    rain: dict[str, Hyetograph]
+
+
+def build_flood_model(
+    city: CityModel,
+    rain: dict[str, Hyetograph],
+    *,
+    start: datetime,
+    duration_s: float,
+    hydraulics,
+    threshold_overrides: dict[str, dict[str, float | None]] | None = None,
+) -> FloodSetup:
+    """The SWMM model of ``city`` for this rain, and where stage is watched (EPSG:5186 inside)."""
+    level = city.devices_of_kind("level_sensor")
+    net = build_channel_network(city.layer("streams"), city.layer("access_points"), level)
+    gauges = city.devices_of_kind("rain_gauge")
+    subs = delineate(
+        city.layer("boundary"),
+        city.layer("streams"),
+        city.layer("buildings"),
+        city.layer("roads"),
+        net.junction_table(),
+        gauges,
+        imperviousness_scale=hydraulics.imperviousness_scale,
+    )
+    if "중랑천" in net.top_nodes and SINGOK in net.entity_node:
+        G = nx.DiGraph([(c.upstream, c.downstream) for c in net.conduits])
+        gauge_node = net.entity_node[SINGOK]
+        above = nx.ancestors(G, gauge_node) | {gauge_node}
+        top = net.top_nodes["중랑천"]
+        nearest = _nearest_gauge(gauges, net.junctions[top].x, net.junctions[top].y)
+        basin = upstream_basin(
+            subs, {s.name for s in subs if s.outlet in above}, top, nearest, area_km2=hydraulics.upstream_catchment_km2
+        )
+        if basin is not None:
+            subs.append(basin)
+    inp = write_inp(
+        net,
+        subs,
+        rain,
+        start=start,
+        duration_s=duration_s,
+        routing=hydraulics.routing,
+        routing_step_s=hydraulics.routing_step_s,
+        report_step_s=hydraulics.sample_interval,
+        base_flow_m3s=hydraulics.base_flow_m3s,
+        title=f"Uijeongbu digital twin: {city.path.name}",
+    )
+    overrides = threshold_overrides or {}
+    watches: dict[str, Watch] = {}
+    for d in level.sort_values("device_id").itertuples():
+        if d.device_id not in net.entity_node:
+            continue
+        th = {lv: float(getattr(d, f"threshold_{lv}_m")) for lv in LEVELS}
+        for lv, v in (overrides.get(d.device_id) or {}).items():
+            if v is not None:
+                th[lv.removesuffix("_m")] = float(v)
+        watches[d.device_id] = Watch(d.device_id, "gauge", net.entity_node[d.device_id], d.stream, th)
+    gates = city.devices_of_kind("gate")
+    sensor_of_ap = dict(zip(gates["access_id"], gates["level_sensor_id"], strict=True)) if len(gates) else {}
+    for a in city.layer("access_points").sort_values("access_id").itertuples():
+        if a.access_id not in net.entity_node:
+            continue
+        sensor = sensor_of_ap.get(a.access_id)
+        th = dict(watches[sensor].thresholds_m) if sensor in watches else {}
+        watches[a.access_id] = Watch(
+            a.access_id,
+            "access_point",
+            net.entity_node[a.access_id],
+            a.stream,
+            th,
+            float(a.path_height_m),
+            sensor if sensor in watches else None,
+        )
+    return FloodSetup(net, subs, watches, inp, rain)
+
+
+def _nearest_gauge(gauges, x: float, y: float) -> str:
+    d = np.hypot(gauges.geometry.x - x, gauges.geometry.y - y)
+    return str(gauges.iloc[int(np.argmin(d.to_numpy()))]["device_id"])
+
+
+class FloodModel:
+    """Runs the SWMM model on the engine's clock and keeps what the summary reports."""
+
+    def __init__(self, engine: Engine, setup: FloodSetup, inp_path: Path, *, sample_s: float) -> None:
+        self.engine = engine
+        self.setup = setup
+        self.inp_path = inp_path
+        self.sample_s = float(sample_s)
+        self.level_index: dict[str, int] = {w: 0 for w in setup.watches}
+        self.crossings: dict[str, list[dict[str, Any]]] = {w: [] for w in setup.watches}
+        self.flooded: dict[str, bool] = {w: False for w in setup.watches}
+        self.flooded_at: dict[str, float | None] = {w: None for w in setup.watches}
+        self.peaks: dict[str, tuple[float, float]] = {}
+        self.peak_flows: dict[str, float] = {}
+        # discharge at a junction = flow in the conduit leaving it (m³/s)
+        leaving = {c.upstream: c.name for c in setup.network.conduits}
+        self.outflow_link = {w: leaving[x.junction] for w, x in setup.watches.items() if x.junction in leaving}
+        self.continuity: dict[str, float] = {}
+        self.rain_alerts: list[dict[str, Any]] = []
+        rec = engine.recorder
+        rec.declare("stage", "m")
+        rec.declare("rain", "mm")
+
+    def processes(self) -> None:
+        self.engine.process(self._rain_alerts())
+        self.engine.process(self._rain_record())
+        self.engine.process(self._hydraulics())
+
+    def _rain_alerts(self):
+        env = self.engine.env
+        first: dict[tuple[str, float], tuple[float, str, Any]] = {}
+        for gauge, h in sorted(self.setup.rain.items()):
+            for a in kma_alerts(h):
+                key = (a.level, a.window_s)
+                if key not in first or a.time_s < first[key][0]:
+                    first[key] = (a.time_s, gauge, a)
+        for (lv, window), (t, gauge, a) in sorted(first.items(), key=lambda kv: (kv[1][0], kv[0])):
+            if t > self.engine.duration_s:
+                continue
+            yield env.timeout(max(t - env.now, 0.0))
+            hours = window / 3600
+            self.engine.log(
+                f"rain.{lv}",
+                gauge,
+                f"{a.level_ko}: {a.threshold_mm:g} mm in {hours:g} h reached",
+                level=lv,
+                level_ko=a.level_ko,
+                window_s=window,
+                threshold_mm=a.threshold_mm,
+            )
+            self.rain_alerts.append(
+                {
+                    "level": lv,
+                    "level_ko": a.level_ko,
+                    "window_s": window,
+                    "time_s": t,
+                    "gauge": gauge,
+                    "threshold_mm": a.threshold_mm,
+                }
+            )
+
+    def _rain_record(self):
+        env = self.engine.env
+        rec = self.engine.recorder
+        gauges = sorted(self.setup.rain)
+        while env.now + self.sample_s <= self.engine.duration_s + 1e-9:
+            t0 = env.now
+            yield env.timeout(self.sample_s)
+            for g in gauges:
+                rec.record(env.now, g, "rain", self.setup.rain[g].depth_between(t0, env.now))
+
+    def _hydraulics(self):
+        env = self.engine.env
+        watches = self.setup.watches
+        junctions = sorted({w.junction for w in watches.values()})
+        links = sorted(set(self.outflow_link.values()))
+        with SwmmRun(
+            self.inp_path, watch=junctions, step_s=self.sample_s, start=self.engine.start, watch_links=links
+        ) as run:
+            self._sample(run.depths_m())
+            while not run.finished and env.now + self.sample_s <= self.engine.duration_s + 1e-9:
+                yield env.timeout(self.sample_s)
+                run.advance()
+                self._sample(run.depths_m())
+            self.peaks = run.peaks()
+            self.peak_flows = run.peak_flows()
+            self.continuity = run.finish()
+
+    def _sample(self, depth: dict[str, float]) -> None:
+        t = self.engine.now
+        rec = self.engine.recorder
+        for wid, w in self.setup.watches.items():
+            stage = depth[w.junction]
+            rec.record(t, wid, "stage", stage)
+            if w.kind == "gauge":
+                self._thresholds(wid, w, stage)
+            if w.path_height_m is not None:
+                self._path(wid, w, stage)
+
+    def _thresholds(self, wid: str, w: Watch, stage: float) -> None:
+        th = w.thresholds_m
+        new = sum(1 for lv in LEVELS if lv in th and stage >= th[lv])
+        old = self.level_index[wid]
+        if new == old:
+            return
+        step = 1 if new > old else -1
+        for i in range(old, new, step):
+            lv = LEVELS[i if step > 0 else i - 1]
+            direction = "up" if step > 0 else "down"
+            self.crossings[wid].append(
+                {
+                    "level": lv,
+                    "level_ko": LEVELS_KO[lv],
+                    "direction": direction,
+                    "time_s": self.engine.now,
+                    "stage_m": round(stage, 3),
+                }
+            )
+            self.engine.log(
+                f"stage.threshold_{direction}",
+                wid,
+                f"{LEVELS_KO[lv]} ({lv}) {th[lv]:g} m {'reached' if step > 0 else 'left'}: stage {stage:.2f} m",
+                level=lv,
+                threshold_m=th[lv],
+                stage_m=round(stage, 3),
+            )
+        self.level_index[wid] = new
+
+    def _path(self, wid: str, w: Watch, stage: float) -> None:
+        wet = stage > w.path_height_m
+        if wet == self.flooded[wid]:
+            return
+        self.flooded[wid] = wet
+        if wet and self.flooded_at[wid] is None:
+            self.flooded_at[wid] = self.engine.now
+        self.engine.log(
+            "path.flooded" if wet else "path.dry",
+            wid,
+            f"riverside path {'under water' if wet else 'dry again'}: stage {stage:.2f} m, "
+            f"path {w.path_height_m:g} m above the bed",
+            stage_m=round(stage, 3),
+            path_height_m=w.path_height_m,
+        )
+
+    # --- results ---------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        eng = self.engine
+        out_g: dict[str, Any] = {}
+        out_a: dict[str, Any] = {}
+        first_up = {
+            wid: next((c["time_s"] for c in cs if c["direction"] == "up"), None) for wid, cs in self.crossings.items()
+        }
+        rain_first = min((a["time_s"] for a in self.rain_alerts), default=None)
+        for wid, w in self.setup.watches.items():
+            peak, t_peak = self.peaks.get(w.junction, (float("nan"), float("nan")))
+            base = {
+                "stream": w.stream,
+                "junction": w.junction,
+                "peak_stage_m": round(peak, 3),
+                "time_of_peak_s": t_peak,
+                "time_of_peak": eng.clock(t_peak).isoformat(timespec="seconds"),
+            }
+            base["peak_discharge_m3s"] = (
+                round(self.peak_flows[self.outflow_link[wid]], 3) if wid in self.outflow_link else None
+            )
+            if w.kind == "gauge":
+                out_g[wid] = {
+                    **base,
+                    "thresholds_m": w.thresholds_m,
+                    "threshold_crossings": self.crossings[wid],
+                    "highest_level": LEVELS[
+                        max(
+                            (LEVELS.index(c["level"]) for c in self.crossings[wid] if c["direction"] == "up"),
+                            default=-1,
+                        )
+                    ]
+                    if any(c["direction"] == "up" for c in self.crossings[wid])
+                    else None,
+                }
+                continue
+            sensor_crossings = self.crossings.get(w.sensor_id, []) if w.sensor_id else []
+            candidates = []
+            if w.sensor_id and first_up.get(w.sensor_id) is not None:
+                candidates.append((first_up[w.sensor_id], w.sensor_id))
+            ref = STREAM_GAUGE.get(w.stream, SINGOK)
+            if first_up.get(ref) is not None:
+                candidates.append((first_up[ref], ref))
+            if rain_first is not None:
+                candidates.append((rain_first, "kma_rain_advisory"))
+            first_alert = min(candidates) if candidates else None
+            flooded = self.flooded_at[wid]
+            lead = None
+            if flooded is not None and first_alert is not None:
+                lead = flooded - first_alert[0]
+            out_a[wid] = {
+                **base,
+                "path_height_m": w.path_height_m,
+                "level_sensor": w.sensor_id,
+                "threshold_crossings": sensor_crossings,
+                "path_flooded_at_s": flooded,
+                "path_flooded_at": eng.clock(flooded).isoformat(timespec="seconds") if flooded is not None else None,
+                "first_alert": {"time_s": first_alert[0], "source": first_alert[1]} if first_alert else None,
+                "warning_lead_time_s": lead,
+            }
+        flooded = [a for a, v in out_a.items() if v["path_flooded_at_s"] is not None]
+        leads = [v["warning_lead_time_s"] for v in out_a.values() if v["warning_lead_time_s"] is not None]
+        return {
+            "gauges": out_g,
+            "access_points": out_a,
+            "rain": {
+                "gauges": {
+                    g: {"total_mm": round(h.total_mm, 2), "peak_intensity_mm_h": round(h.peak_intensity_mm_h, 2)}
+                    for g, h in sorted(self.setup.rain.items())
+                },
+                "kma_alerts": self.rain_alerts,
+            },
+            "flooded_paths": {
+                "count": len(flooded),
+                "first_s": min((out_a[a]["path_flooded_at_s"] for a in flooded), default=None),
+                "min_warning_lead_time_s": min(leads, default=None),
+            },
+            "swmm": {
+                **{k: round(v, 4) for k, v in self.continuity.items()},
+                "junctions": len(self.setup.network.junctions),
+                "conduits": len(self.setup.network.conduits),
+                "subcatchments": len(self.setup.subcatchments),
+                "catchment_area_km2": round(sum(s.area_ha for s in self.setup.subcatchments) / 100, 3),
+            },
+        }

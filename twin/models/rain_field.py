@@ -1,0 +1,55 @@
+"""The rain field of a scenario: one hyetograph per rain gauge of the city (mm per interval)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+
+from ..rainfall import Hyetograph, alternating_block, huff_storm, read_rain_csv
+
+
+def rain_field(rainfall, gauges: gpd.GeoDataFrame, *, csv_path: Path | None = None) -> dict[str, Hyetograph]:
+    """Hyetographs for every rain gauge (``device_id``, EPSG:5186) from a scenario's rainfall spec.
+
+    ``design``: one storm (Huff quartile or alternating block), times each gauge's factor (1 when
+    not listed), starting ``start_offset`` s after the scenario start. ``observed``: the CSV's
+    series; a gauge without its own series takes the one of the nearest gauge that has one
+    (``field: per_gauge``) or the series of ``uniform_gauge`` (``field: uniform``); ``csv_path``
+    is the CSV resolved against the scenario file. ``none``: {}.
+    """
+    ids = [str(g) for g in gauges["device_id"]]
+    if rainfall.kind == "none":
+        return {}
+    if rainfall.kind == "design":
+        if rainfall.pattern == "alternating_block":
+            storm = alternating_block(
+                rainfall.duration,
+                return_period_yr=rainfall.return_period_yr,
+                interval_s=rainfall.interval,
+                total_mm=rainfall.total_mm,
+            )
+        else:
+            storm = huff_storm(
+                rainfall.total_mm, rainfall.duration, quartile=int(rainfall.pattern[-1]), interval_s=rainfall.interval
+            )
+        storm = Hyetograph(storm.depths_mm, storm.interval_s, offset_s=float(rainfall.start_offset))
+        return {g: storm.scaled(float(rainfall.gauge_factors.get(g, 1.0))) for g in ids}
+    series = read_rain_csv(csv_path if csv_path is not None else Path(rainfall.csv), interval_s=rainfall.interval)
+    if rainfall.field == "uniform":
+        key = rainfall.uniform_gauge or sorted(series)[0]
+        return {g: series[key] for g in ids}
+    have = [g for g in ids if g in series]
+    if not have:
+        key = sorted(series)[0]
+        return {g: series[key] for g in ids}
+    xy = {str(r.device_id): (r.geometry.x, r.geometry.y) for r in gauges.itertuples()}
+    out = {}
+    for g in ids:
+        if g in series:
+            out[g] = series[g]
+            continue
+        d = [np.hypot(xy[g][0] - xy[h][0], xy[g][1] - xy[h][1]) for h in have]
+        out[g] = series[have[int(np.argmin(d))]]
+    return out

@@ -1,0 +1,94 @@
+"""Run a scenario headless: GIS -> scenario -> engine -> models -> results.
+
+``run_scenario`` is what ``twin run`` calls; the Streamlit app and the benchmarks call it too.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .city import CityModel, load_city
+from .engine import Engine
+from .models.flood import FloodModel, build_flood_model
+from .models.rain_field import rain_field
+from .results import write_run_folder
+from .scenario import dump_resolved
+
+_VOLATILE_RPT = ("Analysis begun on", "Analysis ended on", "Total elapsed time")
+
+
+@dataclass
+class RunResult:
+    summary: dict[str, Any]
+    engine: Engine
+    inp_text: str
+    report_text: str
+    out: Path | None
+
+
+def run_scenario(
+    scenario,
+    *,
+    out: str | Path | None = None,
+    city: CityModel | None = None,
+    progress: Callable[[float, float], None] | None = None,
+    resolved_yaml: str | None = None,
+) -> RunResult:
+    """Run ``scenario`` (a validated :class:`twin.scenario.Scenario`); write the run folder to ``out``.
+
+    ``progress(done_s, total_s)`` is called as simulated time advances. ``city`` skips loading
+    the dataset again (it must be the scenario's dataset).
+    """
+    if city is None:
+        city = load_city(scenario.dataset_path())
+    csv = scenario.resolve_path(scenario.rainfall.csv) if scenario.rainfall.kind == "observed" else None
+    rain = rain_field(scenario.rainfall, city.devices_of_kind("rain_gauge"), csv_path=csv)
+    overrides = {k: v.model_dump() for k, v in scenario.thresholds.items()}
+    setup = build_flood_model(
+        city,
+        rain,
+        start=scenario.start,
+        duration_s=scenario.duration_s,
+        hydraulics=scenario.hydraulics,
+        threshold_overrides=overrides,
+    )
+    engine = Engine(start=scenario.start, duration_s=scenario.duration_s, seed=scenario.seed)
+    with tempfile.TemporaryDirectory(prefix="twin-swmm-") as scratch:
+        inp = Path(scratch) / "model.inp"
+        inp.write_text(setup.inp_text, encoding="utf-8")
+        flood = FloodModel(engine, setup, inp, sample_s=scenario.hydraulics.sample_interval)
+        flood.processes()
+        engine.run(progress=(lambda t: progress(t, engine.duration_s)) if progress else None)
+        rpt = inp.with_suffix(".rpt")
+        report = rpt.read_text(encoding="utf-8", errors="replace") if rpt.exists() else ""
+    report = "".join(line for line in report.splitlines(keepends=True) if not line.strip().startswith(_VOLATILE_RPT))
+    summary = {
+        "scenario": {
+            "name": scenario.name.model_dump(),
+            "seed": scenario.seed,
+            "start": scenario.start.isoformat(),
+            "duration_s": scenario.duration_s,
+            "rainfall": scenario.rainfall.kind,
+            "dataset": city.manifest.get("name"),
+        },
+        **flood.summary(),
+        "run": {"events": len(engine.events), "samples": len(engine.recorder)},
+    }
+    result = RunResult(summary, engine, setup.inp_text, report, None)
+    if out is not None:
+        files = {"model.inp": setup.inp_text, "model.rpt": report}
+        if csv is not None:  # the run folder keeps the rain it ran with
+            files["rainfall.csv"] = csv.read_text(encoding="utf-8")
+        files["scenario.resolved.yaml"] = (
+            resolved_yaml
+            if resolved_yaml is not None
+            else dump_resolved(scenario, rainfall_csv="rainfall.csv" if csv is not None else None)
+        )
+        result.out = write_run_folder(
+            out, summary=summary, timeseries=engine.recorder.to_frame(), events=engine.events.to_frame(), files=files
+        )
+    return result

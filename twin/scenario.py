@@ -1,0 +1,896 @@
+"""Scenario files: one YAML file says what a simulation run is (scenario schema version 1).
+
+A scenario names the city dataset, the start time and length of the run, the rain, the river
+hydraulics and the sensor thresholds; later issues add populations, devices, the controller and
+faults. Minimal file::
+
+    schema_version: 1
+    name: {ko: 집중호우 시험, en: Heavy rain test}
+    start: 2026-07-15T06:00:00        # naive = Asia/Seoul (+09:00)
+    duration: 6h                      # the run length; seconds or '90s', '45min', '3h', '1h30min', '2d'
+    rainfall: {kind: design, total_mm: 120, duration: 3h}
+
+Durations (``duration``, ``interval``, ``start_offset``, ``sample_interval``) take a number of
+seconds or a string of ``d``/``h``/``min``/``s`` parts in that order ('1h30min', '2d', '1.5h'),
+and are stored as float seconds. Other fields carry their unit in the name (``_s``, ``_mm``,
+``_m3s``, ``_km2``, ``_m``). The run length is the YAML key ``duration`` (``Scenario.duration_s``
+in Python). Relative paths (``dataset``, ``rainfall.csv``) resolve against the scenario file's
+folder; ``dataset: null`` is the shipped Uijeongbu dataset.
+
+>>> s = load_scenario("scenarios/heavy_rain.yaml", overrides=["rainfall.total_mm=150"])
+>>> s.duration_s, s.rainfall.total_mm
+(21600.0, 150.0)
+
+``--set`` overrides (``overrides``) are ``KEY.PATH=VALUE``: the path uses YAML keys and integer
+list indices (``faults.0.kind=stuck``; the index one past the end appends), the value is parsed
+as YAML (numbers, booleans, lists). Setting ``rainfall.kind`` to another kind starts the
+rainfall section afresh (only ``kind``): set the new kind's fields with ``--set`` after it.
+
+Every problem is reported, one line each, as ``FILE: field.path: got VALUE: expected WHAT`` in a
+:class:`~twin.errors.ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+import os
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time, timedelta, timezone
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from .errors import ScenarioError
+
+__all__ = [
+    "SCENARIO_SCHEMA_ID",
+    "SCENARIO_SCHEMA_VERSION",
+    "DesignStorm",
+    "Duration",
+    "Hydraulics",
+    "LocalizedText",
+    "NoRain",
+    "ObservedRain",
+    "PositiveDuration",
+    "RainfallSpec",
+    "Scenario",
+    "ThresholdOverride",
+    "dump_resolved",
+    "format_duration",
+    "load_scenario",
+    "parse_duration",
+    "scenario_from_mapping",
+    "scenario_json_schema",
+]
+
+SCENARIO_SCHEMA_VERSION = 1
+"""The scenario schema version this code reads and writes (``schema_version`` in the file)."""
+
+SCENARIO_SCHEMA_ID = "https://uijeongbu-twin/scenario-1.json"
+"""``$id`` of the published JSON Schema."""
+
+SEOUL = timezone(timedelta(hours=9))
+"""Asia/Seoul (KST, +09:00, no daylight saving): the zone of a naive ``start``."""
+
+MAX_DURATION_S = 30 * 86_400.0
+"""Longest run a scenario may ask for: 30 days."""
+
+DURATION_EXPECTED = "a duration: seconds or a string like '3h', '90min'"
+DATETIME_EXPECTED = "a date and time (ISO 8601, e.g. 2026-07-15T06:00:00+09:00)"
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_DURATION_BODY = rf"\s*(?:{_NUM}|(?=\S)(?:{_NUM}\s*d)?\s*(?:{_NUM}\s*h)?\s*(?:{_NUM}\s*min)?\s*(?:{_NUM}\s*s)?)\s*"
+DURATION_PATTERN = f"^{_DURATION_BODY}$"
+"""The duration string syntax as a regular expression (also in the JSON Schema)."""
+_DURATION_RE = re.compile(_DURATION_BODY)
+_UNIT_S = (1, 86_400, 3_600, 60, 1)  # seconds per unit of each group: plain number, d, h, min, s
+
+# ---------------------------------------------------------------------------------------------
+# Value types
+# ---------------------------------------------------------------------------------------------
+
+
+def _num(x: float) -> str:
+    """12 for 12.0, 0.5 for 0.5."""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number of seconds or a string like '90s', '45min', '3h', '1h30min', '2d'.
+
+    String parts are ``d``, ``h``, ``min``, ``s`` in that order, each at most once, with an
+    optional decimal fraction ('1.5h'). Raises ``PydanticCustomError`` (a ``ValueError``) with
+    the message ``expected a duration: ...`` for anything else (booleans, '3 hours', '5m').
+    """
+    if isinstance(value, bool):
+        raise _duration_error()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    try:
+        if isinstance(value, numbers.Real):
+            seconds = float(value)
+        elif isinstance(value, str) and (m := _DURATION_RE.fullmatch(value)) is not None:
+            groups = zip(m.groups(), _UNIT_S, strict=True)
+            seconds = float(sum((Fraction(g) * unit for g, unit in groups if g), Fraction(0)))
+        else:
+            raise _duration_error()
+    except OverflowError:
+        raise _duration_error() from None
+    if not math.isfinite(seconds):
+        raise _duration_error()
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """``'5400 s (1h30min)'``: seconds, plus the d/h/min/s form when it is a whole minute or more."""
+    text = f"{_num(seconds)} s"
+    if seconds >= 60 and float(seconds).is_integer():
+        rest, parts = int(seconds), []
+        for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60), ("s", 1)):
+            n, rest = divmod(rest, size)
+            if n:
+                parts.append(f"{n}{unit}")
+        text += f" ({''.join(parts)})"
+    return text
+
+
+def _duration_error() -> PydanticCustomError:
+    return PydanticCustomError("duration_parsing", "expected " + DURATION_EXPECTED)
+
+
+def _bounds_text(gt: float | None, ge: float | None, le: float | None, fmt=None) -> str:
+    fmt = fmt or _num
+    parts = []
+    if gt is not None:
+        parts.append(f"> {fmt(gt)}")
+    if ge is not None:
+        parts.append(f">= {fmt(ge)}")
+    if le is not None:
+        parts.append(f"<= {fmt(le)}")
+    return " and ".join(parts)
+
+
+def _duration_type(*, gt: float | None = None, ge: float | None = None, le: float | None = None) -> Any:
+    """A duration field type: parsed by :func:`parse_duration`, float seconds within bounds."""
+    bounds = _bounds_text(gt, ge, le, format_duration)
+
+    def check(seconds: float) -> float:
+        if (gt is not None and not seconds > gt) or (ge is not None and not seconds >= ge):
+            raise PydanticCustomError("duration_range", "expected a duration {bounds}", {"bounds": bounds})
+        if le is not None and not seconds <= le:
+            raise PydanticCustomError("duration_range", "expected a duration {bounds}", {"bounds": bounds})
+        return seconds
+
+    number: dict[str, Any] = {"type": "number"}
+    if gt is not None:
+        number["exclusiveMinimum"] = gt
+    if ge is not None:
+        number["minimum"] = ge
+    if le is not None:
+        number["maximum"] = le
+    json_schema = {
+        "anyOf": [number, {"type": "string", "pattern": DURATION_PATTERN}],
+        "description": "Seconds, or a string of d/h/min/s parts such as '90s', '45min', '3h', '1h30min', '2d'.",
+    }
+    return Annotated[float, BeforeValidator(parse_duration), AfterValidator(check), WithJsonSchema(json_schema)]
+
+
+Duration = _duration_type(ge=0)
+"""A duration >= 0 s: a number of seconds or a string like '3h', '1h30min'; stored as float seconds."""
+PositiveDuration = _duration_type(gt=0)
+"""A duration > 0 s."""
+RunDuration = _duration_type(gt=0, le=MAX_DURATION_S)
+"""The length of a run: > 0 s and at most 30 days."""
+
+
+def _reject_bool(value: Any) -> Any:
+    """YAML turns ``yes``/``no``/``on``/``off`` into booleans; never take them as numbers."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_as_number", "expected a number, not true/false")
+    return value
+
+
+def _number(**bounds: float) -> Any:
+    return Annotated[float, Field(allow_inf_nan=False, **bounds), BeforeValidator(_reject_bool)]
+
+
+def _integer(**bounds: int) -> Any:
+    return Annotated[int, Field(**bounds), BeforeValidator(_reject_bool)]
+
+
+Number = _number()
+PositiveNumber = _number(gt=0)
+NonNegativeNumber = _number(ge=0)
+RoutingStep = _number(gt=0, le=60)
+ImperviousnessScale = _number(ge=0, le=2)
+Seed = _integer(ge=0)
+NonEmptyText = Annotated[str, Field(min_length=1)]
+
+
+def _exact_version(value: Any) -> Any:
+    """``schema_version`` must be the integer 1 (not ``true``, not ``1.0``, not ``'1'``)."""
+    if type(value) is not int:
+        raise PydanticCustomError("version", "expected {version}", {"version": SCENARIO_SCHEMA_VERSION})
+    return value
+
+
+def _date_to_datetime(value: Any) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time(0, 0))
+    return value
+
+
+def _seoul_if_naive(value: datetime) -> datetime:
+    return value.replace(tzinfo=SEOUL) if value.tzinfo is None else value
+
+
+StartTime = Annotated[datetime, BeforeValidator(_date_to_datetime), AfterValidator(_seoul_if_naive)]
+
+
+def _rule_error(problems: list[tuple[str, str, str]]) -> PydanticCustomError:
+    """A cross-field problem list: (field path relative to the model, got, expected) each."""
+    summary = "; ".join(f"{p}: got {g}: expected {e}" for p, g, e in problems)
+    return PydanticCustomError("scenario_rules", "{summary}", {"summary": summary, "problems": tuple(problems)})
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The schema
+# ---------------------------------------------------------------------------------------------
+
+
+class LocalizedText(_Frozen):
+    """A text in Korean and English."""
+
+    ko: NonEmptyText = Field(description="Korean text.")
+    en: NonEmptyText = Field(description="English text.")
+
+
+class DesignStorm(_Frozen):
+    """A synthetic storm: a total depth spread over its duration by a temporal pattern."""
+
+    kind: Literal["design"] = "design"
+    total_mm: PositiveNumber = Field(description="Total rain depth at a gauge with factor 1, mm.")
+    duration: PositiveDuration = Field(description="How long it rains.")
+    pattern: Literal["huff_q1", "huff_q2", "huff_q3", "huff_q4", "alternating_block"] = Field(
+        "huff_q3", description="Temporal distribution: Huff quartile 1-4, or the alternating-block method."
+    )
+    interval: PositiveDuration = Field(600.0, description="Hyetograph step; must divide duration.")
+    return_period_yr: PositiveNumber = Field(30.0, description="Return period of the IDF curve (alternating_block).")
+    start_offset: Duration = Field(0.0, description="When the rain starts, after the scenario start.")
+    gauge_factors: dict[NonEmptyText, NonNegativeNumber] = Field(
+        default_factory=dict, description="Rain gauge id -> depth multiplier for a non-uniform field; empty = uniform."
+    )
+
+    @field_validator("gauge_factors")
+    @classmethod
+    def _sort_gauges(cls, v: dict[str, float]) -> dict[str, float]:
+        return dict(sorted(v.items()))
+
+    @model_validator(mode="after")
+    def _interval_divides_duration(self) -> DesignStorm:
+        steps = self.duration / self.interval
+        if round(steps) < 1 or abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
+            raise _rule_error(
+                [
+                    (
+                        "interval",
+                        format_duration(self.interval),
+                        f"a duration that divides rainfall.duration {format_duration(self.duration)} into whole steps",
+                    )
+                ]
+            )
+        return self
+
+
+class ObservedRain(_Frozen):
+    """Recorded rain from a CSV file (one column per gauge; the rain module documents the format)."""
+
+    kind: Literal["observed"] = "observed"
+    csv: NonEmptyText = Field(description="CSV file, relative to the scenario file's folder.")
+    interval: PositiveDuration | None = Field(None, description="Time step of the CSV; null = from its timestamps.")
+    field: Literal["per_gauge", "uniform"] = Field(
+        "per_gauge", description="per_gauge: each gauge's own series; uniform: one series everywhere."
+    )
+    uniform_gauge: NonEmptyText | None = Field(
+        None, description="With field: uniform, the gauge whose series is used; null = the mean of all gauges."
+    )
+
+    @model_validator(mode="after")
+    def _uniform_gauge_needs_uniform(self) -> ObservedRain:
+        if self.uniform_gauge is not None and self.field != "uniform":
+            raise _rule_error(
+                [("uniform_gauge", _show(self.uniform_gauge), f"null unless field is uniform (field is {self.field})")]
+            )
+        return self
+
+
+class NoRain(_Frozen):
+    """No rain: dry weather, base flow only."""
+
+    kind: Literal["none"] = "none"
+
+
+RainfallSpec = Annotated[DesignStorm | ObservedRain | NoRain, Field(discriminator="kind")]
+"""The rain of a scenario, chosen by ``kind``: design, observed or none."""
+
+
+class Hydraulics(_Frozen):
+    """River routing settings."""
+
+    routing: Literal["dynamic", "kinematic"] = Field("dynamic", description="Flow routing method.")
+    routing_step_s: RoutingStep = Field(5.0, description="Routing time step, s.")
+    sample_interval: PositiveDuration = Field(60.0, description="How often stage is sampled and recorded.")
+    base_flow_m3s: NonNegativeNumber = Field(
+        1.0,
+        description="Dry-weather flow entering at the top of Jungnangcheon, m3/s (about 0.012 m3/s per km2 "
+        "of basin above 신곡교; the channels start at this steady flow).",
+    )
+    imperviousness_scale: ImperviousnessScale = Field(
+        1.0, description="Multiplier on every catchment's impervious fraction."
+    )
+    upstream_catchment_km2: NonNegativeNumber | None = Field(
+        None, description="Catchment above the city, km2; null = derived so the area above 신곡교 is 80.4 km2."
+    )
+
+
+_LEVELS = ("attention_m", "caution_m", "alert_m", "serious_m")
+
+
+class ThresholdOverride(_Frozen):
+    """Alarm stages of one level sensor, m (관심 attention < 주의 caution < 경계 alert < 심각 serious)."""
+
+    attention_m: Number | None = None
+    caution_m: Number | None = None
+    alert_m: Number | None = None
+    serious_m: Number | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ThresholdOverride:
+        given = [(k, getattr(self, k)) for k in _LEVELS if getattr(self, k) is not None]
+        if not given:
+            raise _rule_error([("", "{}", "at least one of " + ", ".join(_LEVELS))])
+        problems = [
+            (k, _num(v), f"a level above {pk} {_num(pv)}")
+            for (pk, pv), (k, v) in zip(given, given[1:], strict=False)
+            if not v > pv
+        ]
+        if problems:
+            raise _rule_error(problems)
+        return self
+
+
+class Scenario(_Frozen):
+    """A simulation run of the Uijeongbu digital twin (scenario schema version 1)."""
+
+    schema_version: Annotated[Literal[1], BeforeValidator(_exact_version)] = Field(
+        description="Scenario schema version; this twin reads 1."
+    )
+    name: LocalizedText
+    description: LocalizedText | None = None
+    dataset: NonEmptyText | None = Field(
+        None, description="Dataset directory, relative to the scenario file; null = the shipped Uijeongbu dataset."
+    )
+    seed: Seed = Field(0, description="Seed of every random draw of the run.")
+    start: StartTime = Field(description="Start of the run; without a UTC offset it is Asia/Seoul (+09:00).")
+    duration_s: RunDuration = Field(alias="duration", description="Length of the run (at most 30 days).")
+    rainfall: RainfallSpec
+    hydraulics: Hydraulics = Field(default_factory=Hydraulics)
+    thresholds: dict[NonEmptyText, ThresholdOverride] = Field(
+        default_factory=dict, description="Level sensor device id -> alarm stages that replace the dataset's."
+    )
+    populations: list[dict[str, Any]] = Field(default_factory=list, description="Reserved for a later version.")
+    devices: dict[str, Any] = Field(default_factory=dict, description="Reserved for a later version.")
+    controller: dict[str, Any] | None = Field(None, description="Reserved for a later version.")
+    faults: list[dict[str, Any]] = Field(default_factory=list, description="Reserved for a later version.")
+
+    _source_path: Path | None = PrivateAttr(default=None)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _sort_devices(cls, v: dict[str, ThresholdOverride]) -> dict[str, ThresholdOverride]:
+        return dict(sorted(v.items()))
+
+    @model_validator(mode="after")
+    def _cross_checks(self, info: ValidationInfo) -> Scenario:
+        problems = []
+        rain = self.rainfall
+        if isinstance(rain, DesignStorm) and rain.start_offset + rain.duration > self.duration_s * (1 + 1e-12):
+            problems.append(
+                (
+                    "rainfall.duration",
+                    f"start_offset {format_duration(rain.start_offset)} + duration {format_duration(rain.duration)}"
+                    f" = {format_duration(rain.start_offset + rain.duration)}",
+                    f"the rain to end within the scenario duration {format_duration(self.duration_s)}",
+                )
+            )
+        if self.hydraulics.sample_interval > self.duration_s:
+            problems.append(
+                (
+                    "hydraulics.sample_interval",
+                    format_duration(self.hydraulics.sample_interval),
+                    f"at most the scenario duration {format_duration(self.duration_s)}",
+                )
+            )
+        if problems:
+            raise _rule_error(problems)
+        source = (info.context or {}).get("source_path")
+        if source is not None:
+            self._source_path = Path(os.path.abspath(source))
+        return self
+
+    @property
+    def source_path(self) -> Path | None:
+        """Absolute path of the file this scenario was loaded from (None when built in Python)."""
+        return self._source_path
+
+    def resolve_path(self, rel: str | os.PathLike[str]) -> Path:
+        """A path from the scenario, made absolute against the scenario file's folder (or the cwd)."""
+        p = Path(rel)
+        if p.is_absolute():
+            return p
+        base = self._source_path.parent if self._source_path is not None else Path.cwd()
+        return Path(os.path.normpath(base / p))
+
+    def dataset_path(self) -> Path:
+        """The dataset directory of the run: ``dataset`` resolved, or the shipped Uijeongbu dataset."""
+        if self.dataset is None:
+            from .city import default_dataset_path
+
+            return default_dataset_path()
+        return self.resolve_path(self.dataset)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that rejects a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:
+                    continue  # an unhashable key; the base class reports it
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} (first on line {first})", key_node.start_mark
+                    )
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_object(self, node, deep=False):
+        """An impossible timestamp (2026-13-45) stays text, for a located 'expected a date' problem."""
+        if node.tag != "tag:yaml.org,2002:timestamp":
+            return super().construct_object(node, deep=deep)
+        try:
+            return super().construct_object(node, deep=deep)
+        except ValueError:
+            self.recursive_objects.pop(node, None)
+            return self.construct_scalar(node)
+
+
+def load_scenario(path: str | os.PathLike[str], *, overrides: Sequence[str] = (), seed: int | None = None) -> Scenario:
+    """Read, override and validate a scenario file.
+
+    ``overrides`` are ``KEY.PATH=VALUE`` strings (the CLI's ``--set``), applied in order;
+    ``seed`` replaces the file's seed. Raises :class:`~twin.errors.ScenarioError` listing every
+    problem, one line each: ``FILE: field.path: got VALUE: expected WHAT``.
+    """
+    label = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ScenarioError(f"{label}: not found") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{label}: is a directory: expected a scenario YAML file") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{label}: not UTF-8 text (byte {exc.start}): save the file as UTF-8") from None
+    except OSError as exc:
+        raise ScenarioError(f"{label}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or exc.context or "syntax error"
+        if exc.problem and exc.context and exc.context.startswith("expected"):
+            what = f"{exc.context}, {exc.problem}"  # 'expected a single document in the stream, but found ...'
+        what = _one_line(what)
+        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark is not None else ""
+        raise ScenarioError(f"{label}: {where}not valid YAML: {what}") from None
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise ScenarioError(f"{label}: not valid YAML: {_one_line(str(exc))}") from None
+    if data is None:
+        raise ScenarioError(f"{label}: the file is empty: expected {_describe_top()}")
+    return scenario_from_mapping(data, source=path, overrides=overrides, seed=seed)
+
+
+def scenario_from_mapping(
+    data: Any,
+    *,
+    source: str | os.PathLike[str] | None = None,
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+) -> Scenario:
+    """Validate scenario data already parsed from YAML (or built in Python).
+
+    ``source`` is the scenario file the data came from: it names the problems and anchors
+    relative paths (default: ``<scenario>`` and the current directory). Same errors as
+    :func:`load_scenario`; also checks that ``dataset`` and ``rainfall.csv`` exist.
+    """
+    label = os.fspath(source) if source is not None else "<scenario>"
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"{label}: top level: got {_kind_of(data)}: expected {_describe_top()}")
+    schema = scenario_json_schema()
+    data = dict(data)
+    problems = []
+    for item in overrides:
+        problem = _apply_override(data, str(item), schema)
+        if problem:
+            problems.append(f"{label}: --set {item}: {problem}")
+    if problems:
+        raise ScenarioError(problems)
+    if seed is not None:
+        data["seed"] = seed
+    version = data.get("schema_version", SCENARIO_SCHEMA_VERSION)
+    if not (type(version) is int and version == SCENARIO_SCHEMA_VERSION):
+        raise ScenarioError(
+            f"{label}: schema_version: got {_show(version)}: expected {SCENARIO_SCHEMA_VERSION} "
+            f"(the scenario schema version this twin reads)"
+        )
+    try:
+        scenario = Scenario.model_validate(data, context={"source_path": source})
+    except ValidationError as exc:
+        raise ScenarioError(_error_lines(exc, label, schema)) from None
+    problems = [f"{label}: {line}" for line in _missing_files(scenario)]
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _missing_files(s: Scenario) -> list[str]:
+    problems = []
+    if s.dataset is not None:
+        where = s.resolve_path(s.dataset)
+        if not (where / "manifest.json").is_file():
+            problems.append(
+                f"dataset: got {_show(s.dataset)}: expected a dataset directory with manifest.json (looked in {where})"
+            )
+    if isinstance(s.rainfall, ObservedRain):
+        where = s.resolve_path(s.rainfall.csv)
+        if not where.is_file():
+            problems.append(f"rainfall.csv: got {_show(s.rainfall.csv)}: expected an existing CSV file (not {where})")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# --set overrides
+# ---------------------------------------------------------------------------------------------
+
+
+def _apply_override(data: dict, item: str, schema: dict) -> str | None:
+    """Apply one ``KEY.PATH=VALUE`` to ``data`` in place (copying what it changes); a problem or None."""
+    key, sep, raw = item.partition("=")
+    parts = key.strip().split(".")
+    if not sep:
+        return "got no '=': expected KEY.PATH=VALUE, e.g. rainfall.total_mm=120"
+    if any(not p.strip() for p in parts):
+        return f"got the key path {key.strip()!r}: expected dot-separated names, e.g. rainfall.total_mm=120"
+    parts = [p.strip() for p in parts]
+    try:
+        value = yaml.load(raw, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        problem = getattr(exc, "problem", None) or str(exc)
+        return f"got a value that is not valid YAML ({_one_line(problem)}): expected a YAML value, e.g. 120 or [1, 2]"
+    node: Any = data
+    node_schema: dict | None = schema
+    for depth, seg in enumerate(parts):
+        here = ".".join(parts[:depth]) or "the top level"
+        if isinstance(node, dict):
+            k: Any = seg
+        elif isinstance(node, list):
+            if not seg.isdigit() or int(seg) > len(node):
+                return f"got {seg!r} after {here}, a list of {len(node)}: expected an index 0..{len(node)}"
+            k = int(seg)
+            if k == len(node):
+                node.append(None)
+        else:
+            return f"got {_show(node)} at {here}: expected a mapping or a list to set {seg} in"
+        variant = _variant_schema(node_schema, node, schema)
+        if depth == len(parts) - 1:
+            if _is_discriminator(_strip_null(node_schema, schema), seg) and node.get(seg) != value:
+                node.clear()  # a new variant: its own fields only
+            node[k] = value
+            return None
+        node_schema = _child_schema(variant, k, schema)
+        child = node.get(k) if isinstance(node, dict) else node[k]
+        if child is None:  # a section the file leaves out: a list or a mapping, as the schema says
+            child = [] if (_strip_null(node_schema, schema) or {}).get("type") == "array" else {}
+        elif isinstance(child, dict | list):
+            child = type(child)(child)  # copy on write: YAML aliases elsewhere stay as they were
+        node[k] = child
+        node = child
+    return None
+
+
+def _is_discriminator(node_schema: dict | None, key: str) -> bool:
+    return bool(node_schema) and node_schema.get("discriminator", {}).get("propertyName") == key
+
+
+def _variant_schema(node_schema: dict | None, node: Any, root: dict) -> dict | None:
+    """The schema of one variant of a discriminated union, chosen by the data's tag."""
+    node_schema = _strip_null(node_schema, root)
+    if node_schema and "discriminator" in node_schema and isinstance(node, dict):
+        disc = node_schema["discriminator"]
+        ref = disc["mapping"].get(node.get(disc["propertyName"]))
+        return _deref({"$ref": ref}, root) if isinstance(ref, str) else None
+    return node_schema
+
+
+# ---------------------------------------------------------------------------------------------
+# Error messages
+# ---------------------------------------------------------------------------------------------
+
+
+def _error_lines(exc: ValidationError, label: str, schema: dict) -> list[str]:
+    lines: list[str] = []
+    for err in exc.errors(include_url=False):
+        for path, got, expected in _explain(err, schema):
+            line = f"{label}: {path}: {got}: expected {expected}"
+            if line not in lines:
+                lines.append(line)
+    return lines
+
+
+def _explain(err: dict, schema: dict) -> list[tuple[str, str, str]]:
+    """(field path, 'got ...' or 'missing' or 'unknown field', expected) for one pydantic error."""
+    loc, kind, ctx = tuple(err["loc"]), err["type"], err.get("ctx") or {}
+    value = err.get("input")
+    if loc and loc[-1] == "[key]":
+        parts, _ = _walk(schema, loc[:-1])
+        return [(_join(parts), f"got the key {_show(loc[-2])}", "a string key (put it in quotes)")]
+    if kind == "invalid_key":
+        parts, _ = _walk(schema, loc[:-1])
+        return [(_join(parts), f"got the key {_show(loc[-1])}", "field names (strings)")]
+    parts, node = _walk(schema, loc)
+    path = _join(parts)
+    if kind == "scenario_rules":
+        return [(_join([*parts, *(p.split(".") if p else [])]), f"got {g}", e) for p, g, e in ctx["problems"]]
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        node = _strip_null(node, schema) or {}
+        prop = node.get("discriminator", {}).get("propertyName", "kind")
+        tags = ", ".join(_tags(node, schema))
+        got = f"got {_show(value.get(prop))}" if isinstance(value, dict) and prop in value else "missing"
+        return [(_join([*parts, prop]), got, f"one of {tags}")]
+    if kind == "missing":
+        return [(path, "missing", _describe(node, schema) if node else "a value")]
+    if kind == "extra_forbidden":
+        _, parent = _walk(schema, loc[:-1])
+        names = list((parent or {}).get("properties", {}))
+        expected = "one of " + ", ".join(names) if names else "no other field"
+        close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+        if close:
+            expected += f" (did you mean {close[0]}?)"
+        return [(path, "unknown field", expected)]
+    got = f"got {_show(value)}"
+    if kind == "duration_parsing":
+        return [(path, got, DURATION_EXPECTED)]
+    if kind == "duration_range":
+        return [(path, got, f"a duration {ctx['bounds']}")]
+    if node is not None:
+        return [(path, got, _describe(node, schema))]
+    return [(path, got, _one_line(err["msg"]).removeprefix("expected ").lower())]
+
+
+def _walk(schema: dict, loc: Sequence[Any]) -> tuple[list[Any], dict | None]:
+    """Follow a pydantic error location through the JSON schema: (display path, schema there).
+
+    Discriminated-union tags in the location select a variant and are left out of the path.
+    """
+    node: dict | None = schema
+    parts: list[Any] = []
+    for key in loc:
+        node = _strip_null(node, schema)
+        if node is not None and "discriminator" in node and key in node["discriminator"]["mapping"]:
+            node = _deref({"$ref": node["discriminator"]["mapping"][key]}, schema)
+            continue
+        parts.append(key)
+        node = _child_schema(node, key, schema)
+    return parts, _deref(node, schema)
+
+
+def _child_schema(node: dict | None, key: Any, root: dict) -> dict | None:
+    node = _strip_null(node, root)
+    if node is None:
+        return None
+    props = node.get("properties", {})
+    if key in props:
+        return props[key]
+    if isinstance(key, int) and isinstance(node.get("items"), dict):
+        return node["items"]
+    if isinstance(node.get("additionalProperties"), dict):
+        return node["additionalProperties"]
+    return None
+
+
+def _tags(node: dict, root: dict) -> list[str]:
+    """The tags of a discriminated union, in declared order."""
+    prop = node["discriminator"]["propertyName"]
+    return [str(_deref(b, root)["properties"][prop]["const"]) for b in node.get("oneOf", [])]
+
+
+def _deref(node: dict | None, root: dict) -> dict | None:
+    while node is not None and "$ref" in node:
+        node = root["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _strip_null(node: dict | None, root: dict) -> dict | None:
+    """``X | None`` -> X (the schema of what was wrong, when it was not null)."""
+    node = _deref(node, root)
+    if node is not None and "anyOf" in node:
+        rest = [b for b in node["anyOf"] if b.get("type") != "null"]
+        if len(rest) == 1 and len(rest) < len(node["anyOf"]):
+            return _deref(rest[0], root)
+    return node
+
+
+def _describe(node: dict | None, root: dict) -> str:
+    """What a schema accepts, in words: 'a number > 0', 'one of dynamic, kinematic', ..."""
+    node = _deref(node, root)
+    if not node:
+        return "a value"
+    if "anyOf" in node:
+        branches = node["anyOf"]
+        if any(b.get("pattern") == DURATION_PATTERN for b in branches):
+            number = next(b for b in branches if b.get("type") == "number")
+            bounds = _bounds_text(
+                number.get("exclusiveMinimum"), number.get("minimum"), number.get("maximum"), format_duration
+            )
+            return DURATION_EXPECTED.replace("a duration", f"a duration {bounds}" if bounds else "a duration")
+        text = " or ".join(_describe(b, root) for b in branches if b.get("type") != "null")
+        return text + " (or null)" if any(b.get("type") == "null" for b in branches) else text
+    if "discriminator" in node:
+        return f"a mapping with {node['discriminator']['propertyName']}: one of " + ", ".join(_tags(node, root))
+    if "const" in node:
+        return str(node["const"])
+    if "enum" in node:
+        return "one of " + ", ".join(str(v) for v in node["enum"])
+    kind = node.get("type")
+    if kind in ("number", "integer"):
+        base = "a number" if kind == "number" else "an integer"
+        bounds = _bounds_text(node.get("exclusiveMinimum"), node.get("minimum"), node.get("maximum"))
+        return f"{base} {bounds}" if bounds else base
+    if kind == "string":
+        if node.get("format") == "date-time":
+            return DATETIME_EXPECTED
+        return "a non-empty string" if node.get("minLength") else "a string"
+    if kind == "boolean":
+        return "true or false"
+    if kind == "array":
+        items = _deref(node.get("items"), root)
+        if items and items.get("type") == "object":
+            return "a list of mappings"
+        return f"a list, each item {_describe(items, root)}" if items else "a list"
+    if kind == "object":
+        props = node.get("properties")
+        if props:
+            required = node.get("required", [])
+            optional = [p for p in props if p not in required]
+            if not required:
+                return "a mapping with any of " + ", ".join(optional)
+            text = "a mapping with " + ", ".join(required)
+            return text + (" (optional: " + ", ".join(optional) + ")" if optional else "")
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict) and extra:
+            return f"a mapping, each value {_describe(extra, root)}"
+        return "a mapping"
+    return "a value"
+
+
+def _describe_top() -> str:
+    required = scenario_json_schema()["required"]
+    return "a mapping with " + ", ".join(required) + ", ..."
+
+
+def _join(parts: Sequence[Any]) -> str:
+    return ".".join(str(p) for p in parts) or "top level"
+
+
+def _show(value: Any) -> str:
+    """A short one-line rendering of a value as the user wrote it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        text = repr(value)
+    else:
+        try:
+            text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6).strip()
+        except yaml.YAMLError:
+            text = repr(value)
+        text = text.removesuffix("\n...").removesuffix("...").strip()
+    text = _one_line(text)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the text {_show(value)}"
+    return f"{_show(value)} ({type(value).__name__})"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema and resolved dump
+# ---------------------------------------------------------------------------------------------
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of scenario files, schema version 1."""
+    body = Scenario.model_json_schema(by_alias=True)
+    body.pop("title", None)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCENARIO_SCHEMA_ID,
+        "title": f"Uijeongbu digital twin scenario, schema version {SCENARIO_SCHEMA_VERSION}",
+        **body,
+    }
+
+
+def dump_resolved(s: Scenario, *, rainfall_csv: str | None = None) -> str:
+    """YAML of the fully resolved scenario: every default filled in, durations in seconds, start
+    in ISO 8601, paths absolute. Fields in declared order; :func:`load_scenario` reads it back.
+
+    ``rainfall_csv`` replaces the observed-rain CSV path (a run folder keeps its own copy of the
+    CSV, so the dump refers to that copy and stays the same wherever the run was made)."""
+    data = s.model_dump(mode="json", by_alias=True)
+    if s.dataset is not None:
+        data["dataset"] = str(s.resolve_path(s.dataset))
+    if isinstance(s.rainfall, ObservedRain):
+        data["rainfall"]["csv"] = rainfall_csv if rainfall_csv is not None else str(s.resolve_path(s.rainfall.csv))
+    head = (
+        f"# Resolved scenario (schema version {SCENARIO_SCHEMA_VERSION}): defaults filled in, "
+        "durations in seconds, paths absolute.\n"
+    )
+    return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
