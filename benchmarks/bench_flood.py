@@ -54,16 +54,22 @@ def main() -> None:
             run_standalone(inp, watch=junctions, step_s=step, start=s.start)
             best_alone = min(best_alone, time.perf_counter() - t0)
     net = setup.network
-    print(f"model              {len(net.junctions)} junctions, {len(net.conduits)} conduits, "
-          f"{len(setup.subcatchments)} subcatchments, {len(setup.watches)} watched places")
-    print(f"simulated          {s.duration_s / 3600:.0f} h, stage sampled every {step:g} s, "
-          f"SWMM routing step {s.hydraulics.routing_step_s:g} s ({s.hydraulics.routing} wave)")
+    print(
+        f"model              {len(net.junctions)} junctions, {len(net.conduits)} conduits, "
+        f"{len(setup.subcatchments)} subcatchments, {len(setup.watches)} watched places"
+    )
+    print(
+        f"simulated          {s.duration_s / 3600:.0f} h, stage sampled every {step:g} s, "
+        f"SWMM routing step {s.hydraulics.routing_step_s:g} s ({s.hydraulics.routing} wave)"
+    )
     print(f"setup              {t_setup:8.3f} s  (load city, catchments, model.inp)")
     print(f"run                {best_run:8.3f} s  (engine + SWMM + stage, thresholds, recording)")
     print(f"SWMM alone         {best_alone:8.3f} s  (pyswmm on the same model.inp, same stride)")
     print(f"run / SWMM alone   {best_run / best_alone:8.2f} x   (goal <= 2)")
-    print(f"speed              {s.duration_s / best_run:8.0f} x real time (goal >= 5000); "
-          f"with setup {s.duration_s / (best_run + t_setup):.0f} x")
+    print(
+        f"speed              {s.duration_s / best_run:8.0f} x real time (goal >= 5000); "
+        f"with setup {s.duration_s / (best_run + t_setup):.0f} x"
+    )
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def run_scenario(
     if city is None:
         city = load_city(scenario.dataset_path())
     csv = scenario.resolve_path(scenario.rainfall.csv) if scenario.rainfall.kind == "observed" else None
-    rain = rain_field(scenario.rainfall, city.devices_of_kind("rain_gauge"), csv_path=csv)
+    rain = rain_field(scenario.rainfall, city.devices_of_kind("rain_gauge"), csv_path=csv, start=scenario.start)
     overrides = {k: v.model_dump() for k, v in scenario.thresholds.items()}
     setup = build_flood_model(
         city,

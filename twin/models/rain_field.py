@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,14 +12,17 @@ import numpy as np
 from ..rainfall import Hyetograph, alternating_block, huff_storm, read_rain_csv
 
 
-def rain_field(rainfall, gauges: gpd.GeoDataFrame, *, csv_path: Path | None = None) -> dict[str, Hyetograph]:
+def rain_field(
+    rainfall, gauges: gpd.GeoDataFrame, *, csv_path: Path | None = None, start: datetime | None = None
+) -> dict[str, Hyetograph]:
     """Hyetographs for every rain gauge (``device_id``, EPSG:5186) from a scenario's rainfall spec.
 
     ``design``: one storm (Huff quartile or alternating block), times each gauge's factor (1 when
     not listed), starting ``start_offset`` s after the scenario start. ``observed``: the CSV's
     series; a gauge without its own series takes the one of the nearest gauge that has one
     (``field: per_gauge``) or the series of ``uniform_gauge`` (``field: uniform``); ``csv_path``
-    is the CSV resolved against the scenario file. ``none``: {}.
+    is the CSV resolved against the scenario file, its times aligned to ``start`` (the scenario
+    start; rain recorded before it is dropped). ``none``: {}.
     """
     ids = [str(g) for g in gauges["device_id"]]
     if rainfall.kind == "none":
@@ -36,7 +41,10 @@ def rain_field(rainfall, gauges: gpd.GeoDataFrame, *, csv_path: Path | None = No
             )
         storm = Hyetograph(storm.depths_mm, storm.interval_s, offset_s=float(rainfall.start_offset))
         return {g: storm.scaled(float(rainfall.gauge_factors.get(g, 1.0))) for g in ids}
-    series = read_rain_csv(csv_path if csv_path is not None else Path(rainfall.csv), interval_s=rainfall.interval)
+    series = read_rain_csv(
+        csv_path if csv_path is not None else Path(rainfall.csv), interval_s=rainfall.interval, start=start
+    )
+    series = {g: _from_start(h) for g, h in series.items()}
     if rainfall.field == "uniform":
         key = rainfall.uniform_gauge or sorted(series)[0]
         return {g: series[key] for g in ids}
@@ -53,3 +61,11 @@ def rain_field(rainfall, gauges: gpd.GeoDataFrame, *, csv_path: Path | None = No
         d = [np.hypot(xy[g][0] - xy[h][0], xy[g][1] - xy[h][1]) for h in have]
         out[g] = series[have[int(np.argmin(d))]]
     return out
+
+
+def _from_start(h: Hyetograph) -> Hyetograph:
+    """Drop the intervals that begin before the scenario start (offset < 0)."""
+    if h.offset_s >= 0:
+        return h
+    k = math.ceil(-h.offset_s / h.interval_s - 1e-9)
+    return Hyetograph(h.depths_mm[k:], h.interval_s, offset_s=h.offset_s + k * h.interval_s)
