@@ -24,7 +24,7 @@ def test_atomic_dir_replaces_only_a_dataset(tmp_path):
     (folder / "precious.txt").write_text("keep me", encoding="utf-8")
     with pytest.raises(FileExistsError), atomic_dir(folder):
         pass
-    with pytest.raises(OutputError, match="not a dataset"), atomic_dir(folder, overwrite=True):
+    with pytest.raises(OutputError, match="not an output of this tool"), atomic_dir(folder, overwrite=True):
         pass
     assert (folder / "precious.txt").read_text(encoding="utf-8") == "keep me"
 

@@ -15,7 +15,7 @@ import pytest
 from twin.hydraulics.channel_network import normal_depth_m
 from twin.hydraulics.rational import rational_peak
 from twin.hydraulics.swmm_run import run_standalone
-from twin.models.flood import build_flood_model
+from twin.models.flood import build_flood_model, rain_gauges
 from twin.models.rain_field import rain_field
 from twin.runner import run_scenario
 from twin.scenario import load_scenario, scenario_from_mapping
@@ -170,7 +170,7 @@ def test_normal_depth_solves_manning():
 def test_peak_discharge_at_singok_matches_the_rational_method(flash, city):
     """Documented in docs/flood.md: SWMM's peak at 신곡교 within a factor 1.5 of Q = C i A / 3.6."""
     s = load_scenario(FLASH)
-    rain = rain_field(s.rainfall, city.devices_of_kind("rain_gauge"))
+    rain = rain_field(s.rainfall, rain_gauges(city))
     setup = build_flood_model(city, rain, start=s.start, duration_s=s.duration_s, hydraulics=s.hydraulics)
     net = setup.network
     G = nx.DiGraph()
@@ -211,3 +211,31 @@ def test_twin_run_cli(tmp_path):
     assert "LS-1018665: peak stage" in res.output and (out / "summary.json").is_file()
     res = CliRunner().invoke(main, ["run", str(FLASH), "--out", str(out), "--set", "rainfall.total_mm=-3"])
     assert res.exit_code == 2 and "rainfall.total_mm: got -3" in res.output and "Traceback" not in res.output
+
+
+def test_last_sample_is_taken_when_the_interval_does_not_divide_the_run(city):
+    data = _storm(40, duration="3h")
+    data["hydraulics"] = {"sample_interval": "7min"}
+    r = run_scenario(scenario_from_mapping(data, source=REPO / "t.yaml"), city=city)
+    times, _ = r.engine.recorder.series("LS-1018665", "stage")
+    assert times[-1] == 3 * 3600 and times[-2] == 25 * 420  # 10500 s, then the short last step
+
+
+def test_bad_run_inputs_fail_before_the_work_with_one_message(city, tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("x", encoding="utf-8")
+    scen = scenario_from_mapping(_storm(10, duration="3h"), source=REPO / "t.yaml")
+    from twin.errors import OutputError
+
+    with pytest.raises(OutputError, match="not an output of this tool"):
+        run_scenario(scen, out=folder, city=city)
+    assert (folder / "keep.txt").exists()
+    csv = tmp_path / "rain.csv"
+    csv.write_text("time,gauge_id,mm\n2026-07-15T14:00:00+09:00,OTHER,5\n2026-07-15T14:10:00+09:00,OTHER,5\n")
+    data = _storm(0, duration="1h")
+    data["rainfall"] = {"kind": "observed", "csv": str(csv)}
+    from twin.errors import DataImportError
+
+    with pytest.raises(DataImportError, match="none of the CSV's gauges"):
+        run_scenario(scenario_from_mapping(data, source=tmp_path / "s.yaml"), city=city)

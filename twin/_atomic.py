@@ -69,7 +69,10 @@ def check_output_dir(
         if not overwrite:
             raise FileExistsError(f"{target} exists and is not empty (use --overwrite to replace it)")
         if not (target / marker).is_file():
-            raise OutputError(f"{target} is not empty and has no {marker}: it is not a dataset; refusing to replace it")
+            raise OutputError(
+                f"{target} is not empty and has no {marker}, so it is not an output of this tool; "
+                "refusing to replace it (choose another --out)"
+            )
     return target
 
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._atomic import check_output_dir
 from .city import CityModel, load_city
 from .engine import Engine
-from .models.flood import FloodModel, build_flood_model
+from .models.flood import FloodModel, build_flood_model, rain_gauges
 from .models.rain_field import rain_field
-from .results import write_run_folder
+from .results import SUMMARY, write_run_folder
 from .scenario import dump_resolved
 
 _VOLATILE_RPT = ("Analysis begun on", "Analysis ended on", "Total elapsed time")
@@ -43,10 +44,12 @@ def run_scenario(
     ``progress(done_s, total_s)`` is called as simulated time advances. ``city`` skips loading
     the dataset again (it must be the scenario's dataset).
     """
+    if out is not None:  # refuse a bad --out before the work, not after it
+        check_output_dir(out, overwrite=True, marker=SUMMARY)
     if city is None:
         city = load_city(scenario.dataset_path())
     csv = scenario.resolve_path(scenario.rainfall.csv) if scenario.rainfall.kind == "observed" else None
-    rain = rain_field(scenario.rainfall, city.devices_of_kind("rain_gauge"), csv_path=csv, start=scenario.start)
+    rain = rain_field(scenario.rainfall, rain_gauges(city), csv_path=csv, start=scenario.start)
     overrides = {k: v.model_dump() for k, v in scenario.thresholds.items()}
     setup = build_flood_model(
         city,

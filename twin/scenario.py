@@ -220,7 +220,8 @@ def _date_to_datetime(value: Any) -> Any:
 
 
 def _seoul_if_naive(value: datetime) -> datetime:
-    return value.replace(tzinfo=SEOUL) if value.tzinfo is None else value
+    """Naive times are Seoul time; aware ones are converted to it (SWMM and reports use local time)."""
+    return value.replace(tzinfo=SEOUL) if value.tzinfo is None else value.astimezone(SEOUL)
 
 
 StartTime = Annotated[datetime, BeforeValidator(_date_to_datetime), AfterValidator(_seoul_if_naive)]
@@ -406,6 +407,21 @@ class Scenario(_Frozen):
                     f"start_offset {format_duration(rain.start_offset)} + duration {format_duration(rain.duration)}"
                     f" = {format_duration(rain.start_offset + rain.duration)}",
                     f"the rain to end within the scenario duration {format_duration(self.duration_s)}",
+                )
+            )
+        # SWMM reads rain at whole minutes and strides whole seconds
+        if isinstance(rain, DesignStorm):
+            for name, value in (("interval", rain.interval), ("start_offset", rain.start_offset)):
+                if value % 60 != 0:
+                    problems.append((f"rainfall.{name}", format_duration(value), "a whole number of minutes"))
+        if isinstance(rain, ObservedRain) and rain.interval is not None and rain.interval % 60 != 0:
+            problems.append(("rainfall.interval", format_duration(rain.interval), "a whole number of minutes"))
+        if self.hydraulics.sample_interval % 1 != 0:
+            problems.append(
+                (
+                    "hydraulics.sample_interval",
+                    format_duration(self.hydraulics.sample_interval),
+                    "a whole number of seconds",
                 )
             )
         if self.hydraulics.sample_interval > self.duration_s:

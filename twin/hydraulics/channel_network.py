@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
@@ -155,13 +156,14 @@ def build_channel_network(
     for name in stream_names:
         line = lines[name]
         parts = reaches[reaches["name"] == name].sort_values("chainage_up_m")
+        starts = _reach_starts(parts, line)
         used: set[str] = set()
         for k, ch in enumerate(sorted(cut_sets[name])):
             label = cut_sets[name][ch]
             jname = label if label and label not in used and label not in junctions else f"J-{code_of[name]}-{k:03d}"
             used.add(jname)
             p = line.interpolate(ch)
-            r = _reach_at(parts, line, ch)
+            r = _reach_at(parts, starts, ch)
             ch_up = line.project(Point(r.geometry.coords[0]))
             t = 0.0 if r.geometry.length == 0 else min(max((ch - ch_up) / r.geometry.length, 0.0), 1.0)
             invert = r.bed_elev_up_m + (r.bed_elev_down_m - r.bed_elev_up_m) * t
@@ -178,9 +180,10 @@ def build_channel_network(
     for name in stream_names:
         line = lines[name]
         parts = reaches[reaches["name"] == name].sort_values("chainage_up_m")
+        starts = _reach_starts(parts, line)
         chs = sorted(cut_sets[name])
         for c0, c1 in zip(chs[:-1], chs[1:], strict=True):
-            r = _reach_at(parts, line, (c0 + c1) / 2)
+            r = _reach_at(parts, starts, (c0 + c1) / 2)
             bottom, z = _trapezoid(float(r.width_m), float(r.bank_height_m))
             u, d = node_at[(name, c0)], node_at[(name, c1)]
             conduits.append(
@@ -234,10 +237,17 @@ def build_channel_network(
     return ChannelNetwork(junctions, conduits, outfall, entity_node, top_nodes, stream_of_reach)
 
 
-def _reach_at(parts: gpd.GeoDataFrame, line: LineString, ch: float):
-    starts = np.array([line.project(Point(g.coords[0])) for g in parts.geometry])
-    i = int(np.clip(np.searchsorted(starts, ch + 1e-6) - 1, 0, len(parts) - 1))
+def _reach_at(parts: gpd.GeoDataFrame, starts: np.ndarray, ch: float):
+    """The reach containing chainage ``ch`` (m); at a reach end, the reach that starts there.
+
+    ``starts``: from :func:`_reach_starts`; chainages compare rounded to the centimetre, as the cuts."""
+    i = int(np.clip(np.searchsorted(starts, round(ch, 2), side="right") - 1, 0, len(parts) - 1))
     return parts.iloc[i]
+
+
+def _reach_starts(parts: gpd.GeoDataFrame, line: LineString) -> np.ndarray:
+    """Chainage (m, rounded to the centimetre) at which each of ``parts`` starts along ``line``."""
+    return np.round(shapely.line_locate_point(line, shapely.get_point(parts.geometry.values, 0)), 2)
 
 
 def node_invert_profile_ok(net: ChannelNetwork) -> bool:

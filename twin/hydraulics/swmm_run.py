@@ -45,7 +45,7 @@ class SwmmRun:
             self._sim = Simulation(str(self.inp))
             self._sim.__enter__()
         except Exception as exc:  # noqa: BLE001 - pyswmm raises bare exceptions on bad input
-            raise HydraulicsError(f"SWMM could not open {self.inp}: {exc}") from exc
+            raise HydraulicsError(f"SWMM could not open the model: {exc}{self._report_errors()}") from exc
         if self._sim.flow_units != "CMS":
             self.__exit__(None, None, None)
             raise HydraulicsError(f"{self.inp}: expected CMS flow units, got {self._sim.flow_units}")
@@ -54,23 +54,38 @@ class SwmmRun:
             self._sim.start()  # load the initial state, so depths at t = 0 are the initial depths
         except Exception as exc:  # noqa: BLE001
             self.__exit__(None, None, None)
-            raise HydraulicsError(f"SWMM could not start {self.inp}: {exc}") from exc
+            raise HydraulicsError(f"SWMM could not start the model: {exc}{self._report_errors()}") from exc
         nodes = Nodes(self._sim)
         self._nodes = {name: nodes[name] for name in self.watch}
         links = Links(self._sim)
         self._links = {name: links[name] for name in self.watch_links}
         return self
 
-    def advance(self) -> float:
-        """Advance one step; returns the simulated seconds elapsed since the start."""
+    def advance(self, step_s: float | None = None) -> float:
+        """Advance one step (``step_s`` whole seconds, default the run's step); returns the
+        simulated seconds elapsed since the start."""
         if self.finished:
             return self.elapsed_s
+        if step_s is not None:
+            self._sim.step_advance(int(round(step_s)))
         try:
             next(self._sim)
         except StopIteration:
             self.finished = True
+        except Exception as exc:  # noqa: BLE001 - pyswmm raises bare exceptions
+            raise HydraulicsError(f"SWMM failed at {self.elapsed_s:.0f} s: {exc}{self._report_errors()}") from exc
         self.elapsed_s = (self._sim.current_time - self.start).total_seconds()
         return self.elapsed_s
+
+    def _report_errors(self) -> str:
+        """The ERROR lines of SWMM's report file, if any, for the message (one line)."""
+        rpt = self.inp.with_suffix(".rpt")
+        try:
+            lines = [ln.strip() for ln in rpt.read_text(encoding="utf-8", errors="replace").splitlines()]
+        except OSError:
+            return ""
+        errors = [ln for ln in lines if ln.startswith("ERROR")]
+        return ("; " + " | ".join(errors[:3])) if errors else ""
 
     def depths_m(self) -> dict[str, float]:
         """Water depth above the invert at each watched junction, m."""

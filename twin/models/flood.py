@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 
@@ -23,7 +24,7 @@ from ..engine import Engine
 from ..hydraulics.catchments import Subcatchment, delineate, upstream_basin
 from ..hydraulics.channel_network import ChannelNetwork, build_channel_network
 from ..hydraulics.swmm_inp import write_inp
-from ..hydraulics.swmm_run import SwmmRun
+from ..hydraulics.swmm_run import HydraulicsError, SwmmRun
 from ..rainfall import Hyetograph, kma_alerts
 
 LEVELS = ("attention", "caution", "alert", "serious")
@@ -67,7 +68,7 @@ def build_flood_model(
     """The SWMM model of ``city`` for this rain, and where stage is watched (EPSG:5186 inside)."""
     level = city.devices_of_kind("level_sensor")
     net = build_channel_network(city.layer("streams"), city.layer("access_points"), level)
-    gauges = city.devices_of_kind("rain_gauge")
+    gauges = rain_gauges(city)
     subs = delineate(
         city.layer("boundary"),
         city.layer("streams"),
@@ -77,17 +78,26 @@ def build_flood_model(
         gauges,
         imperviousness_scale=hydraulics.imperviousness_scale,
     )
-    if "중랑천" in net.top_nodes and SINGOK in net.entity_node:
-        G = nx.DiGraph([(c.upstream, c.downstream) for c in net.conduits])
-        gauge_node = net.entity_node[SINGOK]
-        above = nx.ancestors(G, gauge_node) | {gauge_node}
+    if "중랑천" in net.top_nodes:
+        # the basin north of the city: sized from the 신곡교 gauge's 80.4 km2 when the dataset has
+        # that gauge, else only when the scenario gives hydraulics.upstream_catchment_km2
         top = net.top_nodes["중랑천"]
-        nearest = _nearest_gauge(gauges, net.junctions[top].x, net.junctions[top].y)
-        basin = upstream_basin(
-            subs, {s.name for s in subs if s.outlet in above}, top, nearest, area_km2=hydraulics.upstream_catchment_km2
-        )
-        if basin is not None:
-            subs.append(basin)
+        above: set[str] = set()
+        if SINGOK in net.entity_node:
+            G = nx.DiGraph([(c.upstream, c.downstream) for c in net.conduits])
+            gauge_node = net.entity_node[SINGOK]
+            above = nx.ancestors(G, gauge_node) | {gauge_node}
+        if SINGOK in net.entity_node or hydraulics.upstream_catchment_km2 is not None:
+            nearest = _nearest_gauge(gauges, net.junctions[top].x, net.junctions[top].y)
+            basin = upstream_basin(
+                subs,
+                {s.name for s in subs if s.outlet in above},
+                top,
+                nearest,
+                area_km2=hydraulics.upstream_catchment_km2,
+            )
+            if basin is not None:
+                subs.append(basin)
     inp = write_inp(
         net,
         subs,
@@ -127,6 +137,16 @@ def build_flood_model(
             sensor if sensor in watches else None,
         )
     return FloodSetup(net, subs, watches, inp, rain)
+
+
+def rain_gauges(city: CityModel) -> gpd.GeoDataFrame:
+    """The rain gauges of ``city`` (EPSG:5186); a dataset without any gets one virtual gauge,
+    ``RG-CITY``, at the centre of its boundary, so that rain still falls on every catchment."""
+    gauges = city.devices_of_kind("rain_gauge")
+    if len(gauges):
+        return gauges[["device_id", "geometry"]].reset_index(drop=True)
+    centre = city.layer("boundary").union_all().representative_point()
+    return gpd.GeoDataFrame({"device_id": ["RG-CITY"]}, geometry=[centre], crs=city.crs)
 
 
 def _nearest_gauge(gauges, x: float, y: float) -> str:
@@ -214,9 +234,13 @@ class FloodModel:
             self.inp_path, watch=junctions, step_s=self.sample_s, start=self.engine.start, watch_links=links
         ) as run:
             self._sample(run.depths_m())
-            while not run.finished and env.now + self.sample_s <= self.engine.duration_s + 1e-9:
-                yield env.timeout(self.sample_s)
-                run.advance()
+            end = self.engine.duration_s
+            while not run.finished and env.now < end - 1e-9:
+                step = min(self.sample_s, end - env.now)  # the last step may be shorter
+                yield env.timeout(step)
+                run.advance(step)
+                if abs(run.elapsed_s - env.now) > 1.5:  # SWMM reports its clock to the second
+                    raise HydraulicsError(f"SWMM at {run.elapsed_s:.1f} s but the engine at {env.now:.1f} s")
                 self._sample(run.depths_m())
             self.peaks = run.peaks()
             self.peak_flows = run.peak_flows()

@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
+from ..errors import DataImportError
 from ..rainfall import Hyetograph, alternating_block, huff_storm, read_rain_csv
 
 
@@ -47,11 +48,17 @@ def rain_field(
     series = {g: _from_start(h) for g, h in series.items()}
     if rainfall.field == "uniform":
         key = rainfall.uniform_gauge or sorted(series)[0]
+        if key not in series:
+            raise DataImportError(
+                f"{csv_path}: uniform_gauge {key!r} has no series in the CSV (gauges: {', '.join(sorted(series))})"
+            )
         return {g: series[key] for g in ids}
     have = [g for g in ids if g in series]
     if not have:
-        key = sorted(series)[0]
-        return {g: series[key] for g in ids}
+        raise DataImportError(
+            f"{csv_path}: none of the CSV's gauges ({', '.join(sorted(series))}) is a rain gauge of the dataset "
+            f"({', '.join(ids)}); rename them, or use field: uniform with uniform_gauge"
+        )
     xy = {str(r.device_id): (r.geometry.x, r.geometry.y) for r in gauges.itertuples()}
     out = {}
     for g in ids:
