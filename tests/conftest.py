@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,18 @@ from twin.city import DEFAULT_DATASET, load_city
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "reference-data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Tests use a cache of their own, never the user's ~/.cache (subprocesses inherit it)."""
+    old = os.environ.get("TWIN_CACHE_DIR")
+    os.environ["TWIN_CACHE_DIR"] = str(tmp_path_factory.mktemp("twin-cache"))
+    yield
+    if old is None:
+        os.environ.pop("TWIN_CACHE_DIR", None)
+    else:
+        os.environ["TWIN_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="session")

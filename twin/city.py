@@ -52,6 +52,8 @@ class CityModel:
     manifest: dict[str, Any]
     layers: dict[str, gpd.GeoDataFrame]
     graph: nx.MultiGraph
+    fingerprint: str | None = None
+    """Digest of the dataset's files (set when loaded through the cache)."""
     _tree: cKDTree | None = field(default=None, repr=False)
     _tree_nodes: np.ndarray | None = field(default=None, repr=False)
 
@@ -161,15 +163,34 @@ def validate_city(path: str | Path | None = None) -> list:
     return read_dataset(default_dataset_path() if path is None else path).problems
 
 
-def load_city(path: str | Path | None = None) -> CityModel:
+def load_city(path: str | Path | None = None, *, cache: bool = True) -> CityModel:
     """Load and validate a dataset directory (default: the shipped Uijeongbu dataset).
 
     Returns a :class:`CityModel` with layers in EPSG:5186. Raises DatasetError listing every
-    problem (layer, feature id, what is wrong) when the dataset is invalid.
+    problem (layer, feature id, what is wrong) when the dataset is invalid. With ``cache``, a
+    dataset already validated with exactly the same bytes is read from :mod:`twin.cache`.
     """
     path = default_dataset_path() if path is None else Path(path)
-    result = read_dataset(path)
-    if result.problems:
-        raise DatasetError(result.problems, dataset=str(path))
-    assert result.graph is not None
-    return CityModel(path=path, manifest=result.manifest, layers=result.layers, graph=result.graph)
+    if not path.is_dir():
+        raise DatasetError(f"{path} is not a directory", dataset=str(path))
+
+    def build() -> CityModel:
+        result = read_dataset(path)
+        if result.problems:
+            raise DatasetError(result.problems, dataset=str(path))
+        assert result.graph is not None
+        return CityModel(path=path, manifest=result.manifest, layers=result.layers, graph=result.graph)
+
+    if not cache:
+        city = build()
+    else:
+        from .cache import cached, directory_fingerprint
+
+        try:
+            key = directory_fingerprint(path)
+        except OSError as exc:
+            raise DatasetError(f"{path} cannot be read: {exc}", dataset=str(path)) from None
+        city = cached("city", key, build)
+        city.fingerprint = key
+    city.path = path
+    return city

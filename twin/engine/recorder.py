@@ -35,8 +35,15 @@ class Recorder:
         self._x.append(float(value))
 
     def record_many(self, time_s: float, variable: str, values: dict[str, float]) -> None:
-        for entity_id, value in values.items():
-            self.record(time_s, entity_id, variable, value)
+        """Record one variable of many entities at the same time."""
+        if variable not in self._units:
+            raise KeyError(f"declare the unit of {variable!r} before recording it")
+        n = len(values)
+        ent = self._entities
+        self._t.extend([float(time_s)] * n)
+        self._e.extend([ent.setdefault(e, len(ent)) for e in values])
+        self._v.extend([self._variables.setdefault(variable, len(self._variables))] * n)
+        self._x.extend([float(x) for x in values.values()])
 
     def __len__(self) -> int:
         return len(self._t)

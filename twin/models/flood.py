@@ -67,37 +67,17 @@ def build_flood_model(
 ) -> FloodSetup:
     """The SWMM model of ``city`` for this rain, and where stage is watched (EPSG:5186 inside)."""
     level = city.devices_of_kind("level_sensor")
-    net = build_channel_network(city.layer("streams"), city.layer("access_points"), level)
-    gauges = rain_gauges(city)
-    subs = delineate(
-        city.layer("boundary"),
-        city.layer("streams"),
-        city.layer("buildings"),
-        city.layer("roads"),
-        net.junction_table(),
-        gauges,
-        imperviousness_scale=hydraulics.imperviousness_scale,
-    )
-    if "중랑천" in net.top_nodes:
-        # the basin north of the city: sized from the 신곡교 gauge's 80.4 km2 when the dataset has
-        # that gauge, else only when the scenario gives hydraulics.upstream_catchment_km2
-        top = net.top_nodes["중랑천"]
-        above: set[str] = set()
-        if SINGOK in net.entity_node:
-            G = nx.DiGraph([(c.upstream, c.downstream) for c in net.conduits])
-            gauge_node = net.entity_node[SINGOK]
-            above = nx.ancestors(G, gauge_node) | {gauge_node}
-        if SINGOK in net.entity_node or hydraulics.upstream_catchment_km2 is not None:
-            nearest = _nearest_gauge(gauges, net.junctions[top].x, net.junctions[top].y)
-            basin = upstream_basin(
-                subs,
-                {s.name for s in subs if s.outlet in above},
-                top,
-                nearest,
-                area_km2=hydraulics.upstream_catchment_km2,
-            )
-            if basin is not None:
-                subs.append(basin)
+    if city.fingerprint is None:
+        net, subs = catchment_model(city, hydraulics.imperviousness_scale, hydraulics.upstream_catchment_km2)
+    else:  # the channels and catchments depend only on the data and two parameters: cache them
+        from ..cache import cached
+
+        key = f"{city.fingerprint}|{hydraulics.imperviousness_scale!r}|{hydraulics.upstream_catchment_km2!r}"
+        net, subs = cached(
+            "catchments",
+            key,
+            lambda: catchment_model(city, hydraulics.imperviousness_scale, hydraulics.upstream_catchment_km2),
+        )
     inp = write_inp(
         net,
         subs,
@@ -137,6 +117,41 @@ def build_flood_model(
             sensor if sensor in watches else None,
         )
     return FloodSetup(net, subs, watches, inp, rain)
+
+
+def catchment_model(
+    city: CityModel, imperviousness_scale: float, upstream_catchment_km2: float | None
+) -> tuple[ChannelNetwork, list[Subcatchment]]:
+    """The channel network and subcatchments of ``city`` (EPSG:5186), the rain-independent part."""
+    level = city.devices_of_kind("level_sensor")
+    net = build_channel_network(city.layer("streams"), city.layer("access_points"), level)
+    gauges = rain_gauges(city)
+    subs = delineate(
+        city.layer("boundary"),
+        city.layer("streams"),
+        city.layer("buildings"),
+        city.layer("roads"),
+        net.junction_table(),
+        gauges,
+        imperviousness_scale=imperviousness_scale,
+    )
+    if "중랑천" in net.top_nodes:
+        # the basin north of the city: sized from the 신곡교 gauge's 80.4 km2 when the dataset has
+        # that gauge, else only when the scenario gives hydraulics.upstream_catchment_km2
+        top = net.top_nodes["중랑천"]
+        above: set[str] = set()
+        if SINGOK in net.entity_node:
+            G = nx.DiGraph([(c.upstream, c.downstream) for c in net.conduits])
+            gauge_node = net.entity_node[SINGOK]
+            above = nx.ancestors(G, gauge_node) | {gauge_node}
+        if SINGOK in net.entity_node or upstream_catchment_km2 is not None:
+            nearest = _nearest_gauge(gauges, net.junctions[top].x, net.junctions[top].y)
+            basin = upstream_basin(
+                subs, {s.name for s in subs if s.outlet in above}, top, nearest, area_km2=upstream_catchment_km2
+            )
+            if basin is not None:
+                subs.append(basin)
+    return net, subs
 
 
 def rain_gauges(city: CityModel) -> gpd.GeoDataFrame:
@@ -216,14 +231,16 @@ class FloodModel:
             )
 
     def _rain_record(self):
+        """Rain per gauge in each sample interval (mm), recorded at the interval's end."""
         env = self.engine.env
         rec = self.engine.recorder
         gauges = sorted(self.setup.rain)
-        while env.now + self.sample_s <= self.engine.duration_s + 1e-9:
-            t0 = env.now
-            yield env.timeout(self.sample_s)
-            for g in gauges:
-                rec.record(env.now, g, "rain", self.setup.rain[g].depth_between(t0, env.now))
+        end = self.engine.duration_s
+        ticks = np.append(np.arange(0.0, end, self.sample_s), end)
+        depth = {g: np.diff(self.setup.rain[g].cumulative_mm(ticks)) for g in gauges}
+        for k in range(1, len(ticks)):
+            yield env.timeout(ticks[k] - env.now)
+            rec.record_many(env.now, "rain", {g: float(depth[g][k - 1]) for g in gauges})
 
     def _hydraulics(self):
         env = self.engine.env
@@ -249,9 +266,10 @@ class FloodModel:
     def _sample(self, depth: dict[str, float]) -> None:
         t = self.engine.now
         rec = self.engine.recorder
+        stages = {wid: depth[w.junction] for wid, w in self.setup.watches.items()}
+        rec.record_many(t, "stage", stages)
         for wid, w in self.setup.watches.items():
-            stage = depth[w.junction]
-            rec.record(t, wid, "stage", stage)
+            stage = stages[wid]
             if w.kind == "gauge":
                 self._thresholds(wid, w, stage)
             if w.path_height_m is not None:
