@@ -2,7 +2,7 @@
 catchment model), so that repeated runs on the same data skip the GIS work.
 
 Entries live in ``$TWIN_CACHE_DIR`` (default ``~/.cache/uijeongbu-twin``), named by a hash of
-everything they depend on: the dataset's bytes, the twin's version and the parameters. A changed
+everything they depend on: the dataset's bytes, the twin's source code and the parameters. A changed
 file gives a new key, so an entry is never stale; entries are written atomically and an entry
 that cannot be read is rebuilt. Only results of this program are stored there (pickle), so the
 folder must not be shared with untrusted users.
@@ -49,14 +49,24 @@ def directory_fingerprint(path: Path) -> str:
     return fingerprint(*parts)
 
 
-def cached(kind: str, key: str, build: Callable[[], T]) -> T:
-    """The cached value of ``kind``/``key``, or ``build()`` stored under it."""
-    from . import __version__
+def code_fingerprint() -> str:
+    """Digest of the twin's own source, so that a changed program never reads an old result."""
+    root = Path(__file__).resolve().parent
+    parts: list[bytes | str] = []
+    for f in sorted(root.rglob("*.py")):
+        parts += [str(f.relative_to(root)), f.read_bytes()]
+    return fingerprint(*parts)
 
+
+def cached(kind: str, key: str, build: Callable[[], T]) -> T:
+    """The cached value of ``kind``/``key``, or ``build()`` stored under it.
+
+    The entry's name also covers the twin's source (:func:`code_fingerprint`) and the cache format.
+    """
     folder = cache_dir()
     if folder is None:
         return build()
-    path = folder / f"{kind}-{fingerprint(key, __version__, str(CACHE_FORMAT))}.pkl"
+    path = folder / f"{kind}-{fingerprint(key, code_fingerprint(), str(CACHE_FORMAT))}.pkl"
     if path.is_file():
         try:
             with path.open("rb") as fh:

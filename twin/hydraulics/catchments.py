@@ -1,7 +1,8 @@
 """Subcatchments: the land of the city divided among the stream reaches, plus the upstream basin.
 
 Every 100 m cell of the city drains to its nearest reach (a nearest-channel delineation; with a
-DEM the delineation would follow the terrain instead). Per subcatchment:
+DEM the delineation would follow the terrain instead), and each reach's land is split by dong,
+so that runoff can be read per administrative area. Per subcatchment:
 
 * area (ha) = cells x 1 ha;
 * imperviousness (%) = 3 x (building footprints + 6 m x street length) / area, clipped to
@@ -26,6 +27,8 @@ import shapely
 from shapely.geometry import box
 
 CELL_M = 100.0
+MIN_PIECE_CELLS = 10
+"""A reach's land in one dong smaller than this many cells (10 ha) joins its largest piece."""
 SINGOK_AREA_KM2 = 80.4
 """WAMIS basin area of 1018665 의정부시(신곡교), km²."""
 
@@ -50,9 +53,11 @@ def delineate(
     junctions: gpd.GeoDataFrame,
     rain_gauges: gpd.GeoDataFrame,
     *,
+    dongs: gpd.GeoDataFrame | None = None,
     imperviousness_scale: float = 1.0,
 ) -> list[Subcatchment]:
-    """One subcatchment per reach inside ``boundary`` (all layers in EPSG:5186).
+    """Subcatchments inside ``boundary``: the land of each reach, split by dong (``dong_code``)
+    when ``dongs`` is given (all layers in EPSG:5186).
 
     ``junctions``: the channel junctions (``name``, ``stream``, geometry); each subcatchment
     drains to the junction of its reach nearest to its centroid. ``rain_gauges``: ``device_id``.
@@ -103,11 +108,29 @@ def delineate(
     )
     developed = (bld_area > 0) | (road_len > 0)
     gauge_xy = np.column_stack([rain_gauges.geometry.x, rain_gauges.geometry.y]) if len(rain_gauges) else None
+    # split each reach's land by dong, so results can be read per administrative area; pieces
+    # under MIN_PIECE_CELLS join the reach's largest piece
+    dong_idx = np.full(len(centres), -1, dtype=np.int64)
+    if dongs is not None and len(dongs):
+        pairs = shapely.STRtree(dongs.geometry.values).query(centres, predicate="within")
+        dong_idx[pairs[0]] = pairs[1]
+    groups: list[tuple[int, int, np.ndarray]] = []
+    for ri in np.unique(reach_idx):
+        in_reach = reach_idx == ri
+        pieces = [(di, in_reach & (dong_idx == di)) for di in np.unique(dong_idx[in_reach])]
+        pieces.sort(key=lambda p: (-int(p[1].sum()), p[0]))
+        big = [p for p in pieces if p[1].sum() >= MIN_PIECE_CELLS] or pieces[:1]
+        main_di, main_sel = big[0]
+        for _, sel in pieces:
+            if not any(sel is b[1] for b in big):
+                main_sel = main_sel | sel
+        groups.append((int(ri), int(main_di), main_sel))
+        groups += [(int(ri), int(di), sel) for di, sel in big[1:]]
     out: list[Subcatchment] = []
     jn = junctions
-    for ri in np.unique(reach_idx):
-        sel = reach_idx == ri
-        reach = streams.iloc[int(ri)]
+    for ri, di, sel in groups:
+        reach = streams.iloc[ri]
+        suffix = f"-{dongs.iloc[di]['dong_code']}" if dongs is not None and di >= 0 else ""
         area_m2 = sel.sum() * CELL_M**2
         imperv = 100.0 * 3.0 * (bld_area[sel].sum() + 6.0 * road_len[sel].sum()) / area_m2
         imperv = float(np.clip(imperv * imperviousness_scale, 5.0 if imperviousness_scale > 0 else 0.0, 90.0))
@@ -126,7 +149,7 @@ def delineate(
         )
         out.append(
             Subcatchment(
-                f"S-{reach['reach_id']}",
+                f"S-{reach['reach_id']}{suffix}",
                 str(outlet),
                 str(gauge),
                 round(area_m2 / 1e4, 2),

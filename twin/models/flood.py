@@ -133,6 +133,7 @@ def catchment_model(
         city.layer("roads"),
         net.junction_table(),
         gauges,
+        dongs=city.layer("dongs"),
         imperviousness_scale=imperviousness_scale,
     )
     if "중랑천" in net.top_nodes:
