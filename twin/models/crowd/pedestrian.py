@@ -1,0 +1,63 @@
+"""A pedestrian: a Mesa agent whose walk is a SimPy process on the engine's clock."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+if TYPE_CHECKING:
+    from .model import CrowdModel
+
+# free walking speed by group, m/s: mean and standard deviation (Weidmann 1993 for adults;
+# children and older people slower; limited mobility after studies of wheelchair and cane users)
+FREE_SPEED_M_S = {
+    "adult": (1.34, 0.26),
+    "child": (1.10, 0.20),
+    "older": (1.00, 0.20),
+    "limited_mobility": (0.70, 0.15),
+}
+MIN_FREE_SPEED_M_S = 0.3
+
+
+class Pedestrian(mesa.Agent):
+    """Walks ``route`` (edge keys) from its origin node, link by link, starting at ``depart_s``.
+
+    Times are simulated seconds; speeds m/s. ``arrived_s`` is None until it reaches the end.
+    """
+
+    def __init__(
+        self, model: CrowdModel, *, origin: int, route: list[str], depart_s: float, free_speed_m_s: float, group: str
+    ) -> None:
+        super().__init__(model)
+        self.origin = origin
+        self.route = route
+        self.depart_s = float(depart_s)
+        self.free_speed_m_s = float(free_speed_m_s)
+        self.group = group
+        self.link: str | None = None
+        self.node = origin
+        self.arrived_s: float | None = None
+        self.distance_m = 0.0
+        self.waited_s = 0.0
+
+    def walk(self):
+        """The SimPy process: wait for the departure time, then walk each link of the route."""
+        model = self.model
+        env = model.env
+        net = model.links
+        if self.depart_s > env.now:
+            yield env.timeout(self.depart_s - env.now)
+        for key in self.route:
+            link = net.links[key]
+            asked = env.now
+            yield net.request(link)
+            self.waited_s += env.now - asked
+            self.link = key
+            yield env.timeout(net.travel_time_s(link, self.free_speed_m_s))
+            net.leave(link)
+            self.distance_m += link.length_m
+            self.node = link.v if self.node == link.u else link.u
+            self.link = None
+        self.arrived_s = env.now
+        model.on_arrival(self)
