@@ -106,3 +106,61 @@ def test_same_seed_same_walk():
         return [p.arrived_s for p in ps]
 
     assert run(7) == run(7) and run(7) != run(8)
+
+
+def _bottleneck_graph() -> nx.MultiGraph:
+    G = nx.MultiGraph()
+    G.add_edge(0, 1, key="in", length_m=30.0, width_m=3.0, kind="sidewalk")
+    G.add_edge(1, 2, key="door", length_m=1.0, width_m=1.0, kind="sidewalk")
+    G.add_edge(2, 3, key="out", length_m=30.0, width_m=3.0, kind="sidewalk")
+    return G
+
+
+def _grid(n: int) -> nx.MultiGraph:
+    G = nx.MultiGraph()
+    for i in range(n):
+        for j in range(n):
+            if i + 1 < n:
+                G.add_edge(i * n + j, (i + 1) * n + j, key=f"v{i}-{j}", length_m=50.0, width_m=2.0, kind="road")
+            if j + 1 < n:
+                G.add_edge(i * n + j, i * n + j + 1, key=f"h{i}-{j}", length_m=50.0, width_m=1.5, kind="road")
+    return G
+
+
+def test_lower_bound_matches_the_bottleneck_analysis():
+    """400 people behind a 1 m door: the continuous optimum is (N - 1)/capacity plus the free walk
+    of 61 m. The bound never exceeds it, loses at most a step per link and one more to the time
+    discretisation, and no simulation beats it."""
+    from twin.models.crowd.lower_bound import evacuation_lower_bound_s
+
+    G = _bottleneck_graph()
+    lb = evacuation_lower_bound_s(G, {0: 400}, {3}, max_free_speed_m_s=1.34, time_step_s=5.0)
+    analytic = 399 / WEIDMANN.max_specific_flow() + 61.0 / 1.34
+    assert analytic - 4 * 5.0 <= lb <= analytic
+    env = simpy.Environment()
+    crowd = CrowdModel(env, G, seed=4)
+    people = [crowd.add_trip(0, 3, 0.0, free_speed_m_s=1.34) for _ in range(400)]
+    env.run()
+    assert max(p.arrived_s for p in people) >= lb
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_no_simulated_evacuation_beats_the_lower_bound_on_a_grid(seed):
+    from twin.models.crowd.lower_bound import evacuation_lower_bound_s
+
+    G = _grid(5)
+    rng = np.random.default_rng(seed)
+    origins = rng.integers(0, 25, size=300)
+    exits = {0, 24}
+    env = simpy.Environment()
+    crowd = CrowdModel(env, G, seed=seed)
+    people = []
+    for o in origins:
+        exit_ = min(exits, key=lambda e: nx.shortest_path_length(G, int(o), e, weight="length_m"))
+        people.append(crowd.add_trip(int(o), exit_, 0.0))
+    env.run()
+    vmax = max(p.free_speed_m_s for p in people)
+    counts = {int(n): int(c) for n, c in zip(*np.unique(origins, return_counts=True), strict=True)}
+    lb = evacuation_lower_bound_s(G, counts, exits, max_free_speed_m_s=vmax, time_step_s=5.0)
+    t_sim = max(p.arrived_s for p in people)
+    assert 0 < lb <= t_sim
