@@ -40,6 +40,7 @@ class Link:
     peak_occupants: int = 0
     peak_queue: int = 0
     wake_s: float = -1.0  # time of the admission retry already scheduled, if any
+    flooded_s: float | None = None  # when the water reached it
 
     @property
     def area_m2(self) -> float:
@@ -72,10 +73,11 @@ class LinkNetwork:
         self._try_admit(link)
         return ev
 
-    def cancel(self, link: Link, ev: simpy.Event) -> None:
-        """Withdraw a request that has not been admitted (the pedestrian turns away)."""
-        if ev in link.waiting:
-            link.waiting.remove(ev)
+    def close(self, link: Link) -> None:
+        """Close ``link``: nobody more is admitted; those waiting are told (event value "closed")."""
+        link.open = False
+        while link.waiting:
+            link.waiting.popleft().succeed("closed")
 
     def leave(self, link: Link) -> None:
         link.occupants -= 1
@@ -96,8 +98,10 @@ class LinkNetwork:
                     self.env.timeout(t - now).callbacks.append(lambda _e, lk=link: self._try_admit(lk))
                 return
             ev = link.waiting.popleft()
+            if ev.triggered:  # a closed link already answered it
+                continue
             link.occupants += 1
             link.entered += 1
             link.peak_occupants = max(link.peak_occupants, link.occupants)
             link.next_admit_s = max(link.next_admit_s, now) + 1.0 / link.capacity_p_s
-            ev.succeed(now)
+            ev.succeed("admitted")

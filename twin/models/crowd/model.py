@@ -1,6 +1,10 @@
 """The crowd: a Mesa model of pedestrians on the walk graph, driven by the engine's SimPy clock.
 
 Every random draw comes from ``self.rng`` (seeded from the scenario), so a run is reproducible.
+Evacuation: :meth:`order_evacuation` sends everyone in a zone (a set of links) to the nearest
+safe node over links that are open; :meth:`close_link` closes a link (a gate, or water on a
+riverside path) and whoever would use it re-plans at their next node. People on a flooded link
+are exposed; exposure counts person-seconds spent on links after the water reached them.
 """
 
 from __future__ import annotations
@@ -16,10 +20,20 @@ from .pedestrian import FREE_SPEED_M_S, MIN_FREE_SPEED_M_S, Pedestrian
 
 class CrowdModel(mesa.Model):
     """Pedestrians walking shortest routes (by length) on ``graph`` (networkx MultiGraph in a
-    metric CRS, edges with ``length_m``, ``width_m``, ``kind``; edge key = edge id)."""
+    metric CRS, edges with ``length_m``, ``width_m``, ``kind``; edge key = edge id).
+
+    ``safe_nodes``: where evacuees may stop (default: nodes that touch no riverside path, ramp or
+    stairs only, i.e. the street network).
+    """
 
     def __init__(
-        self, env: simpy.Environment, graph: nx.MultiGraph, *, seed: int = 0, diagram: Weidmann = WEIDMANN
+        self,
+        env: simpy.Environment,
+        graph: nx.MultiGraph,
+        *,
+        seed: int = 0,
+        diagram: Weidmann = WEIDMANN,
+        safe_nodes: set[int] | None = None,
     ) -> None:
         super().__init__(rng=seed)
         self.env = env
@@ -27,10 +41,25 @@ class CrowdModel(mesa.Model):
         self.links = LinkNetwork(env, graph, diagram=diagram)
         self._trees: dict[int, dict[int, int]] = {}
         self.arrivals: list[float] = []
+        street = {"road", "sidewalk", "bridge"}
+        if safe_nodes is None:  # on the street network: the top of a ramp counts, its foot does not
+            safe_nodes = {n for n in graph.nodes if any(k in street for _, _, k in graph.edges(n, data="kind"))}
+        self.safe_nodes = safe_nodes
+        self.evacuation_zone: set[str] = set()  # link keys under an evacuation order
+        self.evacuation_ordered_s: float | None = None
+        self._escape: dict[int, int] | None = None  # node -> next node towards safety (open links)
+        self.on_link: dict[str, set[int]] = {}
+        self.closed: set[str] = set()
+        self._by_id: dict[int, Pedestrian] = {}
 
     # --- routing ---------------------------------------------------------------------------
+    def _edge_between(self, a: int, b: int, *, open_only: bool = False) -> str:
+        data = self.graph.get_edge_data(a, b)
+        keys = [k for k in data if not open_only or str(k) not in self.closed]
+        return str(min(keys, key=lambda k: (data[k]["length_m"], str(k))))
+
     def route(self, origin: int, destination: int) -> list[str]:
-        """Edge keys of the shortest walk (m) from ``origin`` to ``destination``.
+        """Edge keys of the shortest walk (m) from ``origin`` to ``destination`` (all links).
 
         One Dijkstra tree per destination, shared by everyone going there. Raises
         nx.NetworkXNoPath when no walk exists.
@@ -46,11 +75,73 @@ class CrowdModel(mesa.Model):
         node = origin
         while node != destination:
             nxt = pred[node]
-            data = self.graph.get_edge_data(node, nxt)
-            key = min(data, key=lambda k: (data[k]["length_m"], str(k)))
-            keys.append(str(key))
+            keys.append(self._edge_between(node, nxt))
             node = nxt
         return keys
+
+    def _open_graph(self) -> nx.MultiGraph:
+        closed = self.closed
+        return nx.subgraph_view(self.graph, filter_edge=lambda u, v, k: str(k) not in closed)
+
+    def evacuation_route(self, node: int) -> list[str] | None:
+        """Edge keys from ``node`` to the nearest safe node over open links; None if cut off."""
+        if node in self.safe_nodes:
+            return []
+        if self._escape is None:
+            G = self._open_graph()
+            sources = self.safe_nodes & set(G.nodes)
+            paths = nx.multi_source_dijkstra_path(G, sources, weight="length_m") if sources else {}
+            # paths run from a safe node to each node: the step before the end is the next hop
+            self._escape = {n: p[-2] for n, p in paths.items() if len(p) >= 2}
+        keys = []
+        seen = set()
+        while node not in self.safe_nodes:
+            if node not in self._escape or node in seen:
+                return None
+            seen.add(node)
+            nxt = self._escape[node]
+            keys.append(self._edge_between(node, nxt, open_only=True))
+            node = nxt
+        return keys
+
+    def must_replan(self, p: Pedestrian, i: int) -> bool:
+        """Re-plan before taking link ``i`` of the route: a link ahead is closed, or an evacuation
+        order covers where the pedestrian is or is going and they are not yet heading to safety."""
+        ahead = p.route[i:]
+        if any(k in self.closed or k == "__closed__" for k in ahead):
+            return True
+        if self.evacuation_ordered_s is None or p.heading_to_safety:
+            return False
+        here = {str(k) for _, _, k in self.graph.edges(p.node, keys=True)}
+        if p.evacuating_since is not None or self.evacuation_zone & (set(ahead) | here):
+            if p.evacuating_since is None:
+                p.evacuating_since = self.env.now
+            return True
+        return False
+
+    # --- events from outside -----------------------------------------------------------------
+    def order_evacuation(self, zone: set[str]) -> None:
+        """Everyone on or heading into the links ``zone`` goes to the nearest safe node."""
+        self.evacuation_zone |= set(zone)
+        if self.evacuation_ordered_s is None:
+            self.evacuation_ordered_s = self.env.now
+        for key in zone:
+            for uid in self.on_link.get(key, ()):
+                agent = self._by_id[uid]
+                if agent.evacuating_since is None:
+                    agent.evacuating_since = self.env.now
+
+    def close_link(self, key: str, *, flooded: bool = False) -> None:
+        """Close link ``key`` (a gate, or water); with ``flooded`` its occupants become exposed."""
+        link = self.links.links[key]
+        if flooded and link.flooded_s is None:
+            link.flooded_s = self.env.now
+            for uid in self.on_link.get(key, ()):
+                self._by_id[uid].exposed = True
+        if key not in self.closed:
+            self.closed.add(key)
+            self._escape = None
+            self.links.close(link)
 
     # --- people ----------------------------------------------------------------------------
     def draw_free_speed(self, group: str) -> float:
@@ -75,11 +166,25 @@ class CrowdModel(mesa.Model):
             free_speed_m_s=speed,
             group=group,
         )
+        self._by_id[p.unique_id] = p
         self.env.process(p.walk())
         return p
+
+    def on_departure(self, p: Pedestrian) -> None:
+        pass
+
+    def on_enter(self, p: Pedestrian, link) -> None:
+        self.on_link.setdefault(link.key, set()).add(p.unique_id)
+        if link.flooded_s is not None:
+            p.exposed = True
+
+    def on_leave(self, p: Pedestrian, link) -> None:
+        self.on_link[link.key].discard(p.unique_id)
+        if link.flooded_s is not None:
+            p.exposure_s += self.env.now - max(p.entered_s, link.flooded_s)
 
     def on_arrival(self, p: Pedestrian) -> None:
         self.arrivals.append(p.arrived_s)
 
     def pedestrians(self) -> list[Pedestrian]:
-        return sorted(self.agents_by_type.get(Pedestrian, []), key=lambda a: a.unique_id)
+        return sorted(self._by_id.values(), key=lambda a: a.unique_id)

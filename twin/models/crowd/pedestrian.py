@@ -18,12 +18,14 @@ FREE_SPEED_M_S = {
     "limited_mobility": (0.70, 0.15),
 }
 MIN_FREE_SPEED_M_S = 0.3
+CLOSED = "closed"
 
 
 class Pedestrian(mesa.Agent):
     """Walks ``route`` (edge keys) from its origin node, link by link, starting at ``depart_s``.
 
-    Times are simulated seconds; speeds m/s. ``arrived_s`` is None until it reaches the end.
+    When the model orders an evacuation or a link ahead closes, it re-plans at the next node to
+    the nearest safe node over open links. Times are simulated seconds; speeds m/s.
     """
 
     def __init__(
@@ -31,7 +33,7 @@ class Pedestrian(mesa.Agent):
     ) -> None:
         super().__init__(model)
         self.origin = origin
-        self.route = route
+        self.route = list(route)
         self.depart_s = float(depart_s)
         self.free_speed_m_s = float(free_speed_m_s)
         self.group = group
@@ -40,24 +42,47 @@ class Pedestrian(mesa.Agent):
         self.arrived_s: float | None = None
         self.distance_m = 0.0
         self.waited_s = 0.0
+        self.entered_s = 0.0
+        self.evacuating_since: float | None = None
+        self.exposed = False
+        self.exposure_s = 0.0
+        self.stranded = False
+        self.heading_to_safety = False
 
     def walk(self):
-        """The SimPy process: wait for the departure time, then walk each link of the route."""
+        """The SimPy process: wait for the departure time, then walk link by link."""
         model = self.model
         env = model.env
         net = model.links
         if self.depart_s > env.now:
             yield env.timeout(self.depart_s - env.now)
-        for key in self.route:
-            link = net.links[key]
+        model.on_departure(self)
+        i = 0
+        while True:
+            if model.must_replan(self, i):
+                self.route, i = model.evacuation_route(self.node), 0
+                if self.route is None:
+                    self.stranded = True
+                    break
+                self.heading_to_safety = self.evacuating_since is not None
+            if i >= len(self.route):
+                break
+            link = net.links[self.route[i]]
             asked = env.now
-            yield net.request(link)
+            admitted = yield net.request(link)
             self.waited_s += env.now - asked
-            self.link = key
+            if admitted == CLOSED:
+                self.route = self.route[:i] + ["__closed__"]  # forces a re-plan at this node
+                continue
+            self.link = link.key
+            self.entered_s = env.now
+            model.on_enter(self, link)
             yield env.timeout(net.travel_time_s(link, self.free_speed_m_s))
             net.leave(link)
+            model.on_leave(self, link)
+            self.link = None
             self.distance_m += link.length_m
             self.node = link.v if self.node == link.u else link.u
-            self.link = None
+            i += 1
         self.arrived_s = env.now
         model.on_arrival(self)

@@ -1,0 +1,67 @@
+"""Evacuation of a riverside path: orders, closures, re-planning and exposure (tiny worlds)."""
+
+from __future__ import annotations
+
+import networkx as nx
+import simpy
+
+from twin.models.crowd.model import CrowdModel
+
+
+def riverside() -> nx.MultiGraph:
+    """A 600 m riverside path (nodes 0..3) with a ramp at each end up to the street (10, 13)."""
+    G = nx.MultiGraph()
+    for i in range(3):
+        G.add_edge(i, i + 1, key=f"p{i}", length_m=200.0, width_m=3.0, kind="riverside_path")
+    G.add_edge(0, 10, key="rampW", length_m=16.0, width_m=2.0, kind="ramp")
+    G.add_edge(3, 13, key="rampE", length_m=16.0, width_m=2.0, kind="ramp")
+    G.add_edge(10, 13, key="street", length_m=650.0, width_m=4.0, kind="road")
+    return G
+
+
+def test_an_order_sends_everyone_on_the_path_to_the_nearest_exit():
+    env = simpy.Environment()
+    crowd = CrowdModel(env, riverside(), seed=1)
+    walkers = [crowd.add_trip(0, 3, k * 10.0, free_speed_m_s=1.3) for k in range(20)]
+    zone = {"p0", "p1", "p2"}
+    env.process(_at(env, 200.0, lambda: crowd.order_evacuation(zone)))
+    env.run()
+    assert crowd.safe_nodes == {10, 13}
+    for w in walkers:
+        assert w.arrived_s is not None and not w.stranded
+        assert w.node in crowd.safe_nodes  # everyone left the path
+        assert w.evacuating_since is not None and w.arrived_s >= 200.0
+
+
+def test_a_closed_exit_makes_people_turn_to_the_other_one():
+    env = simpy.Environment()
+    crowd = CrowdModel(env, riverside(), seed=2)
+    walkers = [crowd.add_trip(1, 13, 0.0, free_speed_m_s=1.3) for _ in range(5)]
+    env.process(_at(env, 30.0, lambda: (crowd.close_link("rampE"), crowd.order_evacuation({"p0", "p1", "p2"}))))
+    env.run()
+    assert all(w.node == 10 for w in walkers)  # they went west: the east ramp was shut
+
+
+def test_people_on_a_flooded_link_are_exposed_and_others_are_not():
+    env = simpy.Environment()
+    crowd = CrowdModel(env, riverside(), seed=3)
+    on_it = crowd.add_trip(1, 3, 0.0, free_speed_m_s=1.0)  # on p1 at t = 100 s
+    elsewhere = crowd.add_trip(0, 10, 0.0, free_speed_m_s=1.0)  # leaves by the west ramp at once
+    env.process(_at(env, 100.0, lambda: crowd.close_link("p1", flooded=True)))
+    env.run()
+    assert on_it.exposed and 0 < on_it.exposure_s < 200.0
+    assert not elsewhere.exposed and elsewhere.exposure_s == 0.0
+
+
+def test_cut_off_people_are_reported_stranded():
+    env = simpy.Environment()
+    crowd = CrowdModel(env, riverside(), seed=4)
+    w = crowd.add_trip(1, 2, 50.0, free_speed_m_s=1.3)
+    env.process(_at(env, 10.0, lambda: [crowd.close_link(k) for k in ("p0", "p1", "rampW", "p2")]))
+    env.run()
+    assert w.stranded and w.node == 1
+
+
+def _at(env, t, action):
+    yield env.timeout(t)
+    action()
