@@ -87,7 +87,8 @@ def test_full_file_loads_every_field():
     assert (h.imperviousness_scale, h.upstream_catchment_km2) == (1.25, 12.5)
     assert list(s.thresholds) == ["wl-buyong-02", "wl-jungnang-01"]
     assert s.thresholds["wl-jungnang-01"].serious_m == 3.5 and s.thresholds["wl-buyong-02"].attention_m is None
-    assert s.populations == [{"kind": "walkers", "count": 300}] and s.controller == {"kind": "rules"}
+    assert [(p.kind, p.stream, p.count) for p in s.populations] == [("riverside", "중랑천", 300)]
+    assert s.controller == {"kind": "rules"}
     assert s.devices == {"gate-01": {"protocol": "modbus"}} and s.faults[0]["kind"] == "stuck"
 
 
@@ -213,7 +214,8 @@ def test_set_list_index_and_append_and_seed():
     s = load_scenario(FULL, overrides=["faults.0.kind=drift", "faults.1={device: g-1, kind: dead}"], seed=7)
     assert s.faults == [{"device": "wl-jungnang-01", "kind": "drift"}, {"device": "g-1", "kind": "dead"}]
     assert s.seed == 7
-    assert load_scenario(MINIMAL, overrides=["populations.0.count=5"]).populations == [{"count": 5}]
+    pops = load_scenario(MINIMAL, overrides=["populations.0.kind=riverside", "populations.0.count=5"]).populations
+    assert [(p.kind, p.count) for p in pops] == [("riverside", 5)]
 
 
 def test_set_does_not_leak_through_yaml_aliases(tmp_path):
@@ -327,7 +329,7 @@ MALFORMED = {
     "top_level_typo": [
         "rainfall: missing: expected a mapping with kind: one of design, observed, none",
         "rainfal: unknown field: expected one of schema_version, name, description, dataset, seed, start, duration, "
-        "rainfall, hydraulics, thresholds, populations, devices, controller, faults (did you mean rainfall?)",
+        "rainfall, hydraulics, thresholds, populations, crowd, devices, controller, faults (did you mean rainfall?)",
     ],
     "observed_csv_missing": [
         f"rainfall.csv: got 'no_such_rain.csv': expected an existing CSV file (not {BAD / 'no_such_rain.csv'})"

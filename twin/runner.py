@@ -65,6 +65,14 @@ def run_scenario(
         inp.write_text(setup.inp_text, encoding="utf-8")
         flood = FloodModel(engine, setup, inp, sample_s=scenario.hydraulics.sample_interval)
         flood.processes()
+        crowd = None
+        if scenario.populations:
+            from .models.crowd.city_crowd import CityCrowd
+
+            crowd = CityCrowd(engine, city, scenario)
+            flood.on_path_flooded.append(crowd.path_flooded)
+            flood.on_threshold_up.append(crowd.threshold_up)
+            crowd.processes()
         engine.run(progress=(lambda t: progress(t, engine.duration_s)) if progress else None)
         rpt = inp.with_suffix(".rpt")
         report = rpt.read_text(encoding="utf-8", errors="replace") if rpt.exists() else ""
@@ -79,6 +87,7 @@ def run_scenario(
             "dataset": city.manifest.get("name"),
         },
         **flood.summary(),
+        **({"crowd": crowd.summary()} if crowd is not None else {}),
         "run": {"events": len(engine.events), "samples": len(engine.recorder)},
     }
     result = RunResult(summary, engine, setup.inp_text, report, None)

@@ -320,6 +320,41 @@ RainfallSpec = Annotated[DesignStorm | ObservedRain | NoRain, Field(discriminato
 """The rain of a scenario, chosen by ``kind``: design, observed or none."""
 
 
+PEOPLE_GROUPS = ("adult", "child", "older", "limited_mobility")
+PeopleCount = _integer(ge=0)
+
+
+class RiversidePopulation(_Frozen):
+    """People walking the riverside paths: each enters at a random point of a path at a random
+    time in ``arrival_window`` and walks along it to an access point 300 m or more away."""
+
+    kind: Literal["riverside"] = "riverside"
+    stream: NonEmptyText | None = Field(None, description="Korean stream name (e.g. 중랑천); null = every stream.")
+    count: PeopleCount = Field(description="Number of people.")
+    arrival_window: Duration | None = Field(
+        None, description="They set out uniformly over this time from the start; null = the whole run."
+    )
+    groups: dict[Literal["adult", "child", "older", "limited_mobility"], NonNegativeNumber] = Field(
+        default_factory=lambda: {"adult": 0.75, "child": 0.08, "older": 0.14, "limited_mobility": 0.03},
+        description="Share of each group (normalised); free walking speeds differ by group.",
+    )
+
+
+Population = Annotated[RiversidePopulation, Field(discriminator="kind")]
+
+
+class Crowd(_Frozen):
+    """How people respond to the flood."""
+
+    evacuation_trigger: Literal["path_flooded", "attention", "none"] = Field(
+        "path_flooded",
+        description="When the paths of a stream are cleared: the first of them floods, or the stream's "
+        "gauge reaches 관심 (attention), or never.",
+    )
+    sample_interval: PositiveDuration = Field(60.0, description="How often link densities are recorded.")
+    trajectory_sample: PeopleCount = Field(500, description="How many people's tracks are written for the map.")
+
+
 class Hydraulics(_Frozen):
     """River routing settings."""
 
@@ -384,7 +419,8 @@ class Scenario(_Frozen):
     thresholds: dict[NonEmptyText, ThresholdOverride] = Field(
         default_factory=dict, description="Level sensor device id -> alarm stages that replace the dataset's."
     )
-    populations: list[dict[str, Any]] = Field(default_factory=list, description="Reserved for a later version.")
+    populations: list[Population] = Field(default_factory=list, description="People in the city during the run.")
+    crowd: Crowd = Field(default_factory=Crowd)
     devices: dict[str, Any] = Field(default_factory=dict, description="Reserved for a later version.")
     controller: dict[str, Any] | None = Field(None, description="Reserved for a later version.")
     faults: list[dict[str, Any]] = Field(default_factory=list, description="Reserved for a later version.")

@@ -10,6 +10,7 @@ at the WAMIS gauge of its stream, or a KMA heavy-rain advisory) to the path floo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -189,6 +190,9 @@ class FloodModel:
         self.outflow_link = {w: leaving[x.junction] for w, x in setup.watches.items() if x.junction in leaving}
         self.continuity: dict[str, float] = {}
         self.rain_alerts: list[dict[str, Any]] = []
+        # listeners of other models (crowds now, devices and controllers later)
+        self.on_path_flooded: list[Callable[[str, str], None]] = []  # (access point id, stream)
+        self.on_threshold_up: list[Callable[[str, str, str], None]] = []  # (gauge id, stream, level)
         rec = engine.recorder
         rec.declare("stage", "m")
         rec.declare("rain", "mm")
@@ -303,6 +307,9 @@ class FloodModel:
                 threshold_m=th[lv],
                 stage_m=round(stage, 3),
             )
+            if step > 0:
+                for listener in self.on_threshold_up:
+                    listener(wid, w.stream, lv)
         self.level_index[wid] = new
 
     def _path(self, wid: str, w: Watch, stage: float) -> None:
@@ -320,6 +327,9 @@ class FloodModel:
             stage_m=round(stage, 3),
             path_height_m=w.path_height_m,
         )
+        if wet:
+            for listener in self.on_path_flooded:
+                listener(wid, w.stream)
 
     # --- results ---------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:

@@ -170,6 +170,13 @@ class CrowdModel(mesa.Model):
         self.env.process(p.walk())
         return p
 
+    def may_set_out(self, p: Pedestrian) -> bool:
+        """Whether a pedestrian about to set out still does: not into a zone being cleared."""
+        if self.evacuation_ordered_s is None or p.origin in self.safe_nodes:
+            return True
+        here = {str(k) for _, _, k in self.graph.edges(p.origin, keys=True)}
+        return not (self.evacuation_zone & (here | set(p.route)))
+
     def on_departure(self, p: Pedestrian) -> None:
         pass
 

@@ -48,6 +48,8 @@ class Pedestrian(mesa.Agent):
         self.exposure_s = 0.0
         self.stranded = False
         self.heading_to_safety = False
+        self.cancelled = False
+        self.link_exit_s = 0.0
 
     def walk(self):
         """The SimPy process: wait for the departure time, then walk link by link."""
@@ -56,6 +58,9 @@ class Pedestrian(mesa.Agent):
         net = model.links
         if self.depart_s > env.now:
             yield env.timeout(self.depart_s - env.now)
+        if not model.may_set_out(self):
+            self.cancelled = True  # the paths it was going to walk are being cleared
+            return
         model.on_departure(self)
         i = 0
         while True:
@@ -77,7 +82,9 @@ class Pedestrian(mesa.Agent):
             self.link = link.key
             self.entered_s = env.now
             model.on_enter(self, link)
-            yield env.timeout(net.travel_time_s(link, self.free_speed_m_s))
+            travel = net.travel_time_s(link, self.free_speed_m_s)
+            self.link_exit_s = env.now + travel
+            yield env.timeout(travel)
             net.leave(link)
             model.on_leave(self, link)
             self.link = None

@@ -1,0 +1,50 @@
+"""People on the Uijeongbu riverside paths during the flagship flash flood (integration)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from twin.models.crowd.fundamental_diagram import WEIDMANN
+from twin.runner import run_scenario
+from twin.scenario import load_scenario
+
+SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "flash_flood_evening_walkers.yaml"
+
+
+@pytest.fixture(scope="module")
+def walkers(city, tmp_path_factory):
+    s = load_scenario(SCENARIO, overrides=["populations.0.count=600"])
+    return run_scenario(s, out=tmp_path_factory.mktemp("walk") / "run", city=city)
+
+
+def test_crowd_kpis_are_reported_and_consistent(walkers):
+    c = walkers.summary["crowd"]
+    assert c["people"] == 600 and c["stranded"] == 0 and c["still_evacuating"] == 0
+    assert c["evacuees"] == c["evacuated"] > 0
+    assert c["t50_s"] <= c["t90_s"] <= c["t95_s"] <= c["t100_s"]
+    assert 0 < c["exposed_people"] <= c["people"] and c["exposure_person_s"] > 0
+    assert "중랑천" in c["evacuation_orders"]
+
+
+def test_no_evacuation_is_faster_than_its_lower_bound(walkers):
+    lb = walkers.summary["crowd"]["evacuation_lower_bound_s"]["중랑천"]
+    assert lb["people"] > 0 and lb["bound_s"] is not None
+    assert lb["bound_s"] <= lb["simulated_s"]
+
+
+def test_evacuees_end_on_the_street_and_densities_stay_below_jam(walkers):
+    crowd_links = walkers.engine.recorder.to_frame()
+    dens = crowd_links[crowd_links.variable == "density"]["value"]
+    assert len(dens) > 0 and dens.max() < WEIDMANN.jam_density_p_m2
+
+
+def test_the_order_follows_the_first_flooded_jungnangcheon_path(walkers):
+    s = walkers.summary
+    first = min(
+        a["path_flooded_at_s"]
+        for a in s["access_points"].values()
+        if a["stream"] == "중랑천" and a["path_flooded_at_s"] is not None
+    )
+    assert s["crowd"]["evacuation_orders"]["중랑천"]["time_s"] == first

@@ -1,0 +1,225 @@
+"""People in the city during a flood: populations from the scenario, closures and evacuation
+orders from the flood model, and the crowd KPIs of ``summary.json`` (section ``crowd``).
+
+A riverside path link is closed, with its occupants exposed, when the stage at an access point at
+either end passes the path. Its ramps and stairs stay open: they climb out of the water, and a
+flood does not stop anyone leaving (a closed gate will stop people entering). The order for a
+stream's paths comes with the first flooded path of that stream (``path_flooded``) or when its
+gauge reaches 관심 (``attention``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from ...city import CityModel
+from ...engine import Engine
+from ..flood import STREAM_GAUGE
+from .lower_bound import evacuation_lower_bound_s
+from .model import CrowdModel
+
+PATH_KINDS = ("riverside_path", "ramp", "stairs")
+MIN_TRIP_M = 300.0
+
+
+class CityCrowd:
+    """The crowd of one run on ``city`` (graph in EPSG:5186), driven by ``engine``'s clock."""
+
+    def __init__(self, engine: Engine, city: CityModel, scenario) -> None:
+        self.engine = engine
+        self.city = city
+        self.spec = scenario.crowd
+        self.model = CrowdModel(engine.env, city.graph, seed=scenario.seed)
+        G = city.graph
+        roads = city.layer("roads").set_index("edge_id")
+        self.stream_of_edge = {
+            str(k): roads.at[str(k), "stream"]
+            for _, _, k, kind in G.edges(keys=True, data="kind")
+            if kind in PATH_KINDS and "stream" in roads.columns and isinstance(roads.at[str(k), "stream"], str)
+        }
+        self.stream_links: dict[str, set[str]] = defaultdict(set)
+        for k, st in self.stream_of_edge.items():
+            self.stream_links[st].add(k)
+        # access point -> the links that flood with it: the path links at its node
+        self.ap_links: dict[str, set[str]] = {}
+        aps = city.layer("access_points")
+        if len(aps):
+            nodes, _ = city.nearest_nodes(np.column_stack([aps.geometry.x, aps.geometry.y]))
+            for aid, node in zip(aps["access_id"], nodes, strict=True):
+                self.ap_links[aid] = {
+                    str(k) for _, _, k, kind in G.edges(int(node), keys=True, data="kind") if kind == "riverside_path"
+                }
+        self.ordered: dict[str, float] = {}
+        self.lower_bounds: dict[str, dict[str, Any]] = {}
+        self.present_at_order: dict[str, list[int]] = {}
+        rec = engine.recorder
+        rec.declare("density", "P/m2")
+        rec.declare("occupants", "P")
+        self._spawn(scenario.populations)
+
+    # --- people ----------------------------------------------------------------------------
+    def _spawn(self, populations) -> None:
+        G = self.city.graph
+        rng = self.model.rng
+        safe = self.model.safe_nodes
+        for pop in populations:
+            streams = [pop.stream] if pop.stream else sorted(self.stream_links)
+            links = sorted(k for st in streams for k in self.stream_links.get(st, ()))
+            path_nodes = sorted({n for u, v, k in G.edges(keys=True) if str(k) in links for n in (u, v)} - safe)
+            exits = sorted({n for u, v, k in G.edges(keys=True) if str(k) in links for n in (u, v)} & safe)
+            if not path_nodes or not exits or pop.count == 0:
+                continue
+            xy = {n: (G.nodes[n]["x"], G.nodes[n]["y"]) for n in path_nodes + exits}
+            groups = sorted(pop.groups)
+            weights = np.array([pop.groups[g] for g in groups], float)
+            weights = weights / weights.sum()
+            window = self.engine.duration_s if pop.arrival_window is None else pop.arrival_window
+            origins = rng.choice(path_nodes, size=pop.count)
+            departs = np.sort(rng.uniform(0.0, window, size=pop.count))
+            kinds = rng.choice(len(groups), size=pop.count, p=weights)
+            for origin, depart, gi in zip(origins, departs, kinds, strict=True):
+                far = [e for e in exits if np.hypot(xy[e][0] - xy[origin][0], xy[e][1] - xy[origin][1]) >= MIN_TRIP_M]
+                dest = int(rng.choice(far or exits))
+                try:
+                    self.model.add_trip(int(origin), dest, float(depart), group=groups[gi])
+                except nx.NetworkXNoPath:
+                    continue
+
+    def processes(self) -> None:
+        self.engine.process(self._sample())
+
+    def _sample(self):
+        env = self.engine.env
+        rec = self.engine.recorder
+        links = self.model.links.links
+        while env.now + self.spec.sample_interval <= self.engine.duration_s + 1e-9:
+            yield env.timeout(self.spec.sample_interval)
+            busy = {k: lk for k, lk in links.items() if lk.occupants > 0}
+            rec.record_many(env.now, "density", {k: lk.density_p_m2 for k, lk in sorted(busy.items())})
+            rec.record_many(env.now, "occupants", {k: float(lk.occupants) for k, lk in sorted(busy.items())})
+
+    # --- from the flood model ----------------------------------------------------------------
+    def path_flooded(self, access_id: str, stream: str) -> None:
+        for key in sorted(self.ap_links.get(access_id, ())):
+            self.model.close_link(key, flooded=True)
+        if self.spec.evacuation_trigger == "path_flooded":
+            self._order(stream, f"riverside path at {access_id} flooded")
+
+    def threshold_up(self, gauge_id: str, stream: str, level: str) -> None:
+        if self.spec.evacuation_trigger != "attention" or level != "attention":
+            return
+        for st, g in STREAM_GAUGE.items():
+            if g == gauge_id:
+                self._order(st, f"{gauge_id} reached 관심")
+
+    def _order(self, stream: str, why: str) -> None:
+        if stream in self.ordered or stream not in self.stream_links:
+            return
+        now = self.engine.now
+        self.ordered[stream] = now
+        zone = self.stream_links[stream]
+        present = sorted({uid for k in zone for uid in self.model.on_link.get(k, ())})
+        self.present_at_order[stream] = present
+        self.model.order_evacuation(zone)
+        self.engine.log(
+            "crowd.evacuation_order", stream, f"clear the {stream} riverside paths: {why}", people_on_paths=len(present)
+        )
+        self.lower_bounds[stream] = self._lower_bound(zone, present)
+
+    def _lower_bound(self, zone: set[str], present: list[int]) -> dict[str, Any]:
+        """Quickest-flow bound for the people on the zone's links at the order, on the zone's
+        subnetwork plus the ramps out of it. Each person stands where they are on their link
+        (to the nearest 25 m, rounded towards the nearer end, which only lowers the bound)."""
+        G = self.city.graph
+        zone_nodes = {n for u, v, k in G.edges(keys=True) if str(k) in zone for n in (u, v)}
+        sub = nx.MultiGraph()
+        for u, v, k, d in G.edges(keys=True, data=True):
+            if (str(k) in zone or (u in zone_nodes and v in zone_nodes)) and str(k) not in self.model.closed:
+                sub.add_edge(u, v, key=k, **d)
+        for u, v, k, d in G.edges(keys=True, data=True):  # the ramps and stairs out of the zone
+            if d["kind"] in ("ramp", "stairs") and (u in zone_nodes or v in zone_nodes):
+                sub.add_edge(u, v, key=k, **d)
+        exits = set(sub.nodes) & self.model.safe_nodes
+        if not present or not exits:
+            return {"people": len(present), "bound_s": None}
+        at: dict[Any, int] = defaultdict(int)
+        agents = self.model._by_id
+        now = self.engine.now
+        vmax = 0.0
+        for uid in present:
+            a = agents[uid]
+            vmax = max(vmax, a.free_speed_m_s)
+            lk = self.model.links.links[a.link] if a.link else None
+            if lk is None or not sub.has_edge(lk.u, lk.v, key=lk.key):
+                at[a.node] += 1
+                continue
+            frac = min(max((now - a.entered_s) / max(a.link_exit_s - a.entered_s, 1e-9), 0.0), 1.0)
+            from_u = frac if a.node == lk.u else 1.0 - frac  # fraction of the link from its u end
+            d_u = 25.0 * np.floor(from_u * lk.length_m / 25.0)  # towards u: shorter (optimistic)
+            d_v = 25.0 * np.floor((1.0 - from_u) * lk.length_m / 25.0)
+            spot = ("on", lk.key, d_u)
+            if spot not in sub:
+                w = lk.width_m
+                sub.add_edge(spot, lk.u, key=f"{lk.key}@u{d_u:g}", length_m=d_u, width_m=w, kind="split")
+                sub.add_edge(spot, lk.v, key=f"{lk.key}@v{d_u:g}", length_m=d_v, width_m=w, kind="split")
+            at[spot] += 1
+        reach = set()
+        for e in exits:
+            reach |= nx.node_connected_component(sub, e)
+        reachable = {n: c for n, c in at.items() if n in reach}
+        bound = evacuation_lower_bound_s(sub, reachable, exits, max_free_speed_m_s=vmax, time_step_s=10.0)
+        return {"people": len(present), "cut_off": len(present) - sum(reachable.values()), "bound_s": bound}
+
+    # --- results ---------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        now = self.engine.now
+        people = self.model.pedestrians()
+        evac = [p for p in people if p.evacuating_since is not None]
+        times = np.array([p.arrived_s - p.evacuating_since for p in evac if p.arrived_s is not None])
+        for p in people:  # still standing on a flooded link at the end
+            if p.link is not None:
+                lk = self.model.links.links[p.link]
+                if lk.flooded_s is not None:
+                    p.exposure_s += now - max(p.entered_s, lk.flooded_s)
+                    p.exposed = True
+
+        def pct(q: float) -> float | None:
+            return round(float(np.percentile(times, q)), 1) if len(times) else None
+
+        links = self.model.links.links
+        dens = sorted(
+            ((lk.peak_occupants / lk.area_m2, k) for k, lk in links.items() if lk.peak_occupants), reverse=True
+        )
+        queues = sorted(((lk.peak_queue, k) for k, lk in links.items() if lk.peak_queue > 1), reverse=True)
+        present_times = {}
+        for st, uids in self.present_at_order.items():
+            t0 = self.ordered[st]
+            done = [self.model._by_id[u].arrived_s for u in uids]
+            present_times[st] = round(max(done) - t0, 1) if uids and all(t is not None for t in done) else None
+        return {
+            "people": len(people),
+            "cancelled": sum(1 for p in people if p.cancelled),
+            "evacuees": len(evac),
+            "evacuated": int(len(times)),
+            "still_evacuating": len(evac) - int(len(times)),
+            "stranded": sum(1 for p in people if p.stranded),
+            "t50_s": pct(50),
+            "t90_s": pct(90),
+            "t95_s": pct(95),
+            "t100_s": round(float(times.max()), 1) if len(times) else None,
+            "exposed_people": sum(1 for p in people if p.exposed),
+            "exposure_person_s": round(sum(p.exposure_s for p in people), 1),
+            "evacuation_orders": {
+                st: {"time_s": t, "people_on_paths": len(self.present_at_order.get(st, []))}
+                for st, t in sorted(self.ordered.items())
+            },
+            "evacuation_lower_bound_s": {
+                st: {**lb, "simulated_s": present_times.get(st)} for st, lb in sorted(self.lower_bounds.items())
+            },
+            "max_density": [{"link": k, "density_p_m2": round(d, 3)} for d, k in dens[:10]],
+            "longest_queues": [{"link": k, "people": q} for q, k in queues[:10]],
+        }
