@@ -48,3 +48,30 @@ def test_the_order_follows_the_first_flooded_jungnangcheon_path(walkers):
         if a["stream"] == "중랑천" and a["path_flooded_at_s"] is not None
     )
     assert s["crowd"]["evacuation_orders"]["중랑천"]["time_s"] == first
+
+
+def test_school_commute_brings_everyone_to_the_gate_and_writes_tracks(city, tmp_path):
+    import pandas as pd
+
+    s = load_scenario(SCENARIO.parent / "school_commute_ganeung.yaml", overrides=["populations.0.count=200"])
+    r = run_scenario(s, out=tmp_path / "run", city=city)
+    people = r.crowd.model.pedestrians()
+    assert len(people) == 200 and all(p.arrived_s is not None for p in people)
+    school = city.facilities_of_kind("school").set_index("name").loc["가능초등학교"].geometry
+    gate = city.nearest_node(school.x, school.y)
+    assert {p.node for p in people} == {gate}
+    tracks = pd.read_parquet(r.out / "trajectories.parquet")
+    assert {"time_s", "person", "x", "y", "lon", "lat"} <= set(tracks.columns)
+    assert tracks["lon"].between(127.0, 127.15).all() and tracks["lat"].between(37.68, 37.79).all()
+    # children walk slower than adults on average
+    child = [p.free_speed_m_s for p in people if p.group == "child"]
+    adult = [p.free_speed_m_s for p in people if p.group == "adult"]
+    assert sum(child) / len(child) < sum(adult) / len(adult)
+
+
+def test_an_unknown_school_is_a_scenario_error(city):
+    from twin.errors import ScenarioError
+
+    s = load_scenario(SCENARIO.parent / "school_commute_ganeung.yaml", overrides=["populations.0.school=없는학교"])
+    with pytest.raises(ScenarioError, match="없는학교"):
+        run_scenario(s, city=city)

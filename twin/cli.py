@@ -258,30 +258,37 @@ def run_cmd(scenario_file: Path, out: Path | None, seed: int | None, overrides: 
         if bar is not None:
             bar.close()
     s = result.summary
-    fp = s["flooded_paths"]
     click.echo(f"wrote {result.out}")
-    for gid, g in s["gauges"].items():
-        if not gid.startswith("LS-10"):
-            continue
-        lvl = g["highest_level"] or "below attention (관심)"
+    if "gauges" in s:
+        fp = s["flooded_paths"]
+        for gid, g in s["gauges"].items():
+            if not gid.startswith("LS-10"):
+                continue
+            lvl = g["highest_level"] or "below attention (관심)"
+            click.echo(
+                f"  {gid}: peak stage {g['peak_stage_m']:.2f} m at {g['time_of_peak'][11:16]}, "
+                f"peak discharge {g['peak_discharge_m3s']} m³/s, highest level: {lvl}"
+            )
+        lead = fp["min_warning_lead_time_s"]
+        text = f"  riverside paths flooded: {fp['count']} of {len(s['access_points'])} access points"
+        if lead is not None:
+            text += (
+                f"; shortest warning {lead / 60:.0f} min"
+                if lead >= 0
+                else f"; one flooded {-lead / 60:.0f} min before its first alert"
+            )
+        click.echo(text)
+        sw = s["swmm"]
         click.echo(
-            f"  {gid}: peak stage {g['peak_stage_m']:.2f} m at {g['time_of_peak'][11:16]}, "
-            f"peak discharge {g['peak_discharge_m3s']} m³/s, highest level: {lvl}"
+            f"  SWMM continuity error: runoff {sw['runoff_continuity_error_pct']:.3f} %, "
+            f"flow routing {sw['flow_routing_continuity_error_pct']:.3f} %"
         )
-    lead = fp["min_warning_lead_time_s"]
-    text = f"  riverside paths flooded: {fp['count']} of {len(s['access_points'])} access points"
-    if lead is not None:
-        text += (
-            f"; shortest warning {lead / 60:.0f} min"
-            if lead >= 0
-            else f"; one flooded {-lead / 60:.0f} min before its first alert"
+    if "crowd" in s:
+        c = s["crowd"]
+        click.echo(
+            f"  people: {c['people']}, evacuated {c['evacuated']} (t90 {c['t90_s']} s, t100 {c['t100_s']} s), "
+            f"exposed to water {c['exposed_people']}, stranded {c['stranded']}"
         )
-    click.echo(text)
-    sw = s["swmm"]
-    click.echo(
-        f"  SWMM continuity error: runoff {sw['runoff_continuity_error_pct']:.3f} %, "
-        f"flow routing {sw['flow_routing_continuity_error_pct']:.3f} %"
-    )
 
 
 def _attach() -> None:

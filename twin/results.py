@@ -32,6 +32,7 @@ def write_run_folder(
     timeseries: pd.DataFrame,
     events: pd.DataFrame,
     files: dict[str, str],
+    tables: dict[str, pd.DataFrame] | None = None,
     overwrite: bool = True,
 ) -> Path:
     """Write a run folder atomically. ``files``: extra text files (name -> content), e.g. model.inp.
@@ -46,4 +47,6 @@ def write_run_folder(
         events.to_parquet(tmp / "events.parquet", index=False)
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8")
+        for name, table in (tables or {}).items():
+            table.to_parquet(tmp / name, index=False)
     return Path(out).resolve()

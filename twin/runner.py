@@ -29,6 +29,7 @@ class RunResult:
     inp_text: str
     report_text: str
     out: Path | None
+    crowd: Any = None
 
 
 def run_scenario(
@@ -51,31 +52,39 @@ def run_scenario(
     csv = scenario.resolve_path(scenario.rainfall.csv) if scenario.rainfall.kind == "observed" else None
     rain = rain_field(scenario.rainfall, rain_gauges(city), csv_path=csv, start=scenario.start)
     overrides = {k: v.model_dump() for k, v in scenario.thresholds.items()}
-    setup = build_flood_model(
-        city,
-        rain,
-        start=scenario.start,
-        duration_s=scenario.duration_s,
-        hydraulics=scenario.hydraulics,
-        threshold_overrides=overrides,
-    )
+    river = scenario.hydraulics.enabled
+    setup = None
+    if river:
+        setup = build_flood_model(
+            city,
+            rain,
+            start=scenario.start,
+            duration_s=scenario.duration_s,
+            hydraulics=scenario.hydraulics,
+            threshold_overrides=overrides,
+        )
     engine = Engine(start=scenario.start, duration_s=scenario.duration_s, seed=scenario.seed)
+    report = ""
     with tempfile.TemporaryDirectory(prefix="twin-swmm-") as scratch:
         inp = Path(scratch) / "model.inp"
-        inp.write_text(setup.inp_text, encoding="utf-8")
-        flood = FloodModel(engine, setup, inp, sample_s=scenario.hydraulics.sample_interval)
-        flood.processes()
+        flood = None
+        if setup is not None:
+            inp.write_text(setup.inp_text, encoding="utf-8")
+            flood = FloodModel(engine, setup, inp, sample_s=scenario.hydraulics.sample_interval)
+            flood.processes()
         crowd = None
         if scenario.populations:
             from .models.crowd.city_crowd import CityCrowd
 
             crowd = CityCrowd(engine, city, scenario)
-            flood.on_path_flooded.append(crowd.path_flooded)
-            flood.on_threshold_up.append(crowd.threshold_up)
+            if flood is not None:
+                flood.on_path_flooded.append(crowd.path_flooded)
+                flood.on_threshold_up.append(crowd.threshold_up)
             crowd.processes()
         engine.run(progress=(lambda t: progress(t, engine.duration_s)) if progress else None)
         rpt = inp.with_suffix(".rpt")
-        report = rpt.read_text(encoding="utf-8", errors="replace") if rpt.exists() else ""
+        if rpt.exists():
+            report = rpt.read_text(encoding="utf-8", errors="replace")
     report = "".join(line for line in report.splitlines(keepends=True) if not line.strip().startswith(_VOLATILE_RPT))
     summary = {
         "scenario": {
@@ -86,13 +95,14 @@ def run_scenario(
             "rainfall": scenario.rainfall.kind,
             "dataset": city.manifest.get("name"),
         },
-        **flood.summary(),
+        **(flood.summary() if flood is not None else {}),
         **({"crowd": crowd.summary()} if crowd is not None else {}),
         "run": {"events": len(engine.events), "samples": len(engine.recorder)},
     }
-    result = RunResult(summary, engine, setup.inp_text, report, None)
+    inp_text = setup.inp_text if setup is not None else ""
+    result = RunResult(summary, engine, inp_text, report, None, crowd)
     if out is not None:
-        files = {"model.inp": setup.inp_text, "model.rpt": report}
+        files = {"model.inp": inp_text, "model.rpt": report} if setup is not None else {}
         if csv is not None:  # the run folder keeps the rain it ran with
             files["rainfall.csv"] = csv.read_text(encoding="utf-8")
         files["scenario.resolved.yaml"] = (
@@ -100,7 +110,13 @@ def run_scenario(
             if resolved_yaml is not None
             else dump_resolved(scenario, rainfall_csv="rainfall.csv" if csv is not None else None)
         )
+        tables = {"trajectories.parquet": crowd.trajectories()} if crowd is not None else {}
         result.out = write_run_folder(
-            out, summary=summary, timeseries=engine.recorder.to_frame(), events=engine.events.to_frame(), files=files
+            out,
+            summary=summary,
+            timeseries=engine.recorder.to_frame(),
+            events=engine.events.to_frame(),
+            files=files,
+            tables=tables,
         )
     return result

@@ -340,7 +340,23 @@ class RiversidePopulation(_Frozen):
     )
 
 
-Population = Annotated[RiversidePopulation, Field(discriminator="kind")]
+class SchoolCommute(_Frozen):
+    """Children walking to school: from street points within ``radius_m`` of the school to its
+    gate, setting out uniformly between ``window_start`` and ``window_end`` (from the run start)."""
+
+    kind: Literal["school_commute"] = "school_commute"
+    school: NonEmptyText = Field(description="School name (e.g. 가능초등학교) or facility_id.")
+    count: PeopleCount = Field(description="Number of pupils (and escorts).")
+    radius_m: PositiveNumber = Field(800.0, description="Where they come from: street nodes within this distance, m.")
+    window_start: Duration = Field(0.0, description="First departure, from the run start.")
+    window_end: PositiveDuration = Field(1800.0, description="Last departure, from the run start.")
+    groups: dict[Literal["adult", "child", "older", "limited_mobility"], NonNegativeNumber] = Field(
+        default_factory=lambda: {"child": 0.8, "adult": 0.2},
+        description="Share of each group (normalised).",
+    )
+
+
+Population = Annotated[RiversidePopulation | SchoolCommute, Field(discriminator="kind")]
 
 
 class Crowd(_Frozen):
@@ -358,6 +374,7 @@ class Crowd(_Frozen):
 class Hydraulics(_Frozen):
     """River routing settings."""
 
+    enabled: bool = Field(True, description="Run the river model; false for dry scenarios about people only.")
     routing: Literal["dynamic", "kinematic"] = Field("dynamic", description="Flow routing method.")
     routing_step_s: RoutingStep = Field(5.0, description="Routing time step, s.")
     sample_interval: PositiveDuration = Field(60.0, description="How often stage is sampled and recorded.")

@@ -39,15 +39,21 @@ def write_inp(
     report_step_s: float = 60.0,
     base_flow_m3s: float = 0.5,
     title: str = "Uijeongbu digital twin",
+    initial_state: tuple[dict[str, float], dict[str, float]] | None = None,
 ) -> str:
     """SWMM input text. ``rain``: rain gauge id -> hyetograph (``depths_mm``, ``interval_s``,
     ``offset_s`` from ``start``); gauges used by a subcatchment but absent from ``rain`` get none.
-    ``start`` is the local start time (naive wall-clock time is written; SWMM has no zones)."""
+    ``start`` is the local start time (naive wall-clock time is written; SWMM has no zones).
+    ``initial_state``: (conduit flows m³/s, junction depths m) to start from; default the
+    normal-depth estimate of the base flow."""
     start = start.replace(tzinfo=None)
     end = start + timedelta(seconds=duration_s)
     jn_top = net.top_nodes.get("중랑천") or next(iter(net.top_nodes.values()))
     # start from the steady base flow, not from a dry channel
-    init_flow, init_depth = base_flow_state(net, source=jn_top, flow_m3s=base_flow_m3s)
+    if initial_state is None:  # uniform-flow estimate; see steady_state() for SWMM's own
+        init_flow, init_depth = base_flow_state(net, source=jn_top, flow_m3s=base_flow_m3s)
+    else:
+        init_flow, init_depth = initial_state
     sd, st = _date(start)
     ed, et = _date(end)
     L: list[str] = []
@@ -124,7 +130,7 @@ def write_inp(
         if j.name == net.outfall:
             continue
         y0 = init_depth.get(j.name, 0.0)
-        add(f"{j.name:<16} {j.invert_m:<10.3f} {j.max_depth_m:<10.2f} {y0:<10.4f} 0          {PONDED_AREA_M2:g}")
+        add(f"{j.name:<16} {j.invert_m:<10.3f} {j.max_depth_m:<10.2f} {y0:<10.5f} 0          {PONDED_AREA_M2:g}")
     add("")
     add("[OUTFALLS]")
     add(";;Name           Elevation  Type       Stage Data       Gated    Route To")
@@ -136,7 +142,7 @@ def write_inp(
         q0 = init_flow.get(c.name, 0.0)
         add(
             f"{c.name:<16} {c.upstream:<16} {c.downstream:<16} {c.length_m:<10.2f} {c.manning_n:<10.4f} 0          0"
-            f"          {q0:g}"
+            f"          {q0:.5f}"
         )
     add("")
     add("[XSECTIONS]")
@@ -206,3 +212,51 @@ def _hhmm(seconds: float) -> str:
     """SWMM relative time 'H:MM' (hours may exceed 24); seconds are rounded to the minute."""
     m = int(round(seconds / 60.0))
     return f"{m // 60}:{m % 60:02d}"
+
+
+def steady_state(
+    net: ChannelNetwork,
+    subcatchments: list[Subcatchment],
+    *,
+    base_flow_m3s: float,
+    routing: str,
+    routing_step_s: float,
+    spin_up_s: float = 24 * 3600.0,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """SWMM's own steady base-flow state: (conduit flows m³/s, junction depths m).
+
+    Runs the model dry for ``spin_up_s`` from the normal-depth estimate and reads the final
+    state, so that a run starting from it begins at rest (no start-up transient to spoil the
+    continuity of short runs). The result is written into the run's model.inp as initial
+    conditions, which keeps the file self-contained.
+    """
+    import tempfile
+    from datetime import datetime as _dt
+    from pathlib import Path
+
+    from pyswmm import Links, Nodes, Simulation
+
+    text = write_inp(
+        net,
+        subcatchments,
+        {},
+        start=_dt(2000, 1, 1),
+        duration_s=spin_up_s,
+        routing=routing,
+        routing_step_s=routing_step_s,
+        report_step_s=3600.0,
+        base_flow_m3s=base_flow_m3s,
+        title="steady base flow spin-up",
+    )
+    with tempfile.TemporaryDirectory(prefix="twin-spinup-") as tmp:
+        inp = Path(tmp) / "spinup.inp"
+        inp.write_text(text, encoding="utf-8")
+        with Simulation(str(inp)) as sim:
+            sim.step_advance(int(spin_up_s))
+            for _ in sim:
+                pass
+            nodes = Nodes(sim)
+            depths = {j: float(nodes[j].depth) for j in net.junctions if j != net.outfall}
+            links = Links(sim)
+            flows = {c.name: float(links[c.name].flow) for c in net.conduits}
+    return flows, depths

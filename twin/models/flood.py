@@ -24,7 +24,7 @@ from ..city import CityModel
 from ..engine import Engine
 from ..hydraulics.catchments import Subcatchment, delineate, upstream_basin
 from ..hydraulics.channel_network import ChannelNetwork, build_channel_network
-from ..hydraulics.swmm_inp import write_inp
+from ..hydraulics.swmm_inp import steady_state, write_inp
 from ..hydraulics.swmm_run import HydraulicsError, SwmmRun
 from ..rainfall import Hyetograph, kma_alerts
 
@@ -79,10 +79,31 @@ def build_flood_model(
             key,
             lambda: catchment_model(city, hydraulics.imperviousness_scale, hydraulics.upstream_catchment_km2),
         )
+    state_key = (
+        f"{city.fingerprint}|{hydraulics.imperviousness_scale!r}|{hydraulics.upstream_catchment_km2!r}|"
+        f"{hydraulics.base_flow_m3s!r}|{hydraulics.routing}|{hydraulics.routing_step_s!r}"
+    )
+
+    def spin_up():
+        return steady_state(
+            net,
+            subs,
+            base_flow_m3s=hydraulics.base_flow_m3s,
+            routing=hydraulics.routing,
+            routing_step_s=hydraulics.routing_step_s,
+        )
+
+    if city.fingerprint is None:
+        initial = spin_up()
+    else:
+        from ..cache import cached
+
+        initial = cached("steady-state", state_key, spin_up)
     inp = write_inp(
         net,
         subs,
         rain,
+        initial_state=initial,
         start=start,
         duration_s=duration_s,
         routing=hydraulics.routing,

@@ -56,6 +56,7 @@ class CityCrowd:
         self.ordered: dict[str, float] = {}
         self.lower_bounds: dict[str, dict[str, Any]] = {}
         self.present_at_order: dict[str, list[int]] = {}
+        self.tracks: list[tuple] = []
         rec = engine.recorder
         rec.declare("density", "P/m2")
         rec.declare("occupants", "P")
@@ -63,34 +64,111 @@ class CityCrowd:
 
     # --- people ----------------------------------------------------------------------------
     def _spawn(self, populations) -> None:
+        for pop in populations:
+            if pop.kind == "school_commute":
+                self._spawn_school(pop)
+            else:
+                self._spawn_riverside(pop)
+
+    def _groups(self, groups: dict[str, float], n: int) -> list[str]:
+        names = sorted(groups)
+        w = np.array([groups[g] for g in names], float)
+        return [names[i] for i in self.model.rng.choice(len(names), size=n, p=w / w.sum())]
+
+    def _spawn_school(self, pop) -> None:
+        G = self.city.graph
+        rng = self.model.rng
+        fac = self.city.facilities_of_kind("school")
+        match = fac[(fac["facility_id"] == pop.school) | (fac["name"] == pop.school)]
+        if match.empty:
+            from ...errors import ScenarioError
+
+            raise ScenarioError(f"populations: school {pop.school!r} is not a school of the dataset")
+        school = match.iloc[0].geometry
+        gate = self.city.nearest_node(school.x, school.y)
+        street = sorted(self.model.safe_nodes)
+        xy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in street])
+        near = [
+            n
+            for n, d in zip(street, np.hypot(xy[:, 0] - school.x, xy[:, 1] - school.y), strict=True)
+            if 50.0 <= d <= pop.radius_m
+        ]
+        if not near or pop.count == 0:
+            return
+        origins = rng.choice(near, size=pop.count)
+        departs = np.sort(rng.uniform(pop.window_start, pop.window_end, size=pop.count))
+        for origin, depart, group in zip(origins, departs, self._groups(pop.groups, pop.count), strict=True):
+            try:
+                self.model.add_trip(int(origin), gate, float(depart), group=group)
+            except nx.NetworkXNoPath:
+                continue
+
+    def _spawn_riverside(self, pop) -> None:
         G = self.city.graph
         rng = self.model.rng
         safe = self.model.safe_nodes
-        for pop in populations:
-            streams = [pop.stream] if pop.stream else sorted(self.stream_links)
-            links = sorted(k for st in streams for k in self.stream_links.get(st, ()))
-            path_nodes = sorted({n for u, v, k in G.edges(keys=True) if str(k) in links for n in (u, v)} - safe)
-            exits = sorted({n for u, v, k in G.edges(keys=True) if str(k) in links for n in (u, v)} & safe)
-            if not path_nodes or not exits or pop.count == 0:
+        streams = [pop.stream] if pop.stream else sorted(self.stream_links)
+        links = sorted(k for st in streams for k in self.stream_links.get(st, ()))
+        path_nodes = sorted({n for u, v, k in G.edges(keys=True) if str(k) in links for n in (u, v)} - safe)
+        exits = sorted({n for u, v, k in G.edges(keys=True) if str(k) in links for n in (u, v)} & safe)
+        if not path_nodes or not exits or pop.count == 0:
+            return
+        xy = {n: (G.nodes[n]["x"], G.nodes[n]["y"]) for n in path_nodes + exits}
+        window = self.engine.duration_s if pop.arrival_window is None else pop.arrival_window
+        origins = rng.choice(path_nodes, size=pop.count)
+        departs = np.sort(rng.uniform(0.0, window, size=pop.count))
+        for origin, depart, group in zip(origins, departs, self._groups(pop.groups, pop.count), strict=True):
+            far = [e for e in exits if np.hypot(xy[e][0] - xy[origin][0], xy[e][1] - xy[origin][1]) >= MIN_TRIP_M]
+            dest = int(rng.choice(far or exits))
+            try:
+                self.model.add_trip(int(origin), dest, float(depart), group=group)
+            except nx.NetworkXNoPath:
                 continue
-            xy = {n: (G.nodes[n]["x"], G.nodes[n]["y"]) for n in path_nodes + exits}
-            groups = sorted(pop.groups)
-            weights = np.array([pop.groups[g] for g in groups], float)
-            weights = weights / weights.sum()
-            window = self.engine.duration_s if pop.arrival_window is None else pop.arrival_window
-            origins = rng.choice(path_nodes, size=pop.count)
-            departs = np.sort(rng.uniform(0.0, window, size=pop.count))
-            kinds = rng.choice(len(groups), size=pop.count, p=weights)
-            for origin, depart, gi in zip(origins, departs, kinds, strict=True):
-                far = [e for e in exits if np.hypot(xy[e][0] - xy[origin][0], xy[e][1] - xy[origin][1]) >= MIN_TRIP_M]
-                dest = int(rng.choice(far or exits))
-                try:
-                    self.model.add_trip(int(origin), dest, float(depart), group=groups[gi])
-                except nx.NetworkXNoPath:
-                    continue
 
     def processes(self) -> None:
         self.engine.process(self._sample())
+        self.engine.process(self._tracks())
+
+    def _tracks(self):
+        """Positions of up to ``trajectory_sample`` people every 30 s, for the map (EPSG:5186 m)."""
+        env = self.engine.env
+        G = self.city.graph
+        links = self.model.links.links
+        tracked = self.model.pedestrians()[: self.spec.trajectory_sample]
+        rows = self.tracks
+        while env.now + 30.0 <= self.engine.duration_s + 1e-9:
+            yield env.timeout(30.0)
+            t = env.now
+            for p in tracked:
+                if t < p.depart_s or p.arrived_s is not None or p.cancelled:
+                    continue
+                a = G.nodes[p.node]
+                if p.link is None:
+                    rows.append((t, p.unique_id, a["x"], a["y"], p.group, p.evacuating_since is not None))
+                    continue
+                lk = links[p.link]
+                other = G.nodes[lk.v if p.node == lk.u else lk.u]
+                f = min(max((t - p.entered_s) / max(p.link_exit_s - p.entered_s, 1e-9), 0.0), 1.0)
+                rows.append(
+                    (
+                        t,
+                        p.unique_id,
+                        a["x"] + f * (other["x"] - a["x"]),
+                        a["y"] + f * (other["y"] - a["y"]),
+                        p.group,
+                        p.evacuating_since is not None,
+                    )
+                )
+
+    def trajectories(self):
+        """Sampled positions: time_s, person, x, y (EPSG:5186), lon, lat (WGS84), group, evacuating."""
+        import pandas as pd
+        from pyproj import Transformer
+
+        df = pd.DataFrame(self.tracks, columns=["time_s", "person", "x", "y", "group", "evacuating"])
+        lon, lat = Transformer.from_crs("EPSG:5186", "EPSG:4326", always_xy=True).transform(df["x"], df["y"])
+        df["lon"], df["lat"] = np.round(lon, 7), np.round(lat, 7)
+        return df
 
     def _sample(self):
         env = self.engine.env
