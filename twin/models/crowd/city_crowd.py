@@ -24,6 +24,8 @@ from .model import CrowdModel
 
 PATH_KINDS = ("riverside_path", "ramp", "stairs")
 MIN_TRIP_M = 300.0
+BOUND_STEP_S = 20.0
+"""Time step of the quickest-flow lower bound (s); the bound is exact to within a step per link."""
 
 
 class CityCrowd:
@@ -206,9 +208,10 @@ class CityCrowd:
         self.engine.log(
             "crowd.evacuation_order", stream, f"clear the {stream} riverside paths: {why}", people_on_paths=len(present)
         )
-        self.lower_bounds[stream] = self._lower_bound(zone, present)
+        # the bound is solved after the run (it is analysis, not simulation); keep the snapshot
+        self.lower_bounds[stream] = self._bound_problem(zone, present)
 
-    def _lower_bound(self, zone: set[str], present: list[int]) -> dict[str, Any]:
+    def _bound_problem(self, zone: set[str], present: list[int]) -> dict[str, Any]:
         """Quickest-flow bound for the people on the zone's links at the order, on the zone's
         subnetwork plus the ramps out of it. Each person stands where they are on their link
         (to the nearest 25 m, rounded towards the nearer end, which only lowers the bound)."""
@@ -249,8 +252,23 @@ class CityCrowd:
         for e in exits:
             reach |= nx.node_connected_component(sub, e)
         reachable = {n: c for n, c in at.items() if n in reach}
-        bound = evacuation_lower_bound_s(sub, reachable, exits, max_free_speed_m_s=vmax, time_step_s=10.0)
-        return {"people": len(present), "cut_off": len(present) - sum(reachable.values()), "bound_s": bound}
+        return {
+            "people": len(present),
+            "cut_off": len(present) - sum(reachable.values()),
+            "problem": (sub, reachable, exits, vmax),
+        }
+
+    def _solve_bound(self, entry: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in entry.items() if k != "problem"}
+        if "problem" not in entry:
+            out.setdefault("bound_s", None)
+            return out
+        sub, reachable, exits, vmax = entry["problem"]
+        out["time_step_s"] = BOUND_STEP_S
+        out["bound_s"] = evacuation_lower_bound_s(
+            sub, reachable, exits, max_free_speed_m_s=vmax, time_step_s=BOUND_STEP_S
+        )
+        return out
 
     # --- results ---------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -296,7 +314,9 @@ class CityCrowd:
                 for st, t in sorted(self.ordered.items())
             },
             "evacuation_lower_bound_s": {
-                st: {**lb, "simulated_s": present_times.get(st)} for st, lb in sorted(self.lower_bounds.items())
+                st: {**self._solve_bound(lb), "simulated_s": present_times.get(st)}
+                for st, lb in sorted(self.lower_bounds.items())
+                if lb["people"] > 0
             },
             "max_density": [{"link": k, "density_p_m2": round(d, 3)} for d, k in dens[:10]],
             "longest_queues": [{"link": k, "people": q} for q, k in queues[:10]],

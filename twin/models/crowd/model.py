@@ -39,7 +39,7 @@ class CrowdModel(mesa.Model):
         self.env = env
         self.graph = graph
         self.links = LinkNetwork(env, graph, diagram=diagram)
-        self._trees: dict[int, dict[int, int]] = {}
+        self._trees: dict[int, object] = {}
         self.arrivals: list[float] = []
         street = {"road", "sidewalk", "bridge"}
         if safe_nodes is None:  # on the street network: the top of a ramp counts, its foot does not
@@ -47,16 +47,54 @@ class CrowdModel(mesa.Model):
         self.safe_nodes = safe_nodes
         self.evacuation_zone: set[str] = set()  # link keys under an evacuation order
         self.evacuation_ordered_s: float | None = None
-        self._escape: dict[int, int] | None = None  # node -> next node towards safety (open links)
+        self._escape = None  # predecessor array towards the nearest safe node (open links)
+        self._nodes = sorted(graph.nodes)
+        self._index = {n: i for i, n in enumerate(self._nodes)}
+        self._safe_idx = {self._index[n] for n in safe_nodes}
+        self._full = None
+        self.version = 0  # bumped by every closure and order: routes are checked again
         self.on_link: dict[str, set[int]] = {}
         self.closed: set[str] = set()
         self._by_id: dict[int, Pedestrian] = {}
 
-    # --- routing ---------------------------------------------------------------------------
+    # --- routing (scipy's C Dijkstra on a sparse matrix of the graph) ------------------------
+    def _matrix(self, *, open_only: bool):
+        """(CSR matrix of the shortest parallel link between nodes, in m) over all or open links."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        best: dict[tuple[int, int], float] = {}
+        for u, v, k, length in self.graph.edges(keys=True, data="length_m"):
+            if open_only and str(k) in self.closed:
+                continue
+            a, b = self._index[u], self._index[v]
+            if a == b:
+                continue
+            key = (min(a, b), max(a, b))
+            if length < best.get(key, float("inf")):
+                best[key] = max(float(length), 1e-3)
+        if not best:
+            return csr_matrix((len(self._nodes), len(self._nodes)))
+        ij = np.array(list(best), dtype=np.int64)
+        w = np.array(list(best.values()))
+        n = len(self._nodes)
+        return csr_matrix((np.r_[w, w], (np.r_[ij[:, 0], ij[:, 1]], np.r_[ij[:, 1], ij[:, 0]])), shape=(n, n))
+
     def _edge_between(self, a: int, b: int, *, open_only: bool = False) -> str:
         data = self.graph.get_edge_data(a, b)
         keys = [k for k in data if not open_only or str(k) not in self.closed]
         return str(min(keys, key=lambda k: (data[k]["length_m"], str(k))))
+
+    def _follow(self, pred, start: int, stop, *, open_only: bool) -> list[str] | None:
+        keys = []
+        i = self._index[start]
+        while not stop(i):
+            j = int(pred[i])
+            if j < 0:
+                return None
+            keys.append(self._edge_between(self._nodes[i], self._nodes[j], open_only=open_only))
+            i = j
+        return keys
 
     def route(self, origin: int, destination: int) -> list[str]:
         """Edge keys of the shortest walk (m) from ``origin`` to ``destination`` (all links).
@@ -64,49 +102,44 @@ class CrowdModel(mesa.Model):
         One Dijkstra tree per destination, shared by everyone going there. Raises
         nx.NetworkXNoPath when no walk exists.
         """
+        from scipy.sparse.csgraph import dijkstra
+
         pred = self._trees.get(destination)
         if pred is None:
-            pred_lists, _ = nx.dijkstra_predecessor_and_distance(self.graph, destination, weight="length_m")
-            pred = {n: min(p) for n, p in pred_lists.items() if p}
+            if self._full is None:
+                self._full = self._matrix(open_only=False)
+            _, pred = dijkstra(self._full, indices=self._index[destination], return_predecessors=True)
             self._trees[destination] = pred
-        if origin != destination and origin not in pred:
+        target = self._index[destination]
+        keys = self._follow(pred, origin, lambda i: i == target, open_only=False)
+        if keys is None:
             raise nx.NetworkXNoPath(f"no walk from node {origin} to node {destination}")
-        keys = []
-        node = origin
-        while node != destination:
-            nxt = pred[node]
-            keys.append(self._edge_between(node, nxt))
-            node = nxt
         return keys
-
-    def _open_graph(self) -> nx.MultiGraph:
-        closed = self.closed
-        return nx.subgraph_view(self.graph, filter_edge=lambda u, v, k: str(k) not in closed)
 
     def evacuation_route(self, node: int) -> list[str] | None:
         """Edge keys from ``node`` to the nearest safe node over open links; None if cut off."""
+        from scipy.sparse.csgraph import dijkstra
+
         if node in self.safe_nodes:
             return []
         if self._escape is None:
-            G = self._open_graph()
-            sources = self.safe_nodes & set(G.nodes)
-            paths = nx.multi_source_dijkstra_path(G, sources, weight="length_m") if sources else {}
-            # paths run from a safe node to each node: the step before the end is the next hop
-            self._escape = {n: p[-2] for n, p in paths.items() if len(p) >= 2}
-        keys = []
-        seen = set()
-        while node not in self.safe_nodes:
-            if node not in self._escape or node in seen:
+            sources = sorted(self._index[n] for n in self.safe_nodes if n in self._index)
+            if not sources:
                 return None
-            seen.add(node)
-            nxt = self._escape[node]
-            keys.append(self._edge_between(node, nxt, open_only=True))
-            node = nxt
-        return keys
+            _, pred, _ = dijkstra(
+                self._matrix(open_only=True), indices=sources, min_only=True, return_predecessors=True
+            )
+            self._escape = pred
+        safe_idx = self._safe_idx
+        return self._follow(self._escape, node, lambda i: i in safe_idx, open_only=True)
 
     def must_replan(self, p: Pedestrian, i: int) -> bool:
         """Re-plan before taking link ``i`` of the route: a link ahead is closed, or an evacuation
-        order covers where the pedestrian is or is going and they are not yet heading to safety."""
+        order covers where the pedestrian is or is going and they are not yet heading to safety.
+        The route is scanned again only after a closure or an order (``self.version``)."""
+        if p.checked_version == self.version and p.route and p.route[-1] != "__closed__":
+            return False
+        p.checked_version = self.version
         ahead = p.route[i:]
         if any(k in self.closed or k == "__closed__" for k in ahead):
             return True
@@ -123,6 +156,7 @@ class CrowdModel(mesa.Model):
     def order_evacuation(self, zone: set[str]) -> None:
         """Everyone on or heading into the links ``zone`` goes to the nearest safe node."""
         self.evacuation_zone |= set(zone)
+        self.version += 1
         if self.evacuation_ordered_s is None:
             self.evacuation_ordered_s = self.env.now
         for key in zone:
@@ -140,6 +174,7 @@ class CrowdModel(mesa.Model):
                 self._by_id[uid].exposed = True
         if key not in self.closed:
             self.closed.add(key)
+            self.version += 1
             self._escape = None
             self.links.close(link)
 

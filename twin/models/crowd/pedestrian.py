@@ -49,6 +49,7 @@ class Pedestrian(mesa.Agent):
         self.stranded = False
         self.heading_to_safety = False
         self.cancelled = False
+        self.checked_version = -1
         self.link_exit_s = 0.0
 
     def walk(self):

@@ -1,0 +1,104 @@
+"""20,000 pedestrians on the default network through a 2-hour evening with a flood evacuation.
+
+    python benchmarks/bench_crowd.py [--people N]
+
+Prints the wall time, peak memory, the number of SimPy events and events per second of the
+twin's run (flood + crowd), and the events per second of bare SimPy measured in the same run
+(processes that only wait on timeouts: the most SimPy can do on this machine). Goal: the twin
+keeps at least 20 % of bare SimPy's event rate, in under 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+from pathlib import Path
+
+import simpy
+
+import twin.engine.core as core
+from twin.city import load_city
+from twin.runner import run_scenario
+from twin.scenario import load_scenario
+
+SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "flash_flood_evening_walkers.yaml"
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it processes."""
+
+    def __init__(self, *a, **k) -> None:
+        super().__init__(*a, **k)
+        self.processed = 0
+
+    def step(self) -> None:
+        self.processed += 1
+        super().step()
+
+
+def bare_simpy(n_processes: int, hops: int) -> tuple[int, float]:
+    env = CountingEnvironment()
+
+    def walker(env, k):
+        for _ in range(hops):
+            yield env.timeout(1.0 + (k % 7) * 0.1)
+
+    for k in range(n_processes):
+        env.process(walker(env, k))
+    t0 = time.perf_counter()
+    env.run()
+    return env.processed, time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--people", type=int, default=20_000)
+    args = ap.parse_args()
+    overrides = [
+        f"populations.0.count={args.people}",
+        "duration=2h",
+        "rainfall.duration=90min",
+        "populations.0.arrival_window=90min",
+    ]
+    s = load_scenario(SCENARIO, overrides=overrides)
+    city = load_city(s.dataset_path())
+    core.simpy.Environment = CountingEnvironment  # count the twin's events too (same overhead)
+    # time the simulation itself: the engine run, without setup and the KPIs solved afterwards
+    import twin.engine.core as engine_core
+
+    spans = []
+    real_run = engine_core.Engine.run
+
+    def timed_run(self, **kw):
+        t = time.perf_counter()
+        real_run(self, **kw)
+        spans.append(time.perf_counter() - t)
+
+    engine_core.Engine.run = timed_run
+    t0 = time.perf_counter()
+    result = run_scenario(s, city=city)
+    whole = time.perf_counter() - t0
+    wall = spans[0]
+    events = result.engine.env.processed
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    n_bare, t_bare = bare_simpy(20_000, max(1, events // 20_000))
+    c = result.summary["crowd"]
+    print(
+        f"people             {c['people']} ({c['cancelled']} stayed home after the order, "
+        f"{c['evacuees']} evacuated, {c['exposed_people']} exposed)"
+    )
+    print(f"simulated          {s.duration_s / 3600:.1f} h with the flash flood and the evacuation")
+    print(
+        f"wall time          {wall:8.2f} s simulating ({s.duration_s / wall:.0f} x real time); "
+        f"{whole:.2f} s with setup and KPIs (lower bound)"
+    )
+    print(f"peak memory        {peak_mb:8.0f} MB  (goal < 2048)")
+    print(f"events             {events}")
+    print(f"twin events/s      {events / wall:10.0f}")
+    print(f"bare SimPy ev/s    {n_bare / t_bare:10.0f}  ({n_bare} timeouts of 20,000 processes)")
+    print(f"ratio              {events / wall / (n_bare / t_bare):8.2f}  (goal >= 0.20)")
+
+
+if __name__ == "__main__":
+    main()
