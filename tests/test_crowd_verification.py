@@ -164,3 +164,34 @@ def test_no_simulated_evacuation_beats_the_lower_bound_on_a_grid(seed):
     lb = evacuation_lower_bound_s(G, counts, exits, max_free_speed_m_s=vmax, time_step_s=5.0)
     t_sim = max(p.arrived_s for p in people)
     assert 0 < lb <= t_sim
+
+
+VERIFY = __import__("pathlib").Path(__file__).resolve().parents[1] / "scenarios" / "verification"
+
+
+def test_verification_scenarios_run_on_their_own_datasets():
+    """The same statements, through scenario files on datasets of simple geometry."""
+    from twin.runner import run_scenario
+    from twin.scenario import load_scenario
+
+    r = run_scenario(load_scenario(VERIFY / "corridor_single_walker.yaml"))
+    (p,) = r.crowd.model.pedestrians()
+    assert p.arrived_s - p.depart_s == pytest.approx(30.0, rel=0.02)
+
+    for name in ("bottleneck_400.yaml", "room_two_exits.yaml"):
+        r = run_scenario(load_scenario(VERIFY / name))
+        (lb,) = r.summary["crowd"]["evacuation_lower_bound_s"].values()
+        assert lb["bound_s"] > 0 and lb["bound_s"] <= lb["simulated_s"], name
+        links = r.crowd.model.links.links
+        cap = WEIDMANN.max_specific_flow() * 1.0  # every door is 1 m wide
+        for door in [k for k in links if k.startswith("door")]:
+            t = np.sort(np.frombuffer(links[door].admitted_s))
+            if len(t) < 2:
+                continue
+            for w in (10.0, 30.0, 60.0):
+                counts = np.searchsorted(t, t + w) - np.arange(len(t))
+                assert counts.max() <= cap * w + 1, (name, door, w)
+        if name.startswith("bottleneck"):  # and it passes close to capacity while the queue lasts
+            t = np.sort(np.frombuffer(links["door"].admitted_s))
+            busy = t[(t > 30) & (t < t[-1] - 30)]
+            assert (len(busy) - 1) / (busy[-1] - busy[0]) > 0.75 * cap

@@ -306,9 +306,9 @@ def test_wrong_encoding_is_reported(tmp_path):
         import_shp(tmp_path / "out", roads=roads, streams=write_streams(tmp_path, "EPSG:5186"), encoding="utf-8")
 
 
-def test_streams_required(tmp_path):
-    with pytest.raises(DataImportError, match="--streams"):
-        import_shp(tmp_path / "out", roads=write_roads(tmp_path, "EPSG:5186"))
+def test_streams_may_be_left_out(tmp_path):
+    import_shp(tmp_path / "out", roads=write_roads(tmp_path, "EPSG:5186"))
+    assert len(load_city(tmp_path / "out").layers["streams"]) == 0
 
 
 def test_overwrite(tmp_path):

@@ -116,7 +116,9 @@ LAYERS: dict[str, LayerSpec] = {
                 Attr("manning_n", "float", positive=True, doc="Manning roughness, s/m^(1/3)"),
                 Attr("approximate", "bool"),
             ),
-            doc="Stream centrelines split into reaches, upstream to downstream, with channel geometry.",
+            may_be_empty=True,
+            doc="Stream centrelines split into reaches, upstream to downstream, with channel geometry "
+            "(empty in a dataset without rivers, e.g. a verification geometry; the flood model needs them).",
         ),
         LayerSpec(
             "roads",

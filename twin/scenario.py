@@ -356,7 +356,43 @@ class SchoolCommute(_Frozen):
     )
 
 
-Population = Annotated[RiversidePopulation | SchoolCommute, Field(discriminator="kind")]
+class Trips(_Frozen):
+    """Trips from one facility to another (or to the nearest facility of a kind), setting out
+    uniformly between ``window_start`` and ``window_end``."""
+
+    kind: Literal["trips"] = "trips"
+    origin: NonEmptyText = Field(description="facility_id where the trips start.")
+    destination: NonEmptyText = Field(
+        description="facility_id where they end, or 'nearest:<kind>' (e.g. nearest:shelter) by walking distance."
+    )
+    count: PeopleCount = Field(description="Number of people.")
+    window_start: Duration = Field(0.0, description="First departure, from the run start.")
+    window_end: Duration = Field(0.0, description="Last departure, from the run start.")
+    groups: dict[Literal["adult", "child", "older", "limited_mobility"], NonNegativeNumber] = Field(
+        default_factory=lambda: {"adult": 1.0}, description="Share of each group (normalised)."
+    )
+    free_speed_m_s: PositiveNumber | None = Field(
+        None, description="Everyone's free walking speed, m/s (for verification); null = drawn per group."
+    )
+
+
+class Residents(_Frozen):
+    """Residents of a dong ordered to a shelter: at ``order_at`` they leave random buildings of
+    the dong (after a reaction time of up to ``reaction_max``) for the nearest shelter on foot."""
+
+    kind: Literal["residents"] = "residents"
+    dong: NonEmptyText = Field(description="Korean dong name (e.g. 신곡1동), or 'all'.")
+    count: PeopleCount = Field(description="Number of people.")
+    order_at: Duration = Field(0.0, description="When the evacuation order is given, from the run start.")
+    reaction_max: Duration = Field(300.0, description="Reaction times spread uniformly up to this.")
+    shelter_kind: NonEmptyText = Field("shelter", description="Facility kind they go to.")
+    groups: dict[Literal["adult", "child", "older", "limited_mobility"], NonNegativeNumber] = Field(
+        default_factory=lambda: {"adult": 0.7, "child": 0.12, "older": 0.15, "limited_mobility": 0.03},
+        description="Share of each group (normalised).",
+    )
+
+
+Population = Annotated[RiversidePopulation | SchoolCommute | Trips | Residents, Field(discriminator="kind")]
 
 
 class Crowd(_Frozen):

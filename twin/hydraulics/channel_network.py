@@ -98,8 +98,12 @@ def build_channel_network(
     ``gauges``: level sensors with ``device_id`` and a ``stream`` name; ``access_points`` with
     ``access_id`` and ``stream``. Raises NetworkError if the reaches do not drain to one outlet.
     """
+    if len(streams) == 0:
+        raise NetworkError("the dataset has no streams: set hydraulics.enabled: false for a scenario without rivers")
     reaches = streams.sort_values(["name", "chainage_up_m"] if "chainage_up_m" in streams else ["name", "reach_id"])
     by_id = {r.reach_id: r for r in reaches.itertuples()}
+    if not by_id:
+        raise NetworkError("the dataset has no streams: set hydraulics.enabled: false for a scenario without rivers")
     outlets = [r for r in by_id.values() if not isinstance(r.downstream_reach_id, str)]
     if len(outlets) != 1:
         raise NetworkError(f"streams must drain to exactly one outlet reach, found {len(outlets)}")

@@ -25,6 +25,8 @@ from .model import CrowdModel
 PATH_KINDS = ("riverside_path", "ramp", "stairs")
 MIN_TRIP_M = 300.0
 BOUND_STEP_S = 20.0
+RESIDENT_BOUND_MAX_NODES = 2000
+"""Above this many walk-graph nodes the residents' whole-network bound is not computed."""
 """Time step of the quickest-flow lower bound (s); the bound is exact to within a step per link."""
 
 
@@ -59,6 +61,7 @@ class CityCrowd:
         self.lower_bounds: dict[str, dict[str, Any]] = {}
         self.present_at_order: dict[str, list[int]] = {}
         self.tracks: list[tuple] = []
+        self.resident_groups: dict[str, tuple[float, list[int], set[int]]] = {}
         rec = engine.recorder
         rec.declare("density", "P/m2")
         rec.declare("occupants", "P")
@@ -66,11 +69,106 @@ class CityCrowd:
 
     # --- people ----------------------------------------------------------------------------
     def _spawn(self, populations) -> None:
-        for pop in populations:
+        for k, pop in enumerate(populations):
             if pop.kind == "school_commute":
                 self._spawn_school(pop)
+            elif pop.kind == "trips":
+                self._spawn_trips(pop, k)
+            elif pop.kind == "residents":
+                self._spawn_residents(pop, k)
             else:
                 self._spawn_riverside(pop)
+
+    def _facility_node(self, facility_id: str) -> int:
+        fac = self.city.layer("facilities")
+        row = fac[fac["facility_id"] == facility_id]
+        if row.empty:
+            from ...errors import ScenarioError
+
+            raise ScenarioError(f"populations: facility {facility_id!r} is not in the dataset")
+        g = row.iloc[0].geometry
+        return self.city.nearest_node(g.x, g.y)
+
+    def _nearest_of_kind(self, kind: str) -> tuple[set[int], Any]:
+        """Nodes of facilities of ``kind`` and a predecessor array towards the nearest of them."""
+        from scipy.sparse.csgraph import dijkstra
+
+        fac = self.city.facilities_of_kind(kind)
+        if fac.empty:
+            from ...errors import ScenarioError
+
+            raise ScenarioError(f"populations: the dataset has no facility of kind {kind!r}")
+        nodes, _ = self.city.nearest_nodes(np.column_stack([fac.geometry.x, fac.geometry.y]))
+        targets = {int(n) for n in nodes}
+        m = self.model
+        if m._full is None:
+            m._full = m._matrix(open_only=False)
+        _, pred, _ = dijkstra(
+            m._full, indices=sorted(m._index[n] for n in targets), min_only=True, return_predecessors=True
+        )
+        return targets, pred
+
+    def _trip_to_nearest(
+        self, origin: int, targets: set[int], pred, depart: float, group: str, speed: float | None = None
+    ):
+        m = self.model
+        idx = {m._index[t] for t in targets}
+        keys = m._follow(pred, origin, lambda i: i in idx, open_only=False)
+        if keys is None:
+            return None
+        speed = m.draw_free_speed(group) if speed is None else speed
+        from .pedestrian import Pedestrian
+
+        p = Pedestrian(m, origin=origin, route=keys, depart_s=depart, free_speed_m_s=speed, group=group)
+        m._by_id[p.unique_id] = p
+        m.env.process(p.walk())
+        return p
+
+    def _spawn_trips(self, pop, k: int) -> None:
+        rng = self.model.rng
+        origin = self._facility_node(pop.origin)
+        departs = np.sort(rng.uniform(pop.window_start, max(pop.window_end, pop.window_start), size=pop.count))
+        groups = self._groups(pop.groups, pop.count)
+        speed = pop.free_speed_m_s
+        if pop.destination.startswith("nearest:"):  # an evacuation: reported with its lower bound
+            targets, pred = self._nearest_of_kind(pop.destination.split(":", 1)[1])
+            members = []
+            for depart, group in zip(departs, groups, strict=True):
+                p = self._trip_to_nearest(origin, targets, pred, float(depart), group, speed)
+                if p is not None:
+                    p.evacuating_since = float(depart)
+                    p.heading_to_safety = True
+                    members.append(p.unique_id)
+            self.resident_groups[f"trips:{pop.origin}#{k}"] = (pop.window_start, members, targets)
+            return
+        dest = self._facility_node(pop.destination)
+        for depart, group in zip(departs, groups, strict=True):
+            self.model.add_trip(origin, dest, float(depart), group=group, free_speed_m_s=speed)
+
+    def _spawn_residents(self, pop, k: int) -> None:
+        """Residents leave random buildings of the dong for the nearest shelter after the order."""
+        rng = self.model.rng
+        b = self.city.layer("buildings")
+        if pop.dong != "all" and "dong" in b.columns:
+            b = b[b["dong"] == pop.dong]
+        if b.empty:
+            from ...errors import ScenarioError
+
+            raise ScenarioError(f"populations: no building in dong {pop.dong!r}")
+        pts = b.geometry.representative_point()
+        homes, _ = self.city.nearest_nodes(np.column_stack([pts.x, pts.y]))
+        targets, pred = self._nearest_of_kind(pop.shelter_kind)
+        origins = rng.choice(np.asarray(homes), size=pop.count)
+        departs = pop.order_at + rng.uniform(0.0, pop.reaction_max, size=pop.count)
+        label = f"residents:{pop.dong}#{k}"
+        members = []
+        for origin, depart, group in zip(origins, departs, self._groups(pop.groups, pop.count), strict=True):
+            p = self._trip_to_nearest(int(origin), targets, pred, float(depart), group)
+            if p is not None:
+                p.evacuating_since = float(depart)
+                p.heading_to_safety = True
+                members.append(p.unique_id)
+        self.resident_groups[label] = (pop.order_at, members, targets)
 
     def _groups(self, groups: dict[str, float], n: int) -> list[str]:
         names = sorted(groups)
@@ -259,7 +357,7 @@ class CityCrowd:
         }
 
     def _solve_bound(self, entry: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in entry.items() if k != "problem"}
+        out = {k: v for k, v in entry.items() if k != "problem" and v is not None or k == "bound_s"}
         if "problem" not in entry:
             out.setdefault("bound_s", None)
             return out
@@ -296,6 +394,23 @@ class CityCrowd:
             t0 = self.ordered[st]
             done = [self.model._by_id[u].arrived_s for u in uids]
             present_times[st] = round(max(done) - t0, 1) if uids and all(t is not None for t in done) else None
+        for label, (order_at, members, targets) in sorted(self.resident_groups.items()):
+            bound = None
+            if len(self.city.graph) <= RESIDENT_BOUND_MAX_NODES and members:
+                at: dict[int, int] = defaultdict(int)
+                for uid in members:
+                    at[self.model._by_id[uid].origin] += 1
+                vmax = max(self.model._by_id[u].free_speed_m_s for u in members)
+                bound = evacuation_lower_bound_s(
+                    self.city.graph, dict(at), targets, max_free_speed_m_s=vmax, time_step_s=BOUND_STEP_S
+                )
+            done = [self.model._by_id[u].arrived_s for u in members]
+            present_times[label] = round(max(done) - order_at, 1) if members and None not in done else None
+            self.lower_bounds[label] = {
+                "people": len(members),
+                "bound_s": bound,
+                "note": None if bound is not None or not members else "network too large for the time-expanded bound",
+            }
         return {
             "people": len(people),
             "cancelled": sum(1 for p in people if p.cancelled),

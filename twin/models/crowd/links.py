@@ -2,8 +2,11 @@
 
 A link of length L and clear width W has the walkable area A = L·W. It admits pedestrians one
 at a time, at most ``capacity_p_s`` = J_s,max · W per second (the bottleneck rule), and holds at
-most ``storage`` = floor(0.9 · ρ_jam · A) at once (beyond that, people wait at its entry: a
-queue). A pedestrian admitted when n people are on the link walks it at v0_i · v(n/A)/v0, the
+most ``storage`` = ceil(ρ_c · A) people walking it at once, ρ_c being the density of the
+diagram's maximum flow (beyond that, people wait at its entry: a queue). Holding a link at ρ_c
+keeps its discharge at capacity: a denser link would walk slower and pass fewer people per
+second (the capacity drop a link-entry queue model must not produce inside a short door).
+A pedestrian admitted when n people are on the link walks it at v0_i · v(n/A)/v0, the
 Weidmann speed at that density (a mesoscopic link model: density is read at entry). Both
 directions share the link's capacity and area.
 """
@@ -11,15 +14,13 @@ directions share the link's capacity and area.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
 
 import simpy
 
 from .fundamental_diagram import WEIDMANN, Weidmann
-
-STORAGE_SHARE = 0.9
-"""Share of the jam density a link holds before its entry blocks (avoids the zero-speed jam)."""
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Link:
     peak_queue: int = 0
     wake_s: float = -1.0  # time of the admission retry already scheduled, if any
     flooded_s: float | None = None  # when the water reached it
+    admitted_s: array = field(default_factory=lambda: array("d"))  # admission times, s
 
     @property
     def area_m2(self) -> float:
@@ -58,11 +60,12 @@ class LinkNetwork:
         self.env = env
         self.diagram = diagram
         jmax = diagram.max_specific_flow()
+        rho_c = diagram.capacity_density()
         self.links: dict[str, Link] = {}
         for u, v, key, d in graph.edges(keys=True, data=True):
             length = max(float(d["length_m"]), 0.5)
             width = float(d["width_m"])
-            storage = max(1, math.floor(STORAGE_SHARE * diagram.jam_density_p_m2 * length * width))
+            storage = max(1, math.ceil(rho_c * length * width))
             self.links[str(key)] = Link(str(key), u, v, length, width, d.get("kind", "road"), jmax * width, storage)
 
     def request(self, link: Link) -> simpy.Event:
@@ -102,6 +105,7 @@ class LinkNetwork:
                 continue
             link.occupants += 1
             link.entered += 1
+            link.admitted_s.append(now)
             link.peak_occupants = max(link.peak_occupants, link.occupants)
             link.next_admit_s = max(link.next_admit_s, now) + 1.0 / link.capacity_p_s
             ev.succeed("admitted")
