@@ -75,3 +75,25 @@ def test_an_unknown_school_is_a_scenario_error(city):
     s = load_scenario(SCENARIO.parent / "school_commute_ganeung.yaml", overrides=["populations.0.school=없는학교"])
     with pytest.raises(ScenarioError, match="없는학교"):
         run_scenario(s, city=city)
+
+
+def test_residents_of_a_dong_walk_to_the_nearest_shelter(city):
+    from twin.scenario import scenario_from_mapping
+
+    data = {
+        "schema_version": 1,
+        "name": {"ko": "대피", "en": "evacuation"},
+        "start": "2026-07-15T20:00:00+09:00",
+        "duration": "1h",
+        "rainfall": {"kind": "none"},
+        "hydraulics": {"enabled": False},
+        "populations": [{"kind": "residents", "dong": "신곡1동", "count": 150, "order_at": "5min"}],
+    }
+    r = run_scenario(scenario_from_mapping(data, source=SCENARIO), city=city)
+    shelters = city.facilities_of_kind("shelter")
+    shelter_nodes = {city.nearest_node(g.x, g.y) for g in shelters.geometry}
+    people = r.crowd.model.pedestrians()
+    assert len(people) == 150 and all(p.arrived_s is not None and p.node in shelter_nodes for p in people)
+    assert all(p.depart_s >= 300.0 for p in people)
+    c = r.summary["crowd"]
+    assert c["evacuated"] == 150 and c["t50_s"] <= c["t100_s"]
