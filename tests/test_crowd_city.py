@@ -23,7 +23,9 @@ def test_crowd_kpis_are_reported_and_consistent(walkers):
     c = walkers.summary["crowd"]
     assert c["people"] == 600 and c["stranded"] == 0 and c["still_evacuating"] == 0
     assert c["evacuees"] == c["evacuated"] > 0
-    assert c["t50_s"] <= c["t90_s"] <= c["t95_s"] <= c["t100_s"]
+    assert 0 < c["t50_s"] <= c["t90_s"] <= c["t95_s"] <= c["t100_s"]
+    evac = [p for p in walkers.crowd.model.pedestrians() if p.evacuating_since is not None]
+    assert min(p.arrived_s - p.evacuating_since for p in evac) > 0  # nobody "evacuates" in no time
     assert 0 < c["exposed_people"] <= c["people"] and c["exposure_person_s"] > 0
     assert "중랑천" in c["evacuation_orders"]
 

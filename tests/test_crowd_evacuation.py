@@ -59,7 +59,26 @@ def test_cut_off_people_are_reported_stranded():
     w = crowd.add_trip(1, 2, 50.0, free_speed_m_s=1.3)
     env.process(_at(env, 10.0, lambda: [crowd.close_link(k) for k in ("p0", "p1", "rampW", "p2")]))
     env.run()
-    assert w.stranded and w.node == 1
+    assert w.stranded and w.node == 1 and w.arrived_s is None  # stranded is not arrived
+
+
+def test_a_trip_whose_way_closes_goes_round_to_its_destination():
+    env = simpy.Environment()
+    crowd = CrowdModel(env, riverside(), seed=5)
+    w = crowd.add_trip(10, 13, 0.0, free_speed_m_s=1.3)  # the path (632 m) is shorter than the street
+    assert w.route[0] == "rampW"
+    env.process(_at(env, 5.0, lambda: crowd.close_link("p1")))
+    env.run()
+    assert w.node == 13 and w.evacuating_since is None and not w.stranded
+
+
+def test_street_walkers_are_not_counted_as_evacuees():
+    env = simpy.Environment()
+    crowd = CrowdModel(env, riverside(), seed=6)
+    w = crowd.add_trip(10, 3, 100.0, free_speed_m_s=1.3)  # still on the street when the order comes
+    env.process(_at(env, 50.0, lambda: crowd.order_evacuation({"p0", "p1", "p2", "rampW", "rampE"})))
+    env.run()
+    assert w.evacuating_since is None and w.trip_cut and w.node == 10
 
 
 def _at(env, t, action):

@@ -97,6 +97,18 @@ def test_flow_through_a_1_m_bottleneck_never_exceeds_its_capacity():
     assert door.peak_queue > 10 and sum(p.waited_s for p in people) > 0
 
 
+def test_a_queue_drains_at_capacity():
+    """100 people set out together into a 100 m x 2 m link: admissions at its capacity, 2.45 P/s."""
+    env = simpy.Environment()
+    crowd = CrowdModel(env, corridor(100.0, 2.0), seed=9)
+    people = [crowd.add_trip(0, 1, 0.0, free_speed_m_s=1.34) for _ in range(100)]
+    env.run()
+    t = np.frombuffer(crowd.links.links["c0"].admitted_s)
+    cap = WEIDMANN.max_specific_flow() * 2.0
+    assert t[-1] == pytest.approx(99 / cap, rel=0.02)
+    assert max(p.arrived_s for p in people) < 99 / cap + 100.0 / 1.34 * 1.6
+
+
 def test_same_seed_same_walk():
     def run(seed):
         env = simpy.Environment()
@@ -194,4 +206,4 @@ def test_verification_scenarios_run_on_their_own_datasets():
         if name.startswith("bottleneck"):  # and it passes close to capacity while the queue lasts
             t = np.sort(np.frombuffer(links["door"].admitted_s))
             busy = t[(t > 30) & (t < t[-1] - 30)]
-            assert (len(busy) - 1) / (busy[-1] - busy[0]) > 0.75 * cap
+            assert (len(busy) - 1) / (busy[-1] - busy[0]) > 0.8 * cap

@@ -324,6 +324,18 @@ PEOPLE_GROUPS = ("adult", "child", "older", "limited_mobility")
 PeopleCount = _integer(ge=0)
 
 
+def _population_rules(pop) -> None:
+    """Shared rules: some group share > 0; a departure window that does not run backwards."""
+    problems = []
+    if not pop.groups or sum(pop.groups.values()) <= 0:
+        problems.append(("groups", _show(dict(pop.groups)), "at least one group with a share > 0"))
+    start, end = getattr(pop, "window_start", None), getattr(pop, "window_end", None)
+    if start is not None and end is not None and end < start:
+        problems.append(("window_end", format_duration(end), f"at least window_start {format_duration(start)}"))
+    if problems:
+        raise _rule_error(problems)
+
+
 class RiversidePopulation(_Frozen):
     """People walking the riverside paths: each enters at a random point of a path at a random
     time in ``arrival_window`` and walks along it to an access point 300 m or more away."""
@@ -338,6 +350,11 @@ class RiversidePopulation(_Frozen):
         default_factory=lambda: {"adult": 0.75, "child": 0.08, "older": 0.14, "limited_mobility": 0.03},
         description="Share of each group (normalised); free walking speeds differ by group.",
     )
+
+    @model_validator(mode="after")
+    def _rules(self):
+        _population_rules(self)
+        return self
 
 
 class SchoolCommute(_Frozen):
@@ -354,6 +371,11 @@ class SchoolCommute(_Frozen):
         default_factory=lambda: {"child": 0.8, "adult": 0.2},
         description="Share of each group (normalised).",
     )
+
+    @model_validator(mode="after")
+    def _rules(self):
+        _population_rules(self)
+        return self
 
 
 class Trips(_Frozen):
@@ -375,6 +397,11 @@ class Trips(_Frozen):
         None, description="Everyone's free walking speed, m/s (for verification); null = drawn per group."
     )
 
+    @model_validator(mode="after")
+    def _rules(self):
+        _population_rules(self)
+        return self
+
 
 class Residents(_Frozen):
     """Residents of a dong ordered to a shelter: at ``order_at`` they leave random buildings of
@@ -390,6 +417,11 @@ class Residents(_Frozen):
         default_factory=lambda: {"adult": 0.7, "child": 0.12, "older": 0.15, "limited_mobility": 0.03},
         description="Share of each group (normalised).",
     )
+
+    @model_validator(mode="after")
+    def _rules(self):
+        _population_rules(self)
+        return self
 
 
 Population = Annotated[RiversidePopulation | SchoolCommute | Trips | Residents, Field(discriminator="kind")]

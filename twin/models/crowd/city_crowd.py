@@ -138,6 +138,7 @@ class CityCrowd:
                 if p is not None:
                     p.evacuating_since = float(depart)
                     p.heading_to_safety = True
+                    p.targets = targets
                     members.append(p.unique_id)
             self.resident_groups[f"trips:{pop.origin}#{k}"] = (pop.window_start, members, targets)
             return
@@ -165,8 +166,9 @@ class CityCrowd:
         for origin, depart, group in zip(origins, departs, self._groups(pop.groups, pop.count), strict=True):
             p = self._trip_to_nearest(int(origin), targets, pred, float(depart), group)
             if p is not None:
-                p.evacuating_since = float(depart)
+                p.evacuating_since = float(pop.order_at)  # they learn of it at the order
                 p.heading_to_safety = True
+                p.targets = targets
                 members.append(p.unique_id)
         self.resident_groups[label] = (pop.order_at, members, targets)
 
@@ -207,6 +209,11 @@ class CityCrowd:
         G = self.city.graph
         rng = self.model.rng
         safe = self.model.safe_nodes
+        if pop.stream and pop.stream not in self.stream_links:
+            from ...errors import ScenarioError
+
+            known = ", ".join(sorted(self.stream_links)) or "none"
+            raise ScenarioError(f"populations: stream {pop.stream!r} has no riverside paths (streams: {known})")
         streams = [pop.stream] if pop.stream else sorted(self.stream_links)
         links = sorted(k for st in streams for k in self.stream_links.get(st, ()))
         path_nodes = sorted({n for u, v, k in G.edges(keys=True) if str(k) in links for n in (u, v)} - safe)
@@ -282,10 +289,11 @@ class CityCrowd:
 
     # --- from the flood model ----------------------------------------------------------------
     def path_flooded(self, access_id: str, stream: str) -> None:
-        for key in sorted(self.ap_links.get(access_id, ())):
-            self.model.close_link(key, flooded=True)
+        # the order (and the snapshot of where people are) comes first, then the links close
         if self.spec.evacuation_trigger == "path_flooded":
             self._order(stream, f"riverside path at {access_id} flooded")
+        for key in sorted(self.ap_links.get(access_id, ())):
+            self.model.close_link(key, flooded=True)
 
     def threshold_up(self, gauge_id: str, stream: str, level: str) -> None:
         if self.spec.evacuation_trigger != "attention" or level != "attention":
@@ -317,7 +325,8 @@ class CityCrowd:
         zone_nodes = {n for u, v, k in G.edges(keys=True) if str(k) in zone for n in (u, v)}
         sub = nx.MultiGraph()
         for u, v, k, d in G.edges(keys=True, data=True):
-            if (str(k) in zone or (u in zone_nodes and v in zone_nodes)) and str(k) not in self.model.closed:
+            # closed links stay in: people on them walk on, and more ways out only lower a bound
+            if str(k) in zone or (u in zone_nodes and v in zone_nodes):
                 sub.add_edge(u, v, key=k, **d)
         for u, v, k, d in G.edges(keys=True, data=True):  # the ramps and stairs out of the zone
             if d["kind"] in ("ramp", "stairs") and (u in zone_nodes or v in zone_nodes):

@@ -91,14 +91,25 @@ class LinkNetwork:
         factor = self.diagram.speed_factor(link.density_p_m2)
         return link.length_m / max(free_speed_m_s * factor, 1e-3)
 
+    def _wake(self, link: Link) -> None:
+        link.wake_s = -1.0  # this retry has fired: a later one may be scheduled
+        self._try_admit(link)
+
+    def reroute_waiting(self, link: Link) -> None:
+        """Tell everyone waiting at ``link``'s entry to re-plan (event value "replan")."""
+        while link.waiting:
+            ev = link.waiting.popleft()
+            if not ev.triggered:
+                ev.succeed("replan")
+
     def _try_admit(self, link: Link) -> None:
         now = self.env.now
         while link.waiting and link.occupants < link.storage and link.open:
             if now + 1e-9 < link.next_admit_s:
                 t = link.next_admit_s
-                if link.wake_s < now or link.wake_s > t:
+                if link.wake_s < 0 or link.wake_s > t:
                     link.wake_s = t
-                    self.env.timeout(t - now).callbacks.append(lambda _e, lk=link: self._try_admit(lk))
+                    self.env.timeout(t - now).callbacks.append(lambda _e, lk=link: self._wake(lk))
                 return
             ev = link.waiting.popleft()
             if ev.triggered:  # a closed link already answered it

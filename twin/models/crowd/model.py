@@ -53,6 +53,9 @@ class CrowdModel(mesa.Model):
         self._safe_idx = {self._index[n] for n in safe_nodes}
         self._full = None
         self.version = 0  # bumped by every closure and order: routes are checked again
+        self.closed_version = 0  # bumped by closures only: open-link trees are rebuilt
+        self._open_m = None
+        self._open_trees: dict = {}
         self.on_link: dict[str, set[int]] = {}
         self.closed: set[str] = set()
         self._by_id: dict[int, Pedestrian] = {}
@@ -79,6 +82,12 @@ class CrowdModel(mesa.Model):
         w = np.array(list(best.values()))
         n = len(self._nodes)
         return csr_matrix((np.r_[w, w], (np.r_[ij[:, 0], ij[:, 1]], np.r_[ij[:, 1], ij[:, 0]])), shape=(n, n))
+
+    def _open_matrix(self):
+        """The matrix over open links, rebuilt only after a closure."""
+        if self._open_m is None or self._open_m[0] != self.closed_version:
+            self._open_m = (self.closed_version, self._matrix(open_only=True))
+        return self._open_m[1]
 
     def _edge_between(self, a: int, b: int, *, open_only: bool = False) -> str:
         data = self.graph.get_edge_data(a, b)
@@ -126,12 +135,42 @@ class CrowdModel(mesa.Model):
             sources = sorted(self._index[n] for n in self.safe_nodes if n in self._index)
             if not sources:
                 return None
-            _, pred, _ = dijkstra(
-                self._matrix(open_only=True), indices=sources, min_only=True, return_predecessors=True
-            )
+            _, pred, _ = dijkstra(self._open_matrix(), indices=sources, min_only=True, return_predecessors=True)
             self._escape = pred
         safe_idx = self._safe_idx
         return self._follow(self._escape, node, lambda i: i in safe_idx, open_only=True)
+
+    def route_to(self, node: int, targets: set[int]) -> list[str] | None:
+        """Edge keys from ``node`` to the nearest of ``targets`` over open links; None if none."""
+        from scipy.sparse.csgraph import dijkstra
+
+        if node in targets:
+            return []
+        idx = tuple(sorted(self._index[t] for t in targets if t in self._index))
+        if not idx:
+            return None
+        key = (self.closed_version, idx)  # everyone going to the same place shares the tree
+        pred = self._open_trees.get(key)
+        if pred is None:
+            if len(self._open_trees) > 256:
+                self._open_trees.clear()
+            _, pred, _ = dijkstra(self._open_matrix(), indices=list(idx), min_only=True, return_predecessors=True)
+            self._open_trees[key] = pred
+        tset = set(idx)
+        return self._follow(pred, node, lambda i: i in tset, open_only=True)
+
+    def new_route(self, p: Pedestrian) -> list[str] | None:
+        """Where ``p`` goes after a closure or an order: evacuees to the nearest safe node;
+        others on to their destination (or nearest target) over open links, else to safety."""
+        if p.evacuating_since is None or p.targets:
+            targets = p.targets or ({p.destination} if p.destination is not None else set())
+            if targets:
+                keys = self.route_to(p.node, targets)
+                if keys is not None:
+                    return keys
+        if p.evacuating_since is not None:
+            p.heading_to_safety = True
+        return self.evacuation_route(p.node)
 
     def must_replan(self, p: Pedestrian, i: int) -> bool:
         """Re-plan before taking link ``i`` of the route: a link ahead is closed, or an evacuation
@@ -146,6 +185,11 @@ class CrowdModel(mesa.Model):
         if self.evacuation_ordered_s is None or p.heading_to_safety:
             return False
         here = {str(k) for _, _, k in self.graph.edges(p.node, keys=True)}
+        if p.evacuating_since is None and p.node in self.safe_nodes:
+            if self.evacuation_zone & set(ahead):
+                del p.route[i:]  # on the street already: the trip into the cleared zone ends here
+                p.trip_cut = True
+            return False
         if p.evacuating_since is not None or self.evacuation_zone & (set(ahead) | here):
             if p.evacuating_since is None:
                 p.evacuating_since = self.env.now
@@ -159,7 +203,8 @@ class CrowdModel(mesa.Model):
         self.version += 1
         if self.evacuation_ordered_s is None:
             self.evacuation_ordered_s = self.env.now
-        for key in zone:
+        for key in sorted(zone):
+            self.links.reroute_waiting(self.links.links[key])
             for uid in self.on_link.get(key, ()):
                 agent = self._by_id[uid]
                 if agent.evacuating_since is None:
@@ -175,6 +220,7 @@ class CrowdModel(mesa.Model):
         if key not in self.closed:
             self.closed.add(key)
             self.version += 1
+            self.closed_version += 1
             self._escape = None
             self.links.close(link)
 
@@ -201,6 +247,7 @@ class CrowdModel(mesa.Model):
             free_speed_m_s=speed,
             group=group,
         )
+        p.destination = destination
         self._by_id[p.unique_id] = p
         self.env.process(p.walk())
         return p

@@ -48,8 +48,11 @@ class Pedestrian(mesa.Agent):
         self.exposure_s = 0.0
         self.stranded = False
         self.heading_to_safety = False
+        self.trip_cut = False
         self.cancelled = False
         self.checked_version = -1
+        self.destination = origin if not route else None  # set by the model
+        self.targets: set[int] | None = None  # for trips to the nearest of several places
         self.link_exit_s = 0.0
 
     def walk(self):
@@ -66,19 +69,19 @@ class Pedestrian(mesa.Agent):
         i = 0
         while True:
             if model.must_replan(self, i):
-                self.route, i = model.evacuation_route(self.node), 0
+                self.route, i = model.new_route(self), 0
                 if self.route is None:
-                    self.stranded = True
-                    break
-                self.heading_to_safety = self.evacuating_since is not None
+                    self.stranded = True  # no open way to safety: still here at the end
+                    return
             if i >= len(self.route):
                 break
             link = net.links[self.route[i]]
             asked = env.now
             admitted = yield net.request(link)
             self.waited_s += env.now - asked
-            if admitted == CLOSED:
+            if admitted in (CLOSED, "replan"):
                 self.route = self.route[:i] + ["__closed__"]  # forces a re-plan at this node
+                self.checked_version = -1
                 continue
             self.link = link.key
             self.entered_s = env.now
