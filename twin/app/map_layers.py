@@ -1,0 +1,234 @@
+"""pydeck layers of a city model, in WGS84 (the edge of the system where maps live).
+
+Everything is drawn from the project's own layers: no base-map tiles are needed, so the map
+works offline. Colours are RGBA lists; elevations are metres.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pydeck as pdk
+
+from ..city import CityModel
+
+STREAM_RGB = [30, 120, 200, 230]
+PATH_RGB = [20, 190, 210, 255]
+ROAD_RGB = [150, 150, 150, 160]
+OLD_RGB = [230, 85, 13, 220]
+NEW_RGB = [190, 190, 190, 200]
+DEVICE_RGB = {
+    "gate": [214, 39, 40],
+    "level_sensor": [31, 119, 180],
+    "rain_gauge": [44, 160, 44],
+    "signboard": [255, 127, 14],
+    "cctv": [127, 127, 127],
+    "tilt_sensor": [140, 86, 75],
+    "crack_sensor": [140, 86, 75],
+    "crosswalk": [227, 119, 194],
+}
+STOREY_M = 3.0
+
+
+def _wgs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return gdf.to_crs("EPSG:4326")
+
+
+def _paths(gdf: gpd.GeoDataFrame) -> list[list[list[float]]]:
+    return [np.round(np.asarray(g.coords), 6).tolist() for g in _wgs(gdf).geometry]
+
+
+def _label(row: Any, lang: str) -> str:
+    ko = row.get("name") if isinstance(row.get("name"), str) else ""
+    en = row.get("name_en") if isinstance(row.get("name_en"), str) else ""
+    return f"{ko} / {en}" if ko and en and lang == "ko" else (f"{en} / {ko}" if ko and en else ko or en)
+
+
+def city_layers(city: CityModel, *, lang: str = "ko", show: set[str] | None = None) -> list[pdk.Layer]:
+    """The map layers of ``city``: dongs, streams, roads, riverside paths, buildings (extruded by
+    storeys, those >= 30 years old in orange), shelters and schools, devices by kind."""
+    show = show or {"dongs", "streams", "roads", "paths", "buildings", "facilities", "devices"}
+    layers: list[pdk.Layer] = []
+    if "dongs" in show:
+        d = _wgs(city.layer("dongs"))
+        data = [
+            {
+                "polygon": np.round(
+                    np.asarray(
+                        g.exterior.coords
+                        if g.geom_type == "Polygon"
+                        else max(g.geoms, key=lambda p: p.area).exterior.coords
+                    ),
+                    6,
+                ).tolist(),
+                "label": _label(r, lang),
+            }
+            for g, r in zip(d.geometry, d.to_dict("records"), strict=True)
+        ]
+        layers.append(
+            pdk.Layer(
+                "PolygonLayer",
+                data,
+                get_polygon="polygon",
+                stroked=True,
+                filled=True,
+                get_fill_color=[245, 245, 240, 40],
+                get_line_color=[120, 120, 120, 200],
+                line_width_min_pixels=1,
+                pickable=True,
+                id="dongs",
+            )
+        )
+    roads = city.layer("roads")
+    if "roads" in show:
+        r = roads[roads["kind"].isin(["road", "sidewalk", "bridge"])]
+        data = [
+            {"path": p, "label": (n if isinstance(n, str) else k)}
+            for p, n, k in zip(_paths(r), r["name"], r["kind"], strict=True)
+        ]
+        layers.append(
+            pdk.Layer(
+                "PathLayer",
+                data,
+                get_path="path",
+                get_color=ROAD_RGB,
+                width_min_pixels=1,
+                get_width=3,
+                pickable=True,
+                id="roads",
+            )
+        )
+    if "streams" in show:
+        s = city.layer("streams")
+        data = [
+            {"path": p, "label": _label(row, lang), "width": float(row["width_m"])}
+            for p, row in zip(_paths(s), s.to_dict("records"), strict=True)
+        ]
+        layers.append(
+            pdk.Layer(
+                "PathLayer",
+                data,
+                get_path="path",
+                get_color=STREAM_RGB,
+                get_width="width",
+                width_min_pixels=3,
+                pickable=True,
+                id="streams",
+            )
+        )
+    if "paths" in show:
+        p = roads[roads["kind"].isin(["riverside_path", "ramp", "stairs"])]
+        data = [
+            {"path": q, "label": (n if isinstance(n, str) else k)}
+            for q, n, k in zip(_paths(p), p["name"], p["kind"], strict=True)
+        ]
+        layers.append(
+            pdk.Layer(
+                "PathLayer",
+                data,
+                get_path="path",
+                get_color=PATH_RGB,
+                get_width=4,
+                width_min_pixels=2,
+                pickable=True,
+                id="riverside_paths",
+            )
+        )
+    if "buildings" in show:
+        b = city.layer("buildings")
+        old = (b["year_built"] <= city.reference_year - 30).fillna(False).to_numpy(bool)
+        w = _wgs(b)
+        data = [
+            {
+                "polygon": np.round(np.asarray(g.exterior.coords), 6).tolist(),
+                "height": float(st if st == st else 1) * STOREY_M,
+                "color": OLD_RGB if o else NEW_RGB,
+                "label": f"{bid}: {int(y) if y == y else '?'}, {int(st) if st == st else '?'}F",
+            }
+            for g, st, o, bid, y in zip(
+                w.geometry,
+                b["storeys"].astype(float),
+                old,
+                b["building_id"],
+                b["year_built"].astype(float),
+                strict=True,
+            )
+        ]
+        layers.append(
+            pdk.Layer(
+                "PolygonLayer",
+                data,
+                get_polygon="polygon",
+                extruded=True,
+                get_elevation="height",
+                get_fill_color="color",
+                pickable=True,
+                id="buildings",
+            )
+        )
+    if "facilities" in show:
+        f = city.layer("facilities")
+        f = f[f["kind"].isin(["shelter", "school", "city_hall", "railway_station", "lrt_station", "hospital"])]
+        w = _wgs(f)
+        data = [
+            {
+                "position": [round(g.x, 6), round(g.y, 6)],
+                "label": _label(row, lang),
+                "color": [44, 160, 44] if row["kind"] == "shelter" else [188, 189, 34],
+            }
+            for g, row in zip(w.geometry, f.to_dict("records"), strict=True)
+        ]
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                data,
+                get_position="position",
+                get_fill_color="color",
+                get_radius=25,
+                radius_min_pixels=3,
+                pickable=True,
+                id="facilities",
+            )
+        )
+    if "devices" in show:
+        dv = city.layer("devices")
+        w = _wgs(dv)
+        data = [
+            {
+                "position": [round(g.x, 6), round(g.y, 6)],
+                "label": f"{row['device_id']} ({row['kind']})",
+                "color": DEVICE_RGB.get(row["kind"], [0, 0, 0]),
+            }
+            for g, row in zip(w.geometry, dv.to_dict("records"), strict=True)
+        ]
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                data,
+                get_position="position",
+                get_fill_color="color",
+                get_radius=15,
+                radius_min_pixels=2,
+                pickable=True,
+                id="devices",
+            )
+        )
+    return layers
+
+
+def view_state(city: CityModel) -> pdk.ViewState:
+    """A view of the whole city, tilted so that buildings read as 3-D."""
+    minx, miny, maxx, maxy = _wgs(city.layer("boundary")).total_bounds
+    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2, zoom=11.6, pitch=35)
+
+
+def deck(city: CityModel, *, lang: str = "ko", show: set[str] | None = None, tiles: str | None = None) -> pdk.Deck:
+    """The city map; ``tiles`` is an optional base-map style URL for those online."""
+    return pdk.Deck(
+        layers=city_layers(city, lang=lang, show=show),
+        initial_view_state=view_state(city),
+        map_style=tiles,
+        tooltip={"text": "{label}"},
+    )

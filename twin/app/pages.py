@@ -1,0 +1,140 @@
+"""The app's pages. Each takes the streamlit module and draws; results come from the runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .i18n import t
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = REPO / "scenarios"
+PATTERNS = ("huff_q1", "huff_q2", "huff_q3", "huff_q4", "alternating_block")
+
+
+def shipped_scenarios() -> list[Path]:
+    """Scenario files a planner can pick (the verification geometries are left out)."""
+    return sorted(SCENARIOS.glob("*.yaml"))
+
+
+def map_page(st, city, lang: str) -> None:
+    from .map_layers import deck
+
+    st.header(t("page_map", lang))
+    st.caption(t("map_caption", lang))
+    choices = ["dongs", "streams", "roads", "paths", "buildings", "facilities", "devices"]
+    show = st.multiselect(t("layers", lang), choices, default=choices, key="layers")
+    st.pydeck_chart(deck(city, lang=lang, show=set(show)), height=640)
+
+
+def parse_overrides(text: str) -> list[str]:
+    """Lines of ``key=value`` (blank lines ignored)."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def scenario_overrides(total_mm: float, hours: float, pattern: str, people: int | None) -> list[str]:
+    """The main parameters as ``--set`` overrides of a design-storm scenario."""
+    sets = [
+        "rainfall.kind=design",
+        f"rainfall.total_mm={total_mm:g}",
+        f"rainfall.duration={hours:g}h",
+        f"rainfall.pattern={pattern}",
+        "rainfall.interval=10min",
+        "rainfall.start_offset=0",
+    ]
+    if people is not None:
+        sets.append(f"populations.0.count={int(people)}")
+    return sets
+
+
+def run_page(st, city, lang: str, run_cached) -> None:
+    """Pick a scenario, change its main parameters, run it (cached), show KPIs and charts."""
+    from ..errors import TwinError
+    from ..scenario import load_scenario
+
+    st.header(t("page_run", lang))
+    files = shipped_scenarios()
+    name = st.selectbox(
+        t("scenario", lang),
+        [f.name for f in files],
+        key="scenario",
+        index=[f.name for f in files].index("flash_flood_jungnangcheon.yaml"),
+    )
+    path = SCENARIOS / name
+    base = load_scenario(path)
+    has_people = any(p.kind == "riverside" for p in base.populations)
+    c1, c2, c3 = st.columns(3)
+    total = c1.number_input(
+        t("rain_total", lang), min_value=0.0, max_value=500.0, value=90.0, step=10.0, key="total_mm"
+    )
+    hours = c2.number_input(t("rain_duration", lang), min_value=0.5, max_value=24.0, value=3.0, step=0.5, key="hours")
+    pattern = c3.selectbox(t("pattern", lang), PATTERNS, index=2, key="pattern")
+    people = (
+        st.number_input(t("people", lang), min_value=0, max_value=20000, value=1500, step=100, key="people")
+        if has_people
+        else None
+    )
+    extra = st.text_area(t("overrides", lang), "", key="overrides")
+    if not st.button(t("run", lang), key="run", type="primary"):
+        return
+    sets = scenario_overrides(total, hours, pattern, people) if base.rainfall.kind == "design" else []
+    sets += parse_overrides(extra)
+    try:
+        scenario = load_scenario(path, overrides=sets)
+    except TwinError as exc:
+        st.error(f"{t('invalid', lang)}: {exc}")
+        return
+    with st.spinner(t("running", lang)):
+        try:
+            summary, stage, rain, events = run_cached(str(path), tuple(sets))
+        except TwinError as exc:
+            st.error(str(exc))
+            return
+    show_results(st, summary, stage, rain, events, lang, scenario)
+
+
+def _kpis(summary: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    g = summary.get("gauges", {}).get("LS-1018665")
+    if g:
+        out["peak_stage"] = g["peak_stage_m"]
+    fp = summary.get("flooded_paths")
+    if fp:
+        out["paths_flooded"] = (fp["count"], len(summary["access_points"]))
+        out["warning_min"] = fp["min_warning_lead_time_s"]
+    c = summary.get("crowd")
+    if c:
+        lb = c.get("evacuation_lower_bound_s", {}).get("중랑천") or {}
+        out["people_on_path"] = lb.get("people", 0)
+        out["evac_t90"] = c.get("t90_s")
+    return out
+
+
+def show_results(st, summary, stage, rain, events, lang: str, scenario) -> None:
+    k = _kpis(summary)
+    cols = st.columns(4)
+    if "peak_stage" in k:
+        cols[0].metric(t("peak_stage", lang), f"{k['peak_stage']:.2f} m")
+    if "paths_flooded" in k:
+        cols[1].metric(t("paths_flooded", lang), f"{k['paths_flooded'][0]} / {k['paths_flooded'][1]}")
+        lead = k["warning_min"]
+        cols[2].metric(
+            t("warning_min", lang),
+            "–" if lead is None else (f"{lead / 60:.0f} {t('minutes', lang)}" if lead >= 0 else t("no_warning", lang)),
+        )
+    if "people_on_path" in k:
+        cols[3].metric(t("people_on_path", lang), f"{k['people_on_path']}")
+    if stage is not None and len(stage):
+        st.subheader(t("stage_chart", lang))
+        st.line_chart(stage, height=260)
+    if rain is not None and len(rain):
+        st.subheader(t("rain_chart", lang))
+        st.bar_chart(rain, height=180)
+    if "swmm" in summary:
+        sw = summary["swmm"]
+        st.caption(
+            f"{t('continuity', lang)}: {sw['runoff_continuity_error_pct']:.3f} % / "
+            f"{sw['flow_routing_continuity_error_pct']:.3f} %"
+        )
+    st.subheader(t("events", lang))
+    st.dataframe(events, height=240)
