@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up the project in ./.venv (Python >= 3.11). Usage: bash scripts/setup.sh [test]
 #   (no argument)  the package and its runtime dependencies
-#   test           also what the test suite needs (pytest, ruff, korean-romanizer)
+#   test           also what the test suite needs (pytest, ruff, korean-romanizer, playwright) and,
+#                  with root or sudo, Debian's chromium and a CJK font for the browser test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -19,6 +20,11 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "${1:-}" = "test" ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
+  if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then
+    # the browser test drives Debian's chromium (never a downloaded browser); without root it skips
+    { as_root apt-get update -qq && as_root apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } \
+      || echo "could not install chromium: the browser test will be skipped" >&2
+  fi
 else
   .venv/bin/python -m pip install -q -e .
 fi

@@ -120,7 +120,8 @@ def show_results(st, summary, stage, rain, events, lang: str, scenario) -> None:
         lead = k["warning_min"]
         cols[2].metric(
             t("warning_min", lang),
-            "–" if lead is None else (f"{lead / 60:.0f} {t('minutes', lang)}" if lead >= 0 else t("no_warning", lang)),
+            "–" if lead is None else f"{lead / 60:.0f} {t('minutes', lang)}",
+            help=f"{t('no_warning', lang)} (< 0)" if lead is not None and lead < 0 else None,
         )
     if "people_on_path" in k:
         cols[3].metric(t("people_on_path", lang), f"{k['people_on_path']}")

@@ -1,0 +1,106 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright (no browser download).
+
+Starts `streamlit run app.py` on a free loopback port, opens it, waits for the map canvas, runs
+the flagship scenario and checks the KPIs. Screenshots go to $TWIN_SCREENSHOT_DIR when it is set
+(that is how the README's pictures are made), else to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+REPO = Path(__file__).resolve().parents[1]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "log.txt"
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(REPO / "app.py"),
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=REPO,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env={**os.environ},
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_map_and_flagship_run_in_chromium(app_url, tmp_path):
+    shots = Path(os.environ.get("TWIN_SCREENSHOT_DIR", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url, wait_until="networkidle")
+        page.get_by_text("English").click()
+        page.wait_for_selector("canvas", timeout=180_000)
+        page.wait_for_timeout(5000)  # let deck.gl draw
+        page.screenshot(path=str(shots / "app_map.png"))
+        page.get_by_text("Run a scenario").click()
+        page.get_by_role("button", name="Run").click()
+        page.get_by_text("Peak stage at 신곡교").wait_for(timeout=180_000)
+        body = page.inner_text("body")
+        assert "Riverside access points flooded" in body and " m" in body
+        assert "Traceback" not in body
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(shots / "app_run.png"), full_page=True)
+        browser.close()
+    assert (shots / "app_map.png").stat().st_size > 20_000
