@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from twin.app.i18n import LANGS, t
-from twin.app.pages import map_page, run_page
+from twin.app.pages import compare_page, map_page, run_page
 
 
 @st.cache_resource(show_spinner=False)
@@ -44,11 +44,15 @@ def main() -> None:
         horizontal=True,
     )
     st.title(t("title", lang))
-    page = st.sidebar.radio(t("page", lang), ["map", "run"], key="page", format_func=lambda p: t(f"page_{p}", lang))
+    page = st.sidebar.radio(
+        t("page", lang), ["map", "run", "compare"], key="page", format_func=lambda p: t(f"page_{p}", lang)
+    )
     if page == "map":
         map_page(st, city(), lang)
-    else:
+    elif page == "run":
         run_page(st, city(), lang, run_cached)
+    else:
+        compare_page(st, city(), lang, run_cached)
 
 
 main()

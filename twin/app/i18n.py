@@ -39,6 +39,17 @@ TEXT: dict[str, dict[str, str]] = {
     "minutes": {"ko": "분", "en": "min"},
     "no_warning": {"ko": "경보 전에 침수", "en": "flooded before any alert"},
     "continuity": {"ko": "SWMM 연속성 오차", "en": "SWMM continuity error"},
+    "page_compare": {"ko": "제안과 현재 비교", "en": "Compare a proposal"},
+    "baseline": {"ko": "현재 (기준)", "en": "Baseline"},
+    "proposal": {"ko": "제안", "en": "Proposal"},
+    "proposal_overrides": {
+        "ko": "제안: 바꿀 값 (키=값, 한 줄에 하나). 예: thresholds.LS-1018665.attention_m=2.0",
+        "en": "Proposal: what changes (key=value, one per line), e.g. thresholds.LS-1018665.attention_m=2.0",
+    },
+    "compare": {"ko": "비교 실행", "en": "Compare"},
+    "difference": {"ko": "차이", "en": "Difference"},
+    "download_report": {"ko": "보고서 내려받기 (HTML)", "en": "Download the report (HTML)"},
+    "download_summary": {"ko": "결과 요약 내려받기 (JSON)", "en": "Download the summary (JSON)"},
 }
 
 

@@ -139,3 +139,77 @@ def show_results(st, summary, stage, rain, events, lang: str, scenario) -> None:
         )
     st.subheader(t("events", lang))
     st.dataframe(events, height=240)
+    from .report import report_html
+
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        t("download_report", lang),
+        report_html(summary, stage, rain, events, lang),
+        file_name="uijeongbu_twin_report.html",
+        mime="text/html",
+        key="dl_report",
+    )
+    import json
+
+    c2.download_button(
+        t("download_summary", lang),
+        json.dumps(summary, ensure_ascii=False, indent=2, default=str),
+        file_name="summary.json",
+        mime="application/json",
+        key="dl_summary",
+    )
+
+
+def kpi_table(base: dict[str, Any], prop: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """Rows (KPI, baseline, proposal, difference) for the comparison, plain numbers."""
+    kb, kp = _kpis(base), _kpis(prop)
+    rows = []
+    for key in ("peak_stage", "paths_flooded", "warning_min", "people_on_path", "evac_t90"):
+        if key not in kb and key not in kp:
+            continue
+        b, q = kb.get(key), kp.get(key)
+        if key == "paths_flooded":
+            b, q = (b[0] if b else None), (q[0] if q else None)
+        if key == "warning_min":
+            b, q = (None if b is None else round(b / 60, 1)), (None if q is None else round(q / 60, 1))
+        diff = None if b is None or q is None else round(q - b, 3)
+        rows.append({"KPI": t(key, lang), t("baseline", lang): b, t("proposal", lang): q, t("difference", lang): diff})
+    return rows
+
+
+def compare_page(st, city, lang: str, run_cached) -> None:
+    """Two runs of one scenario side by side: the baseline and a proposal with changed values."""
+    from ..errors import TwinError
+    from ..scenario import load_scenario
+
+    st.header(t("page_compare", lang))
+    files = shipped_scenarios()
+    name = st.selectbox(
+        t("scenario", lang),
+        [f.name for f in files],
+        key="cmp_scenario",
+        index=[f.name for f in files].index("flash_flood_jungnangcheon.yaml"),
+    )
+    path = SCENARIOS / name
+    text = st.text_area(t("proposal_overrides", lang), "thresholds.LS-1018665.attention_m=2.0", key="cmp_sets")
+    if not st.button(t("compare", lang), key="cmp_run", type="primary"):
+        return
+    sets = parse_overrides(text)
+    try:
+        load_scenario(path, overrides=sets)
+    except TwinError as exc:
+        st.error(f"{t('invalid', lang)}: {exc}")
+        return
+    with st.spinner(t("running", lang)):
+        try:
+            base = run_cached(str(path), ())
+            prop = run_cached(str(path), tuple(sets))
+        except TwinError as exc:
+            st.error(str(exc))
+            return
+    st.dataframe(kpi_table(base[0], prop[0], lang), hide_index=True)
+    left, right = st.columns(2)
+    left.subheader(t("baseline", lang))
+    left.line_chart(base[1], height=220)
+    right.subheader(t("proposal", lang))
+    right.line_chart(prop[1], height=220)
