@@ -46,6 +46,25 @@ def _label(row: Any, lang: str) -> str:
     return f"{ko} / {en}" if ko and en and lang == "ko" else (f"{en} / {ko}" if ko and en else ko or en)
 
 
+def _road_layer(roads: gpd.GeoDataFrame, kinds, color, width_m: float, min_px: int, layer_id: str) -> pdk.Layer:
+    """A PathLayer of the walk links of ``kinds``, labelled by name (or kind when unnamed)."""
+    r = roads[roads["kind"].isin(kinds)]
+    data = [
+        {"path": p, "label": (n if isinstance(n, str) else k)}
+        for p, n, k in zip(_paths(r), r["name"], r["kind"], strict=True)
+    ]
+    return pdk.Layer(
+        "PathLayer",
+        data,
+        get_path="path",
+        get_color=color,
+        get_width=width_m,
+        width_min_pixels=min_px,
+        pickable=True,
+        id=layer_id,
+    )
+
+
 def city_layers(city: CityModel, *, lang: str = "ko", show: set[str] | None = None) -> list[pdk.Layer]:
     """The map layers of ``city``: dongs, streams, roads, riverside paths, buildings (extruded by
     storeys, those >= 30 years old in orange), shelters and schools, devices by kind."""
@@ -83,23 +102,7 @@ def city_layers(city: CityModel, *, lang: str = "ko", show: set[str] | None = No
         )
     roads = city.layer("roads")
     if "roads" in show:
-        r = roads[roads["kind"].isin(["road", "sidewalk", "bridge"])]
-        data = [
-            {"path": p, "label": (n if isinstance(n, str) else k)}
-            for p, n, k in zip(_paths(r), r["name"], r["kind"], strict=True)
-        ]
-        layers.append(
-            pdk.Layer(
-                "PathLayer",
-                data,
-                get_path="path",
-                get_color=ROAD_RGB,
-                width_min_pixels=1,
-                get_width=3,
-                pickable=True,
-                id="roads",
-            )
-        )
+        layers.append(_road_layer(roads, ("road", "sidewalk", "bridge"), ROAD_RGB, 3, 1, "roads"))
     if "streams" in show:
         s = city.layer("streams")
         data = [
@@ -119,23 +122,7 @@ def city_layers(city: CityModel, *, lang: str = "ko", show: set[str] | None = No
             )
         )
     if "paths" in show:
-        p = roads[roads["kind"].isin(["riverside_path", "ramp", "stairs"])]
-        data = [
-            {"path": q, "label": (n if isinstance(n, str) else k)}
-            for q, n, k in zip(_paths(p), p["name"], p["kind"], strict=True)
-        ]
-        layers.append(
-            pdk.Layer(
-                "PathLayer",
-                data,
-                get_path="path",
-                get_color=PATH_RGB,
-                get_width=4,
-                width_min_pixels=2,
-                pickable=True,
-                id="riverside_paths",
-            )
-        )
+        layers.append(_road_layer(roads, ("riverside_path", "ramp", "stairs"), PATH_RGB, 4, 2, "riverside_paths"))
     if "buildings" in show:
         b = city.layer("buildings")
         old = (b["year_built"] <= city.reference_year - 30).fillna(False).to_numpy(bool)

@@ -17,6 +17,13 @@ def shipped_scenarios() -> list[Path]:
     return sorted(SCENARIOS.glob("*.yaml"))
 
 
+def _pick_scenario(st, lang: str, key: str) -> Path:
+    """A select box of the shipped scenarios, the flagship first chosen; returns the file."""
+    names = [f.name for f in shipped_scenarios()]
+    name = st.selectbox(t("scenario", lang), names, key=key, index=names.index("flash_flood_jungnangcheon.yaml"))
+    return SCENARIOS / name
+
+
 def map_page(st, city, lang: str) -> None:
     from .map_layers import deck
 
@@ -53,14 +60,7 @@ def run_page(st, city, lang: str, run_cached) -> None:
     from ..scenario import load_scenario
 
     st.header(t("page_run", lang))
-    files = shipped_scenarios()
-    name = st.selectbox(
-        t("scenario", lang),
-        [f.name for f in files],
-        key="scenario",
-        index=[f.name for f in files].index("flash_flood_jungnangcheon.yaml"),
-    )
-    path = SCENARIOS / name
+    path = _pick_scenario(st, lang, "scenario")
     base = load_scenario(path)
     has_people = any(p.kind == "riverside" for p in base.populations)
     c1, c2, c3 = st.columns(3)
@@ -183,14 +183,7 @@ def compare_page(st, city, lang: str, run_cached) -> None:
     from ..scenario import load_scenario
 
     st.header(t("page_compare", lang))
-    files = shipped_scenarios()
-    name = st.selectbox(
-        t("scenario", lang),
-        [f.name for f in files],
-        key="cmp_scenario",
-        index=[f.name for f in files].index("flash_flood_jungnangcheon.yaml"),
-    )
-    path = SCENARIOS / name
+    path = _pick_scenario(st, lang, "cmp_scenario")
     text = st.text_area(t("proposal_overrides", lang), "thresholds.LS-1018665.attention_m=2.0", key="cmp_sets")
     if not st.button(t("compare", lang), key="cmp_run", type="primary"):
         return
