@@ -1,7 +1,7 @@
 """Streamlit app of the Uijeongbu digital twin:  streamlit run app.py
 
-Thin on purpose: pages live in twin.app.pages (importable, tested), results come from
-twin.runner.run_scenario, cached by scenario file and parameters.
+Thin on purpose: pages live in twin.app.pages (importable, tested); runs go through a
+twin.app.runs.RunStore, which runs each (scenario, parameters) once and keeps the run folder.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from twin.app.i18n import LANGS, t
-from twin.app.pages import compare_page, map_page, run_page
+from twin.app.pages import LIVING_LAB_CSS, compare_page, map_page, run_page
 
 
 @st.cache_resource(show_spinner=False)
@@ -19,19 +19,11 @@ def city():
     return load_city()
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def run_cached(path: str, sets: tuple[str, ...]):
-    """Run a scenario once per (file, overrides); returns what the pages draw."""
-    from twin.runner import run_scenario
-    from twin.scenario import load_scenario
+@st.cache_resource(show_spinner=False)
+def store():
+    from twin.app.runs import RunStore
 
-    result = run_scenario(load_scenario(path, overrides=list(sets)), city=city())
-    ts = result.engine.recorder.to_frame()
-    stage = ts[(ts.variable == "stage") & ts.entity_id.str.startswith("LS-10")]
-    stage = stage.pivot_table(index="time_s", columns="entity_id", values="value")
-    rain = ts[ts.variable == "rain"].pivot_table(index="time_s", columns="entity_id", values="value")
-    events = result.engine.events.to_frame()[["time_s", "kind", "entity_id", "message"]]
-    return result.summary, stage, rain, events
+    return RunStore(city())
 
 
 def main() -> None:
@@ -43,6 +35,9 @@ def main() -> None:
         key="lang",
         horizontal=True,
     )
+    living_lab = st.sidebar.toggle(t("living_lab", lang), key="living_lab")
+    if living_lab:
+        st.markdown(LIVING_LAB_CSS, unsafe_allow_html=True)
     st.title(t("title", lang))
     page = st.sidebar.radio(
         t("page", lang), ["map", "run", "compare"], key="page", format_func=lambda p: t(f"page_{p}", lang)
@@ -50,9 +45,9 @@ def main() -> None:
     if page == "map":
         map_page(st, city(), lang)
     elif page == "run":
-        run_page(st, city(), lang, run_cached)
+        run_page(st, city(), lang, store(), living_lab=living_lab)
     else:
-        compare_page(st, city(), lang, run_cached)
+        compare_page(st, city(), lang, store(), living_lab=living_lab)
 
 
 main()

@@ -46,3 +46,15 @@ def dataset_copy(tmp_path) -> Path:
     dst = tmp_path / "uijeongbu"
     shutil.copytree(DEFAULT_DATASET, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def walkers_run(city, tmp_path_factory):
+    """The evening-walkers flash flood (flood + crowd), run once into a run folder and read back."""
+    from twin.results import read_run_folder
+    from twin.runner import run_scenario
+    from twin.scenario import load_scenario
+
+    out = tmp_path_factory.mktemp("runs") / "walkers"
+    run_scenario(load_scenario(REPO / "scenarios" / "flash_flood_evening_walkers.yaml"), out=out, city=city)
+    return read_run_folder(out)

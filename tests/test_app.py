@@ -1,7 +1,11 @@
-"""The Streamlit app through streamlit.testing.AppTest (no browser): pages, controls, language."""
+"""The Streamlit app through streamlit.testing.AppTest (no browser): every page and control,
+both languages, living-lab mode, invalid input shown as a message."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import string
 from pathlib import Path
 
 import pytest
@@ -10,78 +14,146 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from twin.app.i18n import TEXT, t  # noqa: E402
-from twin.app.pages import parse_overrides, scenario_overrides  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+WALKERS = "flash_flood_evening_walkers"
+
+
+def _app(timeout: int = 300) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=timeout).run()
+    assert not at.exception
+    return at
+
+
+def _run_page(at: AppTest, scenario: str | None = None) -> AppTest:
+    at.sidebar.radio(key="page").set_value("run").run()
+    if scenario:
+        at.selectbox(key="scenario").set_value(f"{scenario}.yaml").run()
+    assert not at.exception
+    return at
+
+
+def _flooded_links(deck_json: str) -> int:
+    """Riverside path links drawn in the flooded colour on a playback map."""
+    from twin.app.playback import PATH_STATE_RGB
+
+    spec = json.loads(deck_json)
+    assert "http" not in json.dumps(spec.get("mapStyle")) and spec.get("mapProvider") is None  # no tiles
+    layer = next(x for x in spec["layers"] if x["id"] == "path_state")
+    return sum(1 for d in layer["data"] if d["color"] == PATH_STATE_RGB["flooded"])
 
 
 def test_every_text_has_korean_and_english():
     for key, texts in TEXT.items():
         assert set(texts) == {"ko", "en"} and all(texts.values()), key
+        fields = [sorted(f for _, f, _, _ in string.Formatter().parse(texts[lang]) if f) for lang in ("ko", "en")]
+        assert fields[0] == fields[1], key  # the same placeholders in both languages
 
 
-def test_map_page_renders_in_korean_and_english():
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    assert not at.exception
+def test_map_page_language_switch_and_layer_choice():
+    at = _app(120)
     assert at.title[0].value == t("title", "ko")
     assert len(at.get("deck_gl_json_chart")) == 1
     at.sidebar.radio(key="lang").set_value("en").run()
     assert not at.exception and at.title[0].value == t("title", "en")
     assert at.header[0].value == t("page_map", "en")
-
-
-def test_run_page_runs_the_flagship_and_shows_kpis():
-    at = AppTest.from_file(APP, default_timeout=300).run()
-    at.sidebar.radio(key="page").set_value("run").run()
+    full = at.get("deck_gl_json_chart")[0].proto.json
+    at.multiselect(key="layers").set_value(["streams", "paths"]).run()
     assert not at.exception
-    at.number_input(key="total_mm").set_value(60.0)
+    light = at.get("deck_gl_json_chart")[0].proto.json
+    assert '"id": "buildings"' in full and '"id": "buildings"' not in light and '"id": "streams"' in light
+
+
+def test_flagship_run_every_control_playback_and_downloads():
+    at = _run_page(_app())
+    s = "flash_flood_jungnangcheon"
+    at.number_input(key=f"total_mm:{s}").set_value(60.0)
+    at.number_input(key=f"hours:{s}").set_value(2.0)
+    at.selectbox(key=f"pattern:{s}").set_value("huff_q2")
+    at.number_input(key=f"people:{s}").set_value(300)
+    at.selectbox(key=f"stream:{s}").set_value("부용천")
+    at.time_input(key=f"start:{s}").set_value(dt.time(19, 30))
+    at.radio(key=f"trigger:{s}").set_value("attention")
+    at.selectbox(key=f"th_gauge:{s}").set_value("LS-G06").run()
+    at.number_input(key=f"th_attention:{s}:LS-G06").set_value(0.6)
+    at.text_area(key=f"overrides:{s}").input("seed=3")
     at.button(key="run").click().run()
-    assert not at.exception
+    assert not at.exception and not at.error
+    path, sets = at.session_state["run_key"]
+    for want in (
+        "rainfall.total_mm=60",
+        "rainfall.duration=2h",
+        "rainfall.pattern=huff_q2",
+        "start=2026-07-15T19:30:00+09:00",
+        "thresholds.LS-G06.attention_m=0.6",
+        "crowd.evacuation_trigger=attention",
+        "seed=3",
+    ):
+        assert want in sets, want
+    assert any(x.startswith("populations=") and "부용천" in x and "300" in x for x in sets)
     labels = [m.label for m in at.metric]
     assert t("peak_stage", "ko") in labels and t("paths_flooded", "ko") in labels
-    assert len(at.dataframe) == 1
+    assert t("people_exposed", "ko") in labels  # the walkers added by the form were simulated
+    # playback: the slider moves the map; the flooded count follows the run's events
+    at.select_slider(key="t_min").set_value(0).run()
+    early = at.get("deck_gl_json_chart")[0].proto.json
+    events = next(d.value for d in at.dataframe if "kind" in d.value and len(d.value) > 20)  # the events table
+    first = events.loc[events["kind"] == "path.flooded", "time_s"].min()
+    options = [int(o) for o in at.select_slider(key="t_min").options]
+    at.select_slider(key="t_min").set_value(min(o for o in options if o * 60 >= first)).run()
+    late = at.get("deck_gl_json_chart")[0].proto.json
+    assert _flooded_links(early) == 0 < _flooded_links(late)
+    at.button(key="play").click().run()
+    assert not at.exception and at.session_state["t_min"] == int(at.select_slider(key="t_min").options[-1])
+    at.multiselect(key="chart_gauges").set_value(["LS-1018665", "LS-G01"]).run()
+    assert not at.exception and len(at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")) >= 2
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == [t("download_report", "ko"), t("download_summary", "ko"), t("download_zip", "ko")]
+
+
+def test_living_lab_mode_tells_the_run_in_plain_words_in_both_languages():
+    at = _run_page(_app(), WALKERS)
+    at.sidebar.toggle(key="living_lab").set_value(True).run()
+    assert not at.exception
+    assert not at.text_area  # no expert overrides in a workshop
+    at.button(key="run").click().run()
+    cards = [m.value for m in at.markdown if "ll-card" in m.value]
+    assert len(cards) >= 4 and any(t("ll_exposed", "ko") in c for c in cards)
+    at.sidebar.radio(key="lang").set_value("en").run()
+    cards = [m.value for m in at.markdown if "ll-card" in m.value]
+    assert any("were still on a stretch of path" in c for c in cards)
+    assert any(m.value.startswith("<style>") and "stMetricValue" in m.value for m in at.markdown)  # large text
 
 
 def test_an_invalid_override_is_a_message_not_a_traceback():
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.sidebar.radio(key="page").set_value("run").run()
-    at.text_area(key="overrides").input("rainfall.total_mm=-5")
+    at = _run_page(_app(120))
+    at.text_area(key="overrides:flash_flood_jungnangcheon").input("rainfall.total_mm=-5")
     at.button(key="run").click().run()
     assert not at.exception
     assert at.error and "rainfall.total_mm: got -5" in at.error[0].value
 
 
-def test_parameters_become_overrides():
-    assert scenario_overrides(90, 3, "huff_q3", 100)[:2] == ["rainfall.kind=design", "rainfall.total_mm=90"]
-    assert parse_overrides(" a=1 \n\n b=2") == ["a=1", "b=2"]
+def test_open_a_run_folder_and_a_wrong_folder(walkers_run, tmp_path):
+    at = _run_page(_app(120))
+    at.text_input(key="folder").input(str(tmp_path))
+    at.button(key="open_folder").click().run()
+    assert not at.exception and at.error and "not a run folder" in at.error[0].value
+    at.text_input(key="folder").input(str(walkers_run.folder))
+    at.button(key="open_folder").click().run()
+    assert not at.exception and not at.error
+    assert t("people_exposed", "ko") in [m.label for m in at.metric]
 
 
-def test_compare_page_shows_the_kpis_of_both_runs_and_their_difference():
-    at = AppTest.from_file(APP, default_timeout=300).run()
+def test_compare_page_shows_both_runs_their_difference_and_both_maps():
+    at = _app()
     at.sidebar.radio(key="page").set_value("compare").run()
     assert not at.exception
-    at.text_area(key="cmp_sets").input("rainfall.total_mm=120")
-    at.button(key="cmp_run").click().run()
+    at.button(key="cmp_run").click().run()  # the default proposal: leave at a lowered 관심 level
     assert not at.exception
     table = at.dataframe[0].value
-    row = table[table["KPI"] == t("peak_stage", "ko")].iloc[0]
-    assert row[t("proposal", "ko")] > row[t("baseline", "ko")] and row[t("difference", "ko")] > 0
-
-
-def test_report_is_a_self_contained_html_page():
-    import pandas as pd
-
-    from twin.app.report import report_html
-
-    summary = {
-        "scenario": {"name": {"ko": "시험", "en": "test"}},
-        "gauges": {"LS-1018665": {"peak_stage_m": 3.4}},
-        "flooded_paths": {"count": 2, "min_warning_lead_time_s": 600.0},
-        "access_points": {"a": {}, "b": {}},
-    }
-    stage = pd.DataFrame({"LS-1018665": [0.1, 1.0, 3.4]}, index=[0.0, 60.0, 120.0])
-    events = pd.DataFrame({"time_s": [60.0], "kind": ["path.flooded"], "entity_id": ["AP-1"], "message": ["<b>x</b>"]})
-    page = report_html(summary, stage, stage, events, "en")
-    assert page.startswith("<!doctype html>") and "data:image/png;base64," in page
-    assert "http" not in page.replace("http-equiv", "")  # nothing fetched from outside
-    assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page  # event text is escaped
+    row = table[table["KPI"] == t("people_exposed", "ko")].iloc[0]
+    assert row[t("proposal", "ko")] < row[t("baseline", "ko")] and row[t("difference", "ko")] < 0
+    assert len(at.get("deck_gl_json_chart")) == 2
+    at.text_area(key="cmp_sets").input("rainfall.total_mm=abc")
+    at.button(key="cmp_run").click().run()
+    assert not at.exception and at.error

@@ -72,3 +72,7 @@ class ScenarioError(TwinError, ValueError):
     def __init__(self, problems: list[str] | str):
         self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class RunFolderError(TwinError, ValueError):
+    """A run folder is missing, incomplete or unreadable (no summary.json, a broken table, ...)."""

@@ -110,7 +110,11 @@ def run_scenario(
             if resolved_yaml is not None
             else dump_resolved(scenario, rainfall_csv="rainfall.csv" if csv is not None else None)
         )
-        tables = {"trajectories.parquet": crowd.trajectories()} if crowd is not None else {}
+        tables = (
+            {"trajectories.parquet": crowd.trajectories(), "evacuees.parquet": crowd.evacuees()}
+            if crowd is not None
+            else {}
+        )
         result.out = write_run_folder(
             out,
             summary=summary,

@@ -217,5 +217,6 @@ def deck(city: CityModel, *, lang: str = "ko", show: set[str] | None = None, til
         layers=city_layers(city, lang=lang, show=show),
         initial_view_state=view_state(city),
         map_style=tiles,
+        map_provider="carto" if tiles else None,  # no base map at all unless asked
         tooltip={"text": "{label}"},
     )

@@ -1,15 +1,40 @@
-"""The app's pages. Each takes the streamlit module and draws; results come from the runner."""
+"""The app's pages. Each takes the streamlit module and draws; runs come from a RunStore.
+
+No simulation logic here: parameters become scenario overrides (``--set`` strings), the runner
+runs them, and the pages draw the run folder.
+"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from .i18n import t
+from .kpis import kpis, plain_kpis
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"
 PATTERNS = ("huff_q1", "huff_q2", "huff_q3", "huff_q4", "alternating_block")
+LEVELS = ("attention", "caution", "alert", "serious")
+TRIGGERS = ("path_flooded", "attention")
+# a proposal worth showing: clear the paths at 관심, with 신곡교's 관심 level lowered to 1.5 m
+DEFAULT_PROPOSAL = "crowd.evacuation_trigger=attention\nthresholds.LS-1018665.attention_m=1.5"
+PLAY_FRAMES = 30  # frames of the ▶ animation over the whole run
+PLAY_PAUSE_S = 0.2
+
+LIVING_LAB_CSS = """<style>
+.stMarkdown p, .stCaption p, [data-testid="stWidgetLabel"] p, .stRadio label p {font-size: 1.3rem !important;}
+[data-testid="stHeading"] h1 {font-size: 3rem !important;}
+[data-testid="stHeading"] h2 {font-size: 2.2rem !important;}
+[data-testid="stHeading"] h3 {font-size: 1.8rem !important;}
+[data-testid="stMetricValue"] {font-size: 3.2rem !important;}
+.stButton button p {font-size: 1.5rem !important;}
+.stButton button {padding: 0.6rem 1.6rem !important;}
+.ll-card {border-radius: 12px; padding: 14px 18px; margin: 6px 0; font-size: 1.35rem;}
+.ll-good {background: #e3f5e1;} .ll-bad {background: #fde2e1;} .ll-none {background: #eef2f7;}
+.ll-value {font-size: 2.6rem; font-weight: 700;}
+</style>"""
 
 
 def shipped_scenarios() -> list[Path]:
@@ -17,10 +42,10 @@ def shipped_scenarios() -> list[Path]:
     return sorted(SCENARIOS.glob("*.yaml"))
 
 
-def _pick_scenario(st, lang: str, key: str) -> Path:
-    """A select box of the shipped scenarios, the flagship first chosen; returns the file."""
+def _pick_scenario(st, lang: str, key: str, default: str = "flash_flood_jungnangcheon.yaml") -> Path:
+    """A select box of the shipped scenarios; returns the chosen file."""
     names = [f.name for f in shipped_scenarios()]
-    name = st.selectbox(t("scenario", lang), names, key=key, index=names.index("flash_flood_jungnangcheon.yaml"))
+    name = st.selectbox(t("scenario", lang), names, key=key, index=names.index(default))
     return SCENARIOS / name
 
 
@@ -34,13 +59,14 @@ def map_page(st, city, lang: str) -> None:
     st.pydeck_chart(deck(city, lang=lang, show=set(show)), height=640)
 
 
+# --- parameters -> overrides ------------------------------------------------------------------
 def parse_overrides(text: str) -> list[str]:
     """Lines of ``key=value`` (blank lines ignored)."""
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
 def scenario_overrides(total_mm: float, hours: float, pattern: str, people: int | None) -> list[str]:
-    """The main parameters as ``--set`` overrides of a design-storm scenario."""
+    """The rain parameters (and the walkers of the first population) as ``--set`` overrides."""
     sets = [
         "rainfall.kind=design",
         f"rainfall.total_mm={total_mm:g}",
@@ -54,65 +80,242 @@ def scenario_overrides(total_mm: float, hours: float, pattern: str, people: int 
     return sets
 
 
-def run_page(st, city, lang: str, run_cached) -> None:
-    """Pick a scenario, change its main parameters, run it (cached), show KPIs and charts."""
-    from ..errors import TwinError
+def people_overrides(scenario, people: int, stream: str, trigger: str) -> list[str]:
+    """Walkers on ``stream``'s riverside paths: the count of the scenario's riverside population,
+    or a new one (arriving over two hours) when it has none; and when they are told to leave."""
+    sets: list[str] = []
+    idx = next((i for i, p in enumerate(scenario.populations) if p.kind == "riverside"), None)
+    if idx is not None:
+        sets += [f"populations.{idx}.count={int(people)}", f"populations.{idx}.stream={stream}"]
+    elif people > 0:
+        pops = [p.model_dump(mode="json") for p in scenario.populations]
+        pops.append({"kind": "riverside", "stream": stream, "count": int(people), "arrival_window": "2h"})
+        sets.append("populations=" + _flow(pops))
+    if people > 0 or idx is not None:
+        sets.append(f"crowd.evacuation_trigger={trigger}")
+    return sets
+
+
+def _flow(value: Any) -> str:
+    """A value as one line of YAML flow style (for a ``--set``)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def threshold_overrides(gauge: str, current: dict[str, float], chosen: dict[str, float]) -> list[str]:
+    """Overrides for the thresholds that differ from the gauge's current ones."""
+    return [
+        f"thresholds.{gauge}.{lv}_m={chosen[lv]:g}"
+        for lv in LEVELS
+        if lv in chosen and abs(chosen[lv] - current.get(lv, float("nan"))) > 1e-9
+    ]
+
+
+def start_override(scenario, hour: int, minute: int) -> list[str]:
+    """Move the scenario's start to another time of the same day (keeping its time zone)."""
+    if (scenario.start.hour, scenario.start.minute) == (hour, minute):
+        return []
+    return [f"start={scenario.start.replace(hour=hour, minute=minute).isoformat()}"]
+
+
+def _gauge_thresholds(city) -> dict[str, dict[str, float]]:
+    lv = city.devices_of_kind("level_sensor")
+    return {
+        str(r["device_id"]): {
+            k: float(r[f"threshold_{k}_m"]) for k in LEVELS if r[f"threshold_{k}_m"] == r[f"threshold_{k}_m"]
+        }
+        for r in lv.to_dict("records")
+    }
+
+
+def run_controls(st, city, lang: str, living_lab: bool) -> tuple[Path, list[str]] | None:
+    """The run form. Returns (scenario file, overrides) when the user pressed Run, else None."""
+    import datetime as dt
+
     from ..scenario import load_scenario
 
-    st.header(t("page_run", lang))
     path = _pick_scenario(st, lang, "scenario")
+    # widget keys carry the scenario's name: picking another scenario starts from its own values
     base = load_scenario(path)
-    has_people = any(p.kind == "riverside" for p in base.populations)
+    sets: list[str] = []
     c1, c2, c3 = st.columns(3)
+    design = base.rainfall.kind == "design"
     total = c1.number_input(
-        t("rain_total", lang), min_value=0.0, max_value=500.0, value=90.0, step=10.0, key="total_mm"
+        t("rain_total", lang),
+        min_value=0.0,
+        max_value=500.0,
+        value=float(base.rainfall.total_mm) if design else 90.0,
+        step=10.0,
+        key=f"total_mm:{path.stem}",
+        disabled=not design,
     )
-    hours = c2.number_input(t("rain_duration", lang), min_value=0.5, max_value=24.0, value=3.0, step=0.5, key="hours")
-    pattern = c3.selectbox(t("pattern", lang), PATTERNS, index=2, key="pattern")
-    people = (
-        st.number_input(t("people", lang), min_value=0, max_value=20000, value=1500, step=100, key="people")
-        if has_people
-        else None
+    hours = c2.number_input(
+        t("rain_duration", lang),
+        min_value=0.5,
+        max_value=24.0,
+        value=float(base.rainfall.duration / 3600) if design else 3.0,
+        step=0.5,
+        key=f"hours:{path.stem}",
+        disabled=not design,
     )
-    extra = st.text_area(t("overrides", lang), "", key="overrides")
+    pattern = c3.selectbox(
+        t("pattern", lang),
+        PATTERNS,
+        index=PATTERNS.index(base.rainfall.pattern) if design else 2,
+        key=f"pattern:{path.stem}",
+        disabled=not design,
+    )
+    if design:
+        sets += scenario_overrides(total, hours, pattern, None)
+        sets = [s for s in sets if not s.startswith("rainfall.start_offset")]
+    c4, c5, c6 = st.columns(3)
+    riverside = next((p for p in base.populations if p.kind == "riverside"), None)
+    people = c4.number_input(
+        t("people", lang),
+        min_value=0,
+        max_value=20000,
+        value=int(riverside.count) if riverside else 0,
+        step=100,
+        key=f"people:{path.stem}",
+        disabled=not base.hydraulics.enabled,
+    )
+    streams = sorted(set(city.layer("streams")["name"]))
+    stream = c5.selectbox(
+        t("people_stream", lang),
+        streams,
+        index=streams.index(riverside.stream if riverside else "중랑천") if "중랑천" in streams else 0,
+        key=f"stream:{path.stem}",
+    )
+    start = c6.time_input(
+        t("start_time", lang), value=dt.time(base.start.hour, base.start.minute), key=f"start:{path.stem}", step=1800
+    )
+    sets += start_override(base, start.hour, start.minute)
+    trigger = st.radio(
+        t("trigger", lang),
+        TRIGGERS,
+        index=TRIGGERS.index(base.crowd.evacuation_trigger),
+        key=f"trigger:{path.stem}",
+        format_func=lambda x: t(f"trigger_{x}", lang),
+        horizontal=True,
+    )
+    if base.hydraulics.enabled:
+        sets += people_overrides(base, int(people), stream, trigger)
+    if not living_lab:
+        with st.expander(t("thresholds", lang)):
+            table = _gauge_thresholds(city)
+            gauges = sorted(table)
+            gauge = st.selectbox(
+                t("gauge", lang), gauges, index=gauges.index("LS-1018665"), key=f"th_gauge:{path.stem}"
+            )
+            current = {
+                **table[gauge],
+                **{
+                    k[:-2]: v
+                    for k, v in (base.thresholds.get(gauge).model_dump().items() if gauge in base.thresholds else [])
+                    if v is not None
+                },
+            }
+            cols = st.columns(len(LEVELS))
+            chosen = {
+                lv: col.number_input(
+                    t(f"level_{lv}", lang),
+                    min_value=0.0,
+                    max_value=30.0,
+                    value=float(current.get(lv, 0.0)),
+                    step=0.1,
+                    key=f"th_{lv}:{path.stem}:{gauge}",
+                )
+                for lv, col in zip(LEVELS, cols, strict=True)
+            }
+            sets += threshold_overrides(gauge, current, chosen)
+        extra = st.text_area(t("overrides", lang), "", key=f"overrides:{path.stem}")
+        sets += parse_overrides(extra)
     if not st.button(t("run", lang), key="run", type="primary"):
-        return
-    sets = scenario_overrides(total, hours, pattern, people) if base.rainfall.kind == "design" else []
-    sets += parse_overrides(extra)
+        return None
+    return path, sets
+
+
+# --- the run page ----------------------------------------------------------------------------
+def _progress_bar(st, lang: str):
+    bar = st.progress(0.0, text=t("running", lang))
+    last = [-1]
+
+    def update(done: float, total: float) -> None:
+        pct = int(100 * done / total) if total else 100
+        if pct != last[0]:
+            last[0] = pct
+            bar.progress(
+                min(pct, 100) / 100, text=t("progress", lang).format(done=int(done / 60), total=int(total / 60))
+            )
+
+    return bar, update
+
+
+def get_run(st, store, path, sets, lang: str):
+    """The run of (path, sets) from the store, with a progress bar when it must be computed.
+    Shows a bad scenario or override as a message and returns None."""
+    from ..errors import TwinError
+
     try:
-        scenario = load_scenario(path, overrides=sets)
+        if store.has(path, sets):
+            return store.get(path, sets)
+        bar, update = _progress_bar(st, lang)
+        run = store.get(path, sets, progress=update)
+        bar.empty()
+        return run
     except TwinError as exc:
         st.error(f"{t('invalid', lang)}: {exc}")
+        return None
+
+
+def run_page(st, city, lang: str, store, *, living_lab: bool = False) -> None:
+    """Pick a scenario, change its main parameters, run it, play it back, export it."""
+    from ..errors import TwinError
+    from ..results import read_run_folder
+
+    st.header(t("page_run", lang))
+    chosen = run_controls(st, city, lang, living_lab)
+    if chosen is not None:
+        st.session_state["run_key"] = (str(chosen[0]), tuple(chosen[1]))
+        st.session_state.pop("t_min", None)
+    if not living_lab:
+        with st.expander(t("open_folder", lang)):
+            folder = st.text_input(t("folder_path", lang), "", key="folder")
+            if st.button(t("open", lang), key="open_folder") and folder.strip():
+                try:
+                    read_run_folder(folder.strip())
+                    st.session_state["run_key"] = ("folder", folder.strip())
+                    st.session_state.pop("t_min", None)
+                except TwinError as exc:
+                    st.error(str(exc))
+    key = st.session_state.get("run_key")
+    if key is None:
         return
-    with st.spinner(t("running", lang)):
+    if key[0] == "folder":
         try:
-            summary, stage, rain, events = run_cached(str(path), tuple(sets))
+            run = read_run_folder(key[1])
         except TwinError as exc:
             st.error(str(exc))
             return
-    show_results(st, summary, stage, rain, events, lang, scenario)
+    else:
+        run = get_run(st, store, key[0], key[1], lang)
+    if run is not None:
+        show_results(st, city, run, lang, living_lab=living_lab)
 
 
-def _kpis(summary: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    g = summary.get("gauges", {}).get("LS-1018665")
-    if g:
-        out["peak_stage"] = g["peak_stage_m"]
-    fp = summary.get("flooded_paths")
-    if fp:
-        out["paths_flooded"] = (fp["count"], len(summary["access_points"]))
-        out["warning_min"] = fp["min_warning_lead_time_s"]
-    c = summary.get("crowd")
-    if c:
-        lb = c.get("evacuation_lower_bound_s", {}).get("중랑천") or {}
-        out["people_on_path"] = lb.get("people", 0)
-        out["evac_t90"] = c.get("t90_s")
-    return out
-
-
-def show_results(st, summary, stage, rain, events, lang: str, scenario) -> None:
-    k = _kpis(summary)
-    cols = st.columns(4)
+def kpi_block(st, summary: dict[str, Any], lang: str, living_lab: bool) -> None:
+    if living_lab:
+        for k in plain_kpis(summary, lang):
+            css = {True: "ll-good", False: "ll-bad", None: "ll-none"}[k.good]
+            st.markdown(
+                f'<div class="ll-card {css}"><div>{k.label}</div><div class="ll-value">{k.value}</div>'
+                f"<div>{k.sentence}</div></div>",
+                unsafe_allow_html=True,
+            )
+        return
+    k = kpis(summary)
+    cols = st.columns(3) + st.columns(3)
     if "peak_stage" in k:
         cols[0].metric(t("peak_stage", lang), f"{k['peak_stage']:.2f} m")
     if "paths_flooded" in k:
@@ -123,86 +326,190 @@ def show_results(st, summary, stage, rain, events, lang: str, scenario) -> None:
             "–" if lead is None else f"{lead / 60:.0f} {t('minutes', lang)}",
             help=f"{t('no_warning', lang)} (< 0)" if lead is not None and lead < 0 else None,
         )
+    if "people_exposed" in k:
+        cols[3].metric(t("people_exposed", lang), f"{k['people_exposed']}")
     if "people_on_path" in k:
-        cols[3].metric(t("people_on_path", lang), f"{k['people_on_path']}")
-    if stage is not None and len(stage):
+        cols[4].metric(t("people_on_path", lang), f"{k['people_on_path']}")
+    if k.get("evac_t90") is not None:
+        cols[5].metric(t("evac_t90", lang), f"{k['evac_t90'] / 60:.1f} {t('minutes', lang)}")
+
+
+def _playback(st, city, run, lang: str):
+    from .playback import build_playback
+
+    cache = st.session_state.setdefault("_playbacks", {})
+    key = (str(run.folder), lang)
+    if key not in cache:
+        cache.clear()  # one at a time: the frames of an old run are not needed again
+        cache[key] = build_playback(city, run, lang=lang)
+    return cache[key]
+
+
+def playback_block(st, city, run, lang: str, *, living_lab: bool) -> float:
+    """Time slider, ▶ play and the map at the chosen time; returns the chosen minute."""
+    pb = _playback(st, city, run, lang)
+    st.subheader(t("playback", lang))
+    st.caption(t("legend", lang))
+    minutes = sorted({int(x // 60) for x in pb.times} | {int(pb.duration_s // 60)})
+    slot = st.container()
+    play = st.button(t("play", lang), key="play")
+    board = st.empty()
+    counts = st.empty()
+    if play:  # animate from the chosen minute to the end, then leave the slider at the end
+        first = st.session_state.get("t_min", minutes[0])
+        frames = [m for m in minutes if m >= first]
+        step = max(1, len(frames) // PLAY_FRAMES)
+        for m in frames[::step] + ([frames[-1]] if frames[-1] not in frames[::step] else []):
+            board.pydeck_chart(pb.deck_at(m * 60.0), height=560 if living_lab else 480)
+            counts.caption(_counts(pb, m, lang))
+            time.sleep(PLAY_PAUSE_S)
+        st.session_state["t_min"] = frames[-1]
+    if "t_min" not in st.session_state:
+        st.session_state["t_min"] = default_minute(run.summary, minutes)
+    with slot:
+        t_min = st.select_slider(t("time_min", lang), options=minutes, key="t_min")
+    board.pydeck_chart(pb.deck_at(t_min * 60.0), height=560 if living_lab else 480)
+    counts.caption(_counts(pb, t_min, lang))
+    ev = pb.events_until(t_min * 60.0)
+    if len(ev) and not living_lab:
+        st.markdown(f"**{t('events_so_far', lang)}**")
+        st.dataframe(
+            ev.head(8).assign(minute=(ev["time_s"].head(8) / 60).round(1))[["minute", "kind", "entity_id", "message"]],
+            hide_index=True,
+        )
+    return t_min
+
+
+def default_minute(summary: dict[str, Any], minutes: list[int]) -> int:
+    """Where playback opens: a few minutes after the order that moved the most people, else the
+    peak at 신곡교, else the first flooded path, else the start."""
+    orders = summary.get("crowd", {}).get("evacuation_orders", {})
+    busiest = max(orders.values(), key=lambda o: o["people_on_paths"], default=None)
+    if busiest and busiest["people_on_paths"]:
+        want = busiest["time_s"] + 180.0
+    elif "LS-1018665" in summary.get("gauges", {}):
+        want = summary["gauges"]["LS-1018665"]["time_of_peak_s"]
+    elif (summary.get("flooded_paths") or {}).get("first_s") is not None:
+        want = summary["flooded_paths"]["first_s"]
+    else:
+        want = 0.0
+    return min(minutes, key=lambda m: abs(m * 60.0 - want))
+
+
+def _counts(pb, minute: int, lang: str) -> str:
+    c = pb.path_states(minute * 60.0)
+    return t("state_counts", lang).format(**c, people=len(pb.people_at(minute * 60.0)))
+
+
+def show_results(st, city, run, lang: str, *, living_lab: bool = False) -> None:
+    from .charts import evacuation_chart, rain_chart, stage_chart
+    from .playback import evacuation_curve
+
+    summary = run.summary
+    kpi_block(st, summary, lang, living_lab)
+    t_min = playback_block(st, city, run, lang, living_lab=living_lab)
+    gauges = sorted(summary.get("gauges", {}))
+    if gauges:
         st.subheader(t("stage_chart", lang))
-        st.line_chart(stage, height=260)
-    if rain is not None and len(rain):
+        default = ["LS-1018665"] if "LS-1018665" in gauges else gauges[:1]
+        chosen = st.multiselect(t("gauge", lang), gauges, default=default, key="chart_gauges")
+        st.altair_chart(stage_chart(run, chosen, lang, t_min=t_min), width="stretch")
+    if (run.timeseries["variable"] == "rain").any():
         st.subheader(t("rain_chart", lang))
-        st.bar_chart(rain, height=180)
-    if "swmm" in summary:
+        st.altair_chart(rain_chart(run, lang, t_min=t_min), width="stretch")
+    curve = evacuation_curve(run.evacuees)
+    if len(curve):
+        st.subheader(t("evac_chart", lang))
+        bounds = [b.get("bound_s") for b in summary["crowd"].get("evacuation_lower_bound_s", {}).values()]
+        bound = max((b for b in bounds if b is not None), default=None)
+        st.altair_chart(evacuation_chart(curve, lang, lower_bound_s=bound), width="stretch")
+    if "swmm" in summary and not living_lab:
         sw = summary["swmm"]
         st.caption(
             f"{t('continuity', lang)}: {sw['runoff_continuity_error_pct']:.3f} % / "
             f"{sw['flow_routing_continuity_error_pct']:.3f} %"
         )
-    st.subheader(t("events", lang))
-    st.dataframe(events, height=240)
+    if not living_lab:
+        st.subheader(t("events", lang))
+        st.dataframe(run.events[["time_s", "kind", "entity_id", "message"]], height=240)
+    downloads(st, city, run, lang)
+
+
+def downloads(st, city, run, lang: str) -> None:
+    import json
+
+    from ..results import zip_run_folder
     from .report import report_html
 
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     c1.download_button(
         t("download_report", lang),
-        report_html(summary, stage, rain, events, lang),
+        lambda: report_html(run, city, _playback(st, city, run, lang), lang),
         file_name="uijeongbu_twin_report.html",
         mime="text/html",
         key="dl_report",
     )
-    import json
-
     c2.download_button(
         t("download_summary", lang),
-        json.dumps(summary, ensure_ascii=False, indent=2, default=str),
+        json.dumps(run.summary, ensure_ascii=False, indent=2, default=str),
         file_name="summary.json",
         mime="application/json",
         key="dl_summary",
     )
+    name = run.folder.name
+    c3.download_button(
+        t("download_zip", lang),
+        lambda: zip_run_folder(run.folder, name=name),
+        file_name=f"{name}.zip",
+        mime="application/zip",
+        key="dl_zip",
+    )
 
 
+# --- compare ---------------------------------------------------------------------------------
 def kpi_table(base: dict[str, Any], prop: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     """Rows (KPI, baseline, proposal, difference) for the comparison, plain numbers."""
-    kb, kp = _kpis(base), _kpis(prop)
+    kb, kp = kpis(base), kpis(prop)
     rows = []
-    for key in ("peak_stage", "paths_flooded", "warning_min", "people_on_path", "evac_t90"):
+    for key in ("peak_stage", "paths_flooded", "warning_min", "people_on_path", "people_exposed", "evac_t90"):
         if key not in kb and key not in kp:
             continue
         b, q = kb.get(key), kp.get(key)
         if key == "paths_flooded":
             b, q = (b[0] if b else None), (q[0] if q else None)
-        if key == "warning_min":
+        if key in ("warning_min", "evac_t90"):
             b, q = (None if b is None else round(b / 60, 1)), (None if q is None else round(q / 60, 1))
         diff = None if b is None or q is None else round(q - b, 3)
         rows.append({"KPI": t(key, lang), t("baseline", lang): b, t("proposal", lang): q, t("difference", lang): diff})
     return rows
 
 
-def compare_page(st, city, lang: str, run_cached) -> None:
+def compare_page(st, city, lang: str, store, *, living_lab: bool = False) -> None:
     """Two runs of one scenario side by side: the baseline and a proposal with changed values."""
-    from ..errors import TwinError
-    from ..scenario import load_scenario
+    from .charts import stage_chart
+    from .playback import build_playback
 
     st.header(t("page_compare", lang))
-    path = _pick_scenario(st, lang, "cmp_scenario")
-    text = st.text_area(t("proposal_overrides", lang), "thresholds.LS-1018665.attention_m=2.0", key="cmp_sets")
-    if not st.button(t("compare", lang), key="cmp_run", type="primary"):
+    path = _pick_scenario(st, lang, "cmp_scenario", default="flash_flood_evening_walkers.yaml")
+    text = st.text_area(t("proposal_overrides", lang), DEFAULT_PROPOSAL, key="cmp_sets")
+    if st.button(t("compare", lang), key="cmp_run", type="primary"):
+        st.session_state["cmp_key"] = (str(path), tuple(parse_overrides(text)))
+    key = st.session_state.get("cmp_key")
+    if key is None:
         return
-    sets = parse_overrides(text)
-    try:
-        load_scenario(path, overrides=sets)
-    except TwinError as exc:
-        st.error(f"{t('invalid', lang)}: {exc}")
+    base = get_run(st, store, key[0], (), lang)
+    prop = get_run(st, store, key[0], key[1], lang) if base is not None else None
+    if base is None or prop is None:
         return
-    with st.spinner(t("running", lang)):
-        try:
-            base = run_cached(str(path), ())
-            prop = run_cached(str(path), tuple(sets))
-        except TwinError as exc:
-            st.error(str(exc))
-            return
-    st.dataframe(kpi_table(base[0], prop[0], lang), hide_index=True)
+    st.dataframe(kpi_table(base.summary, prop.summary, lang), hide_index=True)
     left, right = st.columns(2)
-    left.subheader(t("baseline", lang))
-    left.line_chart(base[1], height=220)
-    right.subheader(t("proposal", lang))
-    right.line_chart(prop[1], height=220)
+    for col, run, label in ((left, base, "baseline"), (right, prop, "proposal")):
+        col.subheader(t(label, lang))
+        if living_lab:
+            with col:
+                kpi_block(st, run.summary, lang, True)
+        pb = build_playback(city, run, lang=lang)
+        col.caption(t("peak_map", lang))
+        col.pydeck_chart(pb.deck_at(0.0, peak=True), height=380)
+        if "LS-1018665" in run.summary.get("gauges", {}):
+            col.altair_chart(stage_chart(run, ["LS-1018665"], lang, height=200), width="stretch")

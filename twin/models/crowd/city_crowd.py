@@ -277,6 +277,30 @@ class CityCrowd:
         df["lon"], df["lat"] = np.round(lon, 7), np.round(lat, 7)
         return df
 
+    def evacuees(self):
+        """One row per person told to leave: person, group, evacuating_since_s, arrived_s (None if
+        not yet safe), evacuation_s (arrived - since), exposed, stranded. Sorted by person."""
+        import pandas as pd
+
+        rows = [
+            (
+                p.unique_id,
+                p.group,
+                p.evacuating_since,
+                p.arrived_s,
+                None if p.arrived_s is None else p.arrived_s - p.evacuating_since,
+                p.exposed,
+                p.stranded,
+            )
+            for p in sorted(self.model.pedestrians(), key=lambda q: q.unique_id)
+            if p.evacuating_since is not None
+        ]
+        cols = ["person", "group", "evacuating_since_s", "arrived_s", "evacuation_s", "exposed", "stranded"]
+        df = pd.DataFrame(rows, columns=cols)
+        for c in ("evacuating_since_s", "arrived_s", "evacuation_s"):
+            df[c] = df[c].astype(float)
+        return df
+
     def _sample(self):
         env = self.engine.env
         rec = self.engine.recorder

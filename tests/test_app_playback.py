@@ -1,0 +1,183 @@
+"""Playback, KPIs, report and run folders, checked against the run's own records and against
+what the models must satisfy (thresholds crossed by the recorded stage, the max-flow bound)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from twin.app.kpis import kpis, plain_kpis
+from twin.app.pages import (
+    default_minute,
+    people_overrides,
+    start_override,
+    threshold_overrides,
+)
+from twin.app.playback import LEVEL_NAMES, build_playback, evacuation_curve, reach_gauges
+from twin.errors import RunFolderError
+from twin.models.flood import LEVELS
+from twin.results import read_run_folder, zip_run_folder
+from twin.scenario import load_scenario
+
+REPO = Path(__file__).resolve().parents[1]
+
+WALKERS = REPO / "scenarios" / "flash_flood_evening_walkers.yaml"
+
+
+@pytest.fixture(scope="module")
+def pb(city, walkers_run):
+    return build_playback(city, walkers_run, lang="en")
+
+
+def test_alert_levels_follow_the_recorded_stage_and_thresholds(pb, walkers_run):
+    """At every sample the level drawn for a gauge is the number of its thresholds the recorded
+    stage has reached (the flood model has no hysteresis), derived here from the stage alone."""
+    stage = walkers_run.series("stage", "LS-")
+    checked = 0
+    for gauge, info in walkers_run.summary["gauges"].items():
+        th = [info["thresholds_m"][lv] for lv in LEVELS if info["thresholds_m"].get(lv) is not None]
+        for time_s, h in stage[gauge].items():
+            want = sum(1 for v in th if h >= v)
+            assert pb.gauge_level(gauge, time_s) == want, (gauge, time_s, h)
+            checked += 1
+    assert checked > 1000
+    assert max(pb.peak_levels()) >= 1 and LEVEL_NAMES[0] == "normal"
+
+
+def test_reaches_take_a_sensor_of_their_own_stream(city):
+    sensors = city.devices_of_kind("level_sensor").set_index("device_id")["stream"]
+    streams = city.layer("streams").set_index("reach_id")["name"]
+    pairs = reach_gauges(city)
+    assert sum(g is not None for g in pairs.values()) >= 40
+    for reach, gauge in pairs.items():
+        if gauge is not None:
+            assert sensors[gauge] == streams[reach]
+
+
+def test_path_states_follow_the_flood_and_order_events(pb, walkers_run):
+    ev = walkers_run.events
+    flooded = ev[ev["kind"] == "path.flooded"]
+    for row in flooded.head(20).itertuples():
+        links = [lk for lk in pb.path_links if lk["access_id"] == row.entity_id]
+        assert links, row.entity_id
+        assert all(pb.path_state(lk["access_id"], lk["stream"], row.time_s) == "flooded" for lk in links)
+        assert all(pb.path_state(lk["access_id"], lk["stream"], row.time_s - 1) != "flooded" for lk in links)
+    order = ev[(ev["kind"] == "crowd.evacuation_order") & (ev["entity_id"] == "중랑천")].iloc[0]
+    jn = [lk for lk in pb.path_links if lk["stream"] == "중랑천"]
+    assert all(pb.path_state(None, "중랑천", order.time_s - 1) == "open" for _ in jn[:1])
+    states = [pb.path_state(lk["access_id"], "중랑천", order.time_s) for lk in jn]
+    assert set(states) <= {"cleared", "flooded"} and "cleared" in states
+    assert pb.path_states(0.0) == {"open": len(pb.path_links), "cleared": 0, "flooded": 0}
+
+
+def test_people_on_the_map_are_the_trajectory_sample(pb, walkers_run):
+    tr = walkers_run.trajectories
+    t0 = float(tr["time_s"].iloc[len(tr) // 2])
+    assert len(pb.people_at(t0)) == int((tr["time_s"] == t0).sum()) > 0
+    assert len(pb.people_at(t0 + 1.0)) == len(pb.people_at(t0))  # the sample at or before t
+    assert len(pb.people_at(0.0)) == 0
+    layers = {layer.id for layer in pb.layers_at(t0)}
+    assert {"stream_level", "path_state", "people", "dongs", "devices", "main_roads"} <= layers
+    assert "people" not in {layer.id for layer in pb.layers_at(t0, peak=True)}
+
+
+def test_evacuation_curve_matches_the_summary_and_respects_the_max_flow_bound(walkers_run):
+    crowd = walkers_run.summary["crowd"]
+    curve = evacuation_curve(walkers_run.evacuees)
+    assert len(curve) == crowd["evacuated"] and curve["share"].iloc[-1] == pytest.approx(
+        crowd["evacuated"] / crowd["evacuees"]
+    )
+    assert np.all(np.diff(curve["evacuation_s"]) >= 0) and np.all(np.diff(curve["safe"]) == 1)
+    t = curve["evacuation_s"].to_numpy()
+    assert np.percentile(t, 50) == pytest.approx(crowd["t50_s"], abs=0.05)
+    assert np.percentile(t, 90) == pytest.approx(crowd["t90_s"], abs=0.05)
+    bound = crowd["evacuation_lower_bound_s"]["중랑천"]["bound_s"]
+    assert bound is not None and t.max() >= bound - 1e-6  # nobody beats the max-flow lower bound
+    assert evacuation_curve(None).empty
+
+
+def test_kpis_in_plain_words(walkers_run):
+    k = kpis(walkers_run.summary)
+    assert k["people_exposed"] == walkers_run.summary["crowd"]["exposed_people"]
+    for lang in ("ko", "en"):
+        cards = {c.key: c for c in plain_kpis(walkers_run.summary, lang)}
+        assert {"people_exposed", "warning", "paths", "all_safe", "peak"} <= set(cards)
+        assert str(k["people_exposed"]) in cards["people_exposed"].value
+    late = {"flooded_paths": {"count": 3, "min_warning_lead_time_s": -600.0}, "access_points": {"a": 1}}
+    card = next(c for c in plain_kpis(late, "en") if c.key == "warning")
+    assert card.good is False and "too late" in card.value and "10 minutes before any alert" in card.sentence
+    ok = {"flooded_paths": {"count": 0, "min_warning_lead_time_s": 1800.0}, "access_points": {"a": 1}}
+    card = next(c for c in plain_kpis(ok, "ko") if c.key == "warning")
+    assert card.good is True and card.value == "30분"
+
+
+def test_playback_opens_after_the_busiest_order(walkers_run):
+    order = walkers_run.summary["crowd"]["evacuation_orders"]["중랑천"]["time_s"]
+    assert default_minute(walkers_run.summary, list(range(0, 241))) == round((order + 180) / 60)
+    assert default_minute({}, [0, 5]) == 0
+
+
+def test_form_values_become_overrides_that_validate():
+    flagship = load_scenario(REPO / "scenarios" / "flash_flood_jungnangcheon.yaml")
+    sets = people_overrides(flagship, 250, "백석천", "attention") + start_override(flagship, 7, 30)
+    sets += threshold_overrides("LS-G09", {"attention": 0.5, "caution": 1.0}, {"attention": 0.5, "caution": 0.8})
+    assert sets[-1] == "thresholds.LS-G09.caution_m=0.8" and len([s for s in sets if "LS-G09" in s]) == 1
+    s = load_scenario(REPO / "scenarios" / "flash_flood_jungnangcheon.yaml", overrides=sets)
+    assert s.populations[0].stream == "백석천" and s.populations[0].count == 250
+    assert s.crowd.evacuation_trigger == "attention" and (s.start.hour, s.start.minute) == (7, 30)
+    assert people_overrides(flagship, 0, "중랑천", "path_flooded") == []
+    walkers = load_scenario(WALKERS)
+    assert people_overrides(walkers, 10, "중랑천", "path_flooded")[0] == "populations.0.count=10"
+
+
+def test_run_folder_read_back_and_zipped_deterministically(walkers_run, tmp_path):
+    import io
+    import zipfile
+
+    a = zip_run_folder(walkers_run.folder, name="run")
+    assert a == zip_run_folder(walkers_run.folder, name="run")
+    names = zipfile.ZipFile(io.BytesIO(a)).namelist()
+    assert "run/summary.json" in names and "run/evacuees.parquet" in names and names == sorted(names)
+    with pytest.raises(RunFolderError, match="not a folder"):
+        read_run_folder(tmp_path / "nowhere")
+    with pytest.raises(RunFolderError, match="missing summary.json"):
+        read_run_folder(tmp_path)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in ("summary.json", "timeseries.parquet", "events.parquet"):
+        (bad / name).write_text("{", encoding="utf-8")
+    with pytest.raises(RunFolderError, match="not valid JSON"):
+        read_run_folder(bad)
+    (bad / "summary.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(RunFolderError, match="not a readable Parquet table"):
+        read_run_folder(bad)
+
+
+def test_same_scenario_twice_gives_the_same_zip(city, tmp_path):
+    from twin.runner import run_scenario
+
+    s = load_scenario(
+        REPO / "scenarios" / "flash_flood_jungnangcheon.yaml", overrides=["duration=2h", "rainfall.duration=1h"]
+    )
+    run_scenario(s, out=tmp_path / "a", city=city)
+    run_scenario(s, out=tmp_path / "b", city=city)
+    assert zip_run_folder(tmp_path / "a", name="run") == zip_run_folder(tmp_path / "b", name="run")
+
+
+def test_report_has_maps_charts_and_plain_kpis_and_fetches_nothing(city, walkers_run, pb):
+    from twin.app.report import report_html
+
+    page = report_html(walkers_run, city, pb, "en")
+    assert page.startswith("<!doctype html>")
+    assert page.count("data:image/png;base64,") >= 5  # two maps, stage, rain, evacuation curve
+    assert "http" not in page.replace("http-equiv", "")
+    assert "were still on a stretch of path" in page
+    ev = pd.DataFrame({"time_s": [1.0], "kind": ["x"], "entity_id": ["<b>"], "message": ["<script>"], "data": ["{}"]})
+    hostile = type(walkers_run)(**{**walkers_run.__dict__, "events": ev})
+    page = report_html(hostile, city, build_playback(city, hostile), "ko")
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    json.dumps(walkers_run.summary)  # the summary the report reads is plain JSON
