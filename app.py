@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from twin.app.i18n import LANGS, t
-from twin.app.pages import LIVING_LAB_CSS, compare_page, map_page, run_page
+from twin.app.pages import LIVING_LAB_CSS, PAGES, compare_page, map_page, run_page, translated_radio
 
 
 @st.cache_resource(show_spinner=False)
@@ -17,6 +17,13 @@ def city():
     from twin import load_city
 
     return load_city()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def city_deck(lang: str, layers: tuple[str, ...]):
+    from twin.app.map_layers import deck
+
+    return deck(city(), lang=lang, show=set(layers))
 
 
 @st.cache_resource(show_spinner=False)
@@ -39,11 +46,18 @@ def main() -> None:
     if living_lab:
         st.markdown(LIVING_LAB_CSS, unsafe_allow_html=True)
     st.title(t("title", lang))
-    page = st.sidebar.radio(
-        t("page", lang), ["map", "run", "compare"], key="page", format_func=lambda p: t(f"page_{p}", lang)
+    page = translated_radio(
+        st,
+        st.sidebar,
+        t("page", lang),
+        PAGES,
+        key="page",
+        lang=lang,
+        default="map",
+        format_func=lambda p: t(f"page_{p}", lang),
     )
     if page == "map":
-        map_page(st, city(), lang)
+        map_page(st, city(), lang, city_deck)
     elif page == "run":
         run_page(st, city(), lang, store(), living_lab=living_lab)
     else:

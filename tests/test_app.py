@@ -26,7 +26,7 @@ def _app(timeout: int = 300) -> AppTest:
 
 
 def _run_page(at: AppTest, scenario: str | None = None) -> AppTest:
-    at.sidebar.radio(key="page").set_value("run").run()
+    at.sidebar.radio(key="page:ko").set_value("run").run()
     if scenario:
         at.selectbox(key="scenario").set_value(f"{scenario}.yaml").run()
     assert not at.exception
@@ -61,7 +61,7 @@ def test_map_page_language_switch_and_layer_choice():
     at.multiselect(key="layers").set_value(["streams", "paths"]).run()
     assert not at.exception
     light = at.get("deck_gl_json_chart")[0].proto.json
-    assert '"id": "buildings"' in full and '"id": "buildings"' not in light and '"id": "streams"' in light
+    assert '"id":"buildings"' in full and '"id":"buildings"' not in light and '"id":"streams"' in light
 
 
 def test_flagship_run_every_control_playback_and_downloads():
@@ -73,7 +73,7 @@ def test_flagship_run_every_control_playback_and_downloads():
     at.number_input(key=f"people:{s}").set_value(300)
     at.selectbox(key=f"stream:{s}").set_value("부용천")
     at.time_input(key=f"start:{s}").set_value(dt.time(19, 30))
-    at.radio(key=f"trigger:{s}").set_value("attention")
+    at.radio(key=f"trigger:{s}:ko").set_value("attention")
     at.selectbox(key=f"th_gauge:{s}").set_value("LS-G06").run()
     at.number_input(key=f"th_attention:{s}:LS-G06").set_value(0.6)
     at.text_area(key=f"overrides:{s}").input("seed=3")
@@ -120,6 +120,7 @@ def test_living_lab_mode_tells_the_run_in_plain_words_in_both_languages():
     cards = [m.value for m in at.markdown if "ll-card" in m.value]
     assert len(cards) >= 4 and any(t("ll_exposed", "ko") in c for c in cards)
     at.sidebar.radio(key="lang").set_value("en").run()
+    assert at.sidebar.radio(key="page:en").value == "run"  # the language switch keeps the page and the run
     cards = [m.value for m in at.markdown if "ll-card" in m.value]
     assert any("were still on a stretch of path" in c for c in cards)
     assert any(m.value.startswith("<style>") and "stMetricValue" in m.value for m in at.markdown)  # large text
@@ -146,7 +147,7 @@ def test_open_a_run_folder_and_a_wrong_folder(walkers_run, tmp_path):
 
 def test_compare_page_shows_both_runs_their_difference_and_both_maps():
     at = _app()
-    at.sidebar.radio(key="page").set_value("compare").run()
+    at.sidebar.radio(key="page:ko").set_value("compare").run()
     assert not at.exception
     at.button(key="cmp_run").click().run()  # the default proposal: leave at a lowered 관심 level
     assert not at.exception

@@ -83,7 +83,7 @@ def app_url(tmp_path_factory):
         proc.wait(timeout=20)
 
 
-def test_map_and_flagship_run_in_chromium(app_url, tmp_path):
+def test_map_flagship_playback_and_living_lab_in_chromium(app_url, tmp_path):
     shots = Path(os.environ.get("TWIN_SCREENSHOT_DIR", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as p:
@@ -94,13 +94,32 @@ def test_map_and_flagship_run_in_chromium(app_url, tmp_path):
         page.wait_for_selector("canvas", timeout=180_000)
         page.wait_for_timeout(5000)  # let deck.gl draw
         page.screenshot(path=str(shots / "app_map.png"))
+        # the flagship, as shipped
         page.get_by_text("Run a scenario").click()
-        page.get_by_role("button", name="Run").click()
+        page.get_by_role("button", name="Run", exact=True).click()
         page.get_by_text("Peak stage at 신곡교").wait_for(timeout=180_000)
+        page.get_by_text("Play back").wait_for(timeout=60_000)
+        page.wait_for_selector("canvas", timeout=60_000)
         body = page.inner_text("body")
-        assert "Riverside access points flooded" in body and " m" in body
+        assert "Riverside access points flooded" in body and "106 / 120" in body
         assert "Traceback" not in body
-        page.wait_for_timeout(1500)
-        page.screenshot(path=str(shots / "app_run.png"), full_page=True)
+        # the evening walkers: people on the map and the evacuation curve
+        page.locator('[data-testid="stSelectbox"]').first.click()
+        page.get_by_role("option", name="flash_flood_evening_walkers.yaml").click()
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.get_by_text("Evacuation curve").wait_for(timeout=180_000)
+        page.set_viewport_size({"width": 1400, "height": 3000})
+        page.wait_for_timeout(6000)
+        body = page.inner_text("body")
+        assert "People still on a path when it flooded" in body and "Traceback" not in body
+        page.screenshot(path=str(shots / "app_run.png"))
+        # a workshop: Korean, living-lab mode
+        page.set_viewport_size({"width": 1400, "height": 2000})
+        page.get_by_text("한국어").click()
+        page.get_by_text("리빙랩 모드").click()
+        page.get_by_text("침수 때 산책로에 남은 사람").wait_for(timeout=120_000)
+        page.wait_for_timeout(6000)
+        page.screenshot(path=str(shots / "app_living_lab.png"))
         browser.close()
-    assert (shots / "app_map.png").stat().st_size > 20_000
+    for name in ("app_map.png", "app_run.png", "app_living_lab.png"):
+        assert (shots / name).stat().st_size > 20_000, name

@@ -33,7 +33,7 @@ def stage_chart(run: RunData, gauges: list[str], lang: str, *, t_min: float | No
         .mark_line()
         .encode(
             x=alt.X("minute:Q", title=t("time_min", lang)),
-            y=alt.Y("stage_m:Q", title=t("stage_chart", lang)),
+            y=alt.Y("stage_m:Q", title="m"),
             color=alt.Color("gauge:N", title=t("gauge", lang)),
             tooltip=["gauge", alt.Tooltip("minute:Q", format=".0f"), alt.Tooltip("stage_m:Q", format=".2f")],
         )
@@ -76,12 +76,15 @@ def rain_table(run: RunData) -> pd.DataFrame:
 def rain_chart(run: RunData, lang: str, *, t_min: float | None = None, height: int = 180):
     """Hyetograph: mean rain of the gauges per 10 minutes."""
     df = rain_table(run)
+    df = df.assign(end=df["minute"] + 10.0)
     bars = (
         alt.Chart(df)
-        .mark_bar(color="#2c7fb8")
+        .mark_bar(color="#2c7fb8", stroke="white", strokeWidth=0.5)
         .encode(
-            x=alt.X("minute:Q", title=t("time_min", lang), bin=alt.Bin(step=10)),
-            y=alt.Y("rain_mm:Q", title=t("rain_chart", lang)),
+            x=alt.X("minute:Q", title=t("time_min", lang)),
+            x2="end:Q",
+            y2=alt.datum(0),
+            y=alt.Y("rain_mm:Q", title="mm / 10 min"),
             tooltip=[alt.Tooltip("minute:Q"), alt.Tooltip("rain_mm:Q", format=".1f")],
         )
     )

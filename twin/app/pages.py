@@ -18,6 +18,7 @@ SCENARIOS = REPO / "scenarios"
 PATTERNS = ("huff_q1", "huff_q2", "huff_q3", "huff_q4", "alternating_block")
 LEVELS = ("attention", "caution", "alert", "serious")
 TRIGGERS = ("path_flooded", "attention")
+PAGES = ("map", "run", "compare")
 # a proposal worth showing: clear the paths at 관심, with 신곡교's 관심 level lowered to 1.5 m
 DEFAULT_PROPOSAL = "crowd.evacuation_trigger=attention\nthresholds.LS-1018665.attention_m=1.5"
 PLAY_FRAMES = 30  # frames of the ▶ animation over the whole run
@@ -37,6 +38,24 @@ LIVING_LAB_CSS = """<style>
 </style>"""
 
 
+def translated_radio(st, where, label: str, options, *, key: str, lang: str, default, format_func, **kw):
+    """A radio whose option labels change with the language. Streamlit keeps a radio's choice by
+    its label text, so a language switch would reset it: each language gets its own widget
+    (``key:lang``) and the choice is carried across in ``st.session_state[key]``."""
+    options = list(options)
+    chosen = st.session_state.get(key, default)
+    value = where.radio(
+        label,
+        options,
+        index=options.index(chosen) if chosen in options else options.index(default),
+        key=f"{key}:{lang}",
+        format_func=format_func,
+        **kw,
+    )
+    st.session_state[key] = value
+    return value
+
+
 def shipped_scenarios() -> list[Path]:
     """Scenario files a planner can pick (the verification geometries are left out)."""
     return sorted(SCENARIOS.glob("*.yaml"))
@@ -49,14 +68,19 @@ def _pick_scenario(st, lang: str, key: str, default: str = "flash_flood_jungnang
     return SCENARIOS / name
 
 
-def map_page(st, city, lang: str) -> None:
+MAP_LAYERS = ("dongs", "streams", "roads", "paths", "buildings", "facilities", "devices")
+
+
+def map_page(st, city, lang: str, city_deck=None) -> None:
+    """The city map; ``city_deck(lang, layers)`` may hand out a cached deck (the app caches it)."""
     from .map_layers import deck
 
     st.header(t("page_map", lang))
     st.caption(t("map_caption", lang))
-    choices = ["dongs", "streams", "roads", "paths", "buildings", "facilities", "devices"]
-    show = st.multiselect(t("layers", lang), choices, default=choices, key="layers")
-    st.pydeck_chart(deck(city, lang=lang, show=set(show)), height=640)
+    show = st.multiselect(t("layers", lang), MAP_LAYERS, default=list(MAP_LAYERS), key="layers")
+    layers = tuple(x for x in MAP_LAYERS if x in show)
+    chart = city_deck(lang, layers) if city_deck else deck(city, lang=lang, show=set(layers))
+    st.pydeck_chart(chart, height=640)
 
 
 # --- parameters -> overrides ------------------------------------------------------------------
@@ -191,11 +215,14 @@ def run_controls(st, city, lang: str, living_lab: bool) -> tuple[Path, list[str]
         t("start_time", lang), value=dt.time(base.start.hour, base.start.minute), key=f"start:{path.stem}", step=1800
     )
     sets += start_override(base, start.hour, start.minute)
-    trigger = st.radio(
+    trigger = translated_radio(
+        st,
+        st,
         t("trigger", lang),
         TRIGGERS,
-        index=TRIGGERS.index(base.crowd.evacuation_trigger),
         key=f"trigger:{path.stem}",
+        lang=lang,
+        default=base.crowd.evacuation_trigger,
         format_func=lambda x: t(f"trigger_{x}", lang),
         horizontal=True,
     )

@@ -25,7 +25,7 @@ import pydeck as pdk
 from ..city import CityModel
 from ..models.flood import LEVELS
 from ..results import RunData
-from .map_layers import view_state
+from .map_layers import DECIMALS, CompactDeck, view_state
 
 LEVEL_NAMES = ("normal",) + LEVELS
 LEVEL_RGB = (
@@ -41,7 +41,7 @@ ROAD_RGB = [160, 160, 160, 150]
 
 
 def _coords(geom) -> list[list[float]]:
-    return np.round(np.asarray(geom.coords)[:, :2], 6).tolist()
+    return np.round(np.asarray(geom.coords)[:, :2], DECIMALS).tolist()
 
 
 def _intervals(events: pd.DataFrame, on: str, off: str) -> list[tuple[float, float]]:
@@ -185,7 +185,7 @@ class Playback:
         return layers
 
     def deck_at(self, t: float, *, peak: bool = False, tiles: str | None = None) -> pdk.Deck:
-        return pdk.Deck(
+        return CompactDeck(
             layers=self.layers_at(t, peak=peak),
             initial_view_state=self.view,
             map_style=tiles,
