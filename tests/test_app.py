@@ -155,6 +155,7 @@ def test_compare_page_shows_both_runs_their_difference_and_both_maps():
     row = table[table["KPI"] == t("people_exposed", "ko")].iloc[0]
     assert row[t("proposal", "ko")] < row[t("baseline", "ko")] and row[t("difference", "ko")] < 0
     assert len(at.get("deck_gl_json_chart")) == 2
+    at.selectbox(key="cmp_scenario").set_value("flash_flood_jungnangcheon.yaml")
     at.text_area(key="cmp_sets").input("rainfall.total_mm=abc")
     at.button(key="cmp_run").click().run()
     assert not at.exception and at.error

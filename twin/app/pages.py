@@ -30,6 +30,8 @@ LIVING_LAB_CSS = """<style>
 [data-testid="stHeading"] h2 {font-size: 2.2rem !important;}
 [data-testid="stHeading"] h3 {font-size: 1.8rem !important;}
 [data-testid="stMetricValue"] {font-size: 3.2rem !important;}
+.stNumberInput input, .stTextInput input, .stTimeInput input {font-size: 1.25rem !important;}
+[data-baseweb="select"] div {font-size: 1.25rem !important;}
 .stButton button p {font-size: 1.5rem !important;}
 .stButton button {padding: 0.6rem 1.6rem !important;}
 .ll-card {border-radius: 12px; padding: 14px 18px; margin: 6px 0; font-size: 1.35rem;}
