@@ -45,6 +45,13 @@ class Engine:
     def log(self, kind: str, entity_id: str, message: str, **data) -> None:
         self.events.log(self.now, kind, entity_id, message, **data)
 
+    def advance_to(self, t_s: float) -> None:
+        """Run up to simulated second ``t_s`` (at most the end); events at the end time included."""
+        t = min(float(t_s), self.duration_s)
+        if t <= self.now:
+            return
+        self.env.run(until=t if t < self.duration_s else t + 1e-6)
+
     def run(self, *, progress: Callable[[float], None] | None = None, chunk_s: float = 600.0) -> None:
         """Run to the end. ``progress`` is called with simulated seconds done after each chunk."""
         t = 0.0

@@ -211,6 +211,7 @@ class FloodModel:
         self.outflow_link = {w: leaving[x.junction] for w, x in setup.watches.items() if x.junction in leaving}
         self.continuity: dict[str, float] = {}
         self.rain_alerts: list[dict[str, Any]] = []
+        self.current_stage: dict[str, float] = {}  # watch id -> stage at the last sample (m)
         # listeners of other models (crowds now, devices and controllers later)
         self.on_path_flooded: list[Callable[[str, str], None]] = []  # (access point id, stream)
         self.on_threshold_up: list[Callable[[str, str, str], None]] = []  # (gauge id, stream, level)
@@ -293,6 +294,7 @@ class FloodModel:
         t = self.engine.now
         rec = self.engine.recorder
         stages = {wid: depth[w.junction] for wid, w in self.setup.watches.items()}
+        self.current_stage = stages
         rec.record_many(t, "stage", stages)
         for wid, w in self.setup.watches.items():
             stage = stages[wid]
