@@ -18,6 +18,7 @@ from twin.scenario import (
     SCENARIO_SCHEMA_ID,
     SCENARIO_SCHEMA_VERSION,
     DesignStorm,
+    DeviceSettings,
     Hydraulics,
     NoRain,
     ObservedRain,
@@ -66,7 +67,7 @@ def test_minimal_file_gets_every_default():
     h = s.hydraulics
     assert (h.routing, h.routing_step_s, h.sample_interval) == ("dynamic", 5, 60)
     assert (h.base_flow_m3s, h.imperviousness_scale, h.upstream_catchment_km2) == (1.0, 1.0, None)
-    assert (s.thresholds, s.populations, s.devices, s.controller, s.faults) == ({}, [], {}, None, [])
+    assert (s.thresholds, s.populations, s.devices, s.controller, s.faults) == ({}, [], DeviceSettings(), None, [])
     assert s.source_path == MINIMAL
     assert s.dataset_path() == DEFAULT_DATASET
 
@@ -89,7 +90,9 @@ def test_full_file_loads_every_field():
     assert s.thresholds["wl-jungnang-01"].serious_m == 3.5 and s.thresholds["wl-buyong-02"].attention_m is None
     assert [(p.kind, p.stream, p.count) for p in s.populations] == [("riverside", "중랑천", 300)]
     assert s.controller == {"kind": "rules"}
-    assert s.devices == {"gate-01": {"protocol": "modbus"}} and s.faults[0]["kind"] == "stuck"
+    assert s.devices.level_sensor.sample_interval == 5 and s.devices.level_sensor.noise_sd == 0.02
+    assert s.devices.rain_gauge.resolution == 0.5 and s.devices.gate_state_interval == 2
+    assert (s.faults[0].kind, s.faults[0].start, s.faults[0].end) == ("stuck", 3600, 5400)
 
 
 def test_observed_rain_resolves_csv_against_the_scenario_folder():
@@ -211,8 +214,10 @@ def test_set_rainfall_kind_switches_the_variant():
 
 
 def test_set_list_index_and_append_and_seed():
-    s = load_scenario(FULL, overrides=["faults.0.kind=drift", "faults.1={device: g-1, kind: dead}"], seed=7)
-    assert s.faults == [{"device": "wl-jungnang-01", "kind": "drift"}, {"device": "g-1", "kind": "dead"}]
+    s = load_scenario(
+        FULL, overrides=["faults.0.kind=dropout", "faults.1={device: g-1, kind: gate_stuck_open, start: 0}"], seed=7
+    )
+    assert [(f.device, f.kind) for f in s.faults] == [("wl-jungnang-01", "dropout"), ("g-1", "gate_stuck_open")]
     assert s.seed == 7
     pops = load_scenario(MINIMAL, overrides=["populations.0.kind=riverside", "populations.0.count=5"]).populations
     assert [(p.kind, p.count) for p in pops] == [("riverside", 5)]
@@ -421,3 +426,15 @@ def test_cli_validate_valid_files():
     assert result.stdout == f"{MINIMAL}: valid (Minimal scenario, 1.5 h, rainfall none)\n"
     result = _cli("validate", str(OBSERVED))
     assert result.stdout == f"{OBSERVED}: valid (Observed rain, 2 h, rainfall observed)\n"
+
+
+def test_faults_name_their_device_and_a_window():
+    bad = ["faults=[{kind: dropout, start: 2h, end: 1h}, {kind: broker_outage, device: LS-G01, start: 0}]"]
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(MINIMAL, overrides=bad)
+    text = str(e.value)
+    assert "faults.0.device: got nothing: expected the id of the device with the dropout fault" in text
+    assert "faults.0.end: got 3600 s (1h): expected a time after start 7200 s (2h)" in text
+    assert "faults.1.device: got 'LS-G01': expected no device for a broker_outage" in text
+    with pytest.raises(ScenarioError, match="faults.0.kind"):
+        load_scenario(MINIMAL, overrides=["faults=[{kind: melted, device: X, start: 0}]"])

@@ -485,6 +485,60 @@ class ThresholdOverride(_Frozen):
         return self
 
 
+class SensorSettings(_Frozen):
+    """How a kind of simulated sensor reads the twin: sampling, resolution and noise."""
+
+    sample_interval: PositiveDuration = Field(10.0, description="Time between readings (and MQTT messages).")
+    resolution: NonNegativeNumber = Field(0.001, description="Readings are rounded to this step (m or mm; 0 = exact).")
+    noise_sd: NonNegativeNumber = Field(0.0, description="Standard deviation of Gaussian noise added (m or mm).")
+
+
+class DeviceSettings(_Frozen):
+    """Settings of the simulated device fleet (``twin devices serve``)."""
+
+    level_sensor: SensorSettings = Field(
+        default_factory=lambda: SensorSettings(sample_interval=10.0, resolution=0.001, noise_sd=0.003),
+        description="River level sensors: stage in m.",
+    )
+    rain_gauge: SensorSettings = Field(
+        default_factory=lambda: SensorSettings(sample_interval=60.0, resolution=0.5, noise_sd=0.0),
+        description="Tipping-bucket rain gauges: mm (0.5 mm buckets).",
+    )
+    gate_state_interval: PositiveDuration = Field(5.0, description="How often gates publish their state.")
+
+
+FAULT_KINDS = ("dropout", "stuck", "latency", "spikes", "gate_stuck_open", "broker_outage")
+
+
+class Fault(_Frozen):
+    """A fault injected into one device (or the broker) between two simulated times."""
+
+    kind: Literal["dropout", "stuck", "latency", "spikes", "gate_stuck_open", "broker_outage"] = Field(
+        description="dropout: no readings; stuck: the last reading repeats; latency: messages delayed; "
+        "spikes: occasional outliers; gate_stuck_open: the gate ignores close commands; broker_outage: "
+        "the MQTT broker is unreachable."
+    )
+    device: NonEmptyText | None = Field(None, description="Device id; none for broker_outage.")
+    start: Duration = Field(description="Start, from the scenario start.")
+    end: Duration | None = Field(None, description="End, from the scenario start; null = to the end of the run.")
+    latency: NonNegativeNumber = Field(0.0, description="latency: added delay, s.")
+    magnitude: NonNegativeNumber = Field(1.0, description="spikes: size of an outlier (m or mm).")
+    probability: Annotated[float, Field(ge=0, le=1)] = Field(0.1, description="spikes: chance per reading.")
+
+    @model_validator(mode="after")
+    def _device_and_window(self) -> Fault:
+        problems = []
+        if self.kind == "broker_outage" and self.device is not None:
+            problems.append(("device", _show(self.device), "no device for a broker_outage"))
+        if self.kind != "broker_outage" and self.device is None:
+            problems.append(("device", "nothing", f"the id of the device with the {self.kind} fault"))
+        if self.end is not None and not self.end > self.start:
+            problems.append(("end", format_duration(self.end), f"a time after start {format_duration(self.start)}"))
+        if problems:
+            raise _rule_error(problems)
+        return self
+
+
 class Scenario(_Frozen):
     """A simulation run of the Uijeongbu digital twin (scenario schema version 1)."""
 
@@ -506,9 +560,9 @@ class Scenario(_Frozen):
     )
     populations: list[Population] = Field(default_factory=list, description="People in the city during the run.")
     crowd: Crowd = Field(default_factory=Crowd)
-    devices: dict[str, Any] = Field(default_factory=dict, description="Reserved for a later version.")
+    devices: DeviceSettings = Field(default_factory=DeviceSettings, description="The simulated device fleet.")
     controller: dict[str, Any] | None = Field(None, description="Reserved for a later version.")
-    faults: list[dict[str, Any]] = Field(default_factory=list, description="Reserved for a later version.")
+    faults: list[Fault] = Field(default_factory=list, description="Faults injected into devices or the broker.")
 
     _source_path: Path | None = PrivateAttr(default=None)
 
