@@ -301,3 +301,13 @@ _attach()
 
 if __name__ == "__main__":
     main()
+
+
+def _add_devices() -> None:
+    """``twin devices`` lives with the devices (sim_devices/cli.py); click only is imported here."""
+    from sim_devices.cli import devices
+
+    main.add_command(devices)
+
+
+_add_devices()

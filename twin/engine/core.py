@@ -46,11 +46,16 @@ class Engine:
         self.events.log(self.now, kind, entity_id, message, **data)
 
     def advance_to(self, t_s: float) -> None:
-        """Run up to simulated second ``t_s`` (at most the end); events at the end time included."""
+        """Run up to and including every event at simulated second ``t_s`` (at most the end)."""
         t = min(float(t_s), self.duration_s)
-        if t <= self.now:
+        if t >= self.duration_s:
+            if self.now < self.duration_s + 1e-6:
+                self.env.run(until=self.duration_s + 1e-6)
             return
-        self.env.run(until=t if t < self.duration_s else t + 1e-6)
+        if t > self.now:
+            self.env.run(until=t)
+        while self.env.peek() <= t:  # SimPy's run(until=t) leaves the events at exactly t
+            self.env.step()
 
     def run(self, *, progress: Callable[[float], None] | None = None, chunk_s: float = 600.0) -> None:
         """Run to the end. ``progress`` is called with simulated seconds done after each chunk."""

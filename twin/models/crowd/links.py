@@ -82,6 +82,11 @@ class LinkNetwork:
         while link.waiting:
             link.waiting.popleft().succeed("closed")
 
+    def reopen(self, link: Link) -> None:
+        """Open ``link`` again (a gate lifted); people may be admitted from now on."""
+        link.open = True
+        self._try_admit(link)
+
     def leave(self, link: Link) -> None:
         link.occupants -= 1
         self._try_admit(link)

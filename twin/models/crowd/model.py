@@ -224,6 +224,16 @@ class CrowdModel(mesa.Model):
             self._escape = None
             self.links.close(link)
 
+    def open_link(self, key: str) -> None:
+        """Open link ``key`` again (a gate lifted); a flooded link stays closed."""
+        link = self.links.links[key]
+        if key in self.closed and link.flooded_s is None:
+            self.closed.discard(key)
+            self.version += 1
+            self.closed_version += 1
+            self._escape = None
+            self.links.reopen(link)
+
     # --- people ----------------------------------------------------------------------------
     def draw_free_speed(self, group: str) -> float:
         mean, sd = FREE_SPEED_M_S[group]

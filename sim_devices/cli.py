@@ -1,0 +1,83 @@
+"""``twin devices ...``: the simulated device fleet from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group("devices")
+def devices() -> None:
+    """Simulated devices that speak Modbus TCP and MQTT, fed by a running scenario."""
+
+
+@devices.command("serve")
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path),
+    default=Path("fleet/manifest.json"),
+    show_default=True,
+    help="Where to write the manifest (credentials.json goes beside it).",
+)
+@click.option(
+    "--speed",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Simulated seconds per wall-clock second (1 = real time).",
+)
+@click.option(
+    "--broker",
+    "broker_url",
+    default=None,
+    metavar="URL",
+    help="An external broker, mqtt://HOST:PORT (default: start our own mosquitto on 127.0.0.1).",
+)
+@click.option("--until", "until", default=None, metavar="DURATION", help="Stop at this simulated time (e.g. 2h).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario field (repeatable).")
+def serve(
+    scenario_file: Path,
+    manifest: Path,
+    speed: float,
+    broker_url: str | None,
+    until: str | None,
+    overrides: tuple[str, ...],
+) -> None:
+    """Start every level sensor, rain gauge and gate of SCENARIO on 127.0.0.1 and run the scenario."""
+    from twin.errors import ScenarioError, TwinError
+    from twin.scenario import load_scenario, parse_duration
+
+    from .fleet import Fleet
+
+    try:
+        scenario = load_scenario(scenario_file, overrides=overrides)
+        until_s = parse_duration(until) if until else None
+    except (ScenarioError, ValueError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if speed <= 0:
+        click.echo(f"error: --speed: got {speed}: expected a number > 0", err=True)
+        sys.exit(2)
+    try:
+        fleet = Fleet(scenario, speed=speed, broker_url=broker_url, workdir=manifest.parent.resolve())
+    except TwinError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+    def progress(done: float, total: float) -> None:
+        click.echo(f"simulated {done / 60:.0f} of {total / 60:.0f} min, {fleet.ctx.published} messages", err=True)
+
+    click.echo(f"{len(fleet.devices)} devices; manifest: {manifest}", err=True)
+    try:
+        result = asyncio.run(fleet.serve(manifest=manifest, until_s=until_s, progress=progress))
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+        return
+    except TwinError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"done: {result}", err=True)

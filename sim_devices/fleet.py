@@ -1,0 +1,207 @@
+"""A fleet: every device of a scenario on 127.0.0.1, an MQTT broker, and the simulation in step
+with a wall clock (``speed`` simulated seconds per second).
+
+    fleet = Fleet(scenario, speed=60)
+    asyncio.run(fleet.serve(manifest="fleet.json"))
+
+The manifest (JSON, written atomically once everything listens) lists every device with its
+Modbus endpoint and register map, its MQTT topics and a reference into ``credentials.json``
+(written beside the manifest, readable by its owner only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from twin._atomic import atomic_file
+from twin.city import CityModel
+from twin.simulation import Simulation
+
+from .broker import OPERATOR, Account, MosquittoBroker, free_port, new_password, parse_broker_url
+from .faults import FaultSchedule
+from .gate import Gate
+from .mqtt_link import TOPIC_ROOT, MqttLink
+from .sensors import LevelSensor, RainGauge
+from .telemetry import FleetContext
+
+KINDS = {"level_sensor": LevelSensor, "rain_gauge": RainGauge, "gate": Gate}
+TICK_S = 0.05  # wall seconds between steps of the clock
+
+
+class Fleet:
+    """Devices of ``scenario`` (level sensors, rain gauges, gates) with their protocol faces."""
+
+    def __init__(
+        self,
+        scenario,
+        *,
+        city: CityModel | None = None,
+        speed: float = 1.0,
+        host: str = "127.0.0.1",
+        broker_url: str | None = None,
+        workdir: str | Path | None = None,
+        kinds: tuple[str, ...] = tuple(KINDS),
+        only: set[str] | None = None,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError(f"speed must be > 0, got {speed}")
+        self.scenario = scenario
+        self.speed = float(speed)
+        self.host = host
+        self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="twin-fleet-"))
+        self.sim = Simulation(scenario, city=city)
+        self.external = broker_url is not None
+        bh, bp = parse_broker_url(broker_url) if broker_url else (host, free_port(host))
+        self.ctx = FleetContext(
+            sim=self.sim,
+            faults=FaultSchedule(scenario.faults),
+            settings=scenario.devices,
+            seed=scenario.seed,
+            host=host,
+            broker_host=bh,
+            broker_port=bp,
+        )
+        self.devices: list[Any] = []
+        for kind in kinds:
+            rows = self.sim.city.devices_of_kind(kind).drop(columns="geometry").to_dict("records")
+            for row in sorted(rows, key=lambda r: str(r["device_id"])):
+                if only is None or str(row["device_id"]) in only:
+                    self.devices.append(KINDS[kind](row, self.ctx, port=free_port(host)))
+        self.operator = Account(
+            OPERATOR, new_password(), publish=[f"{TOPIC_ROOT}/gate/+/cmd"], subscribe=[f"{TOPIC_ROOT}/#"]
+        )
+        for d in self.devices:
+            d.account.password = new_password()
+        self.broker: MosquittoBroker | None = None
+        self.manifest_path: Path | None = None
+
+    # --- the parts ---------------------------------------------------------------------------
+    def accounts(self) -> list[Account]:
+        return [self.operator] + [d.account for d in self.devices]
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.name.model_dump(),
+            "scenario_file": str(self.scenario.source_path) if self.scenario.source_path else None,
+            "speed": self.speed,
+            "start": self.scenario.start.isoformat(),
+            "duration_s": self.scenario.duration_s,
+            "broker": {
+                "host": self.ctx.broker_host,
+                "port": self.ctx.broker_port,
+                "url": f"mqtt://{self.ctx.broker_host}:{self.ctx.broker_port}",
+                "managed": not self.external,
+                "operator": {"username": OPERATOR, "credentials": f"credentials.json#{OPERATOR}"},
+                "topic_root": TOPIC_ROOT,
+            },
+            "credentials_file": "credentials.json",
+            "devices": [d.manifest() for d in self.devices],
+        }
+
+    def write_manifest(self, path: str | Path) -> Path:
+        path = Path(path)
+        creds = {a.username: {"username": a.username, "password": a.password} for a in self.accounts()}
+        cpath = path.parent / "credentials.json"
+        with atomic_file(cpath) as tmp:
+            tmp.write_text(json.dumps(creds, indent=2), encoding="utf-8")
+            tmp.chmod(0o600)
+        with atomic_file(path) as tmp:
+            tmp.write_text(json.dumps(self.manifest(), ensure_ascii=False, indent=2), encoding="utf-8")
+        self.manifest_path = path
+        return path
+
+    def _start_links(self) -> None:
+        for d in self.devices:
+            link = MqttLink(
+                client_id=d.device_id,
+                host=self.ctx.broker_host,
+                port=self.ctx.broker_port,
+                username=d.account.username,
+                password=d.account.password,
+                status_topic=d.topics["status"],
+                subscriptions=tuple(d.account.subscribe),
+                on_message=getattr(d, "on_mqtt", None),
+            )
+            link.start()
+            self.ctx.links[d.device_id] = link
+
+    def broker_outage(self, t_s: float) -> bool:
+        return self.ctx.faults.active(None, "broker_outage", t_s) is not None
+
+    # --- running ------------------------------------------------------------------------------
+    async def serve(
+        self,
+        *,
+        manifest: str | Path | None = None,
+        until_s: float | None = None,
+        progress: Callable[[float, float], None] | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> dict[str, Any]:
+        """Run the fleet to the scenario's end (or ``until_s``, or ``stop``); returns counts."""
+        self.ctx.loop = asyncio.get_running_loop()
+        end = min(until_s, self.sim.engine.duration_s) if until_s is not None else self.sim.engine.duration_s
+        with self.sim:
+            if not self.external:
+                self.broker = MosquittoBroker(
+                    self.workdir / "broker", self.accounts(), host=self.host, port=self.ctx.broker_port
+                )
+                self.broker.start()
+            try:
+                for d in self.devices:
+                    await d.modbus.start()
+                self._start_links()
+                self.write_manifest(manifest or self.workdir / "manifest.json")
+                await self._clock(end, progress, stop)
+            finally:
+                for link in self.ctx.links.values():
+                    link.stop()
+                for d in self.devices:
+                    await d.modbus.stop()
+                if self.broker is not None:
+                    self.broker.stop()
+        return {
+            "sim_time_s": self.sim.now,
+            "messages": self.ctx.published,
+            "modbus_requests": sum(d.modbus.requests for d in self.devices),
+        }
+
+    async def _clock(self, end: float, progress, stop) -> None:
+        sensors = [d for d in self.devices if hasattr(d, "due")]
+        gates = [d for d in self.devices if isinstance(d, Gate)]
+        heap = [(d.due(), i) for i, d in enumerate(sensors)]
+        heapq.heapify(heap)
+        wall0 = time.monotonic()
+        outage = False
+        last_report = -1.0
+        while self.sim.now < end - 1e-9:
+            if stop is not None and stop.is_set():
+                break
+            target = min((time.monotonic() - wall0) * self.speed, end)
+            while heap and heap[0][0] <= target + 1e-9:
+                t, i = heapq.heappop(heap)
+                self.sim.advance_to(t)
+                for g in gates:
+                    g.step(t)
+                sensors[i].sample(t)
+                heapq.heappush(heap, (sensors[i].due(), i))
+            self.sim.advance_to(target)
+            for g in gates:
+                g.step(target)
+            if self.broker is not None:
+                want = self.broker_outage(target)
+                if want and not outage:
+                    self.broker.stop()
+                elif outage and not want:
+                    self.broker.start()
+                outage = want
+            if progress is not None and target - last_report >= 60.0:
+                progress(target, end)
+                last_report = target
+            await asyncio.sleep(TICK_S)

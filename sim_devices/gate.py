@@ -1,0 +1,268 @@
+"""Smart gates (진출입로 차단시설) on the riverside paths: a barrier with a travel time, an
+obstacle interlock and limit switches, behind a PLC-style Modbus face and MQTT topics.
+
+Modbus map (unit 1; configurable in real PLCs, documented in docs/devices.md):
+  coils            0 close command, 1 open command (write 1; the PLC clears it when taken),
+                   2 remote mode (1: commands from the network are obeyed; 0: rejected)
+  discrete inputs  0 fully open, 1 fully closed, 2 obstacle in the gate zone, 3 fault, 4 local/manual
+  input registers  0 state (0 open, 1 closing, 2 closed, 3 opening), 1 position (% closed),
+                   2 travel time (s), 3 last command source (0 none, 1 Modbus, 2 MQTT),
+                   4 commands rejected (count), 5 people in the gate zone
+
+MQTT: state (retained JSON) and event under ``uijeongbu/gate/{id}/``; commands on
+``uijeongbu/gate/{id}/cmd`` as ``{"command": "close"|"open"}`` (or the bare word). A closed gate
+closes its access point's ramp or stairs (the gate zone) in the simulation; an open one opens
+them again.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+from typing import Any
+
+from .broker import Account
+from .modbus_face import ILLEGAL_VALUE, ModbusFace
+from .mqtt_link import device_prefix
+from .telemetry import FleetContext, topics
+
+STATES = ("open", "closing", "closed", "opening")
+SOURCES = {"none": 0, "modbus": 1, "mqtt": 2}
+
+
+class GateModel:
+    """The barrier itself, in simulated seconds. ``position`` 0 = open, 1 = closed."""
+
+    def __init__(self, travel_s: float) -> None:
+        self.travel_s = max(float(travel_s), 0.1)
+        self.state = "open"
+        self.position = 0.0
+        self.remote = True
+        self.last_source = "none"
+        self.rejected = 0
+        self.t = 0.0
+
+    def command(self, what: str, source: str) -> str | None:
+        """Take a command; returns why it was rejected, or None."""
+        if what not in ("close", "open"):
+            self.rejected += 1
+            return f"unknown command {what!r}: expected close or open"
+        if not self.remote:
+            self.rejected += 1
+            return "remote mode is off"
+        self.last_source = source
+        if what == "close" and self.state in ("open", "opening"):
+            self.state = "closing"
+        elif what == "open" and self.state in ("closed", "closing"):
+            self.state = "opening"
+        return None
+
+    def step(self, t_s: float, *, obstacle: bool, stuck_open: bool) -> str | None:
+        """Move to time ``t_s``; returns "closed" or "open" when a limit is reached."""
+        dt = max(t_s - self.t, 0.0)
+        self.t = t_s
+        rate = dt / self.travel_s
+        if self.state == "closing" and not obstacle and not stuck_open:
+            self.position = min(1.0, self.position + rate)
+            if self.position >= 1.0:
+                self.state = "closed"
+                return "closed"
+        elif self.state == "opening":
+            self.position = max(0.0, self.position - rate)
+            if self.position <= 0.0:
+                self.state = "open"
+                return "open"
+        return None
+
+
+class Gate:
+    kind = "gate"
+
+    def __init__(self, row: dict[str, Any], ctx: FleetContext, *, port: int) -> None:
+        self.device_id = str(row["device_id"])
+        self.row = row
+        self.ctx = ctx
+        self.access_id = row.get("access_id")
+        roads = ctx.sim.city.layer("roads")
+        entry = roads[(roads["access_id"] == self.access_id) & roads["kind"].isin(["ramp", "stairs"])]
+        self.zone_links = sorted(str(e) for e in entry["edge_id"])  # the way down to the path: the gate zone
+        travel = row.get("travel_time_s")
+        self.model = GateModel(float(travel) if travel == travel and travel is not None else 20.0)
+        self.topics = topics(self.kind, self.device_id)
+        self.inbox: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()  # (command, source), any thread
+        self.seq = 0
+        self.next_s = 0.0
+        self.people = 0
+        self.modbus = ModbusFace(
+            host=ctx.host,
+            port=port,
+            sizes={"coils": 3, "discrete_inputs": 5, "input_registers": 6},
+            writable=("coils",),
+            on_write=self._modbus_write,
+        )
+        self.modbus.set("coils", 2, [1])
+        self.account = Account(
+            self.device_id,
+            "",
+            publish=[f"{device_prefix(self.kind, self.device_id)}/#"],
+            subscribe=[self.topics["cmd"]],
+        )
+        self._refresh()
+
+    # --- commands ---------------------------------------------------------------------------
+    def _modbus_write(self, table: str, address: int, values: list[int]):
+        if table != "coils":
+            return ILLEGAL_VALUE
+        for i, v in enumerate(values):
+            addr = address + i
+            if addr == 2:
+                self.model.remote = bool(v)
+            elif v and addr in (0, 1):
+                self.inbox.put(("close" if addr == 0 else "open", "modbus"))
+        return None
+
+    def on_mqtt(self, topic: str, payload: bytes) -> None:
+        """A message on the command topic (paho's thread): queued for the fleet loop."""
+        try:
+            text = payload.decode("utf-8").strip()
+            data = json.loads(text) if text.startswith("{") else {"command": text}
+            what = data["command"] if isinstance(data, dict) else None
+            if not isinstance(what, str):
+                raise ValueError("no command")
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+            self.inbox.put(("__malformed__", payload[:80].decode("utf-8", "replace")))
+            return
+        self.inbox.put((what.strip().lower(), "mqtt"))
+
+    # --- time -------------------------------------------------------------------------------
+    def _zone_people(self) -> int:
+        crowd = self.ctx.sim.crowd
+        if crowd is None:
+            return 0
+        links = crowd.model.links.links
+        return sum(links[k].occupants for k in self.zone_links if k in links)
+
+    def step(self, t_s: float) -> None:
+        """Take queued commands and move the barrier to simulated time ``t_s``."""
+        engine = self.ctx.sim.engine
+        while not self.inbox.empty():
+            what, source = self.inbox.get()
+            if what == "__malformed__":
+                self.model.rejected += 1
+                self._event(t_s, "rejected", reason=f"malformed command payload: {source!r}")
+                continue
+            why = self.model.command(what, source)
+            if why:
+                self._event(t_s, "rejected", reason=why, command=what, source=source)
+                engine.log("gate.rejected", self.device_id, f"{what} from {source} rejected: {why}")
+            else:
+                self._event(t_s, "command", command=what, source=source)
+                engine.log(f"gate.{what}_command", self.device_id, f"{what} command from {source}", source=source)
+        self.people = self._zone_people()
+        stuck = self.ctx.faults.active(self.device_id, "gate_stuck_open", t_s) is not None
+        before = self.model.state
+        reached = self.model.step(t_s, obstacle=self.people > 0, stuck_open=stuck)
+        if reached:
+            self._apply(reached, t_s)
+        if self.model.state != before or t_s >= self.next_s:
+            self._publish_state(t_s)
+            self.next_s = t_s + float(self.ctx.settings.gate_state_interval)
+        self._refresh()
+
+    def _apply(self, reached: str, t_s: float) -> None:
+        """Feed the gate back into the simulation: a closed gate closes its path links."""
+        crowd = self.ctx.sim.crowd
+        if crowd is not None:
+            links = crowd.model.links.links
+            for key in self.zone_links:
+                if key in links:
+                    (crowd.model.close_link if reached == "closed" else crowd.model.open_link)(key)
+        self.ctx.sim.engine.log(
+            f"gate.{reached}", self.device_id, f"gate {reached} at {self.access_id}", access_id=self.access_id
+        )
+        self._event(t_s, reached)
+
+    def _refresh(self) -> None:
+        m = self.model
+        self.modbus.set("coils", 0, [0, 0, int(m.remote)])
+        self.modbus.set(
+            "discrete_inputs",
+            0,
+            [int(m.state == "open"), int(m.state == "closed"), int(self.people > 0), 0, 0],
+        )
+        self.modbus.set(
+            "input_registers",
+            0,
+            [
+                STATES.index(m.state),
+                int(round(m.position * 100)),
+                int(round(m.travel_s)),
+                SOURCES[m.last_source],
+                m.rejected & 0xFFFF,
+                min(self.people, 65535),
+            ],
+        )
+
+    def _publish_state(self, t_s: float) -> None:
+        self.seq += 1
+        m = self.model
+        self.ctx.send(
+            self.device_id,
+            self.topics["state"],
+            {
+                "device_id": self.device_id,
+                "kind": self.kind,
+                "seq": self.seq,
+                "time": self.ctx.clock_iso(t_s),
+                "sim_time_s": round(t_s, 3),
+                "state": m.state,
+                "position_pct": round(m.position * 100, 1),
+                "obstacle": self.people > 0,
+                "remote": m.remote,
+                "access_id": self.access_id,
+            },
+            retain=True,
+        )
+
+    def _event(self, t_s: float, what: str, **data: Any) -> None:
+        payload = {
+            "device_id": self.device_id,
+            "time": self.ctx.clock_iso(t_s),
+            "sim_time_s": round(t_s, 3),
+            "event": what,
+            **data,
+        }
+        self.ctx.send(self.device_id, self.topics["event"], payload)
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "id": self.device_id,
+            "kind": self.kind,
+            "name": self.row.get("name"),
+            "access_id": self.access_id,
+            "level_sensor_id": self.row.get("level_sensor_id"),
+            "modbus": {
+                "host": self.modbus.host,
+                "port": self.modbus.port,
+                "unit_id": 1,
+                "coils": {"0": "close command", "1": "open command", "2": "remote mode"},
+                "discrete_inputs": {
+                    "0": "fully open",
+                    "1": "fully closed",
+                    "2": "obstacle",
+                    "3": "fault",
+                    "4": "local/manual",
+                },
+                "input_registers": {
+                    "0": "state (0 open, 1 closing, 2 closed, 3 opening)",
+                    "1": "position % closed",
+                    "2": "travel time s",
+                    "3": "last command source (0 none, 1 modbus, 2 mqtt)",
+                    "4": "commands rejected",
+                    "5": "people in the gate zone",
+                },
+            },
+            "mqtt": self.topics | {"username": self.device_id},
+            "travel_time_s": self.model.travel_s,
+            "credentials": f"credentials.json#{self.device_id}",
+        }

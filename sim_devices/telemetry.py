@@ -1,0 +1,86 @@
+"""The fleet's shared services for devices: the clock, MQTT links and message scheduling."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .broker import Account
+from .faults import FaultSchedule
+from .mqtt_link import MqttLink, device_prefix
+
+
+@dataclass
+class FleetContext:
+    """What every device of a fleet shares. Times are simulated seconds from the scenario start."""
+
+    sim: Any  # twin.simulation.Simulation
+    faults: FaultSchedule
+    settings: Any  # twin.scenario.DeviceSettings
+    seed: int
+    host: str
+    broker_host: str
+    broker_port: int
+    loop: asyncio.AbstractEventLoop | None = None
+    links: dict[str, MqttLink] = field(default_factory=dict)
+    accounts: list[Account] = field(default_factory=list)
+    published: int = 0
+
+    def clock_iso(self, t_s: float) -> str:
+        return self.sim.engine.clock(t_s).isoformat(timespec="milliseconds")
+
+    def send(
+        self, device_id: str, topic: str, payload: dict[str, Any] | str, *, latency_s: float = 0.0, retain: bool = False
+    ) -> None:
+        """Publish now, or after ``latency_s`` wall seconds (a latency fault)."""
+        link = self.links.get(device_id)
+        if link is None:
+            return
+        self.published += 1
+        if latency_s > 0 and self.loop is not None:
+            self.loop.call_later(latency_s, link.publish, topic, payload, retain)
+        else:
+            link.publish(topic, payload, retain=retain)
+
+
+def telemetry_payload(
+    ctx: FleetContext,
+    device_id: str,
+    kind: str,
+    seq: int,
+    t_s: float,
+    value: float,
+    unit: str,
+    quality: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The JSON every sensor sends: device id, timestamp, value, unit and a per-device sequence
+    number that grows by one per message."""
+    return {
+        "device_id": device_id,
+        "kind": kind,
+        "seq": seq,
+        "time": ctx.clock_iso(t_s),
+        "sim_time_s": round(t_s, 3),
+        "value": value,
+        "unit": unit,
+        "quality": quality,
+        **extra,
+    }
+
+
+def topics(kind: str, device_id: str) -> dict[str, str]:
+    p = device_prefix(kind, device_id)
+    return {
+        "telemetry": f"{p}/telemetry",
+        "status": f"{p}/status",
+        "state": f"{p}/state",
+        "cmd": f"{p}/cmd",
+        "event": f"{p}/event",
+    }
+
+
+def dumps(x: Any) -> str:
+    return json.dumps(x, ensure_ascii=False, separators=(",", ":"))
