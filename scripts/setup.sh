@@ -3,7 +3,7 @@
 #   (no argument)  the package and its runtime dependencies
 #   test           also what the test suite needs (pytest, ruff, korean-romanizer, playwright) and,
 #                  with root or sudo, Debian's chromium and a CJK font for the browser test, and
-#                  mosquitto, mosquitto-clients and mbpoll, the real clients the device tests use
+#                  mosquitto, mosquitto-clients, mbpoll and xmllint, the real tools the device tests use
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -26,9 +26,9 @@ if [ "${1:-}" = "test" ]; then
     { as_root apt-get update -qq && as_root apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } \
       || echo "could not install chromium: the browser test will be skipped" >&2
   fi
-  if ! command -v mosquitto_sub >/dev/null || ! command -v mbpoll >/dev/null || \
+  if ! command -v mosquitto_sub >/dev/null || ! command -v mbpoll >/dev/null || ! command -v xmllint >/dev/null || \
      { ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; }; then
-    { as_root apt-get update -qq && as_root apt-get install -y -qq mosquitto mosquitto-clients mbpoll >/dev/null; } \
+    { as_root apt-get update -qq && as_root apt-get install -y -qq mosquitto mosquitto-clients mbpoll libxml2-utils >/dev/null; } \
       || echo "could not install mosquitto/mbpoll: the device tests that need them will be skipped" >&2
   fi
 else

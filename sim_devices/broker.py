@@ -48,10 +48,18 @@ def parse_broker_url(url: str) -> tuple[str, int]:
     return u.hostname, u.port or 1883
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+def free_port(host: str = "127.0.0.1", taken: set[int] | None = None) -> int:
+    """A port nobody listens on now, and not in ``taken`` (which it joins): the OS may hand the
+    same free port out twice in a row."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if taken is None or port not in taken:
+            if taken is not None:
+                taken.add(port)
+            return port
+    raise BrokerError("no free port found")
 
 
 def write_mosquitto_config(folder: Path, accounts: list[Account], *, host: str, port: int) -> Path:

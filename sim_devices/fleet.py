@@ -29,14 +29,15 @@ from .faults import FaultSchedule
 from .gate import Gate
 from .mqtt_link import TOPIC_ROOT, MqttLink
 from .sensors import LevelSensor, RainGauge
+from .signboard import Signboard
 from .telemetry import FleetContext
 
-KINDS = {"level_sensor": LevelSensor, "rain_gauge": RainGauge, "gate": Gate}
+KINDS = {"level_sensor": LevelSensor, "rain_gauge": RainGauge, "gate": Gate, "signboard": Signboard}
 TICK_S = 0.05  # wall seconds between steps of the clock
 
 
 class Fleet:
-    """Devices of ``scenario`` (level sensors, rain gauges, gates) with their protocol faces."""
+    """Devices of ``scenario`` (level sensors, rain gauges, gates, signboards) with their protocol faces."""
 
     def __init__(
         self,
@@ -58,7 +59,8 @@ class Fleet:
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="twin-fleet-"))
         self.sim = Simulation(scenario, city=city)
         self.external = broker_url is not None
-        bh, bp = parse_broker_url(broker_url) if broker_url else (host, free_port(host))
+        self.ports: set[int] = set()
+        bh, bp = parse_broker_url(broker_url) if broker_url else (host, free_port(host, self.ports))
         self.ctx = FleetContext(
             sim=self.sim,
             faults=FaultSchedule(scenario.faults),
@@ -73,7 +75,7 @@ class Fleet:
             rows = self.sim.city.devices_of_kind(kind).drop(columns="geometry").to_dict("records")
             for row in sorted(rows, key=lambda r: str(r["device_id"])):
                 if only is None or str(row["device_id"]) in only:
-                    self.devices.append(KINDS[kind](row, self.ctx, port=free_port(host)))
+                    self.devices.append(KINDS[kind](row, self.ctx, port=free_port(host, self.ports)))
         self.operator = Account(
             OPERATOR, new_password(), publish=[f"{TOPIC_ROOT}/gate/+/cmd"], subscribe=[f"{TOPIC_ROOT}/#"]
         )
@@ -155,7 +157,10 @@ class Fleet:
                 self.broker.start()
             try:
                 for d in self.devices:
-                    await d.modbus.start()
+                    if hasattr(d, "modbus"):
+                        await d.modbus.start()
+                    else:
+                        d.start()
                 self._start_links()
                 self.write_manifest(manifest or self.workdir / "manifest.json")
                 await self._clock(end, progress, stop)
@@ -163,18 +168,22 @@ class Fleet:
                 for link in self.ctx.links.values():
                     link.stop()
                 for d in self.devices:
-                    await d.modbus.stop()
+                    if hasattr(d, "modbus"):
+                        await d.modbus.stop()
+                    else:
+                        d.stop()
                 if self.broker is not None:
                     self.broker.stop()
         return {
             "sim_time_s": self.sim.now,
             "messages": self.ctx.published,
-            "modbus_requests": sum(d.modbus.requests for d in self.devices),
+            "modbus_requests": sum(d.modbus.requests for d in self.devices if hasattr(d, "modbus")),
+            "http_requests": sum(d.requests for d in self.devices if isinstance(d, Signboard)),
         }
 
     async def _clock(self, end: float, progress, stop) -> None:
         sensors = [d for d in self.devices if hasattr(d, "due")]
-        gates = [d for d in self.devices if isinstance(d, Gate)]
+        gates = [d for d in self.devices if isinstance(d, Gate | Signboard)]  # stepped every tick
         heap = [(d.due(), i) for i, d in enumerate(sensors)]
         heapq.heapify(heap)
         wall0 = time.monotonic()

@@ -63,6 +63,8 @@ class Simulation:
         return self
 
     def __exit__(self, *exc) -> None:
+        if self.flood is not None:
+            self.flood.close()
         if self._scratch is not None:
             rpt = Path(self._scratch.name) / "model.rpt"
             if rpt.exists():

@@ -222,7 +222,14 @@ class FloodModel:
     def processes(self) -> None:
         self.engine.process(self._rain_alerts())
         self.engine.process(self._rain_record())
-        self.engine.process(self._hydraulics())
+        self._hydraulics_gen = self._hydraulics()
+        self.engine.process(self._hydraulics_gen)
+
+    def close(self) -> None:
+        """Close SWMM if a run stopped before its end (pyswmm allows one open model per process)."""
+        gen = getattr(self, "_hydraulics_gen", None)
+        if gen is not None:
+            gen.close()  # GeneratorExit at its yield: the SwmmRun context closes the model
 
     def _rain_alerts(self):
         env = self.engine.env

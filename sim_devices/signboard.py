@@ -1,0 +1,223 @@
+"""Disaster text signboards (재해문자전광판): CAP 1.2 alerts in over HTTP, the text on display.
+
+HTTP (Basic authentication with the device's credentials, on by default):
+  POST /cap       a CAP 1.2 alert (Content-Type application/cap+xml, application/xml or text/xml).
+                  200 with the new display as JSON; 400 for malformed, unsafe or invalid CAP (the
+                  reason in the body); 401 without credentials; 413 too large; 415 wrong type.
+  GET  /display   what is shown now, as JSON.
+
+The display shows the ko-KR info (headline, then description) cut to the board's lines and
+characters per line; a Cancel of the shown alert clears it, and an alert clears itself at its
+``expires`` time (simulated clock). Every change is logged in the run's events and published on
+``uijeongbu/signboard/{id}/state`` (retained).
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import queue
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .broker import Account
+from .cap import MAX_BYTES, CapAlert, CapError, parse_cap
+from .mqtt_link import device_prefix
+from .telemetry import FleetContext, topics
+
+XML_TYPES = ("application/cap+xml", "application/xml", "text/xml")
+
+
+def layout(text: str, lines: int, width: int) -> list[str]:
+    """Break ``text`` into at most ``lines`` lines of at most ``width`` characters."""
+    words, out, cur = text.split(), [], ""
+    for w in words:
+        while len(w) > width:  # Korean text often has long runs without spaces
+            if cur:
+                out.append(cur)
+                cur = ""
+            out.append(w[:width])
+            w = w[width:]
+        if not cur:
+            cur = w
+        elif len(cur) + 1 + len(w) <= width:
+            cur += " " + w
+        else:
+            out.append(cur)
+            cur = w
+    if cur:
+        out.append(cur)
+    return out[:lines]
+
+
+class Signboard:
+    kind = "signboard"
+
+    def __init__(self, row: dict[str, Any], ctx: FleetContext, *, port: int) -> None:
+        self.device_id = str(row["device_id"])
+        self.row = row
+        self.ctx = ctx
+        self.host, self.port = ctx.host, port
+        n, w = row.get("lines"), row.get("chars_per_line")
+        self.lines = int(n) if n == n and n is not None else 2
+        self.width = int(w) if w == w and w is not None else 12
+        self.topics = topics(self.kind, self.device_id)
+        self.account = Account(self.device_id, "", publish=[f"{device_prefix(self.kind, self.device_id)}/#"])
+        self.inbox: queue.SimpleQueue[CapAlert] = queue.SimpleQueue()
+        self.display: dict[str, Any] = {"device_id": self.device_id, "identifier": None, "lines": [], "since": None}
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.rejected = 0
+        self.expires_s: float | None = None
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- HTTP side (server threads) ------------------------------------------------------------
+    def _handler(self):
+        board = self
+
+        class Handler(BaseHTTPRequestHandler):
+            server_version = "UijeongbuSignboard/1"
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def _reply(self, code: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                if code == 401:
+                    self.send_header("WWW-Authenticate", 'Basic realm="signboard"')
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _authorised(self) -> bool:
+                got = self.headers.get("Authorization", "")
+                want = base64.b64encode(f"{board.device_id}:{board.account.password}".encode()).decode()
+                return got.startswith("Basic ") and hmac.compare_digest(got[6:].strip(), want)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                board.requests += 1
+                if not self._authorised():
+                    return self._reply(401, {"error": "authentication required"})
+                if self.path.rstrip("/") != "/display":
+                    return self._reply(404, {"error": f"no {self.path}: GET /display or POST /cap"})
+                with board.lock:
+                    return self._reply(200, dict(board.display))
+
+            def do_POST(self) -> None:  # noqa: N802
+                board.requests += 1
+                if not self._authorised():
+                    return self._reply(401, {"error": "authentication required"})
+                if self.path.rstrip("/") != "/cap":
+                    return self._reply(404, {"error": f"no {self.path}: POST /cap"})
+                ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if ctype not in XML_TYPES:
+                    board.rejected += 1
+                    return self._reply(415, {"error": f"Content-Type {ctype!r}: expected {', '.join(XML_TYPES)}"})
+                try:
+                    length = int(self.headers.get("Content-Length", ""))
+                except ValueError:
+                    board.rejected += 1
+                    return self._reply(411, {"error": "Content-Length required"})
+                if length > MAX_BYTES or length < 0:
+                    board.rejected += 1
+                    return self._reply(413, {"error": f"{length} bytes: at most {MAX_BYTES}"})
+                body = self.rfile.read(length)
+                try:
+                    alert = parse_cap(body)
+                except CapError as exc:
+                    board.rejected += 1
+                    return self._reply(400, {"error": str(exc)})
+                board.inbox.put(alert)
+                return self._reply(200, {"accepted": alert.identifier, "msgType": alert.msg_type})
+
+        return Handler
+
+    def start(self) -> None:
+        self._server = ThreadingHTTPServer((self.host, self.port), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name=f"http-{self.device_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    # --- the fleet's loop ------------------------------------------------------------------------
+    def step(self, t_s: float) -> None:
+        while not self.inbox.empty():
+            self._show(self.inbox.get(), t_s)
+        if self.expires_s is not None and t_s >= self.expires_s:
+            self._change(t_s, None, [], "expired")
+
+    def _show(self, alert: CapAlert, t_s: float) -> None:
+        if alert.msg_type == "Cancel":
+            if self.display["identifier"] and self.display["identifier"] in alert.references:
+                self._change(t_s, None, [], f"cancelled by {alert.identifier}")
+            return
+        if alert.msg_type not in ("Alert", "Update"):
+            return
+        ko = alert.info("ko-KR")
+        text = " ".join(x for x in (ko.headline, ko.description) if x) or ko.event
+        self.expires_s = None
+        if ko.expires:
+            try:
+                when = datetime.fromisoformat(ko.expires)
+                self.expires_s = (when - self.ctx.sim.engine.start).total_seconds()
+            except ValueError:
+                self.expires_s = None
+        en = alert.info("en-US")
+        self._change(
+            t_s,
+            alert,
+            layout(text, self.lines, self.width),
+            "shown",
+            english=(en.headline if en else ""),
+            severity=ko.severity,
+            event=ko.event,
+        )
+
+    def _change(self, t_s: float, alert: CapAlert | None, lines: list[str], why: str, **extra: Any) -> None:
+        with self.lock:
+            self.display = {
+                "device_id": self.device_id,
+                "identifier": alert.identifier if alert else None,
+                "lines": lines,
+                "since": self.ctx.clock_iso(t_s),
+                "sim_time_s": round(t_s, 3),
+                "change": why,
+                **extra,
+            }
+        if alert is None:
+            self.expires_s = None
+        self.ctx.sim.engine.log(
+            "signboard.display",
+            self.device_id,
+            f"{why}: {' / '.join(lines) if lines else '(blank)'}",
+            identifier=alert.identifier if alert else None,
+            lines=lines,
+        )
+        self.ctx.send(self.device_id, self.topics["state"], dict(self.display), retain=True)
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "id": self.device_id,
+            "kind": self.kind,
+            "name": self.row.get("name"),
+            "http": {
+                "host": self.host,
+                "port": self.port,
+                "post_cap": "/cap",
+                "display": "/display",
+                "auth": "basic (device id, password in credentials.json)",
+            },
+            "display": {"lines": self.lines, "chars_per_line": self.width},
+            "mqtt": self.topics | {"username": self.device_id},
+            "credentials": f"credentials.json#{self.device_id}",
+        }

@@ -1,0 +1,112 @@
+"""The fleet's broker across a restart, and the command line (each its own fleet: pyswmm runs one
+simulation per process at a time, so these stay out of test_devices_fleet.py's running fleet)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections import defaultdict
+
+from test_devices_fleet import REPO, TWIN, RunningFleet, pytestmark  # noqa: F401 - the same skip reason
+
+
+def test_no_telemetry_is_lost_across_a_broker_restart(city, tmp_path):
+    """QoS 1, persistent sessions and a mosquitto with persistence: the fleet's broker_outage fault
+    stops the broker for 5 simulated minutes and starts it again; every sequence number arrives."""
+    from sim_devices.fleet import Fleet
+    from twin.scenario import load_scenario
+
+    s = load_scenario(
+        REPO / "scenarios" / "flash_flood_jungnangcheon.yaml",
+        overrides=[
+            "faults=[{kind: broker_outage, start: 20min, end: 25min}]",
+            "devices.level_sensor.sample_interval=5",
+        ],
+    )
+    f = Fleet(s, city=city, speed=60, workdir=tmp_path, only={"LS-1018665", "LS-G01", "RG-10184010"})
+    run = RunningFleet(f, tmp_path / "manifest.json")
+    run.thread.start()
+    for _ in range(400):
+        if (tmp_path / "manifest.json").exists():
+            break
+        time.sleep(0.05)
+    run.manifest = json.loads((tmp_path / "manifest.json").read_text())
+    run.creds = json.loads((tmp_path / "credentials.json").read_text())
+    port = str(run.manifest["broker"]["port"])
+    op = run.creds["operator"]
+    out = tmp_path / "collector.txt"
+    sub = subprocess.Popen(
+        [
+            "mosquitto_sub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            port,
+            "-u",
+            op["username"],
+            "-P",
+            op["password"],
+            "-q",
+            "1",
+            "-c",
+            "-i",
+            "collector",
+            "-t",
+            "uijeongbu/+/+/telemetry",
+        ],
+        stdout=open(out, "w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        while f.sim.now < 32 * 60 and run.thread.is_alive():
+            time.sleep(0.2)
+        time.sleep(2.0)
+    finally:
+        run.stop()
+        sub.terminate()
+    assert run.error is None, run.error
+    seqs, times = defaultdict(set), defaultdict(list)
+    for line in out.read_text().splitlines():
+        if line.startswith("{"):
+            m = json.loads(line)
+            seqs[m["device_id"]].add(m["seq"])
+            times[m["device_id"]].append(m["sim_time_s"])
+    assert set(seqs) == {"LS-1018665", "LS-G01", "RG-10184010"}
+    for dev, got in seqs.items():
+        first, last = min(got), max(got)
+        assert got == set(range(first, last + 1)), f"{dev}: missing {sorted(set(range(first, last + 1)) - got)}"
+        assert any(20 * 60 <= t < 25 * 60 for t in times[dev]), dev  # sent while the broker was down
+        assert max(times[dev]) >= 30 * 60
+
+
+def test_twin_devices_serve_from_the_command_line(tmp_path):
+    manifest = tmp_path / "fleet" / "manifest.json"
+    p = subprocess.run(
+        [
+            TWIN,
+            "devices",
+            "serve",
+            str(REPO / "scenarios" / "flash_flood_jungnangcheon.yaml"),
+            "--speed",
+            "600",
+            "--until",
+            "10min",
+            "--manifest",
+            str(manifest),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 0, p.stderr
+    m = json.loads(manifest.read_text())
+    assert len(m["devices"]) == 49 and m["broker"]["managed"] is True
+    assert "done:" in p.stderr and "Traceback" not in p.stderr
+    bad = subprocess.run(
+        [TWIN, "devices", "serve", str(REPO / "scenarios" / "flash_flood_jungnangcheon.yaml"), "--speed", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "--speed: got 0.0: expected a number > 0" in bad.stderr
