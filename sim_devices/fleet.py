@@ -25,19 +25,30 @@ from twin.city import CityModel
 from twin.simulation import Simulation
 
 from .broker import OPERATOR, Account, MosquittoBroker, free_port, new_password, parse_broker_url
+from .crosswalk import Crosswalk
 from .faults import FaultSchedule
 from .gate import Gate
 from .mqtt_link import TOPIC_ROOT, MqttLink
 from .sensors import LevelSensor, RainGauge
 from .signboard import Signboard
+from .structural import StructuralSensor
 from .telemetry import FleetContext
 
-KINDS = {"level_sensor": LevelSensor, "rain_gauge": RainGauge, "gate": Gate, "signboard": Signboard}
+KINDS = {
+    "level_sensor": LevelSensor,
+    "rain_gauge": RainGauge,
+    "gate": Gate,
+    "signboard": Signboard,
+    "tilt_sensor": StructuralSensor,
+    "crack_sensor": StructuralSensor,
+    "crosswalk": Crosswalk,
+}
 TICK_S = 0.05  # wall seconds between steps of the clock
 
 
 class Fleet:
-    """Devices of ``scenario`` (level sensors, rain gauges, gates, signboards) with their protocol faces."""
+    """Devices of ``scenario`` with their protocol faces: level sensors, rain gauges, gates,
+    signboards, LoRaWAN tilt and crack sensors, crosswalks."""
 
     def __init__(
         self,
@@ -77,7 +88,10 @@ class Fleet:
                 if only is None or str(row["device_id"]) in only:
                     self.devices.append(KINDS[kind](row, self.ctx, port=free_port(host, self.ports)))
         self.operator = Account(
-            OPERATOR, new_password(), publish=[f"{TOPIC_ROOT}/gate/+/cmd"], subscribe=[f"{TOPIC_ROOT}/#"]
+            OPERATOR,
+            new_password(),
+            publish=[f"{TOPIC_ROOT}/gate/+/cmd"],
+            subscribe=[f"{TOPIC_ROOT}/#", "application/#"],  # and the LoRaWAN uplinks
         )
         for d in self.devices:
             d.account.password = new_password()
@@ -127,7 +141,7 @@ class Fleet:
                 port=self.ctx.broker_port,
                 username=d.account.username,
                 password=d.account.password,
-                status_topic=d.topics["status"],
+                status_topic=d.topics["status"] if hasattr(d, "topics") else None,
                 subscriptions=tuple(d.account.subscribe),
                 on_message=getattr(d, "on_mqtt", None),
             )
@@ -159,7 +173,7 @@ class Fleet:
                 for d in self.devices:
                     if hasattr(d, "modbus"):
                         await d.modbus.start()
-                    else:
+                    elif hasattr(d, "start"):
                         d.start()
                 self._start_links()
                 self.write_manifest(manifest or self.workdir / "manifest.json")
@@ -170,7 +184,7 @@ class Fleet:
                 for d in self.devices:
                     if hasattr(d, "modbus"):
                         await d.modbus.stop()
-                    else:
+                    elif hasattr(d, "stop"):
                         d.stop()
                 if self.broker is not None:
                     self.broker.stop()

@@ -101,7 +101,7 @@ def test_twin_devices_serve_from_the_command_line(tmp_path):
     )
     assert p.returncode == 0, p.stderr
     m = json.loads(manifest.read_text())
-    assert len(m["devices"]) == 49 and m["broker"]["managed"] is True
+    assert len(m["devices"]) == 181 and m["broker"]["managed"] is True
     assert "done:" in p.stderr and "Traceback" not in p.stderr
     bad = subprocess.run(
         [TWIN, "devices", "serve", str(REPO / "scenarios" / "flash_flood_jungnangcheon.yaml"), "--speed", "0"],
@@ -110,3 +110,64 @@ def test_twin_devices_serve_from_the_command_line(tmp_path):
         timeout=60,
     )
     assert bad.returncode == 2 and "--speed: got 0.0: expected a number > 0" in bad.stderr
+
+
+def test_school_zone_crosswalks_count_the_pupils_of_the_crowd_model(city, tmp_path):
+    """The morning walk to 가능초등학교: the crossings report people waiting and crossing, the warning
+    sign is on exactly while someone is there, and the count is the crowd model's own."""
+    from sim_devices.fleet import Fleet
+    from twin.scenario import load_scenario
+
+    s = load_scenario(REPO / "scenarios" / "school_commute_ganeung.yaml", overrides=["devices.crosswalk_interval=2"])
+    f = Fleet(s, city=city, speed=120, workdir=tmp_path, kinds=("crosswalk",))
+    run = RunningFleet(f, tmp_path / "manifest.json")
+    run.thread.start()
+    for _ in range(400):
+        if (tmp_path / "manifest.json").exists():
+            break
+        time.sleep(0.05)
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    op = json.loads((tmp_path / "credentials.json").read_text())["operator"]
+    out = tmp_path / "xw.txt"
+    sub = subprocess.Popen(
+        [
+            "mosquitto_sub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(m["broker"]["port"]),
+            "-u",
+            op["username"],
+            "-P",
+            op["password"],
+            "-q",
+            "1",
+            "-t",
+            "uijeongbu/crosswalk/+/telemetry",
+        ],
+        stdout=open(out, "w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        run.thread.join(timeout=90)  # the whole hour at 120x: 30 s
+        time.sleep(1.0)
+    finally:
+        run.stop()
+        sub.terminate()
+    assert run.error is None, run.error
+    msgs = [json.loads(line) for line in out.read_text().splitlines() if line.startswith("{")]
+    by_dev = defaultdict(list)
+    for msg in msgs:
+        by_dev[msg["device_id"]].append(msg)
+    assert len(by_dev) == 4
+    links = f.sim.crowd.model.links.links
+    busy = 0
+    for dev, ms in by_dev.items():
+        counts = [x["count"] for x in ms]
+        assert counts == sorted(counts), dev  # a count never goes down
+        for x in ms:
+            assert (x["warning_sign"] == "on") == (x["waiting"] + x["crossing"] > 0)
+        edge = next(d.edge_id for d in f.devices if d.device_id == dev)
+        assert counts[-1] == links[edge].entered  # the crowd model's own count at the end
+        busy += counts[-1]
+    assert busy > 0  # pupils did cross

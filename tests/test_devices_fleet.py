@@ -74,7 +74,7 @@ def fleet(city, tmp_path_factory):
     assert run.error is None, run.error
     run.manifest = json.loads((folder / "manifest.json").read_text())
     run.creds = json.loads((folder / "credentials.json").read_text())
-    sub = _sub(run, "uijeongbu/#", run.creds["operator"])
+    sub = _sub(run, "uijeongbu/# application/#", run.creds["operator"])
     run.sub = sub
     yield run
     run.stop()
@@ -85,7 +85,9 @@ def _sub(run, topic, cred, out=None):
     out = out or (run.manifest_path.parent / "sub.txt")
     port = str(run.manifest["broker"]["port"])
     cmd = ["mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-u", cred["username"], "-P", cred["password"]]
-    cmd += ["-t", topic, "-v", "-q", "1", "-i", f"test-{random.randrange(10**9)}"]
+    for t in topic.split():
+        cmd += ["-t", t]
+    cmd += ["-v", "-q", "1", "-i", f"test-{random.randrange(10**9)}"]
     proc = subprocess.Popen(cmd, stdout=open(out, "w"), stderr=subprocess.STDOUT)
     proc.out = out
     time.sleep(0.5)
@@ -115,8 +117,16 @@ def test_manifest_lists_every_device_on_loopback_with_distinct_ports(fleet):
     kinds = defaultdict(int)
     for d in m["devices"]:
         kinds[d["kind"]] += 1
-    assert dict(kinds) == {"level_sensor": 12, "rain_gauge": 12, "gate": 10, "signboard": 15}
-    faces = [d.get("modbus") or d.get("http") for d in m["devices"]]
+    assert dict(kinds) == {
+        "level_sensor": 12,
+        "rain_gauge": 12,
+        "gate": 10,
+        "signboard": 15,
+        "tilt_sensor": 64,
+        "crack_sensor": 64,
+        "crosswalk": 4,
+    }
+    faces = [d.get("modbus") or d.get("http") for d in m["devices"] if "modbus" in d or "http" in d]
     ports = [f["port"] for f in faces] + [m["broker"]["port"]]
     assert len(set(ports)) == len(ports)
     assert all(f["host"] == "127.0.0.1" for f in faces) and m["broker"]["host"] == "127.0.0.1"
@@ -358,6 +368,33 @@ def test_a_signboard_shows_a_schema_valid_cap_alert_and_refuses_unsafe_xml(fleet
     assert [s["identifier"] for s in states][-2:] == ["KR-1", None]
     logged = fleet.fleet.sim.engine.events.to_frame()
     assert ((logged.kind == "signboard.display") & (logged.entity_id == "SB-G02")).sum() >= 2
+
+
+def test_lorawan_uplinks_parse_as_chirpstack_events_and_their_payload_matches_the_decoded_object(fleet):
+    import base64
+    import struct
+
+    integration = pytest.importorskip("chirpstack_api.integration", reason="chirpstack-api not installed")
+    from google.protobuf import json_format
+
+    ups = [json.loads(p) for t, p in _messages(fleet.sub.out) if t.startswith("application/") and t.endswith("/up")]
+    assert len({u["deviceInfo"]["devEui"] for u in ups}) >= 100
+    counters = defaultdict(list)
+    for u in ups:
+        json_format.Parse(json.dumps(u), integration.UplinkEvent())  # strict: unknown keys are errors
+        raw = base64.b64decode(u["data"])
+        if u["fPort"] == 10:
+            x, y, mv = struct.unpack(">hhH", raw)
+            assert (x / 1000, y / 1000) == (u["object"]["tilt_x_deg"], u["object"]["tilt_y_deg"])
+        else:
+            w, mv = struct.unpack(">HH", raw)
+            assert w / 1000 == u["object"]["crack_mm"]
+        assert mv / 1000 == u["object"]["battery_v"]
+        counters[u["deviceInfo"]["devEui"]].append(u["fCnt"])
+    for fcnts in counters.values():
+        assert fcnts == list(range(fcnts[0], fcnts[0] + len(fcnts)))  # the frame counter grows by one
+    with pytest.raises(json_format.ParseError):  # the check is strict
+        json_format.Parse(json.dumps({**ups[0], "fport": 10}), integration.UplinkEvent())
 
 
 def test_telemetry_sequence_numbers_and_values_follow_the_simulation(fleet):

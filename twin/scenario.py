@@ -505,6 +505,10 @@ class DeviceSettings(_Frozen):
         description="Tipping-bucket rain gauges: mm (0.5 mm buckets).",
     )
     gate_state_interval: PositiveDuration = Field(5.0, description="How often gates publish their state.")
+    structural_interval: PositiveDuration = Field(
+        600.0, description="Uplink interval of the LoRaWAN tilt and crack sensors."
+    )
+    crosswalk_interval: PositiveDuration = Field(5.0, description="How often crosswalks publish their state.")
 
 
 FAULT_KINDS = ("dropout", "stuck", "latency", "spikes", "gate_stuck_open", "broker_outage")

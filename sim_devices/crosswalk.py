@@ -1,0 +1,72 @@
+"""IoT crosswalks in the school zones: people waiting at and walking on the crossing, from the
+crowd model; the driver warning sign (on while anyone waits or crosses) and a per-crossing count.
+
+MQTT ``uijeongbu/crosswalk/{id}/telemetry``: ``{"device_id","seq","time","sim_time_s","waiting",
+"crossing","count","warning_sign": "on"|"off"}`` every ``devices.crosswalk_interval``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .broker import Account
+from .mqtt_link import device_prefix
+from .telemetry import FleetContext, topics
+
+
+class Crosswalk:
+    kind = "crosswalk"
+
+    def __init__(self, row: dict[str, Any], ctx: FleetContext, *, port: int | None = None) -> None:
+        self.device_id = str(row["device_id"])
+        self.row = row
+        self.ctx = ctx
+        self.edge_id = str(row.get("edge_id") or "")
+        self.interval_s = float(ctx.settings.crosswalk_interval)
+        self.next_s = 0.0
+        self.seq = 0
+        self.topics = topics(self.kind, self.device_id)
+        self.account = Account(self.device_id, "", publish=[f"{device_prefix(self.kind, self.device_id)}/#"])
+        self.last: dict[str, Any] = {}
+
+    def due(self) -> float:
+        return self.next_s
+
+    def counts(self) -> tuple[int, int, int]:
+        """(waiting, crossing, entered so far) on the crossing's link."""
+        crowd = self.ctx.sim.crowd
+        link = crowd.model.links.links.get(self.edge_id) if crowd is not None else None
+        if link is None:
+            return 0, 0, 0
+        return len(link.waiting), int(link.occupants), int(link.entered)
+
+    def sample(self, t_s: float) -> None:
+        self.next_s = t_s + self.interval_s
+        if self.ctx.faults.active(self.device_id, "dropout", t_s):
+            return
+        waiting, crossing, count = self.counts()
+        self.seq += 1
+        self.last = {
+            "device_id": self.device_id,
+            "kind": self.kind,
+            "seq": self.seq,
+            "time": self.ctx.clock_iso(t_s),
+            "sim_time_s": round(t_s, 3),
+            "waiting": waiting,
+            "crossing": crossing,
+            "count": count,
+            "warning_sign": "on" if waiting + crossing > 0 else "off",
+            "school_id": self.row.get("school_id"),
+        }
+        self.ctx.send(self.device_id, self.topics["telemetry"], self.last)
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "id": self.device_id,
+            "kind": self.kind,
+            "name": self.row.get("name"),
+            "edge_id": self.edge_id,
+            "mqtt": self.topics | {"username": self.device_id},
+            "interval_s": self.interval_s,
+            "credentials": f"credentials.json#{self.device_id}",
+        }
