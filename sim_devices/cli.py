@@ -39,6 +39,9 @@ def devices() -> None:
 )
 @click.option("--until", "until", default=None, metavar="DURATION", help="Stop at this simulated time (e.g. 2h).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario field (repeatable).")
+@click.option(
+    "--replicas", type=click.IntRange(min=0), default=0, help="Extra copies of the level sensors (load tests)."
+)
 def serve(
     scenario_file: Path,
     manifest: Path,
@@ -46,8 +49,9 @@ def serve(
     broker_url: str | None,
     until: str | None,
     overrides: tuple[str, ...],
+    replicas: int,
 ) -> None:
-    """Start every level sensor, rain gauge and gate of SCENARIO on 127.0.0.1 and run the scenario."""
+    """Start every device of SCENARIO's dataset on 127.0.0.1 and run the scenario in step with the clock."""
     from twin.errors import ScenarioError, TwinError
     from twin.scenario import load_scenario, parse_duration
 
@@ -63,7 +67,9 @@ def serve(
         click.echo(f"error: --speed: got {speed}: expected a number > 0", err=True)
         sys.exit(2)
     try:
-        fleet = Fleet(scenario, speed=speed, broker_url=broker_url, workdir=manifest.parent.resolve())
+        fleet = Fleet(
+            scenario, speed=speed, broker_url=broker_url, workdir=manifest.parent.resolve(), replicas=replicas
+        )
     except TwinError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -24,7 +24,7 @@ from twin._atomic import atomic_file
 from twin.city import CityModel
 from twin.simulation import Simulation
 
-from .broker import OPERATOR, Account, MosquittoBroker, free_port, new_password, parse_broker_url
+from .broker import OPERATOR, Account, BrokerError, MosquittoBroker, free_port, new_password, parse_broker_url
 from .crosswalk import Crosswalk
 from .faults import FaultSchedule
 from .gate import Gate
@@ -61,7 +61,10 @@ class Fleet:
         workdir: str | Path | None = None,
         kinds: tuple[str, ...] = tuple(KINDS),
         only: set[str] | None = None,
+        replicas: int = 0,
     ) -> None:
+        """``replicas``: extra level sensors for load tests, copies of the real ones (ids
+        ``{id}-R0001``...) that read the stage of the sensor they copy."""
         if speed <= 0:
             raise ValueError(f"speed must be > 0, got {speed}")
         self.scenario = scenario
@@ -87,6 +90,11 @@ class Fleet:
             for row in sorted(rows, key=lambda r: str(r["device_id"])):
                 if only is None or str(row["device_id"]) in only:
                     self.devices.append(KINDS[kind](row, self.ctx, port=free_port(host, self.ports)))
+        level = [d for d in self.devices if isinstance(d, LevelSensor)]
+        for k in range(replicas if level else 0):
+            src = level[k % len(level)]
+            row = {**src.row, "device_id": f"{src.device_id}-R{k + 1:04d}"}
+            self.devices.append(LevelSensor(row, self.ctx, port=free_port(host, self.ports), source_id=src.device_id))
         self.operator = Account(
             OPERATOR,
             new_password(),
@@ -107,6 +115,7 @@ class Fleet:
             "scenario": self.scenario.name.model_dump(),
             "scenario_file": str(self.scenario.source_path) if self.scenario.source_path else None,
             "speed": self.speed,
+            "clock_started_at": getattr(self, "wall0_epoch", None),  # Unix time of simulated second 0
             "start": self.scenario.start.isoformat(),
             "duration_s": self.scenario.duration_s,
             "broker": {
@@ -148,6 +157,21 @@ class Fleet:
             link.start()
             self.ctx.links[d.device_id] = link
 
+    async def _online(self, timeout_s: float = 120.0) -> None:
+        """Wait until every device is connected to the broker (the clock starts then)."""
+        deadline = time.monotonic() + timeout_s
+        links = list(self.ctx.links.values())
+        while time.monotonic() < deadline:
+            refused = [lk for lk in links if lk.refused]
+            if refused:
+                raise BrokerError(f"the broker refused {len(refused)} devices (first: {refused[0].refused})")
+            if all(lk.connected.is_set() for lk in links):
+                self.online_s = timeout_s - (deadline - time.monotonic())
+                return
+            await asyncio.sleep(0.05)
+        waiting = sum(1 for lk in links if not lk.connected.is_set())
+        raise BrokerError(f"{waiting} of {len(links)} devices not connected to the broker after {timeout_s:.0f} s")
+
     def broker_outage(self, t_s: float) -> bool:
         return self.ctx.faults.active(None, "broker_outage", t_s) is not None
 
@@ -176,11 +200,13 @@ class Fleet:
                     elif hasattr(d, "start"):
                         d.start()
                 self._start_links()
+                await self._online()
+                self.wall0 = time.monotonic()
+                self.wall0_epoch = time.time()  # simulated second 0 on the wall clock
                 self.write_manifest(manifest or self.workdir / "manifest.json")
                 await self._clock(end, progress, stop)
             finally:
-                for link in self.ctx.links.values():
-                    link.stop()
+                await asyncio.gather(*(link.stop() for link in self.ctx.links.values()))
                 for d in self.devices:
                     if hasattr(d, "modbus"):
                         await d.modbus.stop()
@@ -200,7 +226,7 @@ class Fleet:
         gates = [d for d in self.devices if isinstance(d, Gate | Signboard)]  # stepped every tick
         heap = [(d.due(), i) for i, d in enumerate(sensors)]
         heapq.heapify(heap)
-        wall0 = time.monotonic()
+        wall0 = self.wall0
         outage = False
         last_report = -1.0
         while self.sim.now < end - 1e-9:

@@ -1,11 +1,16 @@
-"""A device's MQTT connection (paho-mqtt 2): its own credentials, QoS 1, a persistent session,
-a retained online/offline status with a last will, and messages queued while the broker is away.
+"""A device's MQTT connection (paho-mqtt 2) driven by the fleet's asyncio loop: its own
+credentials, QoS 1, a persistent session, a retained online/offline status with a last will,
+and messages queued while the broker is away (sent on reconnection).
+
+paho's own network thread uses select(), which cannot watch sockets numbered above 1023; a fleet
+of a thousand devices has more. So the sockets are watched by asyncio (epoll), as in paho's
+"external event loop" pattern, and every callback runs on the fleet's loop: no threads, no locks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +25,7 @@ def device_prefix(kind: str, device_id: str) -> str:
 
 
 class MqttLink:
-    """Connects in the background and reconnects by itself; :meth:`publish` never blocks."""
+    """Connects with :meth:`start` (on the running loop) and reconnects by itself."""
 
     def __init__(
         self,
@@ -43,18 +48,41 @@ class MqttLink:
         self.client.username_pw_set(username, password)
         self.client.max_queued_messages_set(0)  # unlimited: nothing is dropped while the broker is away
         self.client.max_inflight_messages_set(100)
-        self.client.reconnect_delay_set(min_delay=0.2, max_delay=2)
         self.status_topic = status_topic
         if status_topic:
             self.client.will_set(status_topic, "offline", qos=1, retain=True)
         self.subscriptions = subscriptions
         self._on_message = on_message
-        self.connected = threading.Event()
+        self.connected = asyncio.Event()
         self.refused: str | None = None
-        self.client.on_connect = self._connected
-        self.client.on_disconnect = self._disconnected
-        self.client.on_message = self._message
         self.host, self.port = host, port
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._misc: asyncio.Task | None = None
+        self._retry: asyncio.Task | None = None
+        self._stopping = False
+        c = self.client
+        c.on_connect = self._connected
+        c.on_disconnect = self._disconnected
+        c.on_message = self._message
+        c.on_socket_open = self._socket_open
+        c.on_socket_close = self._socket_close
+        c.on_socket_register_write = lambda cl, ud, sock: self.loop.add_writer(sock, cl.loop_write)
+        c.on_socket_unregister_write = lambda cl, ud, sock: self.loop.remove_writer(sock)
+
+    # --- paho's external-loop callbacks -----------------------------------------------------------
+    def _socket_open(self, client, userdata, sock) -> None:
+        self.loop.add_reader(sock, client.loop_read)
+        if self._misc is None or self._misc.done():
+            self._misc = self.loop.create_task(self._misc_loop())
+
+    def _socket_close(self, client, userdata, sock) -> None:
+        self.loop.remove_reader(sock)
+        self.loop.remove_writer(sock)
+
+    async def _misc_loop(self) -> None:
+        while not self._stopping:  # keepalive pings and retries of unacknowledged messages
+            self.client.loop_misc()
+            await asyncio.sleep(1.0)
 
     def _connected(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
@@ -69,21 +97,45 @@ class MqttLink:
 
     def _disconnected(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
+        if not self._stopping and (self._retry is None or self._retry.done()):
+            self._retry = self.loop.create_task(self._reconnect())
 
     def _message(self, client, userdata, msg) -> None:
         if self._on_message is not None:
             self._on_message(msg.topic, msg.payload)
 
-    def start(self) -> None:
-        self.client.connect_async(self.host, self.port, keepalive=10)
-        self.client.loop_start()
+    async def _reconnect(self) -> None:
+        delay = 0.2
+        while not self._stopping and not self.connected.is_set():
+            await asyncio.sleep(delay)
+            try:
+                self.client.reconnect()
+                return
+            except OSError:
+                delay = min(delay * 2, 2.0)
 
-    def publish(self, topic: str, payload: dict[str, Any] | str, *, retain: bool = False) -> None:
+    # --- the device's side -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Connect (on the running asyncio loop); a broker that is not up yet is retried."""
+        self.loop = asyncio.get_running_loop()
+        try:
+            self.client.connect(self.host, self.port, keepalive=10)
+        except OSError:
+            self._retry = self.loop.create_task(self._reconnect())
+
+    def publish(self, topic: str, payload: dict[str, Any] | str, retain: bool = False) -> None:
         data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         self.client.publish(topic, data, qos=1, retain=retain)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """Say offline, let queued messages go out (up to 2 s), disconnect."""
         if self.status_topic and self.connected.is_set():
-            self.client.publish(self.status_topic, "offline", qos=1, retain=True).wait_for_publish(2)
+            self.client.publish(self.status_topic, "offline", qos=1, retain=True)
+        deadline = self.loop.time() + 2.0
+        while self.connected.is_set() and self.client._out_messages and self.loop.time() < deadline:  # noqa: SLF001
+            await asyncio.sleep(0.02)
+        self._stopping = True
         self.client.disconnect()
-        self.client.loop_stop()
+        for task in (self._misc, self._retry):
+            if task is not None:
+                task.cancel()

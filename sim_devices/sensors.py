@@ -115,13 +115,14 @@ class LevelSensor(Sensor):
     unit = "m"
     register_map = LEVEL_MAP
 
-    def __init__(self, row, ctx, *, port: int) -> None:
+    def __init__(self, row, ctx, *, port: int, source_id: str | None = None) -> None:
         super().__init__(row, ctx, settings=ctx.settings.level_sensor, port=port)
+        self.source_id = source_id or self.device_id  # a load-test replica reads the sensor it copies
         h = row.get("sensor_height_m")
         self.sensor_height_m = float(h) if h == h and h is not None else 10.0
 
     def _sample(self, t_s: float) -> None:
-        true = self.ctx.sim.stage_m(self.device_id)
+        true = self.ctx.sim.stage_m(self.source_id)
         r = self.model.read(true, t_s)
         valid = r.value is not None
         stage = r.value if valid else 0.0
