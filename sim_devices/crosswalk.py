@@ -7,6 +7,7 @@ MQTT ``uijeongbu/crosswalk/{id}/telemetry``: ``{"device_id","seq","time","sim_ti
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from .broker import Account
@@ -23,7 +24,7 @@ class Crosswalk:
         self.ctx = ctx
         self.edge_id = str(row.get("edge_id") or "")
         self.interval_s = float(ctx.settings.crosswalk_interval)
-        self.next_s = 0.0
+        self.next_s = round(zlib.crc32(self.device_id.encode("utf-8")) % 1000 / 1000 * self.interval_s, 3)
         self.seq = 0
         self.topics = topics(self.kind, self.device_id)
         self.account = Account(self.device_id, "", publish=[f"{device_prefix(self.kind, self.device_id)}/#"])

@@ -43,7 +43,7 @@ KINDS = {
     "crack_sensor": StructuralSensor,
     "crosswalk": Crosswalk,
 }
-TICK_S = 0.05  # wall seconds between steps of the clock
+TICK_S = 0.01  # wall seconds between steps of the clock
 
 
 class Fleet:
