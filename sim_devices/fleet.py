@@ -29,6 +29,7 @@ from .crosswalk import Crosswalk
 from .faults import FaultSchedule
 from .gate import Gate
 from .mqtt_link import TOPIC_ROOT, MqttLink
+from .onvif_camera import Camera
 from .sensors import LevelSensor, RainGauge
 from .signboard import Signboard
 from .structural import StructuralSensor
@@ -42,6 +43,7 @@ KINDS = {
     "tilt_sensor": StructuralSensor,
     "crack_sensor": StructuralSensor,
     "crosswalk": Crosswalk,
+    "cctv": Camera,
 }
 TICK_S = 0.01  # wall seconds between steps of the clock
 
@@ -86,7 +88,8 @@ class Fleet:
         )
         self.devices: list[Any] = []
         for kind in kinds:
-            rows = self.sim.city.devices_of_kind(kind).drop(columns="geometry").to_dict("records")
+            layer = self.sim.city.devices_of_kind(kind)
+            rows = layer.assign(x=layer.geometry.x, y=layer.geometry.y).drop(columns="geometry").to_dict("records")
             for row in sorted(rows, key=lambda r: str(r["device_id"])):
                 if only is None or str(row["device_id"]) in only:
                     self.devices.append(KINDS[kind](row, self.ctx, port=free_port(host, self.ports)))
@@ -144,6 +147,8 @@ class Fleet:
 
     def _start_links(self) -> None:
         for d in self.devices:
+            if not d.account.publish and not d.account.subscribe:
+                continue  # no MQTT face (cameras speak ONVIF)
             link = MqttLink(
                 client_id=d.device_id,
                 host=self.ctx.broker_host,
@@ -218,7 +223,7 @@ class Fleet:
             "sim_time_s": self.sim.now,
             "messages": self.ctx.published,
             "modbus_requests": sum(d.modbus.requests for d in self.devices if hasattr(d, "modbus")),
-            "http_requests": sum(d.requests for d in self.devices if isinstance(d, Signboard)),
+            "http_requests": sum(d.requests for d in self.devices if isinstance(d, Signboard | Camera)),
         }
 
     async def _clock(self, end: float, progress, stop) -> None:
@@ -233,7 +238,11 @@ class Fleet:
             if stop is not None and stop.is_set():
                 break
             target = min((time.monotonic() - wall0) * self.speed, end)
+            done = 0
             while heap and heap[0][0] <= target + 1e-9:
+                done += 1
+                if done % 200 == 0:
+                    await asyncio.sleep(0)  # let the servers answer even when the clock is behind
                 t, i = heapq.heappop(heap)
                 self.sim.advance_to(t)
                 for g in gates:

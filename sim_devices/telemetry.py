@@ -27,6 +27,14 @@ class FleetContext:
     links: dict[str, MqttLink] = field(default_factory=dict)
     accounts: list[Account] = field(default_factory=list)
     published: int = 0
+    _people: tuple[float, list] = (-1.0, [])
+
+    def people_now(self, t_s: float) -> list[tuple[int, float, float, bool]]:
+        """Everyone out at simulated time ``t_s`` (person, x, y, heading to safety), computed once per time."""
+        if self._people[0] != t_s:
+            crowd = self.sim.crowd
+            self._people = (t_s, crowd.positions() if crowd is not None else [])
+        return self._people[1]
 
     def clock_iso(self, t_s: float) -> str:
         return self.sim.engine.clock(t_s).isoformat(timespec="milliseconds")

@@ -101,7 +101,7 @@ def test_twin_devices_serve_from_the_command_line(tmp_path):
     )
     assert p.returncode == 0, p.stderr
     m = json.loads(manifest.read_text())
-    assert len(m["devices"]) == 181 and m["broker"]["managed"] is True
+    assert len(m["devices"]) == 289 and m["broker"]["managed"] is True
     assert "done:" in p.stderr and "Traceback" not in p.stderr
     bad = subprocess.run(
         [TWIN, "devices", "serve", str(REPO / "scenarios" / "flash_flood_jungnangcheon.yaml"), "--speed", "0"],

@@ -509,6 +509,7 @@ class DeviceSettings(_Frozen):
         600.0, description="Uplink interval of the LoRaWAN tilt and crack sensors."
     )
     crosswalk_interval: PositiveDuration = Field(5.0, description="How often crosswalks publish their state.")
+    camera_interval: PositiveDuration = Field(5.0, description="How often cameras look for people in their view.")
 
 
 FAULT_KINDS = ("dropout", "stuck", "latency", "spikes", "gate_stuck_open", "broker_outage")

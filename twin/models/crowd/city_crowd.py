@@ -247,25 +247,34 @@ class CityCrowd:
             yield env.timeout(30.0)
             t = env.now
             for p in tracked:
-                if t < p.depart_s or p.arrived_s is not None or p.cancelled:
-                    continue
-                a = G.nodes[p.node]
-                if p.link is None:
-                    rows.append((t, p.unique_id, a["x"], a["y"], p.group, p.evacuating_since is not None))
-                    continue
-                lk = links[p.link]
-                other = G.nodes[lk.v if p.node == lk.u else lk.u]
-                f = min(max((t - p.entered_s) / max(p.link_exit_s - p.entered_s, 1e-9), 0.0), 1.0)
-                rows.append(
-                    (
-                        t,
-                        p.unique_id,
-                        a["x"] + f * (other["x"] - a["x"]),
-                        a["y"] + f * (other["y"] - a["y"]),
-                        p.group,
-                        p.evacuating_since is not None,
-                    )
-                )
+                xy = self._position(p, t, G, links)
+                if xy is not None:
+                    rows.append((t, p.unique_id, xy[0], xy[1], p.group, p.evacuating_since is not None))
+
+    @staticmethod
+    def _position(p, t: float, G, links) -> tuple[float, float] | None:
+        """Where pedestrian ``p`` is at ``t`` (EPSG:5186 m), along its link; None when not out."""
+        if t < p.depart_s or p.arrived_s is not None or p.cancelled:
+            return None
+        a = G.nodes[p.node]
+        if p.link is None:
+            return a["x"], a["y"]
+        lk = links[p.link]
+        other = G.nodes[lk.v if p.node == lk.u else lk.u]
+        f = min(max((t - p.entered_s) / max(p.link_exit_s - p.entered_s, 1e-9), 0.0), 1.0)
+        return a["x"] + f * (other["x"] - a["x"]), a["y"] + f * (other["y"] - a["y"])
+
+    def positions(self) -> list[tuple[int, float, float, bool]]:
+        """Everyone out now: (person, x, y, heading to safety), EPSG:5186 m."""
+        t = self.engine.now
+        G = self.city.graph
+        links = self.model.links.links
+        out = []
+        for p in self.model.pedestrians():
+            xy = self._position(p, t, G, links)
+            if xy is not None:
+                out.append((p.unique_id, xy[0], xy[1], p.evacuating_since is not None))
+        return out
 
     def trajectories(self):
         """Sampled positions: time_s, person, x, y (EPSG:5186), lon, lat (WGS84), group, evacuating."""
