@@ -40,6 +40,12 @@ def devices() -> None:
 @click.option("--until", "until", default=None, metavar="DURATION", help="Stop at this simulated time (e.g. 2h).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario field (repeatable).")
 @click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the run folder here at the end (the app can open it and play it back).",
+)
+@click.option(
     "--replicas", type=click.IntRange(min=0), default=0, help="Extra copies of the level sensors (load tests)."
 )
 def serve(
@@ -50,6 +56,7 @@ def serve(
     until: str | None,
     overrides: tuple[str, ...],
     replicas: int,
+    out: Path | None,
 ) -> None:
     """Start every device of SCENARIO's dataset on 127.0.0.1 and run the scenario in step with the clock."""
     from twin.errors import ScenarioError, TwinError
@@ -63,6 +70,15 @@ def serve(
     except (ScenarioError, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    if out is not None:
+        from twin._atomic import check_output_dir
+        from twin.results import SUMMARY
+
+        try:
+            check_output_dir(out, overwrite=True, marker=SUMMARY)  # refuse a bad --out before the run
+        except (TwinError, OSError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
     if speed <= 0:
         click.echo(f"error: --speed: got {speed}: expected a number > 0", err=True)
         sys.exit(2)
@@ -87,3 +103,9 @@ def serve(
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(f"done: {result}", err=True)
+    if out is not None:
+        try:
+            click.echo(f"wrote {fleet.write_run(out, result)}", err=True)
+        except (TwinError, OSError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)

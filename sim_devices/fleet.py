@@ -226,6 +226,40 @@ class Fleet:
             "http_requests": sum(d.requests for d in self.devices if isinstance(d, Signboard | Camera)),
         }
 
+    def write_run(self, out: str | Path, result: dict[str, Any]) -> Path:
+        """The fleet's run as a normal run folder (the app opens it): what the devices did is in
+        the events (gate.*, signboard.display, cctv.objects_inside) beside the models' own."""
+        from twin.errors import TwinError
+        from twin.results import write_run_folder
+        from twin.scenario import dump_resolved
+
+        s = self.scenario
+        summary: dict[str, Any] = {
+            "scenario": {
+                "name": s.name.model_dump(),
+                "seed": s.seed,
+                "start": s.start.isoformat(),
+                "duration_s": s.duration_s,
+                "rainfall": s.rainfall.kind,
+                "dataset": self.sim.city.manifest.get("name"),
+            },
+            "fleet": {**result, "speed": self.speed, "devices": len(self.devices)},
+        }
+        if self.sim.finished:
+            try:
+                summary.update(self.sim.summary_parts())
+            except (TwinError, KeyError, ValueError) as exc:  # a model that could not finish its summary
+                summary["summary_error"] = str(exc)
+        tables = {"trajectories.parquet": self.sim.crowd.trajectories()} if self.sim.crowd is not None else {}
+        return write_run_folder(
+            out,
+            summary=summary,
+            timeseries=self.sim.engine.recorder.to_frame(),
+            events=self.sim.engine.events.to_frame(),
+            files={"scenario.resolved.yaml": dump_resolved(s)},
+            tables=tables,
+        )
+
     async def _clock(self, end: float, progress, stop) -> None:
         sensors = [d for d in self.devices if hasattr(d, "due")]
         gates = [d for d in self.devices if isinstance(d, Gate | Signboard)]  # stepped every tick

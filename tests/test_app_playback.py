@@ -181,3 +181,42 @@ def test_report_has_maps_charts_and_plain_kpis_and_fetches_nothing(city, walkers
     page = report_html(hostile, city, build_playback(city, hostile), "ko")
     assert "<script>" not in page and "&lt;script&gt;" in page
     json.dumps(walkers_run.summary)  # the summary the report reads is plain JSON
+
+
+def test_devices_show_their_state_from_the_run_events(city, walkers_run):
+    """A fleet run logs gate.*, signboard.display and cctv.objects_inside; playback draws them."""
+    extra = pd.DataFrame(
+        {
+            "time_s": [100.0, 130.0, 200.0, 900.0, 300.0],
+            "kind": [
+                "gate.close_command",
+                "gate.closed",
+                "signboard.display",
+                "signboard.display",
+                "cctv.objects_inside",
+            ],
+            "entity_id": ["G01", "G01", "SB-G01", "SB-G01", "CAM-G02"],
+            "message": ["close command from modbus", "gate closed", "shown", "cancelled", "Zone: someone inside"],
+            "data": [
+                "{}",
+                "{}",
+                json.dumps({"lines": ["중랑천 산책로", "통제"]}),
+                json.dumps({"lines": []}),
+                json.dumps({"inside": True}),
+            ],
+        }
+    )
+    ev = pd.concat([walkers_run.events, extra], ignore_index=True)
+    run = type(walkers_run)(**{**walkers_run.__dict__, "events": ev})
+    pb = build_playback(city, run, lang="ko")
+    assert pb.device_state("G01", "gate", 50) == ("open", "open")
+    assert pb.device_state("G01", "gate", 110)[0] == "closing" and pb.device_state("G01", "gate", 131)[0] == "closed"
+    assert pb.device_state("SB-G01", "signboard", 250) == ("showing", "중랑천 산책로 / 통제")
+    assert pb.device_state("SB-G01", "signboard", 1000) == ("blank", "")
+    assert pb.device_state("CAM-G02", "cctv", 400)[0] == "someone"
+    level = pb.device_state("LS-1018665", "level_sensor", 14000)[0]
+    assert level == LEVEL_NAMES[pb.gauge_level("LS-1018665", 14000)]
+    layer = next(x for x in pb.layers_at(250) if x.id == "device_state")
+    by_id = {d["id"]: d for d in layer.data}
+    assert by_id["G01"]["state"] == "closed" and "중랑천 산책로" in by_id["SB-G01"]["label"]
+    assert {"gate", "signboard", "level_sensor", "cctv"} <= {d["kind"] for d in layer.data}

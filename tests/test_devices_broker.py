@@ -94,6 +94,8 @@ def test_twin_devices_serve_from_the_command_line(tmp_path):
             "10min",
             "--manifest",
             str(manifest),
+            "--out",
+            str(tmp_path / "run"),
         ],
         capture_output=True,
         text=True,
@@ -103,6 +105,15 @@ def test_twin_devices_serve_from_the_command_line(tmp_path):
     m = json.loads(manifest.read_text())
     assert len(m["devices"]) == 289 and m["broker"]["managed"] is True
     assert "done:" in p.stderr and "Traceback" not in p.stderr
+    from twin.app.playback import build_playback  # the app can open and play back a fleet's run
+    from twin.city import load_city
+    from twin.results import read_run_folder
+
+    run = read_run_folder(tmp_path / "run")
+    assert run.summary["fleet"]["devices"] == 289 and run.summary["fleet"]["messages"] > 0
+    assert run.timeseries["time_s"].max() >= 600 - 60
+    pb = build_playback(load_city(), run)
+    assert any(layer.id == "device_state" for layer in pb.layers_at(300))
     bad = subprocess.run(
         [TWIN, "devices", "serve", str(REPO / "scenarios" / "flash_flood_jungnangcheon.yaml"), "--speed", "0"],
         capture_output=True,

@@ -72,7 +72,8 @@ TEXT: dict[str, dict[str, str]] = {
         "ko": "하천 색: 파랑 평상 · 노랑 관심 · 주황 주의 · 빨강 경계 · 보라 심각. "
         "산책로: 청록 통행 · 주황 대피 지시 · 빨강 침수. 점: 걷는 사람(검정), 대피 중(분홍).",
         "en": "Streams: blue normal · yellow attention · orange caution · red alert · purple serious. Paths: teal "
-        "open · amber cleared · red flooded. Dots: people walking (black) and heading to safety (pink).",
+        "open · amber cleared · red flooded. Dots: people walking (black) and heading to safety (pink). Devices: "
+        "gates green open, red closed; signboards orange while showing; cameras magenta while someone is in view.",
     },
     "state_counts": {
         "ko": "산책로 구간: 통행 {open} · 대피 지시 {cleared} · 침수 {flooded} · 지도 위 사람 {people}",

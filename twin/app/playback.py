@@ -37,6 +37,18 @@ LEVEL_RGB = (
 )
 PATH_STATE_RGB = {"open": [20, 190, 210, 255], "cleared": [255, 170, 0, 255], "flooded": [200, 0, 0, 255]}
 PERSON_RGB = {False: [30, 30, 30, 220], True: [230, 0, 120, 240]}  # walking / heading to safety
+DEVICE_STATE_RGB = {
+    "open": [40, 170, 60, 255],  # gate
+    "closing": [255, 170, 0, 255],
+    "closed": [200, 0, 0, 255],
+    "opening": [255, 170, 0, 255],
+    "blank": [150, 150, 150, 220],  # signboard
+    "showing": [255, 120, 0, 255],
+    "clear": [150, 150, 150, 220],  # camera
+    "someone": [200, 0, 160, 255],
+}
+DEVICE_DEFAULT = {"gate": ("open", "open"), "signboard": ("blank", ""), "cctv": ("clear", "")}
+LIVE_KINDS = ("gate", "signboard", "level_sensor")  # and the cameras that reported anything
 ROAD_RGB = [160, 160, 160, 150]
 
 
@@ -74,6 +86,8 @@ class Playback:
     events: pd.DataFrame
     people: dict[float, pd.DataFrame] = field(default_factory=dict)  # sample time -> lon, lat, evacuating
     people_times: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    devices: list[dict[str, Any]] = field(default_factory=list)  # id, kind, position (lon/lat)
+    device_steps: dict[str, list[tuple[float, str, str]]] = field(default_factory=dict)  # id -> (t, state, text)
     base: list[pdk.Layer] = field(default_factory=list)  # static layers drawn under the state
     view: pdk.ViewState | None = None
 
@@ -123,6 +137,31 @@ class Playback:
             return pd.DataFrame(columns=["lon", "lat", "evacuating"])
         return self.people[float(self.people_times[i])]
 
+    def device_state(self, device_id: str, kind: str, t: float) -> tuple[str, str]:
+        """(state, text) of a device at ``t``: a gate open/closing/closed, a signboard's text, a
+        camera seeing someone or not, a level gauge's alert level; ("unknown", "") before any news."""
+        if kind == "level_sensor":
+            lv = self.gauge_level(device_id, t)
+            return LEVEL_NAMES[lv], LEVEL_NAMES[lv]
+        state, text = DEVICE_DEFAULT.get(kind, ("unknown", ""))
+        for when, st, tx in self.device_steps.get(device_id, ()):
+            if when > t:
+                break
+            state, text = st, tx
+        return state, text
+
+    def device_states(self, t: float) -> list[dict[str, Any]]:
+        out = []
+        for d in self.devices:
+            state, text = self.device_state(d["id"], d["kind"], t)
+            color = (
+                LEVEL_RGB[LEVEL_NAMES.index(state)]
+                if d["kind"] == "level_sensor"
+                else DEVICE_STATE_RGB.get(state, [120, 120, 120, 200])
+            )
+            out.append({**d, "state": state, "color": color, "label": f"{d['id']} ({d['kind']}): {text or state}"})
+        return out
+
     def events_until(self, t: float) -> pd.DataFrame:
         """The events at or before ``t``, newest first."""
         ev = self.events
@@ -165,6 +204,22 @@ class Playback:
                 id="path_state",
             )
         )
+        if self.devices and not peak:
+            layers.append(
+                pdk.Layer(
+                    "ScatterplotLayer",
+                    self.device_states(t),
+                    get_position="position",
+                    get_fill_color="color",
+                    get_line_color=[0, 0, 0, 255],
+                    stroked=True,
+                    line_width_min_pixels=1,
+                    get_radius=18,
+                    radius_min_pixels=5,
+                    pickable=True,
+                    id="device_state",
+                )
+            )
         if not peak:
             ppl = self.people_at(t)
             data = [
@@ -192,6 +247,32 @@ class Playback:
             map_provider="carto" if tiles else None,  # no base map at all unless asked
             tooltip={"text": "{label}"},
         )
+
+
+def _device_steps(events: pd.DataFrame) -> dict[str, list[tuple[float, str, str]]]:
+    """What the devices reported, from the run's events: gate.*, signboard.display, cctv.objects_inside."""
+    steps: dict[str, list[tuple[float, str, str]]] = {}
+    for row in events.itertuples():
+        kind = row.kind
+        if kind in ("gate.closed", "gate.open", "gate.close_command", "gate.open_command"):
+            state = {
+                "gate.closed": "closed",
+                "gate.open": "open",
+                "gate.close_command": "closing",
+                "gate.open_command": "opening",
+            }[kind]
+            steps.setdefault(row.entity_id, []).append((float(row.time_s), state, state))
+        elif kind == "signboard.display":
+            lines = json.loads(row.data or "{}").get("lines") or []
+            steps.setdefault(row.entity_id, []).append(
+                (float(row.time_s), "showing" if lines else "blank", " / ".join(lines))
+            )
+        elif kind == "cctv.objects_inside":
+            inside = bool(json.loads(row.data or "{}").get("inside"))
+            steps.setdefault(row.entity_id, []).append(
+                (float(row.time_s), "someone" if inside else "clear", row.message)
+            )
+    return steps
 
 
 def _level_steps(events: pd.DataFrame) -> dict[str, list[tuple[float, int]]]:
@@ -254,6 +335,14 @@ def build_playback(city: CityModel, run: RunData, *, lang: str = "ko", base: lis
         for t, grp in tr.groupby("time_s", sort=True):
             people[float(t)] = grp[["lon", "lat", "evacuating"]].reset_index(drop=True)
     name = "name" if lang == "ko" else "name_en"
+    device_steps = _device_steps(ev)
+    dv = city.layer("devices")
+    keep = dv[dv["kind"].isin(LIVE_KINDS) | dv["device_id"].isin(list(device_steps))]
+    kw = keep.to_crs("EPSG:4326")
+    devices = [
+        {"id": str(i), "kind": str(k), "position": [round(g.x, DECIMALS), round(g.y, DECIMALS)]}
+        for i, k, g in zip(keep["device_id"], keep["kind"], kw.geometry, strict=True)
+    ]
     return Playback(
         times=times,
         duration_s=duration,
@@ -265,6 +354,8 @@ def build_playback(city: CityModel, run: RunData, *, lang: str = "ko", base: lis
         flooded=flooded,
         cleared_at=cleared,
         events=ev,
+        devices=devices,
+        device_steps=device_steps,
         people=people,
         people_times=np.array(sorted(people), dtype=float),
         base=list(base) if base is not None else base_layers(city, lang=lang),
