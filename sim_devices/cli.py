@@ -33,9 +33,11 @@ def devices() -> None:
 @click.option(
     "--broker",
     "broker_url",
-    default=None,
-    metavar="URL",
-    help="An external broker, mqtt://HOST:PORT (default: start our own mosquitto on 127.0.0.1).",
+    default="embedded",
+    show_default=True,
+    metavar="embedded|mosquitto|URL",
+    help="embedded: an amqtt broker inside the fleet; mosquitto: a mosquitto the fleet starts (password file, "
+    "ACL); mqtt://HOST:PORT: an external broker given the accounts in credentials.json.",
 )
 @click.option("--until", "until", default=None, metavar="DURATION", help="Stop at this simulated time (e.g. 2h).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario field (repeatable).")

@@ -74,9 +74,11 @@ class Fleet:
         self.host = host
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="twin-fleet-"))
         self.sim = Simulation(scenario, city=city)
-        self.external = broker_url is not None
+        self.broker_kind = broker_url if broker_url in (None, "embedded", "mosquitto") else "external"
+        self.broker_kind = self.broker_kind or "embedded"
+        self.external = self.broker_kind == "external"
         self.ports: set[int] = set()
-        bh, bp = parse_broker_url(broker_url) if broker_url else (host, free_port(host, self.ports))
+        bh, bp = parse_broker_url(broker_url) if self.external else (host, free_port(host, self.ports))
         self.ctx = FleetContext(
             sim=self.sim,
             faults=FaultSchedule(scenario.faults),
@@ -106,7 +108,7 @@ class Fleet:
         )
         for d in self.devices:
             d.account.password = new_password()
-        self.broker: MosquittoBroker | None = None
+        self.broker: Any = None  # MosquittoBroker or EmbeddedBroker
         self.manifest_path: Path | None = None
 
     # --- the parts ---------------------------------------------------------------------------
@@ -126,6 +128,7 @@ class Fleet:
                 "port": self.ctx.broker_port,
                 "url": f"mqtt://{self.ctx.broker_host}:{self.ctx.broker_port}",
                 "managed": not self.external,
+                "kind": self.broker_kind,
                 "operator": {"username": OPERATOR, "credentials": f"credentials.json#{OPERATOR}"},
                 "topic_root": TOPIC_ROOT,
             },
@@ -193,10 +196,15 @@ class Fleet:
         self.ctx.loop = asyncio.get_running_loop()
         end = min(until_s, self.sim.engine.duration_s) if until_s is not None else self.sim.engine.duration_s
         with self.sim:
-            if not self.external:
+            if self.broker_kind == "mosquitto":
                 self.broker = MosquittoBroker(
                     self.workdir / "broker", self.accounts(), host=self.host, port=self.ctx.broker_port
                 )
+                self.broker.start()
+            elif self.broker_kind == "embedded":
+                from .embedded_broker import EmbeddedBroker
+
+                self.broker = EmbeddedBroker(self.accounts(), host=self.host, port=self.ctx.broker_port)
                 self.broker.start()
             try:
                 for d in self.devices:

@@ -24,7 +24,9 @@ def test_no_telemetry_is_lost_across_a_broker_restart(city, tmp_path):
             "devices.level_sensor.sample_interval=5",
         ],
     )
-    f = Fleet(s, city=city, speed=60, workdir=tmp_path, only={"LS-1018665", "LS-G01", "RG-10184010"})
+    f = Fleet(
+        s, city=city, speed=60, workdir=tmp_path, only={"LS-1018665", "LS-G01", "RG-10184010"}, broker_url="mosquitto"
+    )
     run = RunningFleet(f, tmp_path / "manifest.json")
     run.thread.start()
     for _ in range(400):
@@ -103,7 +105,7 @@ def test_twin_devices_serve_from_the_command_line(tmp_path):
     )
     assert p.returncode == 0, p.stderr
     m = json.loads(manifest.read_text())
-    assert len(m["devices"]) == 289 and m["broker"]["managed"] is True
+    assert len(m["devices"]) == 289 and m["broker"]["kind"] == "embedded"  # the default: no mosquitto needed
     assert "done:" in p.stderr and "Traceback" not in p.stderr
     from twin.app.playback import build_playback  # the app can open and play back a fleet's run
     from twin.city import load_city
@@ -130,7 +132,7 @@ def test_school_zone_crosswalks_count_the_pupils_of_the_crowd_model(city, tmp_pa
     from twin.scenario import load_scenario
 
     s = load_scenario(REPO / "scenarios" / "school_commute_ganeung.yaml", overrides=["devices.crosswalk_interval=2"])
-    f = Fleet(s, city=city, speed=120, workdir=tmp_path, kinds=("crosswalk",))
+    f = Fleet(s, city=city, speed=120, workdir=tmp_path, kinds=("crosswalk",), broker_url="mosquitto")
     run = RunningFleet(f, tmp_path / "manifest.json")
     run.thread.start()
     for _ in range(400):
@@ -182,3 +184,122 @@ def test_school_zone_crosswalks_count_the_pupils_of_the_crowd_model(city, tmp_pa
         assert counts[-1] == links[edge].entered  # the crowd model's own count at the end
         busy += counts[-1]
     assert busy > 0  # pupils did cross
+
+
+def test_the_embedded_broker_needs_credentials_and_keeps_devices_to_their_topics(city, tmp_path):
+    """The default broker (amqtt inside the fleet), checked with mosquitto's own clients."""
+    from sim_devices.fleet import Fleet
+    from twin.scenario import load_scenario
+
+    s = load_scenario(
+        REPO / "scenarios" / "flash_flood_jungnangcheon.yaml", overrides=["devices.level_sensor.sample_interval=5"]
+    )
+    f = Fleet(s, city=city, speed=30, workdir=tmp_path, only={"LS-1018665", "LS-G01", "G01"})
+    run = RunningFleet(f, tmp_path / "manifest.json")
+    run.thread.start()
+    for _ in range(400):
+        if (tmp_path / "manifest.json").exists() or run.error:
+            break
+        time.sleep(0.05)
+    assert run.error is None, run.error
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    creds = json.loads((tmp_path / "credentials.json").read_text())
+    port = str(m["broker"]["port"])
+    op, me = creds["operator"], creds["LS-G01"]
+    out = tmp_path / "sub.txt"
+    sub = subprocess.Popen(
+        [
+            "mosquitto_sub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            port,
+            "-u",
+            op["username"],
+            "-P",
+            op["password"],
+            "-q",
+            "1",
+            "-v",
+            "-t",
+            "uijeongbu/#",
+        ],
+        stdout=open(out, "w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        time.sleep(1.0)
+        anon = subprocess.run(
+            ["mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", "uijeongbu/x", "-m", "anon"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        assert anon.returncode != 0 and "not authorised" in anon.stderr.lower()
+        for topic, marker in (
+            ("uijeongbu/level_sensor/LS-1018665/telemetry", "forged"),
+            ("uijeongbu/level_sensor/LS-G01/test", "own"),
+        ):
+            subprocess.run(
+                [
+                    "mosquitto_pub",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    port,
+                    "-u",
+                    "LS-G01",
+                    "-P",
+                    me["password"],
+                    "-q",
+                    "1",
+                    "-t",
+                    topic,
+                    "-m",
+                    marker,
+                ],
+                check=True,
+                timeout=10,
+            )
+        subprocess.run(
+            [
+                "mosquitto_pub",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                port,
+                "-u",
+                op["username"],
+                "-P",
+                op["password"],
+                "-q",
+                "1",
+                "-t",
+                "uijeongbu/gate/G01/cmd",
+                "-m",
+                '{"command": "close"}',
+            ],
+            check=True,
+            timeout=10,
+        )
+        time.sleep(4.0)
+    finally:
+        run.stop()
+        sub.terminate()
+    assert run.error is None, run.error
+    lines = out.read_text().splitlines()
+    payloads = [line.partition(" ")[2] for line in lines]
+    assert "own" in payloads and "forged" not in payloads
+    tele = [
+        json.loads(p)
+        for t, _, p in (line.partition(" ") for line in lines)
+        if t.endswith("/telemetry") and p.startswith("{")
+    ]
+    seqs = defaultdict(list)
+    for msg in tele:
+        seqs[msg["device_id"]].append(msg["seq"])
+    assert set(seqs) == {"LS-1018665", "LS-G01"}
+    for got in seqs.values():
+        assert got == list(range(got[0], got[0] + len(got))) and len(got) >= 5
+    states = [json.loads(p) for t, _, p in (line.partition(" ") for line in lines) if t == "uijeongbu/gate/G01/state"]
+    assert states and states[-1]["state"] in ("closing", "closed")

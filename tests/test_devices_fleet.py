@@ -65,7 +65,7 @@ def fleet(city, tmp_path_factory):
     folder = tmp_path_factory.mktemp("fleet")
     scenario = load_scenario(REPO / "scenarios" / "flash_flood_evening_walkers.yaml")
     kinds = tuple(k for k in KINDS if k != "cctv")  # the cameras have their own module (test_devices_onvif.py)
-    f = Fleet(scenario, city=city, speed=SPEED, workdir=folder, kinds=kinds)
+    f = Fleet(scenario, city=city, speed=SPEED, workdir=folder, kinds=kinds, broker_url="mosquitto")
     run = RunningFleet(f, folder / "manifest.json")
     run.thread.start()
     for _ in range(400):
