@@ -188,7 +188,8 @@ class Gate:
         self.modbus.set(
             "discrete_inputs",
             0,
-            [int(m.state == "open"), int(m.state == "closed"), int(self.people > 0), 0, 0],
+            # limit switches report where the barrier is, not what it was told (a stuck gate stays "open")
+            [int(m.position <= 0.0), int(m.position >= 1.0), int(self.people > 0), 0, 0],
         )
         self.modbus.set(
             "input_registers",

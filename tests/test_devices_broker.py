@@ -303,3 +303,48 @@ def test_the_embedded_broker_needs_credentials_and_keeps_devices_to_their_topics
         assert got == list(range(got[0], got[0] + len(got))) and len(got) >= 5
     states = [json.loads(p) for t, _, p in (line.partition(" ") for line in lines) if t == "uijeongbu/gate/G01/state"]
     assert states and states[-1]["state"] in ("closing", "closed")
+
+
+def test_a_gate_stuck_open_takes_the_command_but_its_limit_switch_never_leaves_open(city, tmp_path):
+    from sim_devices.fleet import Fleet
+    from twin.scenario import load_scenario
+
+    s = load_scenario(
+        REPO / "scenarios" / "flash_flood_jungnangcheon.yaml",
+        overrides=["faults=[{kind: gate_stuck_open, device: G01, start: 0}]"],
+    )
+    f = Fleet(s, city=city, speed=30, workdir=tmp_path, only={"G01", "G02"})
+    run = RunningFleet(f, tmp_path / "manifest.json")
+    run.thread.start()
+    for _ in range(400):
+        if (tmp_path / "manifest.json").exists() or run.error:
+            break
+        time.sleep(0.05)
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    ports = {d["id"]: d["modbus"]["port"] for d in m["devices"]}
+
+    def mb(args: str) -> list[int]:
+        p = subprocess.run(f"mbpoll -m tcp -a 1 -1 {args}", shell=True, capture_output=True, text=True, timeout=20)
+        return [int(x.split(":")[1]) for x in p.stdout.splitlines() if x.startswith("[")]
+
+    try:
+        for gate in ("G01", "G02"):
+            subprocess.run(
+                f"mbpoll -m tcp -a 1 -p {ports[gate]} -t 0 -r 1 127.0.0.1 1",
+                shell=True,
+                check=True,
+                capture_output=True,
+                timeout=20,
+            )
+        time.sleep(4.0)  # two simulated minutes: six times the 20 s travel time
+        stuck, good = (
+            mb(f"-p {ports['G01']} -t 1 -r 1 -c 2 127.0.0.1"),
+            mb(f"-p {ports['G02']} -t 1 -r 1 -c 2 127.0.0.1"),
+        )
+    finally:
+        run.stop()
+    assert run.error is None, run.error
+    assert stuck == [1, 0] and good == [0, 1]  # G01 still fully open; G02 fully closed
+    ev = f.sim.engine.events.to_frame()
+    closed = set(ev.loc[ev.kind == "gate.closed", "entity_id"])
+    assert "G02" in closed and "G01" not in closed
