@@ -1,0 +1,129 @@
+"""The gate policy: when to warn, close and reopen each gate. A YAML file, validated like a scenario.
+
+::
+
+    policy_version: 1
+    defaults:
+      close_level_m: 1.5          # stage at the gate's level sensor that starts the closing sequence
+      reopen_level_m: 1.2         # below this ...
+      reopen_after: 30min         # ... for this long, the gate reopens (hysteresis)
+      rain_trigger_mm_h: 30       # or rain at least this intense (mm/h over 10 min)
+      warn_before_close: 5min     # the signboard warning comes this long before closing
+      override_level_m: 2.0       # close even with people in view once the water is this high
+      stale_after: 2min           # no fresh level reading for this long: close (fail safe)
+      camera_required: true       # close only when the camera sees nobody in the gate zone
+    gates:
+      G01: {close_level_m: 1.4}
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import TwinError
+from ..scenario import Duration, NonNegativeNumber, PositiveDuration
+
+POLICY_VERSION = 1
+
+
+class PolicyError(TwinError, ValueError):
+    """A gate policy file is missing, not YAML, or invalid; one line per problem."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class GateRule(BaseModel):
+    """The rule of one gate (every field optional here: missing ones come from the defaults)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    close_level_m: NonNegativeNumber | None = None
+    reopen_level_m: NonNegativeNumber | None = None
+    reopen_after: Duration | None = None
+    rain_trigger_mm_h: NonNegativeNumber | None = None
+    warn_before_close: Duration | None = None
+    override_level_m: NonNegativeNumber | None = None
+    stale_after: PositiveDuration | None = None
+    camera_required: bool | None = None
+
+
+class Defaults(GateRule):
+    close_level_m: NonNegativeNumber = 1.5
+    reopen_level_m: NonNegativeNumber = 1.2
+    reopen_after: Duration = 1800.0
+    rain_trigger_mm_h: NonNegativeNumber | None = None
+    warn_before_close: Duration = 300.0
+    override_level_m: NonNegativeNumber = 2.0
+    stale_after: PositiveDuration = 120.0
+    camera_required: bool = True
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policy_version: Annotated[Literal[1], Field(description="This twin reads version 1.")]
+    defaults: Defaults = Field(default_factory=Defaults)
+    gates: dict[str, GateRule] = Field(default_factory=dict)
+
+    def rule(self, gate_id: str) -> Defaults:
+        """The full rule of a gate: its own fields over the defaults."""
+        own = self.gates.get(gate_id)
+        if own is None:
+            return self.defaults
+        merged = self.defaults.model_dump() | {k: v for k, v in own.model_dump().items() if v is not None}
+        return Defaults.model_validate(merged)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> Policy:
+        problems = []
+        for gid in ["defaults", *self.gates]:
+            r = self.defaults if gid == "defaults" else self.rule(gid)
+            where = "defaults" if gid == "defaults" else f"gates.{gid}"
+            if not r.reopen_level_m < r.close_level_m:
+                problems.append(
+                    f"{where}.reopen_level_m: got {r.reopen_level_m:g}: expected a level below "
+                    f"close_level_m {r.close_level_m:g} (hysteresis)"
+                )
+            if not r.override_level_m >= r.close_level_m:
+                problems.append(
+                    f"{where}.override_level_m: got {r.override_level_m:g}: expected at least "
+                    f"close_level_m {r.close_level_m:g}"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def policy_from_mapping(data: Any, *, source: str = "<policy>") -> Policy:
+    """Validate policy data; raises :class:`PolicyError` naming the file, field and expectation."""
+    if not isinstance(data, dict):
+        raise PolicyError(f"{source}: top level: expected a mapping with policy_version, defaults, gates")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(x) for x in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            got = err.get("input")
+            shown = "" if isinstance(got, dict) else f"got {got!r}: "
+            lines.append(f"{source}: {loc}: {shown}{msg}" if loc else f"{source}: {msg}")
+        raise PolicyError(lines) from None
+
+
+def load_policy(path: str | os.PathLike[str]) -> Policy:
+    label = os.fspath(path)
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError(f"{label}: not found") from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{label}: not valid YAML: {exc}") from None
+    return policy_from_mapping(data, source=label)
