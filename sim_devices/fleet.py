@@ -243,14 +243,7 @@ class Fleet:
 
         s = self.scenario
         summary: dict[str, Any] = {
-            "scenario": {
-                "name": s.name.model_dump(),
-                "seed": s.seed,
-                "start": s.start.isoformat(),
-                "duration_s": s.duration_s,
-                "rainfall": s.rainfall.kind,
-                "dataset": self.sim.city.manifest.get("name"),
-            },
+            "scenario": self.sim.scenario_header(),
             "fleet": {**result, "speed": self.speed, "devices": len(self.devices)},
         }
         if self.sim.finished:

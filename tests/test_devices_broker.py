@@ -27,14 +27,7 @@ def test_no_telemetry_is_lost_across_a_broker_restart(city, tmp_path):
     f = Fleet(
         s, city=city, speed=60, workdir=tmp_path, only={"LS-1018665", "LS-G01", "RG-10184010"}, broker_url="mosquitto"
     )
-    run = RunningFleet(f, tmp_path / "manifest.json")
-    run.thread.start()
-    for _ in range(400):
-        if (tmp_path / "manifest.json").exists():
-            break
-        time.sleep(0.05)
-    run.manifest = json.loads((tmp_path / "manifest.json").read_text())
-    run.creds = json.loads((tmp_path / "credentials.json").read_text())
+    run = RunningFleet(f, tmp_path / "manifest.json").start()
     port = str(run.manifest["broker"]["port"])
     op = run.creds["operator"]
     out = tmp_path / "collector.txt"
@@ -133,14 +126,8 @@ def test_school_zone_crosswalks_count_the_pupils_of_the_crowd_model(city, tmp_pa
 
     s = load_scenario(REPO / "scenarios" / "school_commute_ganeung.yaml", overrides=["devices.crosswalk_interval=2"])
     f = Fleet(s, city=city, speed=120, workdir=tmp_path, kinds=("crosswalk",), broker_url="mosquitto")
-    run = RunningFleet(f, tmp_path / "manifest.json")
-    run.thread.start()
-    for _ in range(400):
-        if (tmp_path / "manifest.json").exists():
-            break
-        time.sleep(0.05)
-    m = json.loads((tmp_path / "manifest.json").read_text())
-    op = json.loads((tmp_path / "credentials.json").read_text())["operator"]
+    run = RunningFleet(f, tmp_path / "manifest.json").start()
+    m, op = run.manifest, run.creds["operator"]
     out = tmp_path / "xw.txt"
     sub = subprocess.Popen(
         [
@@ -195,15 +182,8 @@ def test_the_embedded_broker_needs_credentials_and_keeps_devices_to_their_topics
         REPO / "scenarios" / "flash_flood_jungnangcheon.yaml", overrides=["devices.level_sensor.sample_interval=5"]
     )
     f = Fleet(s, city=city, speed=30, workdir=tmp_path, only={"LS-1018665", "LS-G01", "G01"})
-    run = RunningFleet(f, tmp_path / "manifest.json")
-    run.thread.start()
-    for _ in range(400):
-        if (tmp_path / "manifest.json").exists() or run.error:
-            break
-        time.sleep(0.05)
-    assert run.error is None, run.error
-    m = json.loads((tmp_path / "manifest.json").read_text())
-    creds = json.loads((tmp_path / "credentials.json").read_text())
+    run = RunningFleet(f, tmp_path / "manifest.json").start()
+    m, creds = run.manifest, run.creds
     port = str(m["broker"]["port"])
     op, me = creds["operator"], creds["LS-G01"]
     out = tmp_path / "sub.txt"
@@ -314,13 +294,8 @@ def test_a_gate_stuck_open_takes_the_command_but_its_limit_switch_never_leaves_o
         overrides=["faults=[{kind: gate_stuck_open, device: G01, start: 0}]"],
     )
     f = Fleet(s, city=city, speed=30, workdir=tmp_path, only={"G01", "G02"})
-    run = RunningFleet(f, tmp_path / "manifest.json")
-    run.thread.start()
-    for _ in range(400):
-        if (tmp_path / "manifest.json").exists() or run.error:
-            break
-        time.sleep(0.05)
-    m = json.loads((tmp_path / "manifest.json").read_text())
+    run = RunningFleet(f, tmp_path / "manifest.json").start()
+    m = run.manifest
     ports = {d["id"]: d["modbus"]["port"] for d in m["devices"]}
 
     def mb(args: str) -> list[int]:

@@ -51,6 +51,18 @@ class RunningFleet:
         except BaseException as exc:  # reported by the test
             self.error = exc
 
+    def start(self) -> RunningFleet:
+        """Start the fleet's thread; return once its manifest is written (manifest, creds loaded)."""
+        self.thread.start()
+        for _ in range(600):
+            if self.manifest_path.exists() or self.error:
+                break
+            time.sleep(0.05)
+        assert self.error is None, self.error
+        self.manifest = json.loads(self.manifest_path.read_text())
+        self.creds = json.loads((self.manifest_path.parent / "credentials.json").read_text())
+        return self
+
     def stop(self):
         if self.thread.is_alive() and self.loop is not None and self.stop_event is not None:
             self.loop.call_soon_threadsafe(self.stop_event.set)
@@ -66,15 +78,7 @@ def fleet(city, tmp_path_factory):
     scenario = load_scenario(REPO / "scenarios" / "flash_flood_evening_walkers.yaml")
     kinds = tuple(k for k in KINDS if k != "cctv")  # the cameras have their own module (test_devices_onvif.py)
     f = Fleet(scenario, city=city, speed=SPEED, workdir=folder, kinds=kinds, broker_url="mosquitto")
-    run = RunningFleet(f, folder / "manifest.json")
-    run.thread.start()
-    for _ in range(400):
-        if (folder / "manifest.json").exists() or run.error:
-            break
-        time.sleep(0.05)
-    assert run.error is None, run.error
-    run.manifest = json.loads((folder / "manifest.json").read_text())
-    run.creds = json.loads((folder / "credentials.json").read_text())
+    run = RunningFleet(f, folder / "manifest.json").start()
     sub = _sub(run, "uijeongbu/# application/#", run.creds["operator"])
     run.sub = sub
     yield run

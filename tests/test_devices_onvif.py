@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import json
 import random
 import secrets
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +17,8 @@ from pathlib import Path
 import pytest
 
 onvif = pytest.importorskip("onvif", reason="onvif-zeep-async is not installed")
+
+from test_devices_fleet import RunningFleet  # noqa: E402 - after the importorskip
 
 REPO = Path(__file__).resolve().parents[1]
 CAM = "CAM-G02"  # watches the ramp at AP-JN-L07, where the evening walkers pass
@@ -32,32 +32,9 @@ def cams(city, tmp_path_factory):
     folder = tmp_path_factory.mktemp("cams")
     s = load_scenario(REPO / "scenarios" / "flash_flood_evening_walkers.yaml")
     fleet = Fleet(s, city=city, speed=60, workdir=folder, kinds=("cctv",))
-    state: dict = {}
-
-    def run():
-        async def main():
-            state["loop"] = asyncio.get_running_loop()
-            state["stop"] = asyncio.Event()
-            await fleet.serve(manifest=folder / "manifest.json", stop=state["stop"])
-
-        try:
-            asyncio.run(main())
-        except BaseException as exc:
-            state["error"] = exc
-
-    th = threading.Thread(target=run, daemon=True)
-    th.start()
-    for _ in range(600):
-        if (folder / "manifest.json").exists() or "error" in state:
-            break
-        time.sleep(0.05)
-    assert "error" not in state, state.get("error")
-    m = json.loads((folder / "manifest.json").read_text())
-    creds = json.loads((folder / "credentials.json").read_text())
-    yield {"fleet": fleet, "manifest": m, "creds": creds, "thread": th, "state": state}
-    if th.is_alive():
-        state["loop"].call_soon_threadsafe(state["stop"].set)
-    th.join(timeout=60)
+    run = RunningFleet(fleet, folder / "manifest.json").start()
+    yield {"fleet": fleet, "manifest": run.manifest, "creds": run.creds, "thread": run.thread, "run": run}
+    run.stop()
 
 
 def _cam(cams):

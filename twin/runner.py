@@ -53,14 +53,7 @@ def run_scenario(
         line for line in sim.report_text.splitlines(keepends=True) if not line.strip().startswith(_VOLATILE_RPT)
     )
     summary = {
-        "scenario": {
-            "name": scenario.name.model_dump(),
-            "seed": scenario.seed,
-            "start": scenario.start.isoformat(),
-            "duration_s": scenario.duration_s,
-            "rainfall": scenario.rainfall.kind,
-            "dataset": city.manifest.get("name"),
-        },
+        "scenario": sim.scenario_header(),
         **parts,
         "run": {"events": len(engine.events), "samples": len(engine.recorder)},
     }

@@ -106,6 +106,18 @@ class Simulation:
         c = h.cumulative_mm(np.array([max(t0_s, 0.0), max(t1_s, 0.0)]))
         return float(c[1] - c[0])
 
+    def scenario_header(self) -> dict[str, Any]:
+        """The ``scenario`` section of a run's summary.json."""
+        s = self.scenario
+        return {
+            "name": s.name.model_dump(),
+            "seed": s.seed,
+            "start": s.start.isoformat(),
+            "duration_s": s.duration_s,
+            "rainfall": s.rainfall.kind,
+            "dataset": self.city.manifest.get("name"),
+        }
+
     def summary_parts(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.flood is not None:

@@ -48,6 +48,39 @@ def _label(row: Any, lang: str) -> str:
     return f"{ko} / {en}" if ko and en and lang == "ko" else (f"{en} / {ko}" if ko and en else ko or en)
 
 
+def path_layer(data: list[dict], layer_id: str, *, width: float | str, min_px: int, color="color") -> pdk.Layer:
+    """A pickable PathLayer of ``data`` rows with ``path`` (lon/lat) and ``label``; widths in metres."""
+    return pdk.Layer(
+        "PathLayer",
+        data,
+        get_path="path",
+        get_color=color,
+        get_width=width,
+        width_min_pixels=min_px,
+        pickable=True,
+        id=layer_id,
+    )
+
+
+def points_layer(data: list[dict], layer_id: str, *, radius: float, min_px: int, **extra) -> pdk.Layer:
+    """A ScatterplotLayer of ``data`` rows with ``position`` (lon/lat) and ``color``; radius in metres."""
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data,
+        get_position="position",
+        get_fill_color="color",
+        get_radius=radius,
+        radius_min_pixels=min_px,
+        id=layer_id,
+        **({"pickable": True} | extra),
+    )
+
+
+def lonlat(point) -> list[float]:
+    """A WGS84 point as [lon, lat], rounded to DECIMALS."""
+    return [round(point.x, DECIMALS), round(point.y, DECIMALS)]
+
+
 def _road_layer(roads: gpd.GeoDataFrame, kinds, color, width_m: float, min_px: int, layer_id: str) -> pdk.Layer:
     """A PathLayer of the walk links of ``kinds``, labelled by name (or kind when unnamed)."""
     r = roads[roads["kind"].isin(kinds)]
@@ -55,16 +88,7 @@ def _road_layer(roads: gpd.GeoDataFrame, kinds, color, width_m: float, min_px: i
         {"path": p, "label": (n if isinstance(n, str) else k)}
         for p, n, k in zip(_paths(r), r["name"], r["kind"], strict=True)
     ]
-    return pdk.Layer(
-        "PathLayer",
-        data,
-        get_path="path",
-        get_color=color,
-        get_width=width_m,
-        width_min_pixels=min_px,
-        pickable=True,
-        id=layer_id,
-    )
+    return path_layer(data, layer_id, width=width_m, min_px=min_px, color=color)
 
 
 def city_layers(city: CityModel, *, lang: str = "ko", show: set[str] | None = None) -> list[pdk.Layer]:
@@ -111,18 +135,7 @@ def city_layers(city: CityModel, *, lang: str = "ko", show: set[str] | None = No
             {"path": p, "label": _label(row, lang), "width": float(row["width_m"])}
             for p, row in zip(_paths(s), s.to_dict("records"), strict=True)
         ]
-        layers.append(
-            pdk.Layer(
-                "PathLayer",
-                data,
-                get_path="path",
-                get_color=STREAM_RGB,
-                get_width="width",
-                width_min_pixels=3,
-                pickable=True,
-                id="streams",
-            )
-        )
+        layers.append(path_layer(data, "streams", width="width", min_px=3, color=STREAM_RGB))
     if "paths" in show:
         layers.append(_road_layer(roads, ("riverside_path", "ramp", "stairs"), PATH_RGB, 4, 2, "riverside_paths"))
     if "buildings" in show:
@@ -163,47 +176,25 @@ def city_layers(city: CityModel, *, lang: str = "ko", show: set[str] | None = No
         w = _wgs(f)
         data = [
             {
-                "position": [round(g.x, DECIMALS), round(g.y, DECIMALS)],
+                "position": lonlat(g),
                 "label": _label(row, lang),
                 "color": [44, 160, 44] if row["kind"] == "shelter" else [188, 189, 34],
             }
             for g, row in zip(w.geometry, f.to_dict("records"), strict=True)
         ]
-        layers.append(
-            pdk.Layer(
-                "ScatterplotLayer",
-                data,
-                get_position="position",
-                get_fill_color="color",
-                get_radius=25,
-                radius_min_pixels=3,
-                pickable=True,
-                id="facilities",
-            )
-        )
+        layers.append(points_layer(data, "facilities", radius=25, min_px=3))
     if "devices" in show:
         dv = city.layer("devices")
         w = _wgs(dv)
         data = [
             {
-                "position": [round(g.x, DECIMALS), round(g.y, DECIMALS)],
+                "position": lonlat(g),
                 "label": f"{row['device_id']} ({row['kind']})",
                 "color": DEVICE_RGB.get(row["kind"], [0, 0, 0]),
             }
             for g, row in zip(w.geometry, dv.to_dict("records"), strict=True)
         ]
-        layers.append(
-            pdk.Layer(
-                "ScatterplotLayer",
-                data,
-                get_position="position",
-                get_fill_color="color",
-                get_radius=15,
-                radius_min_pixels=2,
-                pickable=True,
-                id="devices",
-            )
-        )
+        layers.append(points_layer(data, "devices", radius=15, min_px=2))
     return layers
 
 

@@ -25,7 +25,7 @@ import pydeck as pdk
 from ..city import CityModel
 from ..models.flood import LEVELS
 from ..results import RunData
-from .map_layers import DECIMALS, CompactDeck, view_state
+from .map_layers import DECIMALS, CompactDeck, lonlat, path_layer, points_layer, view_state
 
 LEVEL_NAMES = ("normal",) + LEVELS
 LEVEL_RGB = (
@@ -180,44 +180,18 @@ class Playback:
             for link, state in zip(self.path_links, self.link_states(None if peak else t), strict=True)
         ]
         layers = list(self.base)
-        layers.append(
-            pdk.Layer(
-                "PathLayer",
-                streams,
-                get_path="path",
-                get_color="color",
-                get_width=30,
-                width_min_pixels=4,
-                pickable=True,
-                id="stream_level",
-            )
-        )
-        layers.append(
-            pdk.Layer(
-                "PathLayer",
-                paths,
-                get_path="path",
-                get_color="color",
-                get_width=6,
-                width_min_pixels=3,
-                pickable=True,
-                id="path_state",
-            )
-        )
+        layers.append(path_layer(streams, "stream_level", width=30, min_px=4))
+        layers.append(path_layer(paths, "path_state", width=6, min_px=3))
         if self.devices and not peak:
             layers.append(
-                pdk.Layer(
-                    "ScatterplotLayer",
+                points_layer(
                     self.device_states(t),
-                    get_position="position",
-                    get_fill_color="color",
+                    "device_state",
+                    radius=18,
+                    min_px=5,
                     get_line_color=[0, 0, 0, 255],
                     stroked=True,
                     line_width_min_pixels=1,
-                    get_radius=18,
-                    radius_min_pixels=5,
-                    pickable=True,
-                    id="device_state",
                 )
             )
         if not peak:
@@ -226,17 +200,7 @@ class Playback:
                 {"position": [lon, lat], "color": PERSON_RGB[bool(ev)]}
                 for lon, lat, ev in zip(ppl["lon"], ppl["lat"], ppl["evacuating"], strict=True)
             ]
-            layers.append(
-                pdk.Layer(
-                    "ScatterplotLayer",
-                    data,
-                    get_position="position",
-                    get_fill_color="color",
-                    get_radius=6,
-                    radius_min_pixels=2,
-                    id="people",
-                )
-            )
+            layers.append(points_layer(data, "people", radius=6, min_px=2, pickable=False))
         return layers
 
     def deck_at(self, t: float, *, peak: bool = False, tiles: str | None = None) -> pdk.Deck:
@@ -340,7 +304,7 @@ def build_playback(city: CityModel, run: RunData, *, lang: str = "ko", base: lis
     keep = dv[dv["kind"].isin(LIVE_KINDS) | dv["device_id"].isin(list(device_steps))]
     kw = keep.to_crs("EPSG:4326")
     devices = [
-        {"id": str(i), "kind": str(k), "position": [round(g.x, DECIMALS), round(g.y, DECIMALS)]}
+        {"id": str(i), "kind": str(k), "position": lonlat(g)}
         for i, k, g in zip(keep["device_id"], keep["kind"], kw.geometry, strict=True)
     ]
     return Playback(
@@ -373,19 +337,7 @@ def base_layers(city: CityModel, *, lang: str = "ko") -> list[pdk.Layer]:
     main = roads[(roads["kind"] == "road") & roads["name"].notna()]
     wgs = main.to_crs("EPSG:4326")
     data = [{"path": _coords(g), "label": n} for g, n in zip(wgs.geometry, main["name"], strict=True)]
-    layers.insert(
-        1,
-        pdk.Layer(
-            "PathLayer",
-            data,
-            get_path="path",
-            get_color=ROAD_RGB,
-            get_width=4,
-            width_min_pixels=1,
-            pickable=True,
-            id="main_roads",
-        ),
-    )
+    layers.insert(1, path_layer(data, "main_roads", width=4, min_px=1, color=ROAD_RGB))
     return layers
 
 
