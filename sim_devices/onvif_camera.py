@@ -34,6 +34,7 @@ from defusedxml import DefusedXmlException
 
 from .broker import Account
 from .camera_view import Scene, Viewshed
+from .http_face import basic_ok, start_server, stop_server
 from .telemetry import FleetContext
 
 NS = {
@@ -155,16 +156,12 @@ class Camera:
 
     # --- HTTP --------------------------------------------------------------------------------
     def start(self) -> None:
-        self._server = ThreadingHTTPServer((self.host, self.port), self._handler())
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name=f"onvif-{self.device_id}", daemon=True).start()
+        self._server = start_server(self._handler(), self.host, self.port, f"onvif-{self.device_id}")
 
     def stop(self) -> None:
-        if self._server is not None:
-            with self.lock:
-                self.new_event.notify_all()
-            self._server.shutdown()
-            self._server.server_close()
+        with self.lock:
+            self.new_event.notify_all()  # long polls end now
+        stop_server(self._server)
 
     def _handler(self):
         cam = self
@@ -214,8 +211,7 @@ class Camera:
         """HTTP Basic or Digest (RFC 7616, MD5, qop=auth) with the camera's credentials."""
         user, pw = self.device_id, self.account.password
         if header.startswith("Basic "):
-            want = base64.b64encode(f"{user}:{pw}".encode()).decode()
-            return hmac.compare_digest(header[6:].strip(), want)
+            return basic_ok(header, user, pw)
         if not header.startswith("Digest "):
             return False
         fields: dict[str, str] = {}

@@ -14,8 +14,6 @@ characters per line; a Cancel of the shown alert clears it, and an alert clears 
 
 from __future__ import annotations
 
-import base64
-import hmac
 import json
 import queue
 import threading
@@ -25,6 +23,7 @@ from typing import Any
 
 from .broker import Account
 from .cap import MAX_BYTES, CapAlert, CapError, parse_cap
+from .http_face import basic_ok, start_server, stop_server
 from .mqtt_link import device_prefix
 from .telemetry import FleetContext, topics
 
@@ -73,7 +72,6 @@ class Signboard:
         self.rejected = 0
         self.expires_s: float | None = None
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- HTTP side (server threads) ------------------------------------------------------------
     def _handler(self):
@@ -96,9 +94,7 @@ class Signboard:
                 self.wfile.write(data)
 
             def _authorised(self) -> bool:
-                got = self.headers.get("Authorization", "")
-                want = base64.b64encode(f"{board.device_id}:{board.account.password}".encode()).decode()
-                return got.startswith("Basic ") and hmac.compare_digest(got[6:].strip(), want)
+                return basic_ok(self.headers.get("Authorization", ""), board.device_id, board.account.password)
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 board.requests += 1
@@ -139,15 +135,10 @@ class Signboard:
         return Handler
 
     def start(self) -> None:
-        self._server = ThreadingHTTPServer((self.host, self.port), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"http-{self.device_id}", daemon=True)
-        self._thread.start()
+        self._server = start_server(self._handler(), self.host, self.port, f"http-{self.device_id}")
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_server(self._server)
 
     # --- the fleet's loop ------------------------------------------------------------------------
     def step(self, t_s: float) -> None:
