@@ -68,9 +68,13 @@ def serve(
 
     try:
         scenario = load_scenario(scenario_file, overrides=overrides)
-        until_s = parse_duration(until) if until else None
-    except (ScenarioError, ValueError) as exc:
+    except ScenarioError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    try:
+        until_s = parse_duration(until) if until else None
+    except ValueError as exc:
+        click.echo(f"error: --until: got {until!r}: {exc}", err=True)
         sys.exit(2)
     if out is not None:
         from twin._atomic import check_output_dir

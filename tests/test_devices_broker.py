@@ -116,6 +116,13 @@ def test_twin_devices_serve_from_the_command_line(tmp_path):
         timeout=60,
     )
     assert bad.returncode == 2 and "--speed: got 0.0: expected a number > 0" in bad.stderr
+    bad = subprocess.run(
+        [TWIN, "devices", "serve", str(REPO / "scenarios" / "flash_flood_jungnangcheon.yaml"), "--until", "soon"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "--until: got 'soon': expected a duration" in bad.stderr
 
 
 def test_school_zone_crosswalks_count_the_pupils_of_the_crowd_model(city, tmp_path):
