@@ -89,6 +89,8 @@ def _state_map(city: CityModel, pb: Playback, *, t: float | None, title: str, zo
     ax.set_aspect(1 / math.cos(math.radians(37.74)))
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")  # geopandas labels the axes "Geodetic longitude [degree]"
     ax.set_title(title, fontsize=11)
     return _b64(fig)
 
