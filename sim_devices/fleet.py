@@ -22,11 +22,11 @@ from typing import Any
 
 from twin._atomic import atomic_file
 from twin.city import CityModel
+from twin.models.faults import FaultSchedule
 from twin.simulation import Simulation
 
 from .broker import OPERATOR, Account, BrokerError, MosquittoBroker, free_port, new_password, parse_broker_url
 from .crosswalk import Crosswalk
-from .faults import FaultSchedule
 from .gate import Gate
 from .mqtt_link import TOPIC_ROOT, MqttLink
 from .onvif_camera import Camera

@@ -32,8 +32,10 @@ import defusedxml.ElementTree as SafeET
 import numpy as np
 from defusedxml import DefusedXmlException
 
+from twin.models.viewshed import Viewshed
+
 from .broker import Account
-from .camera_view import Scene, Viewshed
+from .camera_view import Scene
 from .http_face import basic_ok, start_server, stop_server
 from .telemetry import FleetContext
 

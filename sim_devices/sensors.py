@@ -14,13 +14,13 @@ rain gauge: 0 rain in the last 10 min (0.1 mm), 1 last 60 min (0.1 mm), 2 since 
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
+
+from twin.models.sensor_model import SensorModel, sample_phase_s
 
 from .broker import Account
 from .modbus_face import ModbusFace
 from .mqtt_link import device_prefix
-from .sensor_model import SensorModel
 from .telemetry import FleetContext, telemetry_payload, topics
 
 LEVEL_MAP = {
@@ -69,8 +69,7 @@ class Sensor:
             self.device_id, seed=ctx.seed, noise_sd=settings.noise_sd, resolution=settings.resolution, faults=ctx.faults
         )
         self.seq = 0
-        # real loggers are not in step: each samples at its own phase within the interval
-        self.next_s = round(zlib.crc32(self.device_id.encode("utf-8")) % 1000 / 1000 * self.interval_s, 3)
+        self.next_s = sample_phase_s(self.device_id, self.interval_s)
         self.topics = topics(self.kind, self.device_id)
         self.modbus = ModbusFace(
             host=ctx.host,

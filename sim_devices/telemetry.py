@@ -7,8 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from twin.models.faults import FaultSchedule
+
 from .broker import Account
-from .faults import FaultSchedule
 from .mqtt_link import MqttLink, device_prefix
 
 

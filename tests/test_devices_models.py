@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim_devices.faults import FaultSchedule
-from sim_devices.gate import GateModel
-from sim_devices.sensor_model import SensorModel
+from twin.models.faults import FaultSchedule
+from twin.models.gate import GateModel
+from twin.models.sensor_model import SensorModel
 from twin.scenario import Fault
 
 

@@ -69,3 +69,9 @@ class SensorModel:
         value = self._quantise(max(value, 0.0))
         self.last = value
         return Reading(t_s, value, quality, latency)
+
+
+def sample_phase_s(device_id: str, interval_s: float) -> float:
+    """When in its interval a device takes its first reading (s): real loggers are not in step,
+    so each samples at its own phase, fixed by its id."""
+    return round(zlib.crc32(device_id.encode("utf-8")) % 1000 / 1000 * interval_s, 3)
