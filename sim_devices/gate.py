@@ -11,8 +11,8 @@ Modbus map (unit 1; configurable in real PLCs, documented in docs/devices.md):
 
 MQTT: state (retained JSON) and event under ``uijeongbu/gate/{id}/``; commands on
 ``uijeongbu/gate/{id}/cmd`` as ``{"command": "close"|"open"}`` (or the bare word). A closed gate
-closes its access point's ramp or stairs (the gate zone) in the simulation; an open one opens
-them again.
+stops people entering its access point's ramp or stairs (the gate zone) in the simulation, never
+leaving; an open one lets them in again.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import json
 import queue
 from typing import Any
 
-from twin.models.gate import GateModel
+from twin.models.gate import GateModel, GateZone
 
 from .broker import Account
 from .modbus_face import ILLEGAL_VALUE, ModbusFace
@@ -40,9 +40,7 @@ class Gate:
         self.row = row
         self.ctx = ctx
         self.access_id = row.get("access_id")
-        roads = ctx.sim.city.layer("roads")
-        entry = roads[(roads["access_id"] == self.access_id) & roads["kind"].isin(["ramp", "stairs"])]
-        self.zone_links = sorted(str(e) for e in entry["edge_id"])  # the way down to the path: the gate zone
+        self.zone = GateZone(ctx.sim.city, self.access_id)  # the way down to the path
         travel = row.get("travel_time_s")
         self.model = GateModel(float(travel) if travel == travel and travel is not None else 20.0)
         self.topics = topics(self.kind, self.device_id)
@@ -92,13 +90,6 @@ class Gate:
         self.inbox.put((what.strip().lower(), "mqtt"))
 
     # --- time -------------------------------------------------------------------------------
-    def _zone_people(self) -> int:
-        crowd = self.ctx.sim.crowd
-        if crowd is None:
-            return 0
-        links = crowd.model.links.links
-        return sum(links[k].occupants for k in self.zone_links if k in links)
-
     def step(self, t_s: float) -> None:
         """Take queued commands and move the barrier to simulated time ``t_s``."""
         engine = self.ctx.sim.engine
@@ -115,25 +106,20 @@ class Gate:
             else:
                 self._event(t_s, "command", command=what, source=source)
                 engine.log(f"gate.{what}_command", self.device_id, f"{what} command from {source}", source=source)
-        self.people = self._zone_people()
+        crowd = self.ctx.sim.crowd
+        self.people = self.zone.people(crowd)
         stuck = self.ctx.faults.active(self.device_id, "gate_stuck_open", t_s) is not None
         before = self.model.state
         reached = self.model.step(t_s, obstacle=self.people > 0, stuck_open=stuck)
+        self.zone.update(crowd, self.model)
         if reached:
-            self._apply(reached, t_s)
+            self._reached(reached, t_s)
         if self.model.state != before or t_s >= self.next_s:
             self._publish_state(t_s)
             self.next_s = t_s + float(self.ctx.settings.gate_state_interval)
         self._refresh()
 
-    def _apply(self, reached: str, t_s: float) -> None:
-        """Feed the gate back into the simulation: a closed gate closes its path links."""
-        crowd = self.ctx.sim.crowd
-        if crowd is not None:
-            links = crowd.model.links.links
-            for key in self.zone_links:
-                if key in links:
-                    (crowd.model.close_link if reached == "closed" else crowd.model.open_link)(key)
+    def _reached(self, reached: str, t_s: float) -> None:
         self.ctx.sim.engine.log(
             f"gate.{reached}", self.device_id, f"gate {reached} at {self.access_id}", access_id=self.access_id
         )

@@ -81,6 +81,42 @@ def test_street_walkers_are_not_counted_as_evacuees():
     assert w.evacuating_since is None and w.trip_cut and w.node == 10
 
 
+def test_a_closed_gate_stops_people_entering_but_lets_them_leave():
+    env = simpy.Environment()
+    crowd = CrowdModel(env, riverside(), seed=7)
+    assert crowd.gate_top("rampW") == 10  # the street end
+    going_down = crowd.add_trip(10, 2, 20.0, free_speed_m_s=1.3)  # planned west ramp -> path
+    coming_up = crowd.add_trip(1, 10, 0.0, free_speed_m_s=1.3)  # on the path, leaving by the west ramp
+    env.process(_at(env, 10.0, lambda: crowd.close_entry("rampW")))
+    env.run()
+    assert coming_up.node == 10 and coming_up.arrived_s is not None  # walked out through the closed gate
+    assert crowd.links.links["rampW"].entered == 1  # only the one leaving used it
+    assert going_down.node == 2 and going_down.arrived_s is not None  # went round by the east ramp
+    assert going_down.distance_m > 650.0
+
+
+def test_an_evacuation_goes_out_through_a_closed_gate_when_it_is_nearest():
+    env = simpy.Environment()
+    crowd = CrowdModel(env, riverside(), seed=8)
+    walkers = [crowd.add_trip(3, 0, k * 5.0, free_speed_m_s=1.3) for k in range(10)]
+    env.process(_at(env, 0.0, lambda: crowd.close_entry("rampW")))
+    env.process(_at(env, 400.0, lambda: crowd.order_evacuation({"p0", "p1", "p2"})))
+    env.run()
+    # at the order all are past the middle (>= 455 m from node 3): out by the west ramp, gate or not
+    assert all(w.node == 10 and not w.stranded for w in walkers)
+    assert crowd.links.links["rampW"].entered == 10
+
+
+def test_a_gate_opened_again_lets_people_in():
+    env = simpy.Environment()
+    crowd = CrowdModel(env, riverside(), seed=9)
+    env.process(_at(env, 0.0, lambda: crowd.close_entry("rampW")))
+    env.process(_at(env, 5.0, lambda: crowd.open_entry("rampW")))
+    w = crowd.add_trip(10, 1, 10.0, free_speed_m_s=1.3)
+    env.run()
+    assert w.route[0] == "rampW" and w.distance_m < 300.0
+
+
 def _at(env, t, action):
     yield env.timeout(t)
     action()

@@ -152,7 +152,7 @@ def test_mbpoll_reads_the_level_registers(fleet):
     assert rc == 0 and inputs[1] == height_mm
 
 
-def test_mbpoll_closes_a_gate_and_the_simulation_closes_its_path(fleet):
+def test_mbpoll_closes_a_gate_and_the_simulation_stops_people_entering_its_path(fleet):
     g = _device(fleet, "G03")
     rc, _ = _mbpoll(f"-p {g['modbus']['port']} -t 0 -r 1 127.0.0.1 1")  # coil 0 (1-based 1): close
     assert rc == 0
@@ -168,8 +168,10 @@ def test_mbpoll_closes_a_gate_and_the_simulation_closes_its_path(fleet):
     rc, di = _mbpoll(f"-p {g['modbus']['port']} -t 1 -r 1 -c 2 127.0.0.1")
     assert di == [0, 1]  # not fully open, fully closed
     gate = next(d for d in fleet.fleet.devices if d.device_id == "G03")
-    closed = fleet.fleet.sim.crowd.model.closed
-    assert gate.zone_links and all(k in closed for k in gate.zone_links)
+    crowd = fleet.fleet.sim.crowd.model
+    # entry from the street is blocked, the way out is not
+    assert gate.zone.links and all(crowd.entry_blocked.get(k) == crowd.gate_top(k) for k in gate.zone.links)
+    assert not any(k in crowd.closed for k in gate.zone.links)
 
 
 def test_an_mqtt_command_closes_a_gate_and_its_state_is_published(fleet):

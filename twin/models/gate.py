@@ -17,6 +17,7 @@ class GateModel:
         self.last_source = "none"
         self.rejected = 0
         self.t = 0.0
+        self.jammed = False  # stuck open (a fault): commands are taken but the barrier does not move
 
     def command(self, what: str, source: str) -> str | None:
         """Take a command; returns why it was rejected, or None."""
@@ -38,6 +39,7 @@ class GateModel:
         dt = max(t_s - self.t, 0.0)
         self.t = t_s
         rate = dt / self.travel_s
+        self.jammed = stuck_open
         if self.state == "closing" and not obstacle and not stuck_open:
             self.position = min(1.0, self.position + rate)
             if self.position >= 1.0:
@@ -49,3 +51,39 @@ class GateModel:
                 self.state = "open"
                 return "open"
         return None
+
+
+class GateZone:
+    """What a gate guards: the ramp or stairs from its access point up to the street (edge ids of
+    the dataset's roads). Once the barrier starts closing (light and bell on, the arm coming down)
+    nobody enters from the street; the obstacle interlock only holds it for those already under
+    it. A barrier jammed fully open stops nobody. It lets people in again once fully up."""
+
+    def __init__(self, city, access_id: str | None) -> None:
+        roads = city.layer("roads")
+        entry = roads[(roads["access_id"] == access_id) & roads["kind"].isin(["ramp", "stairs"])]
+        self.access_id = access_id
+        self.links = sorted(str(e) for e in entry["edge_id"])
+        self.blocked = False
+
+    def people(self, crowd) -> int:
+        """People on the zone's links now (0 without a crowd)."""
+        if crowd is None:
+            return 0
+        links = crowd.model.links.links
+        return sum(links[k].occupants for k in self.links if k in links)
+
+    def update(self, crowd, barrier: GateModel) -> bool | None:
+        """Block or unblock entry to match ``barrier``; returns the new blocked state when it changed."""
+        b = barrier
+        jammed_up = b.jammed and b.position <= 0.0
+        want = (b.state in ("closing", "closed") and not jammed_up) or b.state == "opening"
+        if want == self.blocked:
+            return None
+        self.blocked = want
+        if crowd is not None:
+            links = crowd.model.links.links
+            for key in self.links:
+                if key in links:
+                    (crowd.model.close_entry if want else crowd.model.open_entry)(key)
+        return want

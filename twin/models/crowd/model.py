@@ -58,11 +58,16 @@ class CrowdModel(mesa.Model):
         self._open_trees: dict = {}
         self.on_link: dict[str, set[int]] = {}
         self.closed: set[str] = set()
+        self.entry_blocked: dict[str, int] = {}  # link -> the node it may not be entered from (a closed gate)
         self._by_id: dict[int, Pedestrian] = {}
 
     # --- routing (scipy's C Dijkstra on a sparse matrix of the graph) ------------------------
     def _matrix(self, *, open_only: bool):
-        """(CSR matrix of the shortest parallel link between nodes, in m) over all or open links."""
+        """CSR matrix of the shortest parallel link between nodes (m), over all or open links.
+
+        Trees are grown from where people are going, so entry [b, a] stands for walking a -> b:
+        over open links a link whose entry a closed gate blocks is kept in its exit direction only.
+        """
         import numpy as np
         from scipy.sparse import csr_matrix
 
@@ -73,15 +78,19 @@ class CrowdModel(mesa.Model):
             a, b = self._index[u], self._index[v]
             if a == b:
                 continue
-            key = (min(a, b), max(a, b))
-            if length < best.get(key, float("inf")):
-                best[key] = max(float(length), 1e-3)
+            w = max(float(length), 1e-3)
+            blocked = self.entry_blocked.get(str(k)) if open_only else None
+            for x, y, x_node in ((a, b, u), (b, a, v)):
+                if blocked is not None and blocked == x_node:
+                    continue  # walking x -> y would enter through a closed gate
+                if w < best.get((y, x), float("inf")):
+                    best[(y, x)] = w
+        n = len(self._nodes)
         if not best:
-            return csr_matrix((len(self._nodes), len(self._nodes)))
+            return csr_matrix((n, n))
         ij = np.array(list(best), dtype=np.int64)
         w = np.array(list(best.values()))
-        n = len(self._nodes)
-        return csr_matrix((np.r_[w, w], (np.r_[ij[:, 0], ij[:, 1]], np.r_[ij[:, 1], ij[:, 0]])), shape=(n, n))
+        return csr_matrix((w, (ij[:, 0], ij[:, 1])), shape=(n, n))
 
     def _open_matrix(self):
         """The matrix over open links, rebuilt only after a closure."""
@@ -90,8 +99,10 @@ class CrowdModel(mesa.Model):
         return self._open_m[1]
 
     def _edge_between(self, a: int, b: int, *, open_only: bool = False) -> str:
+        """The shortest link to walk from node ``a`` to node ``b`` (open ones only: not closed, and
+        not entered through a closed gate)."""
         data = self.graph.get_edge_data(a, b)
-        keys = [k for k in data if not open_only or str(k) not in self.closed]
+        keys = [k for k in data if not open_only or (str(k) not in self.closed and self.entry_blocked.get(str(k)) != a)]
         return str(min(keys, key=lambda k: (data[k]["length_m"], str(k))))
 
     def _follow(self, pred, start: int, stop, *, open_only: bool) -> list[str] | None:
@@ -182,6 +193,8 @@ class CrowdModel(mesa.Model):
         ahead = p.route[i:]
         if any(k in self.closed or k == "__closed__" for k in ahead):
             return True
+        if self.entry_blocked and self._gate_ahead(p.node, ahead):
+            return True
         if self.evacuation_ordered_s is None or p.heading_to_safety:
             return False
         here = {str(k) for _, _, k in self.graph.edges(p.node, keys=True)}
@@ -194,6 +207,16 @@ class CrowdModel(mesa.Model):
             if p.evacuating_since is None:
                 p.evacuating_since = self.env.now
             return True
+        return False
+
+    def _gate_ahead(self, node: int, keys: list[str]) -> bool:
+        """Whether walking ``keys`` from ``node`` enters a link through a closed gate."""
+        links = self.links.links
+        for k in keys:
+            if self.entry_blocked.get(k) == node:
+                return True
+            lk = links[k]
+            node = lk.v if node == lk.u else lk.u
         return False
 
     # --- events from outside -----------------------------------------------------------------
@@ -233,6 +256,30 @@ class CrowdModel(mesa.Model):
             self.closed_version += 1
             self._escape = None
             self.links.reopen(link)
+
+    def gate_top(self, key: str) -> int:
+        """The street end of link ``key`` (a ramp or stairs): where a gate stops people entering."""
+        lk = self.links.links[key]
+        return lk.u if lk.u in self.safe_nodes or lk.v not in self.safe_nodes else lk.v
+
+    def close_entry(self, key: str) -> None:
+        """A gate closes at the top of link ``key``: nobody may enter it from the street any more,
+        and whoever is on it or below may still walk out (a closed gate never traps anyone)."""
+        top = self.gate_top(key)
+        if self.entry_blocked.get(key) == top:
+            return
+        self.entry_blocked[key] = top
+        self.version += 1
+        self.closed_version += 1
+        self._escape = None
+        self.links.reroute_waiting(self.links.links[key])  # those waiting to go down turn back
+
+    def open_entry(self, key: str) -> None:
+        """The gate at the top of link ``key`` opens again."""
+        if self.entry_blocked.pop(key, None) is not None:
+            self.version += 1
+            self.closed_version += 1
+            self._escape = None
 
     # --- people ----------------------------------------------------------------------------
     def draw_free_speed(self, group: str) -> float:
