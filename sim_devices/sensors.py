@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from twin.models.sensor_model import SensorModel, sample_phase_s
+from twin.models.sensor_model import RainTotals, SensorModel, sample_phase_s
 
 from .broker import Account
 from .modbus_face import ModbusFace
@@ -150,12 +150,7 @@ class RainGauge(Sensor):
 
     def __init__(self, row, ctx, *, port: int) -> None:
         super().__init__(row, ctx, settings=ctx.settings.rain_gauge, port=port)
-        self.bucket_mm = float(ctx.settings.rain_gauge.resolution) or 0.5
-        self.history: list[tuple[float, float]] = []  # (time, total mm) of the readings
-
-    def _total_before(self, t_s: float) -> float:
-        prior = [v for (tt, v) in self.history if tt <= t_s + 1e-9]
-        return prior[-1] if prior else 0.0
+        self.totals = RainTotals(float(ctx.settings.rain_gauge.resolution))
 
     def _sample(self, t_s: float) -> None:
         true_total = self.ctx.sim.rain_mm(self.device_id, 0.0, t_s)
@@ -163,12 +158,7 @@ class RainGauge(Sensor):
         if r.value is None:
             self._registers([0, 0, 0, 0, 2, self.seq & 0xFFFF, *_u32(t_s)])
             return
-        total = max(r.value, self.history[-1][1] if self.history else 0.0)  # a bucket never un-tips
-        self.history.append((t_s, total))
-        self.history = [h for h in self.history if h[0] >= t_s - 3600.0 - 1e-9]
-        last10 = total - self._total_before(t_s - 600.0)
-        last60 = total - self._total_before(t_s - 3600.0)
-        tips = int(round(total / self.bucket_mm))
+        total, last10, last60, tips = self.totals.add(t_s, r.value)
         self.seq += 1
         self._registers(
             [_u16(last10 * 10), _u16(last60 * 10), _u16(total * 10), tips & 0xFFFF, 1, self.seq & 0xFFFF, *_u32(t_s)]

@@ -6,8 +6,8 @@ HTTP (Basic authentication with the device's credentials, on by default):
                   reason in the body); 401 without credentials; 413 too large; 415 wrong type.
   GET  /display   what is shown now, as JSON.
 
-The display shows the ko-KR info (headline, then description) cut to the board's lines and
-characters per line; a Cancel of the shown alert clears it, and an alert clears itself at its
+The display shows the ko-KR info (the headline, then the description on a new line) cut to the
+board's lines and characters per line; a Cancel of the shown alert clears it, and an alert clears itself at its
 ``expires`` time (simulated clock). Every change is logged in the run's events and published on
 ``uijeongbu/signboard/{id}/state`` (retained).
 """
@@ -21,6 +21,8 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from twin.models.signboard_text import layout, layout_parts
+
 from .broker import Account
 from .cap import MAX_BYTES, CapAlert, CapError, parse_cap
 from .http_face import basic_ok, start_server, stop_server
@@ -28,28 +30,6 @@ from .mqtt_link import device_prefix
 from .telemetry import FleetContext, topics
 
 XML_TYPES = ("application/cap+xml", "application/xml", "text/xml")
-
-
-def layout(text: str, lines: int, width: int) -> list[str]:
-    """Break ``text`` into at most ``lines`` lines of at most ``width`` characters."""
-    words, out, cur = text.split(), [], ""
-    for w in words:
-        while len(w) > width:  # Korean text often has long runs without spaces
-            if cur:
-                out.append(cur)
-                cur = ""
-            out.append(w[:width])
-            w = w[width:]
-        if not cur:
-            cur = w
-        elif len(cur) + 1 + len(w) <= width:
-            cur += " " + w
-        else:
-            out.append(cur)
-            cur = w
-    if cur:
-        out.append(cur)
-    return out[:lines]
 
 
 class Signboard:
@@ -155,7 +135,9 @@ class Signboard:
         if alert.msg_type not in ("Alert", "Update"):
             return
         ko = alert.info("ko-KR")
-        text = " ".join(x for x in (ko.headline, ko.description) if x) or ko.event
+        shown = layout_parts([ko.headline, ko.description], self.lines, self.width) or layout(
+            ko.event, self.lines, self.width
+        )
         self.expires_s = None
         if ko.expires:
             try:
@@ -167,7 +149,7 @@ class Signboard:
         self._change(
             t_s,
             alert,
-            layout(text, self.lines, self.width),
+            shown,
             "shown",
             english=(en.headline if en else ""),
             severity=ko.severity,

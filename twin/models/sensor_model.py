@@ -75,3 +75,25 @@ def sample_phase_s(device_id: str, interval_s: float) -> float:
     """When in its interval a device takes its first reading (s): real loggers are not in step,
     so each samples at its own phase, fixed by its id."""
     return round(zlib.crc32(device_id.encode("utf-8")) % 1000 / 1000 * interval_s, 3)
+
+
+class RainTotals:
+    """A tipping-bucket gauge's running totals from its readings of the total since the start
+    (mm): a bucket never un-tips, and the last 10 and 60 minutes are read off the history."""
+
+    def __init__(self, bucket_mm: float) -> None:
+        self.bucket_mm = float(bucket_mm) or 0.5
+        self.history: list[tuple[float, float]] = []  # (time s, total mm) of the readings
+
+    def _total_before(self, t_s: float) -> float:
+        prior = [v for (tt, v) in self.history if tt <= t_s + 1e-9]
+        return prior[-1] if prior else 0.0
+
+    def add(self, t_s: float, reading_mm: float) -> tuple[float, float, float, int]:
+        """Take a reading at ``t_s``; returns (total, last 10 min, last 60 min, bucket tips)."""
+        total = max(reading_mm, self.history[-1][1] if self.history else 0.0)
+        self.history.append((t_s, total))
+        self.history = [h for h in self.history if h[0] >= t_s - 3600.0 - 1e-9]
+        last10 = total - self._total_before(t_s - 600.0)
+        last60 = total - self._total_before(t_s - 3600.0)
+        return total, last10, last60, int(round(total / self.bucket_mm))
