@@ -89,7 +89,7 @@ def test_full_file_loads_every_field():
     assert list(s.thresholds) == ["wl-buyong-02", "wl-jungnang-01"]
     assert s.thresholds["wl-jungnang-01"].serious_m == 3.5 and s.thresholds["wl-buyong-02"].attention_m is None
     assert [(p.kind, p.stream, p.count) for p in s.populations] == [("riverside", "중랑천", 300)]
-    assert s.controller == {"kind": "rules"}
+    assert (s.controller.kind, s.controller.policy, s.controller.warning_reach_m) == ("builtin", "policy.yaml", 250)
     assert s.devices.level_sensor.sample_interval == 5 and s.devices.level_sensor.noise_sd == 0.02
     assert s.devices.rain_gauge.resolution == 0.5 and s.devices.gate_state_interval == 2
     assert (s.faults[0].kind, s.faults[0].start, s.faults[0].end) == ("stuck", 3600, 5400)
@@ -252,6 +252,8 @@ def test_dump_resolved_round_trips(tmp_path, path):
             m["dataset"] = str(x.resolve_path(x.dataset))
         if isinstance(x.rainfall, ObservedRain):
             m["rainfall"]["csv"] = str(x.resolve_path(x.rainfall.csv))
+        if x.controller:
+            m["controller"]["policy"] = str(x.resolve_path(x.controller.policy))
     assert a == b
     assert "duration_s" not in text and "\nduration: " in text
     assert "start: '" + s.start.isoformat() + "'" in text
@@ -335,6 +337,14 @@ MALFORMED = {
         "rainfall: missing: expected a mapping with kind: one of design, observed, none",
         "rainfal: unknown field: expected one of schema_version, name, description, dataset, seed, start, duration, "
         "rainfall, hydraulics, thresholds, populations, crowd, devices, controller, faults (did you mean rainfall?)",
+    ],
+    "controller_policy_missing": [
+        "controller.policy: got 'no_such_policy.yaml': expected an existing policy file "
+        f"(not {BAD / 'no_such_policy.yaml'})"
+    ],
+    "controller_policy_invalid": [
+        f"controller.policy: {BAD / 'inverted_policy.yml'}: gates.G01.reopen_level_m: got 2.5: "
+        "expected a level below close_level_m 2 (hysteresis)"
     ],
     "observed_csv_missing": [
         f"rainfall.csv: got 'no_such_rain.csv': expected an existing CSV file (not {BAD / 'no_such_rain.csv'})"

@@ -544,6 +544,20 @@ class Fault(_Frozen):
         return self
 
 
+class ControllerSpec(_Frozen):
+    """The gate controller of a ``twin run``: the reference controller, in-process."""
+
+    kind: Literal["builtin"] = Field(
+        "builtin", description="builtin: the reference controller runs inside the simulation."
+    )
+    policy: NonEmptyText = Field(description="Gate policy YAML (policy_version 1), relative to the scenario file.")
+    warning_reach_m: PositiveNumber = Field(
+        300.0,
+        description="People on the stream's paths within this distance of a gate (m, straight line) see or hear "
+        "its warning and leave.",
+    )
+
+
 class Scenario(_Frozen):
     """A simulation run of the Uijeongbu digital twin (scenario schema version 1)."""
 
@@ -566,7 +580,10 @@ class Scenario(_Frozen):
     populations: list[Population] = Field(default_factory=list, description="People in the city during the run.")
     crowd: Crowd = Field(default_factory=Crowd)
     devices: DeviceSettings = Field(default_factory=DeviceSettings, description="The simulated device fleet.")
-    controller: dict[str, Any] | None = Field(None, description="Reserved for a later version.")
+    controller: ControllerSpec | None = Field(
+        None,
+        description="The gate controller (twin run); none: the gates stay as they are unless devices are commanded.",
+    )
     faults: list[Fault] = Field(default_factory=list, description="Faults injected into devices or the broker.")
 
     _source_path: Path | None = PrivateAttr(default=None)
@@ -770,6 +787,19 @@ def _missing_files(s: Scenario) -> list[str]:
         where = s.resolve_path(s.rainfall.csv)
         if not where.is_file():
             problems.append(f"rainfall.csv: got {_show(s.rainfall.csv)}: expected an existing CSV file (not {where})")
+    if s.controller is not None:
+        where = s.resolve_path(s.controller.policy)
+        if not where.is_file():
+            problems.append(
+                f"controller.policy: got {_show(s.controller.policy)}: expected an existing policy file (not {where})"
+            )
+        else:
+            from .control.policy import PolicyError, load_policy
+
+            try:
+                load_policy(where)
+            except PolicyError as exc:
+                problems += [f"controller.policy: {line}" for line in exc.problems]
     return problems
 
 
@@ -790,17 +820,20 @@ def scenario_json_schema() -> dict[str, Any]:
     }
 
 
-def dump_resolved(s: Scenario, *, rainfall_csv: str | None = None) -> str:
+def dump_resolved(s: Scenario, *, rainfall_csv: str | None = None, policy: str | None = None) -> str:
     """YAML of the fully resolved scenario: every default filled in, durations in seconds, start
     in ISO 8601, paths absolute. Fields in declared order; :func:`load_scenario` reads it back.
 
     ``rainfall_csv`` replaces the observed-rain CSV path (a run folder keeps its own copy of the
-    CSV, so the dump refers to that copy and stays the same wherever the run was made)."""
+    CSV, so the dump refers to that copy and stays the same wherever the run was made);
+    ``policy`` likewise replaces the controller's policy path."""
     data = s.model_dump(mode="json", by_alias=True)
     if s.dataset is not None:
         data["dataset"] = str(s.resolve_path(s.dataset))
     if isinstance(s.rainfall, ObservedRain):
         data["rainfall"]["csv"] = rainfall_csv if rainfall_csv is not None else str(s.resolve_path(s.rainfall.csv))
+    if s.controller is not None:
+        data["controller"]["policy"] = policy if policy is not None else str(s.resolve_path(s.controller.policy))
     head = (
         f"# Resolved scenario (schema version {SCENARIO_SCHEMA_VERSION}): defaults filled in, "
         "durations in seconds, paths absolute.\n"
