@@ -27,7 +27,7 @@ def _run(logic, stages, *, dt=10.0, people=0, rain=None, fresh_until=math.inf):
 
 
 def test_warns_then_closes_after_the_warning_period_and_reopens_with_hysteresis():
-    rule = _rule(close_level_m=1.5, reopen_level_m=1.2, warn_before_close="5min", reopen_after="10min")
+    rule = _rule(close_level_m=1.5, reopen_level_m=1.2, warn_before_close="5min", reopen_after="10min", median_of=1)
     # a flood wave: up 0.01 m per 10 s to 2.4 m, then down; chattering +-0.05 m around 1.5 m on the way up
     up = [0.5 + 0.01 * k + (0.05 if k % 2 else -0.05) for k in range(190)]
     stages = up + [max(up[-1] - 0.01 * k, 0.3) for k in range(300)]
@@ -42,7 +42,7 @@ def test_warns_then_closes_after_the_warning_period_and_reopens_with_hysteresis(
 
 
 def test_people_in_the_gate_zone_hold_the_closing_until_empty_or_the_water_is_too_high():
-    rule = _rule(close_level_m=1.0, reopen_level_m=0.8, override_level_m=1.6, warn_before_close=60)
+    rule = _rule(close_level_m=1.0, reopen_level_m=0.8, override_level_m=1.6, warn_before_close=60, median_of=1)
     stages = [1.0 + 0.002 * k for k in range(400)]  # reaches 1.6 m at 3,000 s
     acts = _run(GateLogic("G", rule), stages, people=lambda t: 0 if 900 <= t < 910 else 3)
     close = next(a for a in acts if a.kind == "close")
@@ -59,6 +59,17 @@ def test_a_dead_sensor_closes_the_gate_fail_safe_within_its_timeouts():
     assert warn.kind == "warn" and "stale" in warn.reason and close.kind == "close"
     assert 300.0 + 120.0 < warn.t_s <= 300.0 + 120.0 + 10.0  # detected within one sample after the timeout
     assert close.t_s == warn.t_s + 60.0 and "fail safe" in close.reason
+
+
+def test_one_spike_is_ignored_with_a_median_of_three_but_not_without():
+    stages = [0.5] * 20 + [1.6] + [0.5] * 40  # one reading 1.1 m too high (a noisy sensor)
+    assert _run(GateLogic("G", _rule(close_level_m=1.0, reopen_level_m=0.8)), stages) == []
+    acts = _run(GateLogic("G", _rule(close_level_m=1.0, reopen_level_m=0.8, median_of=1)), stages)
+    assert [a.kind for a in acts][:2] == ["warn", "close"]  # a false closure
+    # a real rise is seen one reading later with the median: the filter's delay
+    rise = [0.5] * 10 + [1.2] * 10
+    acts = _run(GateLogic("G", _rule(close_level_m=1.0, reopen_level_m=0.8)), rise)
+    assert acts[0].kind == "warn" and acts[0].t_s == 110.0
 
 
 def test_intense_rain_alone_starts_the_sequence():

@@ -4,14 +4,17 @@ States: ``open`` -> ``warning`` (signboard message up) -> ``closed`` -> (level l
 ``open``. Triggers: the stage at the gate's level sensor reaching ``close_level_m``, rain at
 least ``rain_trigger_mm_h``, or no fresh level reading for ``stale_after`` (fail safe). After
 ``warn_before_close`` of warning the gate closes, but only when the camera sees nobody in the
-gate zone, unless the stage has reached ``override_level_m`` or the data are stale. It reopens
+gate zone, unless the stage has reached ``override_level_m`` or the data are stale. Stages are the
+median of the last ``median_of`` readings, so one spike neither closes nor reopens a gate. It reopens
 after the stage has stayed below ``reopen_level_m`` (and the rain below its trigger, with fresh
 data) for ``reopen_after``. Times are simulated seconds; stages metres; rain mm/h.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import statistics
+from collections import deque
+from dataclasses import dataclass, replace
 
 from .policy import Defaults
 
@@ -40,6 +43,18 @@ class GateLogic:
         self.state = "open"
         self.warned_at: float | None = None
         self.calm_since: float | None = None  # stage below reopen level (and the rest calm) since
+        self.readings: deque[float] = deque(maxlen=rule.median_of)
+        self._last_time: float | None = None
+        self.stale_since: float | None = None  # when the data were first seen stale (for the record)
+
+    def _filtered(self, obs: Observation) -> Observation:
+        """The observation with its stage replaced by the median of the last readings."""
+        if obs.stage_m is not None and obs.stage_time_s is not None and obs.stage_time_s != self._last_time:
+            self._last_time = obs.stage_time_s
+            self.readings.append(obs.stage_m)
+        if not self.readings:
+            return obs
+        return replace(obs, stage_m=statistics.median(self.readings))
 
     def _stale(self, obs: Observation) -> bool:
         return obs.stage_time_s is None or obs.t_s - obs.stage_time_s > self.rule.stale_after
@@ -64,8 +79,13 @@ class GateLogic:
         )
 
     def step(self, obs: Observation) -> list[Action]:
+        obs = self._filtered(obs)
         r, t = self.rule, obs.t_s
         out: list[Action] = []
+        if self._stale(obs):
+            self.stale_since = t if self.stale_since is None else self.stale_since
+        else:
+            self.stale_since = None
         why = self._trigger(obs)
         if self._calm(obs):
             self.calm_since = t if self.calm_since is None else self.calm_since

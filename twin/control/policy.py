@@ -12,6 +12,7 @@
       override_level_m: 2.0       # close even with people in view once the water is this high
       stale_after: 2min           # no fresh level reading for this long: close (fail safe)
       camera_required: true       # close only when the camera sees nobody in the gate zone
+      median_of: 3                # decide on the median of the last readings (one spike is ignored)
     gates:
       G01: {close_level_m: 1.4}
 """
@@ -52,6 +53,7 @@ class GateRule(BaseModel):
     override_level_m: NonNegativeNumber | None = None
     stale_after: PositiveDuration | None = None
     camera_required: bool | None = None
+    median_of: Annotated[int, Field(ge=1, le=15)] | None = None
 
 
 class Defaults(GateRule):
@@ -63,6 +65,7 @@ class Defaults(GateRule):
     override_level_m: NonNegativeNumber = 2.0
     stale_after: PositiveDuration = 120.0
     camera_required: bool = True
+    median_of: Annotated[int, Field(ge=1, le=15)] = 3
 
 
 class Policy(BaseModel):
