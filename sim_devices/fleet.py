@@ -73,7 +73,7 @@ class Fleet:
         self.speed = float(speed)
         self.host = host
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="twin-fleet-"))
-        self.sim = Simulation(scenario, city=city)
+        self.sim = Simulation(scenario, city=city, controller=False, watch_gates=True)
         self.broker_kind = broker_url if broker_url in (None, "embedded", "mosquitto") else "external"
         self.broker_kind = self.broker_kind or "embedded"
         self.external = self.broker_kind == "external"

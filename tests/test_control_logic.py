@@ -62,14 +62,24 @@ def test_a_dead_sensor_closes_the_gate_fail_safe_within_its_timeouts():
 
 
 def test_one_spike_is_ignored_with_a_median_of_three_but_not_without():
-    stages = [0.5] * 20 + [1.6] + [0.5] * 40  # one reading 1.1 m too high (a noisy sensor)
+    stages = [0.5] * 20 + [1.6] + [0.5] * 200  # one reading 1.1 m too high (a noisy sensor)
     assert _run(GateLogic("G", _rule(close_level_m=1.0, reopen_level_m=0.8)), stages) == []
     acts = _run(GateLogic("G", _rule(close_level_m=1.0, reopen_level_m=0.8, median_of=1)), stages)
-    assert [a.kind for a in acts][:2] == ["warn", "close"]  # a false closure
+    assert [(a.kind, a.t_s) for a in acts] == [("warn", 200.0), ("clear_warning", 210.0 + 1800.0)]  # a false alarm
     # a real rise is seen one reading later with the median: the filter's delay
     rise = [0.5] * 10 + [1.2] * 10
     acts = _run(GateLogic("G", _rule(close_level_m=1.0, reopen_level_m=0.8)), rise)
     assert acts[0].kind == "warn" and acts[0].t_s == 110.0
+
+
+def test_the_warning_can_come_at_a_lower_level_than_the_closing():
+    rule = _rule(warn_level_m=1.0, close_level_m=1.5, reopen_level_m=0.8, warn_before_close="5min", median_of=1)
+    stages = [0.5 + 0.002 * k for k in range(600)]  # 1.0 m at 2,500 s, 1.5 m at 5,000 s
+    acts = _run(GateLogic("G", rule), stages)
+    assert [(a.kind, a.t_s) for a in acts] == [("warn", 2500.0), ("close", 5000.0)]
+    assert "stage 1.50 m >= 1.5 m" in acts[1].reason
+    with pytest.raises(PolicyError, match=r"defaults.warn_level_m: got 2: expected a level at or below close_level_m"):
+        policy_from_mapping({"policy_version": 1, "defaults": {"warn_level_m": 2.0}})
 
 
 def test_intense_rain_alone_starts_the_sequence():

@@ -21,7 +21,12 @@ from .models.rain_field import rain_field
 class Simulation:
     """Use as a context manager; :meth:`advance_to` moves simulated time forward."""
 
-    def __init__(self, scenario, *, city: CityModel | None = None) -> None:
+    def __init__(
+        self, scenario, *, city: CityModel | None = None, controller: bool = True, watch_gates: bool | None = None
+    ) -> None:
+        """``controller``: run the scenario's in-process gate controller, if it has one (a fleet
+        does not: its gates are commanded over the network). ``watch_gates``: log what the
+        verdict needs about the gates' paths (default: when the scenario has a controller)."""
         self.scenario = scenario
         self.city = city if city is not None else load_city(scenario.dataset_path())
         csv = scenario.resolve_path(scenario.rainfall.csv) if scenario.rainfall.kind == "observed" else None
@@ -43,6 +48,14 @@ class Simulation:
         self.crowd = None
         self._scratch: tempfile.TemporaryDirectory | None = None
         self.report_text = ""
+        self.policy = None
+        if controller and scenario.controller is not None:
+            from .control.policy import load_policy
+
+            self.policy = load_policy(scenario.resolve_path(scenario.controller.policy))
+        self.watch_gates = scenario.controller is not None if watch_gates is None else watch_gates
+        self.gate_watch = None
+        self.gates = None  # the in-process controller (GateControl)
 
     # --- lifecycle --------------------------------------------------------------------------
     def __enter__(self) -> Simulation:
@@ -60,6 +73,25 @@ class Simulation:
                 self.flood.on_path_flooded.append(self.crowd.path_flooded)
                 self.flood.on_threshold_up.append(self.crowd.threshold_up)
             self.crowd.processes()
+        if self.watch_gates or self.policy is not None:
+            from .models.gate import GateWatch, gate_sites
+
+            self.gate_watch = GateWatch(self.engine, self.crowd, gate_sites(self.city), self.city)
+            if self.flood is not None:
+                self.flood.on_path_flooded.append(self.gate_watch.path_flooded)
+        if self.policy is not None:
+            from .models.gate_control import GateControl
+
+            self.gates = GateControl(
+                self.engine,
+                self.city,
+                self.scenario,
+                self.policy,
+                flood=self.flood,
+                crowd=self.crowd,
+                watch=self.gate_watch,
+            )
+            self.gates.processes()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -124,4 +156,6 @@ class Simulation:
             out.update(self.flood.summary())
         if self.crowd is not None:
             out["crowd"] = self.crowd.summary()
+        if self.gates is not None:
+            out["gates"] = self.gates.summary()
         return out

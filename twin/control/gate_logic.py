@@ -1,10 +1,12 @@
 """The reference gate controller's decisions for one gate: observations in, actions out.
 
 States: ``open`` -> ``warning`` (signboard message up) -> ``closed`` -> (level low long enough)
-``open``. Triggers: the stage at the gate's level sensor reaching ``close_level_m``, rain at
-least ``rain_trigger_mm_h``, or no fresh level reading for ``stale_after`` (fail safe). After
-``warn_before_close`` of warning the gate closes, but only when the camera sees nobody in the
-gate zone, unless the stage has reached ``override_level_m`` or the data are stale. Stages are the
+``open``. The warning comes when the stage at the gate's level sensor reaches ``warn_level_m``
+(default ``close_level_m``), rain reaches ``rain_trigger_mm_h``, or no fresh level reading has
+come for ``stale_after`` (fail safe). The gate closes once the stage has reached
+``close_level_m`` (or the rain or stale trigger holds) and the warning has been up for
+``warn_before_close``, but only when the camera sees nobody in the gate zone, unless the stage
+has reached ``override_level_m`` or the data are stale. Stages are the
 median of the last ``median_of`` readings, so one spike neither closes nor reopens a gate. It reopens
 after the stage has stayed below ``reopen_level_m`` (and the rain below its trigger, with fresh
 data) for ``reopen_after``. Times are simulated seconds; stages metres; rain mm/h.
@@ -59,13 +61,13 @@ class GateLogic:
     def _stale(self, obs: Observation) -> bool:
         return obs.stage_time_s is None or obs.t_s - obs.stage_time_s > self.rule.stale_after
 
-    def _trigger(self, obs: Observation) -> str | None:
+    def _trigger(self, obs: Observation, level_m: float) -> str | None:
         r = self.rule
         if self._stale(obs):
             age = "no reading" if obs.stage_time_s is None else f"last reading {obs.t_s - obs.stage_time_s:.0f} s old"
             return f"level data stale ({age}): fail safe"
-        if obs.stage_m is not None and obs.stage_m >= r.close_level_m:
-            return f"stage {obs.stage_m:.2f} m >= {r.close_level_m:g} m"
+        if obs.stage_m is not None and obs.stage_m >= level_m:
+            return f"stage {obs.stage_m:.2f} m >= {level_m:g} m"
         if r.rain_trigger_mm_h is not None and obs.rain_mm_h is not None and obs.rain_mm_h >= r.rain_trigger_mm_h:
             return f"rain {obs.rain_mm_h:.0f} mm/h >= {r.rain_trigger_mm_h:g} mm/h"
         return None
@@ -86,7 +88,9 @@ class GateLogic:
             self.stale_since = t if self.stale_since is None else self.stale_since
         else:
             self.stale_since = None
-        why = self._trigger(obs)
+        warn_level = r.close_level_m if r.warn_level_m is None else r.warn_level_m
+        why = self._trigger(obs, warn_level)
+        why_close = self._trigger(obs, r.close_level_m)
         if self._calm(obs):
             self.calm_since = t if self.calm_since is None else self.calm_since
         else:
@@ -99,7 +103,7 @@ class GateLogic:
                 self.state, self.warned_at = "open", None
                 out.append(Action("clear_warning", self.gate_id, t, "calm again before closing"))
                 return out
-            if t - self.warned_at >= r.warn_before_close:
+            if why_close and t - self.warned_at >= r.warn_before_close:
                 stale = self._stale(obs)
                 high = obs.stage_m is not None and obs.stage_m >= r.override_level_m
                 empty = obs.people_in_zone == 0 or (obs.people_in_zone is None and not r.camera_required)
@@ -108,7 +112,7 @@ class GateLogic:
                         "zone empty" if empty else ("water too high: override" if high else "stale data: fail safe")
                     )
                     self.state = "closed"
-                    out.append(Action("close", self.gate_id, t, f"{why or 'warning period over'}; {reason}"))
+                    out.append(Action("close", self.gate_id, t, f"{why_close}; {reason}"))
         elif self.state == "closed" and self.calm_since is not None and t - self.calm_since >= r.reopen_after:
             self.state = "open"
             out += [

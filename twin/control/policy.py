@@ -4,7 +4,8 @@
 
     policy_version: 1
     defaults:
-      close_level_m: 1.5          # stage at the gate's level sensor that starts the closing sequence
+      warn_level_m: 1.0           # stage at the gate's level sensor that puts up the warning (default: close_level_m)
+      close_level_m: 1.5          # stage at which the gate closes (after the warning period)
       reopen_level_m: 1.2         # below this ...
       reopen_after: 30min         # ... for this long, the gate reopens (hysteresis)
       rain_trigger_mm_h: 30       # or rain at least this intense (mm/h over 10 min)
@@ -44,6 +45,8 @@ class GateRule(BaseModel):
     """The rule of one gate (every field optional here: missing ones come from the defaults)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    warn_level_m: NonNegativeNumber | None = None
 
     close_level_m: NonNegativeNumber | None = None
     reopen_level_m: NonNegativeNumber | None = None
@@ -93,6 +96,11 @@ class Policy(BaseModel):
                 problems.append(
                     f"{where}.reopen_level_m: got {r.reopen_level_m:g}: expected a level below "
                     f"close_level_m {r.close_level_m:g} (hysteresis)"
+                )
+            if r.warn_level_m is not None and not r.warn_level_m <= r.close_level_m:
+                problems.append(
+                    f"{where}.warn_level_m: got {r.warn_level_m:g}: expected a level at or below "
+                    f"close_level_m {r.close_level_m:g} (the warning comes first)"
                 )
             if not r.override_level_m >= r.close_level_m:
                 problems.append(

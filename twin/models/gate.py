@@ -5,6 +5,8 @@ path, never leaving it). Times are simulated seconds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class GateModel:
     """The barrier itself, in simulated seconds. ``position`` 0 = open, 1 = closed."""
@@ -87,3 +89,87 @@ class GateZone:
                 if key in links:
                     (crowd.model.close_entry if want else crowd.model.open_entry)(key)
         return want
+
+
+@dataclass(frozen=True)
+class GateSite:
+    """A gate and the devices that serve it, from the dataset: its level sensor and rain gauge,
+    the signboard at its access point and the camera that watches it."""
+
+    gate_id: str
+    access_id: str
+    level_sensor_id: str | None
+    rain_gauge_id: str | None
+    signboard_id: str | None
+    camera_id: str | None
+    path_height_m: float | None
+    travel_s: float
+    stream: str | None
+
+
+def gate_sites(city) -> list[GateSite]:
+    """Every gate of ``city`` with its devices, sorted by gate id."""
+
+    def text(v) -> str | None:
+        return str(v) if isinstance(v, str) and v else None
+
+    gates = city.devices_of_kind("gate")
+    boards = city.devices_of_kind("signboard")
+    cams = city.devices_of_kind("cctv")
+    aps = city.layer("access_points").set_index("access_id")
+    board_at = {a: d for d, a in sorted(zip(boards["device_id"], boards["access_id"], strict=True)) if text(a)}
+    cam_at = {}
+    if "watches" in cams.columns:
+        cam_at = {a: d for d, a in sorted(zip(cams["device_id"], cams["watches"], strict=True)) if text(a)}
+    out = []
+    for g in gates.sort_values("device_id").itertuples():
+        ap = text(g.access_id)
+        travel = g.travel_time_s if g.travel_time_s == g.travel_time_s and g.travel_time_s is not None else 20.0
+        height = float(aps.at[ap, "path_height_m"]) if ap in aps.index else None
+        out.append(
+            GateSite(
+                gate_id=str(g.device_id),
+                access_id=ap or "",
+                level_sensor_id=text(g.level_sensor_id),
+                rain_gauge_id=text(g.rain_gauge_id),
+                signboard_id=board_at.get(ap),
+                camera_id=cam_at.get(ap),
+                path_height_m=height,
+                travel_s=float(travel),
+                stream=text(aps.at[ap, "stream"]) if ap in aps.index else None,
+            )
+        )
+    return out
+
+
+class GateWatch:
+    """Counts for the verdict: people on each gate's stretch of path (the path links at its access
+    point, and its ramp) when the gate closes and when the water reaches the path. Logs
+    ``gate.path_flooded`` (entity: the gate) when a gate's path floods."""
+
+    def __init__(self, engine, crowd, sites: list[GateSite], city) -> None:
+        self.engine = engine
+        self.crowd = crowd
+        self.by_access = {s.access_id: s for s in sites}
+        self.zones = {s.gate_id: GateZone(city, s.access_id) for s in sites}
+
+    def people_on_path(self, gate_id: str) -> int:
+        site = next((s for s in self.by_access.values() if s.gate_id == gate_id), None)
+        if self.crowd is None or site is None:
+            return 0
+        links = self.crowd.model.links.links
+        keys = set(self.crowd.ap_links.get(site.access_id, ())) | set(self.zones[gate_id].links)
+        return sum(links[k].occupants for k in sorted(keys) if k in links)
+
+    def path_flooded(self, access_id: str, stream: str) -> None:
+        site = self.by_access.get(access_id)
+        if site is None:
+            return
+        n = self.people_on_path(site.gate_id)
+        self.engine.log(
+            "gate.path_flooded",
+            site.gate_id,
+            f"path at {access_id} under water with {n} people on it",
+            access_id=access_id,
+            people_on_path=n,
+        )

@@ -58,6 +58,7 @@ class CityCrowd:
                     str(k) for _, _, k, kind in G.edges(int(node), keys=True, data="kind") if kind == "riverside_path"
                 }
         self.ordered: dict[str, float] = {}
+        self.gate_warnings: dict[str, dict[str, Any]] = {}  # gate id -> when, and how many were near
         self.lower_bounds: dict[str, dict[str, Any]] = {}
         self.present_at_order: dict[str, list[int]] = {}
         self.tracks: list[tuple] = []
@@ -350,6 +351,33 @@ class CityCrowd:
         # the bound is solved after the run (it is analysis, not simulation); keep the snapshot
         self.lower_bounds[stream] = self._bound_problem(zone, present)
 
+    def gate_warning(self, gate_id: str, access_id: str, reach_m: float) -> None:
+        """A gate's signboard and loudspeaker warn that it will close: people on its stream's paths
+        within ``reach_m`` (m, straight line from the access point) leave for the street."""
+        if gate_id in self.gate_warnings:
+            return
+        aps = self.city.layer("access_points").set_index("access_id")
+        if access_id not in aps.index:
+            return
+        stream = aps.at[access_id, "stream"]
+        roads = self.city.layer("roads").set_index("edge_id")
+        keys = sorted(self.stream_links.get(stream, ()))
+        if not keys:
+            return
+        near = roads.loc[keys].geometry.distance(aps.at[access_id, "geometry"]) <= reach_m
+        zone = {str(k) for k, ok in zip(keys, near, strict=True) if ok}
+        present = sorted({uid for k in zone for uid in self.model.on_link.get(k, ())})
+        self.gate_warnings[gate_id] = {"time_s": self.engine.now, "people_near": len(present), "links": len(zone)}
+        if zone:
+            self.model.order_evacuation(zone)
+        self.engine.log(
+            "crowd.gate_warning",
+            gate_id,
+            f"{len(present)} people within {reach_m:g} m of {access_id} told to leave the path",
+            access_id=access_id,
+            people_near=len(present),
+        )
+
     def _bound_problem(self, zone: set[str], present: list[int]) -> dict[str, Any]:
         """Quickest-flow bound for the people on the zone's links at the order, on the zone's
         subnetwork plus the ramps out of it. Each person stands where they are on their link
@@ -475,6 +503,7 @@ class CityCrowd:
                 for st, lb in sorted(self.lower_bounds.items())
                 if lb["people"] > 0
             },
+            **({"gate_warnings": dict(sorted(self.gate_warnings.items()))} if self.gate_warnings else {}),
             "max_density": [{"link": k, "density_p_m2": round(d, 3)} for d, k in dens[:10]],
             "longest_queues": [{"link": k, "people": q} for q, k in queues[:10]],
         }
