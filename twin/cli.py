@@ -289,6 +289,13 @@ def run_cmd(scenario_file: Path, out: Path | None, seed: int | None, overrides: 
             f"  people: {c['people']}, evacuated {c['evacuated']} (t90 {c['t90_s']} s, t100 {c['t100_s']} s), "
             f"exposed to water {c['exposed_people']}, stranded {c['stranded']}"
         )
+    if result.verdict is not None:
+        from .hil.report import text_report
+
+        click.echo("gates (verdict.json, report.html):")
+        click.echo("\n".join("  " + line for line in text_report(result.verdict).splitlines()))
+        if not result.verdict["passed"]:
+            sys.exit(1)
 
 
 def _attach() -> None:

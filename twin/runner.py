@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ class RunResult:
     report_text: str
     out: Path | None
     crowd: Any = None
+    verdict: dict[str, Any] | None = None  # with a gate controller: the checks of twin.hil.verdict
 
 
 def run_scenario(
@@ -59,6 +61,25 @@ def run_scenario(
     }
     inp_text = setup.inp_text if setup is not None else ""
     result = RunResult(summary, engine, inp_text, report, None, crowd)
+    extra: dict[str, str] = {}
+    if sim.gates is not None:  # a gate controller ran: judge it as a HIL run would be judged
+        from .hil.report import html_report
+        from .hil.verdict import verdict
+        from .models.gate import gate_sites
+        from .results import RunData
+
+        run = RunData(summary, engine.recorder.to_frame(), engine.events.to_frame(), None, None, Path("."))
+        sites = gate_sites(city)
+        policy = sim.policy
+        limit = max(policy.rule(s.gate_id).stale_after for s in sites) + float(
+            scenario.devices.level_sensor.sample_interval
+        )
+        result.verdict = verdict(
+            run, sites, faults=scenario.faults, stale_limit_s=limit, controller="builtin (in-process)"
+        )
+        extra["verdict.json"] = json.dumps(result.verdict, ensure_ascii=False, indent=2) + "\n"
+        extra["report.html"] = html_report(result.verdict, run, sites)
+        extra["policy.yaml"] = scenario.resolve_path(scenario.controller.policy).read_text(encoding="utf-8")
     if out is not None:
         files = {"model.inp": inp_text, "model.rpt": report} if setup is not None else {}
         if csv is not None:  # the run folder keeps the rain it ran with
@@ -66,8 +87,13 @@ def run_scenario(
         files["scenario.resolved.yaml"] = (
             resolved_yaml
             if resolved_yaml is not None
-            else dump_resolved(scenario, rainfall_csv="rainfall.csv" if csv is not None else None)
+            else dump_resolved(
+                scenario,
+                rainfall_csv="rainfall.csv" if csv is not None else None,
+                policy="policy.yaml" if scenario.controller is not None else None,
+            )
         )
+        files.update(extra)
         tables = (
             {"trajectories.parquet": crowd.trajectories(), "evacuees.parquet": crowd.evacuees()}
             if crowd is not None

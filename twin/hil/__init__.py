@@ -1,0 +1,1 @@
+"""Hardware-in-the-loop runs of the gate controllers: the verdict, its report, record and replay."""

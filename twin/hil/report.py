@@ -1,0 +1,137 @@
+"""The verdict for people: a table in the terminal, and an HTML page with the table and, for each
+gate, its timeline (stage at the access point against the path height; warning, closing, flooding).
+Times are simulated seconds from the scenario start, shown as h:mm; stages m."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+
+from matplotlib.figure import Figure
+
+from .verdict import CHECKS
+
+SHORT = {
+    "closed_before_flooding": "closed before flood (s)",
+    "warning_before_closure": "warning first (s)",
+    "people_on_path_at_closure": "people at closure",
+    "people_on_path_at_flooding": "people at flood",
+    "closing_time": "closing time (s)",
+    "false_closures": "false closures",
+    "sensor_failure_detection": "dead sensor (s)",
+    "rejected_commands": "rejected cmds",
+}
+
+
+def _cell(r: dict) -> str:
+    mark = "ok" if r["passed"] else "FAIL"
+    v = r["value"]
+    if v is None:
+        return mark
+    return f"{mark} {v:g}" if isinstance(v, (int, float)) else f"{mark} {v}"
+
+
+def text_report(verdict: dict) -> str:
+    """A fixed-width table: a row per gate, a column per check; then the failures in words."""
+    cols = ["gate", *[SHORT[c] for c in CHECKS]]
+    rows = [[g, *[_cell(checks[c]) for c in CHECKS]] for g, checks in verdict["gates"].items()]
+    widths = [max(len(str(x)) for x in col) for col in zip(cols, *rows, strict=True)]
+    line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True))  # noqa: E731
+    out = [line(cols), line(["-" * w for w in widths]), *map(line, rows), ""]
+    if verdict["passed"]:
+        out.append(f"PASSED: every check of {len(rows)} gates")
+    else:
+        out.append(f"FAILED: {len(verdict['failed'])} checks")
+        for key in verdict["failed"]:
+            g, c = key.split(".", 1)
+            out.append(f"  {g} {c}: {verdict['gates'][g][c]['detail']}")
+    return "\n".join(out)
+
+
+def _timelines_png(verdict: dict, run, sites) -> str:
+    """Small multiples: for each gate, stage at its access point, the path height and the events."""
+    try:
+        stage = run.series("stage")
+    except (KeyError, ValueError):
+        stage = None
+    ev = run.events
+    n = len(sites)
+    ncols = 2 if n > 1 else 1
+    nrows = (n + ncols - 1) // ncols
+    fig = Figure(figsize=(11, 2.2 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    marks = {
+        "signboard.display": ("#ff7f00", "warning"),
+        "gate.close_command": ("#6a3d9a", "close cmd"),
+        "gate.closed": ("#33a02c", "closed"),
+        "gate.open": ("#1f78b4", "open"),
+        "gate.path_flooded": ("#e31a1c", "path flooded"),
+    }
+    for ax, site in zip(axes, sites, strict=False):
+        if stage is not None and site.access_id in stage.columns:
+            s = stage[site.access_id].dropna()
+            ax.plot(s.index / 3600, s.values, color="#444444", lw=1.2)
+        if site.path_height_m is not None:
+            ax.axhline(site.path_height_m, color="#e31a1c", ls="--", lw=0.8)
+        for kind, (color, label) in marks.items():
+            ent = site.signboard_id if kind == "signboard.display" else site.gate_id
+            sel = ev[(ev["kind"] == kind) & (ev["entity_id"] == ent)]
+            if kind == "signboard.display":
+                sel = sel[[bool(json.loads(d or "{}").get("lines")) for d in sel["data"]]]
+            for t in sel["time_s"]:
+                ax.axvline(float(t) / 3600, color=color, lw=1.0, label=label)
+        ok = verdict["gates"][site.gate_id]
+        bad = [SHORT[c] for c in CHECKS if not ok[c]["passed"]]
+        ax.set_title(
+            f"{site.gate_id} {site.access_id}: " + ("all checks passed" if not bad else "FAILED " + ", ".join(bad)),
+            fontsize=8,
+            color="#b00000" if bad else "#006000",
+        )
+        ax.tick_params(labelsize=7)
+        ax.set_ylabel("stage (m)", fontsize=7)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    handles, labels = [], []
+    for ax in axes[:n]:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    if handles:
+        fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8)
+    axes[min(n, len(axes)) - 1].set_xlabel("hours from the start", fontsize=7)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def html_report(verdict: dict, run, sites) -> str:
+    """A self-contained page: the verdict, the table of checks with their details, the timelines."""
+    esc = html.escape
+    head = "PASSED" if verdict["passed"] else f"FAILED ({len(verdict['failed'])} checks)"
+    name = verdict.get("scenario", {}).get("name", {})
+    rows = []
+    for g, checks in verdict["gates"].items():
+        cells = "".join(
+            f'<td class="{"ok" if checks[c]["passed"] else "bad"}" title="{esc(checks[c]["detail"])}">'
+            f"{esc(_cell(checks[c]))}<br><small>{esc(checks[c]['detail'])}</small></td>"
+            for c in CHECKS
+        )
+        rows.append(f"<tr><th>{esc(g)}</th>{cells}</tr>")
+    header = "".join(f"<th>{esc(SHORT[c])}</th>" for c in CHECKS)
+    png = _timelines_png(verdict, run, sites)
+    return f"""<!doctype html><html lang="en"><meta charset="utf-8">
+<title>Gate verdict: {esc(name.get("en", ""))}</title>
+<style>body{{font-family:sans-serif;margin:1em}}table{{border-collapse:collapse;font-size:13px}}
+td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}}td.ok{{background:#e8f5e9}}td.bad{{background:#ffebee}}
+small{{color:#555}}h1.ok{{color:#1b5e20}}h1.bad{{color:#b71c1c}}</style>
+<h1 class="{"ok" if verdict["passed"] else "bad"}">{esc(head)}</h1>
+<p>{esc(name.get("ko", ""))} / {esc(name.get("en", ""))}. Controller: {esc(verdict.get("controller") or "-")}.
+Times are from the scenario start (h:mm:ss).</p>
+<table><tr><th>gate</th>{header}</tr>{"".join(rows)}</table>
+<h2>Timelines</h2><img alt="stage at each gate with its warning, closing and flooding"
+ src="data:image/png;base64,{png}" style="max-width:100%">
+</html>"""
