@@ -120,8 +120,15 @@ class Gate:
         self._refresh()
 
     def _reached(self, reached: str, t_s: float) -> None:
+        watch = self.ctx.sim.gate_watch
+        on_path = (watch.closed(self.device_id) if reached == "closed" else 0) if watch is not None else 0
         self.ctx.sim.engine.log(
-            f"gate.{reached}", self.device_id, f"gate {reached} at {self.access_id}", access_id=self.access_id
+            f"gate.{reached}",
+            self.device_id,
+            f"gate {reached} at {self.access_id}",
+            access_id=self.access_id,
+            people_on_path=on_path,
+            people_in_zone=self.people,
         )
         self._event(t_s, reached)
 

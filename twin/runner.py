@@ -64,16 +64,13 @@ def run_scenario(
     extra: dict[str, str] = {}
     if sim.gates is not None:  # a gate controller ran: judge it as a HIL run would be judged
         from .hil.report import html_report
-        from .hil.verdict import verdict
+        from .hil.verdict import stale_limit_s, verdict
         from .models.gate import gate_sites
         from .results import RunData
 
         run = RunData(summary, engine.recorder.to_frame(), engine.events.to_frame(), None, None, Path("."))
         sites = gate_sites(city)
-        policy = sim.policy
-        limit = max(policy.rule(s.gate_id).stale_after for s in sites) + float(
-            scenario.devices.level_sensor.sample_interval
-        )
+        limit = stale_limit_s(sim.policy, sites, scenario.devices.level_sensor.sample_interval)
         result.verdict = verdict(
             run, sites, faults=scenario.faults, stale_limit_s=limit, controller="builtin (in-process)"
         )

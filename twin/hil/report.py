@@ -9,6 +9,7 @@ import html
 import io
 import json
 
+import pandas as pd
 from matplotlib.figure import Figure
 
 from .verdict import CHECKS
@@ -78,8 +79,9 @@ def _timelines_png(verdict: dict, run, sites) -> str:
         for kind, (color, label) in marks.items():
             ent = site.signboard_id if kind == "signboard.display" else site.gate_id
             sel = ev[(ev["kind"] == kind) & (ev["entity_id"] == ent)]
-            if kind == "signboard.display":
-                sel = sel[[bool(json.loads(d or "{}").get("lines")) for d in sel["data"]]]
+            if kind == "signboard.display" and len(sel):
+                shown = [bool(json.loads(d or "{}").get("lines")) for d in sel["data"]]
+                sel = sel[pd.Series(shown, index=sel.index, dtype=bool)]
             for t in sel["time_s"]:
                 ax.axvline(float(t) / 3600, color=color, lw=1.0, label=label)
         ok = verdict["gates"][site.gate_id]

@@ -11,8 +11,10 @@ Checks per gate (each ``{"passed": bool, "value": ..., "detail": str}``):
   still closed then; value: the margin (s). Passes when the path never flooded.
 - ``warning_before_closure``: its signboard showed a message before the first close command;
   value: the lead (s). Passes when the gate was never commanded closed.
-- ``people_on_path_at_closure`` and ``people_on_path_at_flooding``: people on the gate's stretch
-  of path (the path links at its access point and its ramp) then; passes at 0.
+- ``people_on_path_at_closure``: people on the gate's stretch of path (the path links at its
+  access point, and its ramp) when it closed. A closed gate lets them out, so it passes when none
+  of them is still on the path when the water comes (or the path does not flood).
+- ``people_on_path_at_flooding``: people on that stretch when the water reaches it; passes at 0.
 - ``closing_time``: from a close command to fully closed; passes within the gate's travel time
   plus ``CLOSING_GRACE_S`` (the obstacle interlock may hold it while people clear the ramp).
 - ``false_closures``: closures while the true stage at the access point stayed more than
@@ -146,7 +148,15 @@ def gate_checks(
     # people
     if closed:
         n = int(_data(ev, "gate.closed", g, closed[0]).get("people_on_path", 0))
-        out["people_on_path_at_closure"] = _check(n == 0, n, f"{n} on the path at {_fmt(closed[0])}")
+        flood_rows = _times(ev, "gate.path_flooded", g)
+        left = int(_data(ev, "gate.path_flooded", g, flood_rows[0]).get("there_since_closure", 0)) if flood_rows else 0
+        if n == 0:
+            text = f"nobody on the path at {_fmt(closed[0])}"
+        elif left:
+            text = f"{n} on the path at {_fmt(closed[0])}; {left} still there when it flooded"
+        else:
+            text = f"{n} on the path at {_fmt(closed[0])}, all off it before the water came"
+        out["people_on_path_at_closure"] = _check(left == 0, n, text)
     else:
         out["people_on_path_at_closure"] = _check(True, None, "never closed")
     if flooded is not None:
@@ -219,6 +229,12 @@ def gate_checks(
     rej = _times(ev, "gate.rejected", g)
     out["rejected_commands"] = _check(not rej, len(rej), "none" if not rej else f"first at {_fmt(rej[0])}")
     return out
+
+
+def stale_limit_s(policy, sites, sample_interval_s: float) -> float:
+    """How soon a controller must react to a dead level sensor: the policy's ``stale_after`` plus
+    two sampling intervals (the last reading may be almost one old, and one more for delivery)."""
+    return max(policy.rule(s.gate_id).stale_after for s in sites) + 2.0 * float(sample_interval_s)
 
 
 def verdict(run, sites, *, faults=(), stale_limit_s: float = 180.0, controller: str = "") -> dict[str, Any]:

@@ -145,31 +145,45 @@ def gate_sites(city) -> list[GateSite]:
 class GateWatch:
     """Counts for the verdict: people on each gate's stretch of path (the path links at its access
     point, and its ramp) when the gate closes and when the water reaches the path. Logs
-    ``gate.path_flooded`` (entity: the gate) when a gate's path floods."""
+    ``gate.path_flooded`` (entity: the gate) when a gate's path floods, with how many of those on
+    the path when the gate closed are still on it."""
 
     def __init__(self, engine, crowd, sites: list[GateSite], city) -> None:
         self.engine = engine
         self.crowd = crowd
         self.by_access = {s.access_id: s for s in sites}
+        self.by_gate = {s.gate_id: s for s in sites}
         self.zones = {s.gate_id: GateZone(city, s.access_id) for s in sites}
+        self.at_closure: dict[str, set[int]] = {}  # gate -> people on its path when it last closed
+
+    def on_path(self, gate_id: str) -> set[int]:
+        """Ids of the people on the gate's stretch of path now."""
+        site = self.by_gate.get(gate_id)
+        if self.crowd is None or site is None:
+            return set()
+        keys = set(self.crowd.ap_links.get(site.access_id, ())) | set(self.zones[gate_id].links)
+        on = self.crowd.model.on_link
+        return {uid for k in sorted(keys) for uid in on.get(k, ())}
 
     def people_on_path(self, gate_id: str) -> int:
-        site = next((s for s in self.by_access.values() if s.gate_id == gate_id), None)
-        if self.crowd is None or site is None:
-            return 0
-        links = self.crowd.model.links.links
-        keys = set(self.crowd.ap_links.get(site.access_id, ())) | set(self.zones[gate_id].links)
-        return sum(links[k].occupants for k in sorted(keys) if k in links)
+        return len(self.on_path(gate_id))
+
+    def closed(self, gate_id: str) -> int:
+        """The gate has just closed: remember who is on its path; returns how many."""
+        self.at_closure[gate_id] = self.on_path(gate_id)
+        return len(self.at_closure[gate_id])
 
     def path_flooded(self, access_id: str, stream: str) -> None:
         site = self.by_access.get(access_id)
         if site is None:
             return
-        n = self.people_on_path(site.gate_id)
+        now = self.on_path(site.gate_id)
+        since = len(now & self.at_closure.get(site.gate_id, set()))
         self.engine.log(
             "gate.path_flooded",
             site.gate_id,
-            f"path at {access_id} under water with {n} people on it",
+            f"path at {access_id} under water with {len(now)} people on it",
             access_id=access_id,
-            people_on_path=n,
+            people_on_path=len(now),
+            there_since_closure=since,
         )

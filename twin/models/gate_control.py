@@ -243,7 +243,8 @@ class GateControl:
             reached = b.step(env.now, obstacle=people > 0, stuck_open=jammed)
             g.zone.update(self.crowd, b)
             if reached:
-                on_path = self.watch.people_on_path(g.site.gate_id) if self.watch is not None else 0
+                watch = self.watch
+                on_path = (watch.closed(g.site.gate_id) if reached == "closed" else 0) if watch is not None else 0
                 self.engine.log(
                     f"gate.{reached}",
                     g.site.gate_id,
