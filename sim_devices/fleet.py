@@ -191,8 +191,14 @@ class Fleet:
         until_s: float | None = None,
         progress: Callable[[float, float], None] | None = None,
         stop: asyncio.Event | None = None,
+        hold_s: float = 0.0,
+        on_ready: Callable[[Path], None] | None = None,
     ) -> dict[str, Any]:
-        """Run the fleet to the scenario's end (or ``until_s``, or ``stop``); returns counts."""
+        """Run the fleet to the scenario's end (or ``until_s``, or ``stop``); returns counts.
+
+        ``hold_s``: wall seconds between the manifest appearing (``on_ready(path)`` is called then)
+        and simulated second 0, for a controller to connect before the clock starts; the
+        manifest's ``clock_started_at`` is that future instant."""
         self.ctx.loop = asyncio.get_running_loop()
         end = min(until_s, self.sim.engine.duration_s) if until_s is not None else self.sim.engine.duration_s
         with self.sim:
@@ -214,9 +220,12 @@ class Fleet:
                         d.start()
                 self._start_links()
                 await self._online()
-                self.wall0 = time.monotonic()
-                self.wall0_epoch = time.time()  # simulated second 0 on the wall clock
-                self.write_manifest(manifest or self.workdir / "manifest.json")
+                self.wall0 = time.monotonic() + hold_s
+                self.wall0_epoch = time.time() + hold_s  # simulated second 0 on the wall clock
+                path = self.write_manifest(manifest or self.workdir / "manifest.json")
+                if on_ready is not None:
+                    on_ready(path)
+                await asyncio.sleep(max(self.wall0 - time.monotonic(), 0.0))
                 await self._clock(end, progress, stop)
             finally:
                 await asyncio.gather(*(link.stop() for link in self.ctx.links.values()))
@@ -234,7 +243,14 @@ class Fleet:
             "http_requests": sum(d.requests for d in self.devices if isinstance(d, Signboard | Camera)),
         }
 
-    def write_run(self, out: str | Path, result: dict[str, Any]) -> Path:
+    def write_run(
+        self,
+        out: str | Path,
+        result: dict[str, Any],
+        *,
+        files: dict[str, str] | None = None,
+        summary_extra: dict[str, Any] | None = None,
+    ) -> Path:
         """The fleet's run as a normal run folder (the app opens it): what the devices did is in
         the events (gate.*, signboard.display, cctv.objects_inside) beside the models' own."""
         from twin.errors import TwinError
@@ -251,13 +267,14 @@ class Fleet:
                 summary.update(self.sim.summary_parts())
             except (TwinError, KeyError, ValueError) as exc:  # a model that could not finish its summary
                 summary["summary_error"] = str(exc)
+        summary.update(summary_extra or {})
         tables = {"trajectories.parquet": self.sim.crowd.trajectories()} if self.sim.crowd is not None else {}
         return write_run_folder(
             out,
             summary=summary,
             timeseries=self.sim.engine.recorder.to_frame(),
             events=self.sim.engine.events.to_frame(),
-            files={"scenario.resolved.yaml": dump_resolved(s)},
+            files={"scenario.resolved.yaml": dump_resolved(s), **(files or {})},
             tables=tables,
         )
 

@@ -192,6 +192,7 @@ class Gate:
             "name": self.row.get("name"),
             "access_id": self.access_id,
             "level_sensor_id": self.row.get("level_sensor_id"),
+            "rain_gauge_id": self.row.get("rain_gauge_id"),
             "modbus": {
                 "host": self.modbus.host,
                 "port": self.modbus.port,

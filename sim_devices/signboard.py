@@ -21,6 +21,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from twin.models.crowd.city_crowd import WARNING_REACH_M
 from twin.models.signboard_text import layout, layout_parts
 
 from .broker import Account
@@ -169,6 +170,12 @@ class Signboard:
             }
         if alert is None:
             self.expires_s = None
+        crowd = self.ctx.sim.crowd
+        access = self.row.get("access_id")
+        if lines and crowd is not None and isinstance(access, str) and access:
+            # a message at an access point: the people near it read it (and hear the loudspeaker) and leave
+            spec = self.ctx.sim.scenario.controller
+            crowd.gate_warning(self.device_id, access, spec.warning_reach_m if spec else WARNING_REACH_M)
         self.ctx.sim.engine.log(
             "signboard.display",
             self.device_id,
@@ -183,6 +190,7 @@ class Signboard:
             "id": self.device_id,
             "kind": self.kind,
             "name": self.row.get("name"),
+            "access_id": self.row.get("access_id") if isinstance(self.row.get("access_id"), str) else None,
             "http": {
                 "host": self.host,
                 "port": self.port,

@@ -318,3 +318,12 @@ def _add_devices() -> None:
 
 
 _add_devices()
+
+
+def _add_hil() -> None:
+    from .hil.cli import hil
+
+    main.add_command(hil)
+
+
+_add_hil()

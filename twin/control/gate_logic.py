@@ -48,6 +48,7 @@ class GateLogic:
         self.readings: deque[float] = deque(maxlen=rule.median_of)
         self._last_time: float | None = None
         self.stale_since: float | None = None  # when the data were first seen stale (for the record)
+        self.started_s: float | None = None  # the first observation: no reading yet is stale only after stale_after
 
     def _filtered(self, obs: Observation) -> Observation:
         """The observation with its stage replaced by the median of the last readings."""
@@ -59,7 +60,9 @@ class GateLogic:
         return replace(obs, stage_m=statistics.median(self.readings))
 
     def _stale(self, obs: Observation) -> bool:
-        return obs.stage_time_s is None or obs.t_s - obs.stage_time_s > self.rule.stale_after
+        if obs.stage_time_s is None:
+            return self.started_s is not None and obs.t_s - self.started_s > self.rule.stale_after
+        return obs.t_s - obs.stage_time_s > self.rule.stale_after
 
     def _trigger(self, obs: Observation, level_m: float) -> str | None:
         r = self.rule
@@ -81,6 +84,8 @@ class GateLogic:
         )
 
     def step(self, obs: Observation) -> list[Action]:
+        if self.started_s is None:
+            self.started_s = obs.t_s
         obs = self._filtered(obs)
         r, t = self.rule, obs.t_s
         out: list[Action] = []

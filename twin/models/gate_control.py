@@ -202,7 +202,7 @@ class GateControl:
         if a.kind == "warn":
             self._show(g, GATE_WARNING)
             if self.crowd is not None:
-                self.crowd.gate_warning(site.gate_id, site.access_id, self.reach_m)
+                self.crowd.gate_warning(site.signboard_id or site.gate_id, site.access_id, self.reach_m)
         elif a.kind == "clear_warning":
             self._show(g, None)
         elif a.kind in ("close", "open"):

@@ -23,6 +23,8 @@ from .lower_bound import evacuation_lower_bound_s
 from .model import CrowdModel
 
 PATH_KINDS = ("riverside_path", "ramp", "stairs")
+WARNING_REACH_M = 300.0
+"""How far along the path a gate's signboard and loudspeaker reach by default (m, straight line)."""
 MIN_TRIP_M = 300.0
 BOUND_STEP_S = 20.0
 RESIDENT_BOUND_MAX_NODES = 2000
@@ -351,9 +353,11 @@ class CityCrowd:
         # the bound is solved after the run (it is analysis, not simulation); keep the snapshot
         self.lower_bounds[stream] = self._bound_problem(zone, present)
 
-    def gate_warning(self, gate_id: str, access_id: str, reach_m: float) -> None:
-        """A gate's signboard and loudspeaker warn that it will close: people on its stream's paths
-        within ``reach_m`` (m, straight line from the access point) leave for the street."""
+    def gate_warning(self, source_id: str, access_id: str, reach_m: float = WARNING_REACH_M) -> None:
+        """A signboard (and loudspeaker) ``source_id`` at an access point warns that the path will
+        close: people on its stream's paths within ``reach_m`` (m, straight line from the access
+        point) leave for the street. Once per source."""
+        gate_id = source_id
         if gate_id in self.gate_warnings:
             return
         aps = self.city.layer("access_points").set_index("access_id")

@@ -1,0 +1,340 @@
+"""The reference gate controller as its own program, speaking only the devices' protocols, as a
+real controller in the field would::
+
+    python -m twin.control.remote_controller --manifest fleet/manifest.json --policy policy.yaml
+
+It reads the fleet's manifest (endpoints, register maps, topics) and ``credentials.json`` beside
+it. Level and rain readings come over MQTT (the sensors' telemetry); while the broker is away it
+polls the sensors' Modbus registers instead. People at each access point come from the camera
+that watches it (ONVIF PullPoint, ``RuleEngine/FieldDetector/ObjectsInside``). Decisions are
+:class:`~twin.control.gate_logic.GateLogic`'s, the same as the in-process controller's; gates
+are commanded over Modbus (coil 0 close, coil 1 open) and signboards get CAP 1.2 alerts over HTTP.
+
+The clock is the fleet's: simulated seconds = (wall time - ``clock_started_at``) x ``speed``,
+both from the manifest. Every decision is appended to ``--log`` (JSON lines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import queue
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .cap_message import cap_alert, reference
+from .gate_logic import Action, GateLogic, Observation
+from .policy import Policy, PolicyError, load_policy
+
+log = logging.getLogger("twin.remote_controller")
+
+
+@dataclass
+class _Site:
+    gate: dict[str, Any]
+    logic: GateLogic
+    level: dict[str, Any] | None
+    rain: dict[str, Any] | None
+    board: dict[str, Any] | None
+    camera: dict[str, Any] | None
+    stage: tuple[float | None, float | None] = (None, None)  # value m, sample time s
+    rain_mm_h: float | None = None
+    inside: bool | None = None
+    alert: tuple[str, datetime] | None = None  # the alert on the signboard now
+    alerts: int = 0
+    next_s: float = 0.0
+    seen_s: float | None = None  # sample time of the reading the last decision saw
+    last_poll_s: float = -1e9
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+
+
+class RemoteController:
+    """Runs every gate of a fleet's manifest by ``policy`` until the scenario's end."""
+
+    def __init__(self, manifest_path: str | Path, policy: Policy, *, log_path: str | Path | None = None) -> None:
+        self.manifest_path = Path(manifest_path)
+        self.m = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        cred_file = self.manifest_path.parent / self.m.get("credentials_file", "credentials.json")
+        self.creds = json.loads(cred_file.read_text(encoding="utf-8"))
+        self.policy = policy
+        self.speed = float(self.m["speed"])
+        self.t0 = float(self.m["clock_started_at"])
+        self.duration_s = float(self.m["duration_s"])
+        self.start = datetime.fromisoformat(self.m["start"])
+        self.log_path = Path(log_path) if log_path else None
+        devs = {d["id"]: d for d in self.m["devices"]}
+        boards = {d.get("access_id"): d for d in devs.values() if d["kind"] == "signboard" and d.get("access_id")}
+        cams = {d.get("watches"): d for d in sorted(devs.values(), key=lambda d: d["id"]) if d["kind"] == "cctv"}
+        self.sites: list[_Site] = []
+        for g in sorted((d for d in devs.values() if d["kind"] == "gate"), key=lambda d: d["id"]):
+            self.sites.append(
+                _Site(
+                    gate=g,
+                    logic=GateLogic(g["id"], policy.rule(g["id"])),
+                    level=devs.get(g.get("level_sensor_id") or ""),
+                    rain=devs.get(g.get("rain_gauge_id") or ""),
+                    board=boards.get(g.get("access_id")),
+                    camera=cams.get(g.get("access_id")),
+                )
+            )
+        self.interval_s = min(
+            (float(s.level["sample_interval_s"]) for s in self.sites if s.level is not None), default=10.0
+        )
+        self.inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self.mqtt_up = False
+        self._modbus: dict[int, Any] = {}
+
+    # --- the clock ----------------------------------------------------------------------------
+    def now_s(self) -> float:
+        return (time.time() - self.t0) * self.speed
+
+    def clock(self, t_s: float) -> datetime:
+        return self.start + timedelta(seconds=t_s)
+
+    # --- inputs ---------------------------------------------------------------------------------
+    def _start_mqtt(self):
+        import paho.mqtt.client as mqtt
+
+        op = self.m["broker"]["operator"]["username"]
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"gate-controller-{int(time.time())}")
+        c.username_pw_set(op, self.creds[op]["password"])
+        topics = [s.level["mqtt"]["telemetry"] for s in self.sites if s.level]
+        topics += [s.rain["mqtt"]["telemetry"] for s in self.sites if s.rain]
+
+        def on_connect(client, userdata, flags, rc, props=None):
+            if not rc.is_failure:
+                self.mqtt_up = True
+                client.subscribe([(t, 1) for t in topics])
+
+        def on_disconnect(client, userdata, flags, rc, props=None):
+            self.mqtt_up = False
+
+        c.on_connect = on_connect
+        c.on_disconnect = on_disconnect
+        c.on_message = lambda client, userdata, msg: self.inbox.put((msg.topic, msg.payload))
+        c.reconnect_delay_set(0.2, 2.0)
+        c.connect_async(self.m["broker"]["host"], int(self.m["broker"]["port"]), keepalive=10)
+        c.loop_start()
+        return c
+
+    def _take_messages(self) -> None:
+        by_topic = {}
+        for s in self.sites:
+            if s.level:
+                by_topic[s.level["mqtt"]["telemetry"]] = (s, "level")
+            if s.rain:
+                by_topic[s.rain["mqtt"]["telemetry"]] = (s, "rain")
+        while not self.inbox.empty():
+            topic, payload = self.inbox.get()
+            hit = by_topic.get(topic)
+            if hit is None:
+                continue
+            try:
+                msg = json.loads(payload)
+                t, v = float(msg["sim_time_s"]), msg.get("value")
+            except (ValueError, KeyError, TypeError):
+                continue
+            site, what = hit
+            if what == "level" and v is not None and (site.stage[1] is None or t > site.stage[1]):
+                site.stage = (float(v), t)
+            elif what == "rain" and msg.get("rain_10min_mm") is not None:
+                site.rain_mm_h = float(msg["rain_10min_mm"]) * 6.0
+
+    async def _client(self, port: int):
+        from pymodbus.client import AsyncModbusTcpClient
+
+        c = self._modbus.get(port)
+        if c is None or not c.connected:
+            c = AsyncModbusTcpClient("127.0.0.1", port=port, timeout=2, retries=1)
+            await c.connect()
+            self._modbus[port] = c
+        return c
+
+    async def _poll_level(self, site: _Site, t: float) -> None:
+        """The broker is away: read the level sensor's registers (stage mm, status, sample time)."""
+        if site.level is None or t - site.last_poll_s < self.interval_s:
+            return
+        site.last_poll_s = t
+        mb = site.level["modbus"]
+        try:
+            c = await self._client(int(mb["port"]))
+            rr = await c.read_holding_registers(0, count=7, device_id=int(mb.get("unit_id", 1)))
+        except Exception as exc:  # a device that does not answer is a reading that did not come
+            log.warning("modbus read of %s failed: %s", site.level["id"], exc)
+            return
+        if rr.isError():
+            return
+        r = rr.registers
+        if r[3] & 1:
+            sample_t = float((r[5] << 16) | r[6])
+            if site.stage[1] is None or sample_t > site.stage[1]:
+                site.stage = (r[0] / 1000.0, sample_t)
+
+    async def _camera(self, site: _Site) -> None:
+        """Follow the camera's analytics events (ONVIF PullPoint) for the gate's access point."""
+        from onvif import ONVIFCamera
+
+        cam = site.camera
+        cid = cam["id"]
+        while True:
+            try:
+                c = ONVIFCamera(cam["onvif"]["host"], int(cam["onvif"]["port"]), cid, self.creds[cid]["password"])
+                await c.update_xaddrs()
+                ev = await c.create_events_service()
+                sub = await ev.CreatePullPointSubscription({"InitialTerminationTime": "PT600S"})
+                c.xaddrs["http://www.onvif.org/ver10/events/wsdl/PullPointSubscription"] = (
+                    sub.SubscriptionReference.Address._value_1
+                )
+                pp = await c.create_pullpoint_service()
+                renewed = time.monotonic()
+                while True:
+                    r = await pp.PullMessages({"Timeout": "PT2S", "MessageLimit": 20})
+                    for n in r.NotificationMessage or []:
+                        items = {i.Name: i.Value for i in n.Message._value_1.Data.SimpleItem}
+                        if "IsInside" in items:
+                            site.inside = str(items["IsInside"]).lower() == "true"
+                    if time.monotonic() - renewed > 240:
+                        await pp.Renew({"TerminationTime": "PT600S"})
+                        renewed = time.monotonic()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the camera is away: try again
+                log.warning("camera %s: %s", cid, exc)
+                await asyncio.sleep(1.0)
+
+    # --- outputs --------------------------------------------------------------------------------
+    async def _coil(self, site: _Site, address: int) -> str | None:
+        mb = site.gate["modbus"]
+        try:
+            c = await self._client(int(mb["port"]))
+            rr = await c.write_coil(address, True, device_id=int(mb.get("unit_id", 1)))
+        except Exception as exc:
+            return f"modbus write failed: {exc}"
+        return f"modbus exception {rr}" if rr.isError() else None
+
+    async def _post(self, site: _Site, body: bytes) -> str | None:
+        import httpx
+
+        b = site.board
+        url = f"http://{b['http']['host']}:{b['http']['port']}{b['http']['post_cap']}"
+        try:
+            async with httpx.AsyncClient(timeout=5.0) as http:
+                r = await http.post(
+                    url,
+                    content=body,
+                    headers={"Content-Type": "application/cap+xml"},
+                    auth=(b["id"], self.creds[b["id"]]["password"]),
+                )
+        except httpx.HTTPError as exc:
+            return f"CAP post failed: {exc}"
+        return None if r.status_code == 200 else f"signboard answered {r.status_code}: {r.text[:120]}"
+
+    async def _show(self, site: _Site, t: float, message) -> str | None:
+        if site.board is None:
+            return None
+        sent = self.clock(t).replace(microsecond=0)
+        if message is None:
+            if site.alert is None:
+                return None
+            site.alerts += 1
+            ident = f"UJB-{site.gate['id']}-{site.alerts:04d}"
+            body = cap_alert(ident, sent, None, references=reference(*site.alert))
+            site.alert = None
+        else:
+            site.alerts += 1
+            ident = f"UJB-{site.gate['id']}-{site.alerts:04d}"
+            body = cap_alert(ident, sent, message, place=site.gate.get("access_id") or "")
+            site.alert = (ident, sent)
+        return await self._post(site, body)
+
+    async def _act(self, site: _Site, a: Action) -> None:
+        from ..models.signboard_text import GATE_CLOSED, GATE_WARNING
+
+        problem = None
+        if a.kind == "warn":
+            problem = await self._show(site, a.t_s, GATE_WARNING)
+        elif a.kind == "clear_warning":
+            problem = await self._show(site, a.t_s, None)
+        elif a.kind == "close":
+            problem = await self._coil(site, 0)
+            problem = problem or await self._show(site, a.t_s, GATE_CLOSED)
+        elif a.kind == "open":
+            problem = await self._coil(site, 1)
+        rec = {"time_s": round(a.t_s, 3), "gate": a.gate_id, "action": a.kind, "reason": a.reason}
+        if problem:
+            rec["problem"] = problem
+            log.warning("%s %s: %s", a.gate_id, a.kind, problem)
+        site.decisions.append(rec)
+        if self.log_path is not None:
+            with self.log_path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+    # --- the loop -------------------------------------------------------------------------------
+    async def run(self) -> list[dict[str, Any]]:
+        client = self._start_mqtt()
+        cams = [asyncio.create_task(self._camera(s)) for s in self.sites if s.camera is not None]
+        tick = min(max(self.interval_s / self.speed / 4, 0.005), 0.25)
+        try:
+            while True:
+                t = self.now_s()
+                if t >= self.duration_s:
+                    break
+                self._take_messages()
+                for site in self.sites:
+                    if not self.mqtt_up:
+                        await self._poll_level(site, t)
+                    fresh = site.stage[1] != site.seen_s
+                    if not fresh and t < site.next_s:
+                        continue
+                    # decide on every new reading, and at least twice per sampling interval (stale data)
+                    site.seen_s = site.stage[1]
+                    site.next_s = t + self.interval_s / 2
+                    people = None if site.camera is None or site.inside is None else int(site.inside)
+                    obs = Observation(t, site.stage[0], site.stage[1], site.rain_mm_h, people)
+                    for a in site.logic.step(obs):
+                        await self._act(site, a)
+                await asyncio.sleep(tick)
+        finally:
+            for task in cams:
+                task.cancel()
+            await asyncio.gather(*cams, return_exceptions=True)
+            client.loop_stop()
+            client.disconnect()
+            for c in self._modbus.values():
+                c.close()
+        return [d for s in self.sites for d in s.decisions]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m twin.control.remote_controller", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--manifest", required=True, help="the fleet's manifest.json (credentials.json beside it)")
+    ap.add_argument("--policy", required=True, help="gate policy YAML")
+    ap.add_argument("--log", default=None, help="append every decision here (JSON lines)")
+    ap.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the manifest to appear")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="controller: %(message)s")
+    try:
+        policy = load_policy(args.policy)
+    except PolicyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    deadline = time.monotonic() + args.wait
+    path = Path(args.manifest)
+    while not path.is_file():
+        if time.monotonic() > deadline:
+            print(f"error: {path}: no manifest after {args.wait:.0f} s", file=sys.stderr)
+            return 2
+        time.sleep(0.1)
+    decisions = asyncio.run(RemoteController(path, policy, log_path=args.log).run())
+    print(f"controller: {len(decisions)} decisions", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

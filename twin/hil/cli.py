@@ -1,0 +1,105 @@
+"""``twin hil SCENARIO ...`` (a hardware-in-the-loop run) and ``twin hil replay RUN ...``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+class _DefaultToRun(click.Group):
+    """``twin hil SCENARIO`` means ``twin hil run SCENARIO``."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["run", *args]
+        return super().resolve_command(ctx, args)
+
+
+@click.group("hil", cls=_DefaultToRun)
+def hil() -> None:
+    """Hardware-in-the-loop runs of the gate controllers: twin hil SCENARIO, twin hil replay RUN."""
+
+
+@hil.command("run")
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option(
+    "--controller",
+    type=click.Choice(["builtin", "external"]),
+    default="builtin",
+    show_default=True,
+    help="builtin: the reference controller as its own process, protocols only; external: yours, pointed at "
+    "the manifest (it has --hold seconds to connect before the clock starts).",
+)
+@click.option("--policy", type=click.Path(path_type=Path), default=None, help="Gate policy (default: the scenario's).")
+@click.option("--speed", type=float, default=60.0, show_default=True, help="Simulated seconds per wall second.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Run folder (default: runs/hil-<name>).")
+@click.option("--manifest", type=click.Path(path_type=Path), default=None, help="Where to write the manifest.")
+@click.option("--broker", default="embedded", show_default=True, metavar="embedded|mosquitto|URL")
+@click.option("--hold", type=float, default=None, help="Wall seconds from the manifest to simulated second 0.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario field.")
+def run(
+    scenario_file: Path,
+    controller: str,
+    policy: Path | None,
+    speed: float,
+    out: Path | None,
+    manifest: Path | None,
+    broker: str,
+    hold: float | None,
+    overrides: tuple[str, ...],
+) -> None:
+    """Run SCENARIO with its devices and a gate controller; write verdict.json and report.html.
+
+    Exit status: 0 when every check passed, 1 when one failed, 2 on bad input."""
+    from twin.control.policy import PolicyError
+    from twin.errors import ScenarioError, TwinError
+    from twin.scenario import load_scenario
+
+    from .report import text_report
+    from .runner import run_hil
+
+    try:
+        scenario = load_scenario(scenario_file, overrides=overrides)
+    except ScenarioError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if speed <= 0:
+        click.echo(f"error: --speed: got {speed}: expected a number > 0", err=True)
+        sys.exit(2)
+    out = out or Path("runs") / f"hil-{scenario_file.stem}"
+
+    import time
+
+    shown = [0.0]
+
+    def progress(done: float, total: float) -> None:
+        if time.monotonic() - shown[0] >= 10.0:  # every 10 wall seconds
+            shown[0] = time.monotonic()
+            click.echo(f"simulated {done / 60:.0f} of {total / 60:.0f} min", err=True)
+
+    def announce(path: Path) -> None:
+        click.echo(f"manifest: {path}", err=True)
+        if controller == "external":
+            click.echo("start your controller now: the clock starts in a moment", err=True)
+
+    try:
+        result = run_hil(
+            scenario,
+            controller=controller,
+            policy=policy,
+            speed=speed,
+            out=out,
+            broker=broker,
+            manifest=manifest,
+            hold_s=hold,
+            progress=progress,
+            on_manifest=announce,
+        )
+    except (PolicyError, TwinError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"wrote {result.out} in {result.wall_s:.0f} s ({result.messages} MQTT messages recorded)")
+    click.echo(text_report(result.verdict))
+    sys.exit(0 if result.verdict["passed"] else 1)
