@@ -109,6 +109,7 @@ class Fleet:
         for d in self.devices:
             d.account.password = new_password()
         self.broker: Any = None  # MosquittoBroker or EmbeddedBroker
+        self.max_lag_s = 0.0  # how far (simulated s) a reading was taken behind the wall clock, at worst
         self.manifest_path: Path | None = None
 
     # --- the parts ---------------------------------------------------------------------------
@@ -241,6 +242,7 @@ class Fleet:
             "messages": self.ctx.published,
             "modbus_requests": sum(d.modbus.requests for d in self.devices if hasattr(d, "modbus")),
             "http_requests": sum(d.requests for d in self.devices if isinstance(d, Signboard | Camera)),
+            "max_clock_lag_s": round(self.max_lag_s, 2),
         }
 
     def write_run(
@@ -296,6 +298,7 @@ class Fleet:
                 if done % 200 == 0:
                     await asyncio.sleep(0)  # let the servers answer even when the clock is behind
                 t, i = heapq.heappop(heap)
+                self.max_lag_s = max(self.max_lag_s, (time.monotonic() - wall0) * self.speed - t)
                 self.sim.advance_to(t)
                 for g in gates:
                     g.step(t)

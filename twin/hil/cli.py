@@ -38,6 +38,13 @@ def hil() -> None:
 @click.option("--manifest", type=click.Path(path_type=Path), default=None, help="Where to write the manifest.")
 @click.option("--broker", default="embedded", show_default=True, metavar="embedded|mosquitto|URL")
 @click.option("--hold", type=float, default=None, help="Wall seconds from the manifest to simulated second 0.")
+@click.option(
+    "--devices",
+    type=click.Choice(["all", "gates"]),
+    default="all",
+    show_default=True,
+    help="all: every device of the dataset (the real load); gates: only the gates and the devices serving them.",
+)
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario field.")
 def run(
     scenario_file: Path,
@@ -48,6 +55,7 @@ def run(
     manifest: Path | None,
     broker: str,
     hold: float | None,
+    devices: str,
     overrides: tuple[str, ...],
 ) -> None:
     """Run SCENARIO with its devices and a gate controller; write verdict.json and report.html.
@@ -96,6 +104,7 @@ def run(
             hold_s=hold,
             progress=progress,
             on_manifest=announce,
+            devices=devices,
         )
     except (PolicyError, TwinError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)

@@ -103,8 +103,12 @@ def run_hil(
     progress: Callable[[float, float], None] | None = None,
     on_manifest: Callable[[Path], None] | None = None,
     city=None,
+    devices: str = "all",
 ) -> HilResult:
-    """Run ``scenario`` with its devices and a controller; returns the verdict (and writes ``out``)."""
+    """Run ``scenario`` with its devices and a controller; returns the verdict (and writes ``out``).
+
+    ``devices``: "all" (every device of the dataset: the real load on the broker) or "gates"
+    (the gates and the sensors, signboards and cameras that serve them)."""
     from sim_devices.fleet import Fleet
 
     from ..control.policy import load_policy
@@ -130,7 +134,20 @@ def run_hil(
     manifest = Path(manifest) if manifest else work / "fleet" / "manifest.json"
     manifest.parent.mkdir(parents=True, exist_ok=True)
     hold = hold_s if hold_s is not None else (3.0 if controller == "builtin" else 15.0)
-    fleet = Fleet(scenario, speed=speed, broker_url=broker, workdir=manifest.parent.resolve(), city=city)
+    if devices not in ("all", "gates"):
+        raise HilError(f"devices: got {devices!r}: expected all or gates")
+    only = None
+    if devices == "gates":
+        from ..city import load_city
+
+        city = city if city is not None else load_city(scenario.dataset_path())
+        only = {
+            x
+            for site in gate_sites(city)
+            for x in (site.gate_id, site.level_sensor_id, site.rain_gauge_id, site.signboard_id, site.camera_id)
+            if x
+        }
+    fleet = Fleet(scenario, speed=speed, broker_url=broker, workdir=manifest.parent.resolve(), city=city, only=only)
     started: dict[str, Any] = {}
     decisions_log = work / "controller.jsonl"
 
@@ -188,6 +205,7 @@ def run_hil(
         "controller_exit_code": code,
         "messages_recorded": rec.count if rec is not None else 0,
         "devices": len(fleet.devices),
+        "max_clock_lag_s": fleet_result.get("max_clock_lag_s"),
     }
     if code not in (None, 0):
         v["passed"] = False
