@@ -61,6 +61,8 @@ class EmbeddedBroker:
 
         def run() -> None:
             loop = asyncio.new_event_loop()
+            # amqtt's own tasks can die at shutdown (a dict changing size): not the fleet's concern
+            loop.set_exception_handler(lambda _loop, _context: None)
             self._loop = loop
             asyncio.set_event_loop(loop)
             try:
@@ -92,10 +94,34 @@ class EmbeddedBroker:
         if self._loop is None or self._broker is None:
             return
         loop, broker = self._loop, self._broker
-        fut = asyncio.run_coroutine_threadsafe(broker.shutdown(), loop)
+
+        async def halt() -> None:
+            # stop listening first: amqtt's shutdown can fail half-way under load and keep the port
+            for server in list(getattr(broker, "_servers", {}).values()):
+                inst = getattr(server, "instance", None)
+                if inst is not None:
+                    inst.close()
+            try:
+                await asyncio.wait_for(broker.shutdown(), 2.0)
+            except Exception:  # noqa: BLE001 - a broker that fails to shut down cleanly is stopped anyway
+                pass
+            # and drop every client connection, so devices see the outage at once
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for server in list(getattr(broker, "_servers", {}).values()):
+                inst = getattr(server, "instance", None)
+                if inst is not None and hasattr(inst, "wait_closed"):
+                    try:
+                        await asyncio.wait_for(inst.wait_closed(), 2.0)
+                    except Exception:  # noqa: BLE001
+                        pass
+
+        fut = asyncio.run_coroutine_threadsafe(halt(), loop)
         try:
-            fut.result(timeout=10)
-        except Exception:  # noqa: BLE001 - a broker that fails to shut down cleanly is stopped anyway
+            fut.result(timeout=15)
+        except Exception:  # noqa: BLE001
             pass
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:

@@ -109,6 +109,7 @@ class Fleet:
         for d in self.devices:
             d.account.password = new_password()
         self.broker: Any = None  # MosquittoBroker or EmbeddedBroker
+        self._broker_job: asyncio.Future | None = None  # a broker stopping or starting (outage fault)
         self.max_lag_s = 0.0  # how far (simulated s) a reading was taken behind the wall clock, at worst
         self.manifest_path: Path | None = None
 
@@ -235,6 +236,8 @@ class Fleet:
                         await d.modbus.stop()
                     elif hasattr(d, "stop"):
                         d.stop()
+                if self._broker_job is not None:
+                    await asyncio.gather(self._broker_job, return_exceptions=True)
                 if self.broker is not None:
                     self.broker.stop()
         return {
@@ -309,10 +312,14 @@ class Fleet:
                 g.step(target)
             if self.broker is not None:
                 want = self.broker_outage(target)
+                loop = asyncio.get_running_loop()
+                # in a thread, not awaited: the clock and the devices' Modbus faces go on meanwhile
                 if want and not outage:
-                    self.broker.stop()
+                    self._broker_job = loop.run_in_executor(None, self.broker.stop)
                 elif outage and not want:
-                    self.broker.start()
+                    if self._broker_job is not None:
+                        await self._broker_job
+                    self._broker_job = loop.run_in_executor(None, self.broker.start)
                 outage = want
             if progress is not None and target - last_report >= 60.0:
                 progress(target, end)

@@ -101,7 +101,8 @@ class MqttLink:
             self._retry = self.loop.create_task(self._reconnect())
 
     def _message(self, client, userdata, msg) -> None:
-        if self._on_message is not None:
+        # only what was subscribed to: a broker restarting can misroute a message (amqtt does)
+        if self._on_message is not None and any(mqtt.topic_matches_sub(f, msg.topic) for f in self.subscriptions):
             self._on_message(msg.topic, msg.payload)
 
     async def _reconnect(self) -> None:

@@ -89,6 +89,7 @@ class RemoteController:
         self.inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
         self.mqtt_up = False
         self._modbus: dict[int, Any] = {}
+        self.readings = {"mqtt": 0, "modbus": 0}  # level readings taken, by where they came from
 
     # --- the clock ----------------------------------------------------------------------------
     def now_s(self) -> float:
@@ -143,6 +144,7 @@ class RemoteController:
             site, what = hit
             if what == "level" and v is not None and (site.stage[1] is None or t > site.stage[1]):
                 site.stage = (float(v), t)
+                self.readings["mqtt"] += 1
             elif what == "rain" and msg.get("rain_10min_mm") is not None:
                 site.rain_mm_h = float(msg["rain_10min_mm"]) * 6.0
 
@@ -175,6 +177,7 @@ class RemoteController:
             sample_t = float((r[5] << 16) | r[6])
             if site.stage[1] is None or sample_t > site.stage[1]:
                 site.stage = (r[0] / 1000.0, sample_t)
+                self.readings["modbus"] += 1
 
     async def _camera(self, site: _Site) -> None:
         """Follow the camera's analytics events (ONVIF PullPoint) for the gate's access point."""
@@ -183,6 +186,7 @@ class RemoteController:
         cam = site.camera
         cid = cam["id"]
         while True:
+            c = None
             try:
                 c = ONVIFCamera(cam["onvif"]["host"], int(cam["onvif"]["port"]), cid, self.creds[cid]["password"])
                 await c.update_xaddrs()
@@ -207,6 +211,9 @@ class RemoteController:
             except Exception as exc:  # the camera is away: try again
                 log.warning("camera %s: %s", cid, exc)
                 await asyncio.sleep(1.0)
+            finally:
+                if c is not None:
+                    await c.close()
 
     # --- outputs --------------------------------------------------------------------------------
     async def _coil(self, site: _Site, address: int) -> str | None:
@@ -253,7 +260,7 @@ class RemoteController:
             site.alert = (ident, sent)
         return await self._post(site, body)
 
-    async def _act(self, site: _Site, a: Action) -> None:
+    async def _act(self, site: _Site, a: Action, obs: Observation) -> None:
         from ..models.signboard_text import GATE_CLOSED, GATE_WARNING
 
         problem = None
@@ -266,7 +273,16 @@ class RemoteController:
             problem = problem or await self._show(site, a.t_s, GATE_CLOSED)
         elif a.kind == "open":
             problem = await self._coil(site, 1)
-        rec = {"time_s": round(a.t_s, 3), "gate": a.gate_id, "action": a.kind, "reason": a.reason}
+        rec = {
+            "time_s": round(a.t_s, 3),
+            "gate": a.gate_id,
+            "action": a.kind,
+            "reason": a.reason,
+            "stage_m": obs.stage_m,
+            "reading_age_s": None if obs.stage_time_s is None else round(obs.t_s - obs.stage_time_s, 1),
+            "people_in_zone": obs.people_in_zone,
+            "done_at_s": round(self.now_s(), 3),
+        }
         if problem:
             rec["problem"] = problem
             log.warning("%s %s: %s", a.gate_id, a.kind, problem)
@@ -276,30 +292,33 @@ class RemoteController:
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
     # --- the loop -------------------------------------------------------------------------------
+    async def _site(self, site: _Site, tick: float) -> None:
+        """One gate's loop: readings in, decisions out. Each gate has its own, so a device that is
+        slow to answer holds up only its own gate."""
+        while True:
+            t = self.now_s()
+            if t >= self.duration_s:
+                return
+            self._take_messages()
+            if not self.mqtt_up or site.stage[1] is None or t - site.stage[1] > 2 * self.interval_s:
+                await self._poll_level(site, t)  # nothing fresh over MQTT: ask the sensor itself
+            fresh = site.stage[1] != site.seen_s
+            if fresh or t >= site.next_s:
+                # decide on every new reading, and at least twice per sampling interval (stale data)
+                site.seen_s = site.stage[1]
+                site.next_s = t + self.interval_s / 2
+                people = None if site.camera is None or site.inside is None else int(site.inside)
+                obs = Observation(t, site.stage[0], site.stage[1], site.rain_mm_h, people)
+                for a in site.logic.step(obs):
+                    await self._act(site, a, obs)
+            await asyncio.sleep(tick)
+
     async def run(self) -> list[dict[str, Any]]:
         client = self._start_mqtt()
         cams = [asyncio.create_task(self._camera(s)) for s in self.sites if s.camera is not None]
         tick = min(max(self.interval_s / self.speed / 4, 0.005), 0.25)
         try:
-            while True:
-                t = self.now_s()
-                if t >= self.duration_s:
-                    break
-                self._take_messages()
-                for site in self.sites:
-                    if not self.mqtt_up:
-                        await self._poll_level(site, t)
-                    fresh = site.stage[1] != site.seen_s
-                    if not fresh and t < site.next_s:
-                        continue
-                    # decide on every new reading, and at least twice per sampling interval (stale data)
-                    site.seen_s = site.stage[1]
-                    site.next_s = t + self.interval_s / 2
-                    people = None if site.camera is None or site.inside is None else int(site.inside)
-                    obs = Observation(t, site.stage[0], site.stage[1], site.rain_mm_h, people)
-                    for a in site.logic.step(obs):
-                        await self._act(site, a)
-                await asyncio.sleep(tick)
+            await asyncio.gather(*(self._site(s, tick) for s in self.sites))
         finally:
             for task in cams:
                 task.cancel()
@@ -308,6 +327,9 @@ class RemoteController:
             client.disconnect()
             for c in self._modbus.values():
                 c.close()
+            if self.log_path is not None:
+                with self.log_path.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps({"summary": {"level_readings": self.readings}}) + "\n")
         return [d for s in self.sites for d in s.decisions]
 
 

@@ -207,6 +207,8 @@ def run_hil(
         "devices": len(fleet.devices),
         "max_clock_lag_s": fleet_result.get("max_clock_lag_s"),
     }
+    if stderr:
+        (work / "controller.log").write_text(stderr, encoding="utf-8")
     if code not in (None, 0):
         v["passed"] = False
         v["failed"] = [*v["failed"], "controller.exit_code"]
@@ -218,7 +220,7 @@ def run_hil(
             "report.html": html_report(v, run, sites),
             "manifest.json": manifest.read_text(encoding="utf-8") if manifest.is_file() else "{}",
         }
-        for name in ("messages.jsonl", "controller.jsonl"):
+        for name in ("messages.jsonl", "controller.jsonl", "controller.log"):
             if (work / name).is_file():
                 files[name] = (work / name).read_text(encoding="utf-8")
         if policy is not None:
