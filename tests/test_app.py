@@ -159,3 +159,20 @@ def test_compare_page_shows_both_runs_their_difference_and_both_maps():
     at.text_area(key="cmp_sets").input("rainfall.total_mm=abc")
     at.button(key="cmp_run").click().run()
     assert not at.exception and at.error
+
+
+def test_a_gate_scenario_shows_the_gate_timeline_signboard_texts_and_verdict():
+    at = _run_page(_app())
+    at.selectbox(key="scenario").set_value("gates/gate_stuck_open.yaml").run()
+    at.button(key="run").click().run()
+    assert not at.exception
+    gates = t("gates_section", "ko")
+    assert gates in [s.value for s in at.subheader]
+    failed = [e.value for e in at.error]
+    assert any("G04.closed_before_flooding" in v and "G04.closing_time" in v for v in failed)
+    tables = [d.value for d in at.dataframe]
+    verdict = next(df for df in tables if "closed_before_flooding" in df.columns)
+    assert verdict.set_index("gate").loc["G04", "closing_time"].startswith("✗")
+    assert verdict.set_index("gate").loc["G02", "closed_before_flooding"].startswith("✓")
+    texts = next(df for df in tables if "signboard" in df.columns and "text" in df.columns)
+    assert "산책로 통제 예정 / 즉시 올라오세요" in set(texts.text)

@@ -139,3 +139,29 @@ def test_every_shipped_fault_scenario_validates_and_names_its_fault():
     kinds = {load_scenario(p).faults[0].kind for p in GATES.glob("*.yaml") if p.stem != "flash_flood_gates"}
     assert kinds == {"dropout", "gate_stuck_open", "broker_outage", "spikes"}
     assert len(list(GATES.glob("*.yaml"))) == 6
+
+
+def test_the_app_timeline_follows_the_events(runs):
+    from twin.app.gates_view import gate_timeline, signboard_texts
+    from twin.city import load_city
+    from twin.models.gate import gate_sites
+
+    _, out = runs("flash_flood_gates")
+    ev = _events(out)
+    sites = gate_sites(load_city(ROOT / "gis_data" / "uijeongbu"))
+    tl = gate_timeline(ev, sites, 10800.0)
+    g02 = tl[tl.gate == "G02"]
+    assert list(g02.state) == ["open", "warning", "closing", "closed"]
+    t = {
+        k: ev[(ev.kind == k) & (ev.entity_id == "G02")].time_s.min() / 60 for k in ("gate.close_command", "gate.closed")
+    }
+    warn = ev[(ev.kind == "signboard.display") & (ev.entity_id == "SB-G02")].time_s.min() / 60
+    assert list(g02.start_min) == pytest.approx([0.0, warn, t["gate.close_command"], t["gate.closed"]])
+    assert g02.end_min.iloc[-1] == pytest.approx(180.0)
+    for _gate, rows in tl.groupby("gate"):  # intervals tile the run without gaps
+        assert rows.start_min.iloc[0] == 0.0 and (rows.start_min.values[1:] == rows.end_min.values[:-1]).all()
+    texts = signboard_texts(ev, sites)
+    assert len(texts) == 20 and set(texts.text) == {
+        "산책로 통제 예정 / 즉시 올라오세요",
+        "산책로 출입 통제 / 하천 범람 위험",
+    }

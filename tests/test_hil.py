@@ -76,11 +76,19 @@ def _external(tmp_path: Path, name: str):
     return result
 
 
-def test_the_reference_controller_over_the_protocols_agrees_with_the_in_process_run(headless, tmp_path):
+@pytest.fixture(scope="module")
+def builtin_run(tmp_path_factory):
+    """The flash-flood HIL run with the reference controller as its own process."""
+    folder = tmp_path_factory.mktemp("builtin") / "hil"
     result = run_hil(
-        load_scenario(GATES / "flash_flood_gates.yaml"), controller="builtin", speed=SPEED, out=tmp_path / "hil",
-        devices="gates",
-    )  # fmt: skip
+        load_scenario(GATES / "flash_flood_gates.yaml"), controller="builtin", speed=SPEED, out=folder, devices="gates"
+    )
+    return result, folder
+
+
+def test_the_reference_controller_over_the_protocols_agrees_with_the_in_process_run(headless, builtin_run):
+    result, folder = builtin_run
+    tmp_path = folder.parent
     v = result.verdict
     assert v["passed"], v["failed"]
     assert result.controller_exit == 0
@@ -151,3 +159,43 @@ def test_the_outsiders_controller_uses_only_pymodbus_paho_and_the_standard_libra
 def test_every_check_is_in_the_verdict_of_a_hil_run(tmp_path, headless):
     v = headless["flash_flood_gates"][0]
     assert all(set(c) == set(CHECKS) for c in v["gates"].values())
+
+
+def test_a_replay_with_the_same_policy_decides_as_recorded(builtin_run):
+    from click.testing import CliRunner
+
+    from twin.cli import main
+
+    _, folder = builtin_run
+    r = CliRunner().invoke(main, ["hil", "replay", str(folder), "--out", str(folder.parent / "same.json")])
+    assert r.exit_code == 0, r.output
+    result = json.loads((folder.parent / "same.json").read_text(encoding="utf-8"))
+    assert result["differs"] == []
+    for g in result["gates"].values():
+        assert [a["action"] for a in g["recorded"]] == [a["action"] for a in g["replayed"]]
+        assert len(g["recorded"]) >= 2 and all(abs(s) <= 10.0 for s in g["time_shifts_s"])
+
+
+def test_a_replay_with_a_higher_closing_level_shows_where_it_decides_later(builtin_run, tmp_path):
+    from twin.control.policy import load_policy
+    from twin.hil.replay import replay
+
+    _, folder = builtin_run
+    text = (ROOT / "scenarios" / "policies" / "reference_gates.yaml").read_text(encoding="utf-8")
+    later = tmp_path / "later.yaml"
+    later.write_text(text.replace("  close_level_m: 2.0", "  close_level_m: 2.2").replace(
+        "  override_level_m: 2.3", "  override_level_m: 2.4"), encoding="utf-8")  # fmt: skip
+    result = replay(folder, load_policy(later))
+    assert result["differs"] == ["G01", "G02", "G03", "G04", "G05"]  # the Jungnangcheon gates (the defaults)
+    for g in result["differs"]:
+        shifts = result["gates"][g]["time_shifts_s"]
+        assert abs(shifts[0]) <= 10.0 and shifts[1] > 60.0  # the same warning, a later closing
+
+
+def test_replay_refuses_a_folder_that_is_not_a_hil_run(tmp_path):
+    from click.testing import CliRunner
+
+    from twin.cli import main
+
+    r = CliRunner().invoke(main, ["hil", "replay", str(tmp_path)])
+    assert r.exit_code == 2 and "not a HIL run folder: no messages.jsonl" in r.output

@@ -80,6 +80,18 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Path links: {open} open · {cleared} cleared · {flooded} flooded · {people} people on the map",
     },
     "events_so_far": {"ko": "지금까지의 사건", "en": "Events so far"},
+    "gates_section": {"ko": "스마트 차단시설과 제어 판정", "en": "Smart gates and the controller's verdict"},
+    "verdict_passed": {
+        "ko": "판정: 통과. 모든 차단시설이 산책로 침수 전에 닫혔고 먼저 경고했습니다.",
+        "en": "Verdict: passed. Every gate closed before its path flooded, with a warning first.",
+    },
+    "verdict_failed": {"ko": "판정: 실패 ({n}개 항목): {checks}", "en": "Verdict: failed ({n} checks): {checks}"},
+    "gate_timeline": {
+        "ko": "차단시설 시간표: 열림, 경고, 닫힘; ▼ 산책로 침수",
+        "en": "Gate timeline: open, warning, closing, closed; ▼ the path flooded",
+    },
+    "gate_state": {"ko": "상태", "en": "State"},
+    "signboard_texts": {"ko": "전광판에 표시된 문구", "en": "What the signboards showed"},
     "evac_chart": {"ko": "대피 곡선: 안전해진 사람 비율", "en": "Evacuation curve: share of people safe"},
     "share_safe": {"ko": "안전해진 비율", "en": "Share safe"},
     "evac_x": {"ko": "대피 지시 후 시간 (분)", "en": "Minutes since told to leave"},

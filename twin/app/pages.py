@@ -59,13 +59,14 @@ def translated_radio(st, where, label: str, options, *, key: str, lang: str, def
 
 
 def shipped_scenarios() -> list[Path]:
-    """Scenario files a planner can pick (the verification geometries are left out)."""
-    return sorted(SCENARIOS.glob("*.yaml"))
+    """Scenario files a planner can pick: the city's and the smart gates' (the verification
+    geometries are left out)."""
+    return sorted(SCENARIOS.glob("*.yaml")) + sorted((SCENARIOS / "gates").glob("*.yaml"))
 
 
 def _pick_scenario(st, lang: str, key: str, default: str = "flash_flood_jungnangcheon.yaml") -> Path:
     """A select box of the shipped scenarios; returns the chosen file."""
-    names = [f.name for f in shipped_scenarios()]
+    names = [f.relative_to(SCENARIOS).as_posix() for f in shipped_scenarios()]
     name = st.selectbox(t("scenario", lang), names, key=key, index=names.index(default))
     return SCENARIOS / name
 
@@ -452,6 +453,9 @@ def show_results(st, city, run, lang: str, *, living_lab: bool = False) -> None:
         bounds = [b.get("bound_s") for b in summary["crowd"].get("evacuation_lower_bound_s", {}).values()]
         bound = max((b for b in bounds if b is not None), default=None)
         st.altair_chart(evacuation_chart(curve, lang, lower_bound_s=bound), width="stretch")
+    from .gates_view import gates_block
+
+    gates_block(st, city, run, lang)
     if "swmm" in summary and not living_lab:
         sw = summary["swmm"]
         st.caption(

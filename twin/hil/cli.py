@@ -112,3 +112,35 @@ def run(
     click.echo(f"wrote {result.out} in {result.wall_s:.0f} s ({result.messages} MQTT messages recorded)")
     click.echo(text_report(result.verdict))
     sys.exit(0 if result.verdict["passed"] else 1)
+
+
+@hil.command("replay")
+@click.argument("run_folder", metavar="RUN", type=click.Path(path_type=Path))
+@click.option("--policy", type=click.Path(path_type=Path), default=None, help="The new policy (default: the run's).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the comparison here (JSON).")
+def replay_cmd(run_folder: Path, policy: Path | None, out: Path | None) -> None:
+    """Feed the readings recorded in RUN (a twin hil --out folder) to the reference controller
+    with another policy, and report where its decisions differ from the recorded ones.
+
+    Exit status: 0 when they agree, 1 when they differ, 2 on bad input."""
+    import json
+
+    from twin._atomic import atomic_file
+    from twin.control.policy import PolicyError, load_policy
+    from twin.errors import TwinError
+
+    from .replay import check_run, replay, replay_text
+
+    try:
+        check_run(run_folder)
+        pol = load_policy(policy if policy is not None else run_folder / "policy.yaml")
+        result = replay(run_folder, pol)
+    except (PolicyError, TwinError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(replay_text(result))
+    if out is not None:
+        with atomic_file(out) as tmp:
+            tmp.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        click.echo(f"wrote {out}")
+    sys.exit(1 if result["differs"] else 0)
