@@ -71,8 +71,9 @@ def main() -> int:
         a, b = base.get(g), closed.get(g)
         d = None if a is None or b is None else b - a
         diffs.append(abs(d) if d is not None else float("inf"))
-        print(f"{g:5s} {a if a is not None else '-':>18}  {b if b is not None else '-':>14}  "
-              f"{'-' if d is None else f'{d:+.1f}':>14}")  # fmt: skip
+        fa = "-" if a is None else f"{a:.1f}"
+        fb = "-" if b is None else f"{b:.1f}"
+        print(f"{g:5s} {fa:>18}  {fb:>14}  {'-' if d is None else f'{d:+.1f}':>14}")
     print(f"largest difference: {max(diffs):.1f} s (goal: <= 10 s, one level-sensor sampling interval)")
     delays = []
     for line in (out / "messages.jsonl").read_text(encoding="utf-8").splitlines():
