@@ -165,3 +165,21 @@ def test_the_app_timeline_follows_the_events(runs):
         "산책로 통제 예정 / 즉시 올라오세요",
         "산책로 출입 통제 / 하천 범람 위험",
     }
+
+
+@pytest.mark.parametrize("name", ["flash_flood_jungnangcheon", "flash_flood_evening_walkers"])
+def test_the_reference_controller_on_the_city_flash_flood_scenarios(name, tmp_path):
+    """The city's own flash-flood scenarios with the reference controller switched on."""
+    out = tmp_path / name
+    r = CliRunner().invoke(
+        main,
+        ["run", str(ROOT / "scenarios" / f"{name}.yaml"), "--out", str(out), "--quiet",
+         "--set", "controller={kind: builtin, policy: policies/reference_gates.yaml}"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    v = _verdict(out)
+    flooded = [g for g, c in v["gates"].items() if c["closed_before_flooding"]["value"] is not None]
+    assert len(flooded) >= 8
+    for g in flooded:
+        assert v["gates"][g]["closed_before_flooding"]["value"] > 0
+        assert v["gates"][g]["warning_before_closure"]["value"] >= 300
