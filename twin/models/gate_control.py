@@ -74,13 +74,15 @@ class GateControl:
             rule = policy.rule(site.gate_id)
             lv = self.settings.level_sensor
             rg = self.settings.rain_gauge
-            level = (
-                SensorModel(site.level_sensor_id, seed=scenario.seed, noise_sd=lv.noise_sd, resolution=lv.resolution)
-                if site.level_sensor_id
-                else None
-            )
-            if level is not None:
-                level.faults = self.faults
+            level = None
+            if site.level_sensor_id:
+                level = SensorModel(
+                    site.level_sensor_id,
+                    seed=scenario.seed,
+                    noise_sd=lv.noise_sd,
+                    resolution=lv.resolution,
+                    faults=self.faults,
+                )
             rain = totals = None
             if site.rain_gauge_id and rule.rain_trigger_mm_h is not None:
                 rain = SensorModel(
