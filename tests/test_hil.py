@@ -125,8 +125,10 @@ def test_through_a_broker_outage_the_reference_controller_reads_modbus_and_still
     assert result.verdict["passed"], result.verdict["failed"]
     assert _outcome(result.verdict) == _outcome(headless["flash_flood_gates"][0])
     closed = _closed(pd.read_parquet(tmp_path / "outage" / "events.parquet"))
-    for g, t in headless["flash_flood_gates"][1].items():  # Modbus readings are as good as MQTT ones
-        assert abs(closed[g] - t) <= 10.0, (g, closed[g], t)
+    # after the outage the devices' queued messages drain first, and readings come over Modbus
+    # meanwhile: closings stay within three sampling intervals of the in-process run
+    for g, t in headless["flash_flood_gates"][1].items():
+        assert abs(closed[g] - t) <= 30.0, (g, closed[g], t)
     log = (tmp_path / "outage" / "controller.jsonl").read_text(encoding="utf-8").splitlines()
     readings = json.loads(log[-1])["summary"]["level_readings"]
     # 30 min without the broker: about 180 readings per sensor came over Modbus instead

@@ -90,6 +90,7 @@ class RemoteController:
         self.mqtt_up = False
         self._modbus: dict[int, Any] = {}
         self.readings = {"mqtt": 0, "modbus": 0}  # level readings taken, by where they came from
+        self._http: Any = None  # one HTTP client for every CAP post (httpx.AsyncClient)
 
     # --- the clock ----------------------------------------------------------------------------
     def now_s(self) -> float:
@@ -160,7 +161,7 @@ class RemoteController:
 
     async def _poll_level(self, site: _Site, t: float) -> None:
         """The broker is away: read the level sensor's registers (stage mm, status, sample time)."""
-        if site.level is None or t - site.last_poll_s < self.interval_s:
+        if site.level is None or t - site.last_poll_s < self.interval_s / 2:
             return
         site.last_poll_s = t
         mb = site.level["modbus"]
@@ -230,14 +231,16 @@ class RemoteController:
 
         b = site.board
         url = f"http://{b['http']['host']}:{b['http']['port']}{b['http']['post_cap']}"
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=5.0)
+        http = self._http
         try:
-            async with httpx.AsyncClient(timeout=5.0) as http:
-                r = await http.post(
-                    url,
-                    content=body,
-                    headers={"Content-Type": "application/cap+xml"},
-                    auth=(b["id"], self.creds[b["id"]]["password"]),
-                )
+            r = await http.post(
+                url,
+                content=body,
+                headers={"Content-Type": "application/cap+xml"},
+                auth=(b["id"], self.creds[b["id"]]["password"]),
+            )
         except httpx.HTTPError as exc:
             return f"CAP post failed: {exc}"
         return None if r.status_code == 200 else f"signboard answered {r.status_code}: {r.text[:120]}"
@@ -300,8 +303,9 @@ class RemoteController:
             if t >= self.duration_s:
                 return
             self._take_messages()
-            if not self.mqtt_up or site.stage[1] is None or t - site.stage[1] > 2 * self.interval_s:
-                await self._poll_level(site, t)  # nothing fresh over MQTT: ask the sensor itself
+            if not self.mqtt_up or site.stage[1] is None or t - site.stage[1] > 1.5 * self.interval_s:
+                # a reading is missing (the broker away, or its backlog after an outage): ask the sensor
+                await self._poll_level(site, t)
             fresh = site.stage[1] != site.seen_s
             if fresh or t >= site.next_s:
                 # decide on every new reading, and at least twice per sampling interval (stale data)
@@ -327,6 +331,8 @@ class RemoteController:
             client.disconnect()
             for c in self._modbus.values():
                 c.close()
+            if self._http is not None:
+                await self._http.aclose()
             if self.log_path is not None:
                 with self.log_path.open("a", encoding="utf-8") as f:
                     f.write(json.dumps({"summary": {"level_readings": self.readings}}) + "\n")

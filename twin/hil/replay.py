@@ -7,7 +7,8 @@ controller did (``events.parquet``: ``cctv.objects_inside``, ``signboard.display
 devices. :func:`replay` feeds the readings, in the order and at the times they arrived, to a
 :class:`~twin.control.gate_logic.GateLogic` with a new policy, deciding on every reading and
 twice per sampling interval as the reference controller does, and lines its actions up with the
-recorded ones. The replay is open loop: the recorded world does not answer the new decisions
+recorded ones: the controller's own decision log (``controller.jsonl``) when it wrote one,
+else what the devices recorded. The replay is open loop: the recorded world does not answer the new decisions
 (people do not leave earlier for an earlier warning). Times are simulated seconds.
 """
 
@@ -22,6 +23,8 @@ import pandas as pd
 from ..control.gate_logic import GateLogic, Observation
 from ..control.policy import Policy
 from ..errors import TwinError
+
+EFFECT_GRACE_S = 10.0  # delivery of a command or CAP post, when only the devices' records are known
 
 
 class ReplayError(TwinError):
@@ -43,6 +46,20 @@ def _recorded_actions(events: pd.DataFrame, gate_id: str, board_id: str | None) 
             showing = bool(lines)
         elif r.entity_id == gate_id and r.kind in ("gate.close_command", "gate.open_command"):
             out.append((float(r.time_s), r.kind.split(".")[1].removesuffix("_command")))
+    return out
+
+
+def _logged_actions(folder: Path, gate_id: str) -> list[tuple[float, str]] | None:
+    """The decisions a controller logged itself (controller.jsonl of the reference controller):
+    the moments it decided, not when the devices felt it. None without such a log."""
+    path = folder / "controller.jsonl"
+    if not path.is_file():
+        return None
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        d = json.loads(line)
+        if d.get("gate") == gate_id:
+            out.append((float(d["time_s"]), str(d["action"])))
     return out
 
 
@@ -125,10 +142,13 @@ def replay(folder: str | Path, policy: Policy) -> dict[str, Any]:
         if cam_id is not None:
             cam_states = [(0.0, False), *cam_states]  # the camera's first state: nobody in view
         new = _run_logic(GateLogic(gid, policy.rule(gid)), readings, cam_states, interval, end)
-        old = _recorded_actions(events, gid, boards.get(g.get("access_id")))
+        logged = _logged_actions(folder, gid)
+        old = logged if logged is not None else _recorded_actions(events, gid, boards.get(g.get("access_id")))
+        # the devices' records come after the command took effect: allow for its delivery too
+        tolerance = interval if logged is not None else interval + EFFECT_GRACE_S
         same_kinds = [k for _, k in old] == [k for _, k, _ in new]
         shifts = [round(b[0] - a[0], 1) for a, b in zip(old, new, strict=False)]
-        diff = not same_kinds or any(abs(s) > interval for s in shifts)
+        diff = not same_kinds or any(abs(s) > tolerance for s in shifts)
         if diff:
             differ.append(gid)
         gates[gid] = {
