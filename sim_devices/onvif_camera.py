@@ -99,15 +99,7 @@ class Camera:
         self.host, self.port = ctx.host, port
         self.interval_s = float(ctx.settings.camera_interval)
         self.next_s = 0.0
-        x, y = float(row["x"]), float(row["y"])  # EPSG:5186
-
-        def num(key: str, default: float) -> float:
-            v = row.get(key)
-            return float(v) if v is not None and v == v else default
-
-        self.view = Viewshed(
-            x, y, heading_deg=num("heading_deg", 0.0), fov_deg=num("fov_deg", 90.0), range_m=num("range_m", 60.0)
-        )
+        self.view = Viewshed.of_camera(float(row["x"]), float(row["y"]), row)  # EPSG:5186
         self.scene: Scene | None = None  # built on the first snapshot
         watches = row.get("watches")
         self.rule = f"Zone-{watches}" if isinstance(watches, str) and watches else f"Zone-{self.device_id}"

@@ -72,41 +72,15 @@ class GateControl:
         self.gates: list[_Gate] = []
         for site in gate_sites(city):
             rule = policy.rule(site.gate_id)
-            lv = self.settings.level_sensor
-            rg = self.settings.rain_gauge
-            level = None
-            if site.level_sensor_id:
-                level = SensorModel(
-                    site.level_sensor_id,
-                    seed=scenario.seed,
-                    noise_sd=lv.noise_sd,
-                    resolution=lv.resolution,
-                    faults=self.faults,
-                )
+            level = self._sensor(site.level_sensor_id, self.settings.level_sensor, scenario.seed)
             rain = totals = None
-            if site.rain_gauge_id and rule.rain_trigger_mm_h is not None:
-                rain = SensorModel(
-                    site.rain_gauge_id,
-                    seed=scenario.seed,
-                    noise_sd=rg.noise_sd,
-                    resolution=rg.resolution,
-                    faults=self.faults,
-                )
-                totals = RainTotals(rg.resolution)
+            if rule.rain_trigger_mm_h is not None:
+                rain = self._sensor(site.rain_gauge_id, self.settings.rain_gauge, scenario.seed)
+                totals = RainTotals(self.settings.rain_gauge.resolution) if rain is not None else None
             view = None
             if site.camera_id and site.camera_id in cams.index:
                 c = cams.loc[site.camera_id]
-
-                def num(v, default: float) -> float:
-                    return float(v) if v is not None and v == v else default
-
-                view = Viewshed(
-                    c.geometry.x,
-                    c.geometry.y,
-                    heading_deg=num(c.get("heading_deg"), 0.0),
-                    fov_deg=num(c.get("fov_deg"), 90.0),
-                    range_m=num(c.get("range_m"), 60.0),
-                )
+                view = Viewshed.of_camera(c.geometry.x, c.geometry.y, c)
             self.gates.append(
                 _Gate(
                     site,
@@ -119,6 +93,14 @@ class GateControl:
                     view,
                 )
             )
+
+    def _sensor(self, device_id: str | None, settings, seed: int) -> SensorModel | None:
+        """The model of a sensor as the fleet builds it (same seed, noise, resolution, faults)."""
+        if not device_id:
+            return None
+        return SensorModel(
+            device_id, seed=seed, noise_sd=settings.noise_sd, resolution=settings.resolution, faults=self.faults
+        )
 
     # --- processes -------------------------------------------------------------------------
     def processes(self) -> None:

@@ -25,6 +25,19 @@ class Viewshed:
         ]
         self.polygon = Polygon(pts)
 
+    @classmethod
+    def of_camera(cls, x: float, y: float, row) -> Viewshed:
+        """The view of a camera at (x, y) from its dataset attributes ``heading_deg``, ``fov_deg``
+        and ``range_m`` (missing ones: north, 90°, 60 m)."""
+
+        def num(key: str, default: float) -> float:
+            v = row.get(key)
+            return float(v) if v is not None and v == v else default
+
+        return cls(
+            x, y, heading_deg=num("heading_deg", 0.0), fov_deg=num("fov_deg", 90.0), range_m=num("range_m", 60.0)
+        )
+
     def contains(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         """Which of the points lie in the sector (vectorised)."""
         dx, dy = np.asarray(xs) - self.x, np.asarray(ys) - self.y
