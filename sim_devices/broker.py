@@ -48,6 +48,62 @@ def parse_broker_url(url: str) -> tuple[str, int]:
     return u.hostname, u.port or 1883
 
 
+class PortReservations:
+    """Ports held for servers that start later. Each is bound (not listening) by a socket of ours
+    until its server is about to bind it: meanwhile no other process (another fleet running at
+    the same time) and no client connection (which takes its local port from the same range) can
+    take it. ``release(port)`` just before the server binds; ``hold(port)`` again while a server
+    is away (a broker outage) so it can come back on the same port."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self._held: dict[int, socket.socket] = {}
+        self.ports: set[int] = set()
+
+    def __contains__(self, port: int) -> bool:
+        return port in self.ports
+
+    def take(self) -> int:
+        for _ in range(100):
+            s = socket.socket()
+            try:
+                s.bind((self.host, 0))
+            except OSError:
+                s.close()
+                continue
+            port = s.getsockname()[1]
+            if port in self.ports:  # ours already (released and handed out again by the OS)
+                s.close()
+                continue
+            self._held[port] = s
+            self.ports.add(port)
+            return port
+        raise BrokerError("no free port found")
+
+    def release(self, port: int) -> None:
+        s = self._held.pop(port, None)
+        if s is not None:
+            s.close()
+
+    def hold(self, port: int) -> bool:
+        """Hold ``port`` again (its server has stopped); False if something else took it."""
+        if port in self._held:
+            return True
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the stopped server's connections in TIME_WAIT
+        try:
+            s.bind((self.host, port))
+        except OSError:
+            s.close()
+            return False
+        self._held[port] = s
+        return True
+
+    def close(self) -> None:
+        for port in list(self._held):
+            self.release(port)
+
+
 def free_port(host: str = "127.0.0.1", taken: set[int] | None = None) -> int:
     """A port nobody listens on now, and not in ``taken`` (which it joins): the OS may hand the
     same free port out twice in a row."""

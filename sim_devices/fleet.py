@@ -1,12 +1,15 @@
 """A fleet: every device of a scenario on 127.0.0.1, an MQTT broker, and the simulation in step
-with a wall clock (``speed`` simulated seconds per second).
+with a paced clock (at most ``speed`` simulated seconds per wall second; :mod:`.clock`).
 
-    fleet = Fleet(scenario, speed=60)
+    fleet = Fleet(scenario, speed=60)             # or speed=math.inf: as fast as the slowest part allows
     asyncio.run(fleet.serve(manifest="fleet.json"))
 
 The manifest (JSON, written atomically once everything listens) lists every device with its
 Modbus endpoint and register map, its MQTT topics and a reference into ``credentials.json``
-(written beside the manifest, readable by its owner only).
+(written beside the manifest, readable by its owner only), and the clock device a controller
+reads the simulated time from. A probe subscriber on the fleet's own loop sees every reading
+arrive: the clock waits for it, and with ``record=`` it writes every MQTT message with its
+arrival time (``messages.jsonl``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from __future__ import annotations
 import asyncio
 import heapq
 import json
+import math
+import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,10 +28,20 @@ from typing import Any
 
 from twin._atomic import atomic_file
 from twin.city import CityModel
+from twin.control.fleet_clock import ENDED, RUNNING
 from twin.models.faults import FaultSchedule
 from twin.simulation import Simulation
 
-from .broker import OPERATOR, Account, BrokerError, MosquittoBroker, free_port, new_password, parse_broker_url
+from .broker import (
+    OPERATOR,
+    Account,
+    BrokerError,
+    MosquittoBroker,
+    PortReservations,
+    new_password,
+    parse_broker_url,
+)
+from .clock import ClockFace, DeliveryTracker, PacedClock, timing_budget_s
 from .crosswalk import Crosswalk
 from .gate import Gate
 from .mqtt_link import TOPIC_ROOT, MqttLink
@@ -46,6 +62,8 @@ KINDS = {
     "cctv": Camera,
 }
 TICK_S = 0.01  # wall seconds between steps of the clock
+MAX_TICK_S = 0.002  # ... at speed max
+PATIENCE_S = 10.0  # wall seconds the clock waits for a reading or the controller before it gives up on them
 
 
 class Fleet:
@@ -64,21 +82,34 @@ class Fleet:
         kinds: tuple[str, ...] = tuple(KINDS),
         only: set[str] | None = None,
         replicas: int = 0,
+        strict: bool = False,
+        record: str | Path | None = None,
+        patience_s: float = PATIENCE_S,
     ) -> None:
-        """``replicas``: extra level sensors for load tests, copies of the real ones (ids
+        """``speed``: simulated s per wall s at most (``math.inf``: as fast as possible);
+        ``strict``: exactly ``speed``, never slowed down (for a controller that keeps wall time);
+        ``record``: write every MQTT message with its arrival time to this JSON-lines file;
+        ``patience_s``: wall seconds the clock waits for a reading or a controller that does not
+        come before it gives up on them (and says so in its timing notes);
+        ``replicas``: extra level sensors for load tests, copies of the real ones (ids
         ``{id}-R0001``...) that read the stage of the sensor they copy."""
-        if speed <= 0:
+        if not speed > 0:
             raise ValueError(f"speed must be > 0, got {speed}")
+        if strict and math.isinf(speed):
+            raise ValueError("a strict clock needs a finite speed")
         self.scenario = scenario
         self.speed = float(speed)
         self.host = host
+        self._own_workdir = not workdir  # a temporary folder of ours: removed when the fleet stops
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="twin-fleet-"))
+        self.record_path = Path(record) if record else None
+        self.patience_s = float(patience_s)
         self.sim = Simulation(scenario, city=city, controller=False, watch_gates=True)
         self.broker_kind = broker_url if broker_url in (None, "embedded", "mosquitto") else "external"
         self.broker_kind = self.broker_kind or "embedded"
         self.external = self.broker_kind == "external"
-        self.ports: set[int] = set()
-        bh, bp = parse_broker_url(broker_url) if self.external else (host, free_port(host, self.ports))
+        self.ports = PortReservations(host)  # held until each server binds its own
+        bh, bp = parse_broker_url(broker_url) if self.external else (host, self.ports.take())
         self.ctx = FleetContext(
             sim=self.sim,
             faults=FaultSchedule(scenario.faults),
@@ -94,12 +125,12 @@ class Fleet:
             rows = layer.assign(x=layer.geometry.x, y=layer.geometry.y).drop(columns="geometry").to_dict("records")
             for row in sorted(rows, key=lambda r: str(r["device_id"])):
                 if only is None or str(row["device_id"]) in only:
-                    self.devices.append(KINDS[kind](row, self.ctx, port=free_port(host, self.ports)))
+                    self.devices.append(KINDS[kind](row, self.ctx, port=self.ports.take()))
         level = [d for d in self.devices if isinstance(d, LevelSensor)]
         for k in range(replicas if level else 0):
             src = level[k % len(level)]
             row = {**src.row, "device_id": f"{src.device_id}-R{k + 1:04d}"}
-            self.devices.append(LevelSensor(row, self.ctx, port=free_port(host, self.ports), source_id=src.device_id))
+            self.devices.append(LevelSensor(row, self.ctx, port=self.ports.take(), source_id=src.device_id))
         self.operator = Account(
             OPERATOR,
             new_password(),
@@ -110,7 +141,22 @@ class Fleet:
             d.account.password = new_password()
         self.broker: Any = None  # MosquittoBroker or EmbeddedBroker
         self._broker_job: asyncio.Future | None = None  # a broker stopping or starting (outage fault)
-        self.max_lag_s = 0.0  # how far (simulated s) a reading was taken behind the wall clock, at worst
+        self.budget_s = timing_budget_s(scenario.devices.level_sensor.sample_interval)
+        self.clock = PacedClock(
+            self.speed, self.sim.engine.duration_s, step_s=self.budget_s / 2, lead_s=self.budget_s / 2, strict=strict
+        )
+        self.clock_face = ClockFace(host=host, port=self.ports.take(), clock=self.clock)
+        self.tracker = DeliveryTracker()
+        self.ctx.tracker = self.tracker
+        self.max_lag_s = 0.0  # how far (simulated s) a reading was taken behind the clock, at worst
+        self.delays: list[float] = []  # reading taken -> delivered to the probe, simulated s
+        self.notes: list[str] = []  # what the pacing gave up on, in words
+        self.pace_controller = True  # until the controller's progress stands still too long
+        self._released_at: float | None = None  # the progress at which the clock stopped waiting for it
+        self.controller_paced = False  # a controller reported its progress and the clock waited for it
+        self.probe: MqttLink | None = None
+        self.recorded = 0
+        self._record = None
         self.manifest_path: Path | None = None
 
     # --- the parts ---------------------------------------------------------------------------
@@ -121,8 +167,17 @@ class Fleet:
         return {
             "scenario": self.scenario.name.model_dump(),
             "scenario_file": str(self.scenario.source_path) if self.scenario.source_path else None,
-            "speed": self.speed,
-            "clock_started_at": getattr(self, "wall0_epoch", None),  # Unix time of simulated second 0
+            "speed": None if math.isinf(self.speed) else self.speed,
+            # Unix time of simulated second 0; simulated time = (now - it) x speed only with a strict clock
+            "clock_started_at": getattr(self, "wall0_epoch", None),
+            "clock": {
+                "mode": self.clock.mode,
+                "speed_ceiling": None if math.isinf(self.speed) else self.speed,
+                "modbus": self.clock_face.manifest(),
+                "timing_budget_s": self.budget_s,
+                "note": "read the simulated time from the clock device; write your progress to be waited for "
+                "(docs/devices.md). Only a strict clock keeps (wall time - clock_started_at) x speed.",
+            },
             "start": self.scenario.start.isoformat(),
             "duration_s": self.scenario.duration_s,
             "broker": {
@@ -167,10 +222,45 @@ class Fleet:
             link.start()
             self.ctx.links[d.device_id] = link
 
+    def _start_probe(self) -> None:
+        """The fleet's own subscriber, on its loop: it sees every reading arrive (the clock waits for
+        them) and, with ``record``, writes every message with its arrival time."""
+        subs = (f"{TOPIC_ROOT}/#", "application/#") if self.record_path else (f"{TOPIC_ROOT}/+/+/telemetry",)
+        if self.record_path is not None:
+            self.record_path.parent.mkdir(parents=True, exist_ok=True)
+            self._record = self.record_path.open("w", encoding="utf-8")
+        self.probe = MqttLink(
+            client_id=f"fleet-probe-{self.ctx.broker_port}",
+            host=self.ctx.broker_host,
+            port=self.ctx.broker_port,
+            username=self.operator.username,
+            password=self.operator.password,
+            subscriptions=subs,
+            on_message=self._arrived,
+        )
+        self.probe.start()
+
+    def _arrived(self, topic: str, payload: bytes) -> None:
+        """A message reached the probe (on the fleet's loop)."""
+        now = self.clock.now
+        try:
+            data: Any = json.loads(payload)
+        except (ValueError, UnicodeDecodeError):
+            data = payload.decode("utf-8", "replace")
+        if topic.endswith("/telemetry") and isinstance(data, dict):
+            dev, seq, t = data.get("device_id"), data.get("seq"), data.get("sim_time_s")
+            if isinstance(dev, str) and isinstance(seq, int) and isinstance(t, int | float):
+                if self.tracker.delivered(dev, seq) is not None:  # not one late on purpose
+                    self.delays.append(now - float(t))
+        if self._record is not None:
+            line = {"wall": round(time.time(), 4), "sim_s": round(now, 3), "topic": topic, "payload": data}
+            self._record.write(json.dumps(line, ensure_ascii=False) + "\n")
+            self.recorded += 1
+
     async def _online(self, timeout_s: float = 120.0) -> None:
-        """Wait until every device is connected to the broker (the clock starts then)."""
+        """Wait until every device and the probe are connected to the broker (the clock starts then)."""
         deadline = time.monotonic() + timeout_s
-        links = list(self.ctx.links.values())
+        links = [*self.ctx.links.values(), *([self.probe] if self.probe is not None else [])]
         while time.monotonic() < deadline:
             refused = [lk for lk in links if lk.refused]
             if refused:
@@ -181,6 +271,25 @@ class Fleet:
             await asyncio.sleep(0.05)
         waiting = sum(1 for lk in links if not lk.connected.is_set())
         raise BrokerError(f"{waiting} of {len(links)} devices not connected to the broker after {timeout_s:.0f} s")
+
+    async def _await_controller(self, timeout_s: float) -> None:
+        """Hold simulated second 0 until a controller has written its progress (it is reading the
+        clock), for at most ``timeout_s`` wall seconds."""
+        deadline = time.monotonic() + timeout_s
+        while self.clock_face.progress_s is None and time.monotonic() < deadline:
+            self.clock_face.publish(time.monotonic())
+            await asyncio.sleep(0.02)
+        if self.clock_face.progress_s is None:
+            self.notes.append(f"no controller reported its progress within {timeout_s:.0f} s of the start")
+
+    def _broker_away(self) -> None:
+        """Stop the broker (an outage) and hold its port, so it comes back where the devices look."""
+        self.broker.stop()
+        self.ports.hold(self.ctx.broker_port)
+
+    def _broker_back(self) -> None:
+        self.ports.release(self.ctx.broker_port)
+        self.broker.start()
 
     def broker_outage(self, t_s: float) -> bool:
         return self.ctx.faults.active(None, "broker_outage", t_s) is not None
@@ -195,12 +304,15 @@ class Fleet:
         stop: asyncio.Event | None = None,
         hold_s: float = 0.0,
         on_ready: Callable[[Path], None] | None = None,
+        await_controller_s: float | None = None,
     ) -> dict[str, Any]:
-        """Run the fleet to the scenario's end (or ``until_s``, or ``stop``); returns counts.
+        """Run the fleet to the scenario's end (or ``until_s``, or ``stop``); returns counts and
+        ``timing`` (:meth:`timing`).
 
         ``hold_s``: wall seconds between the manifest appearing (``on_ready(path)`` is called then)
         and simulated second 0, for a controller to connect before the clock starts; the
-        manifest's ``clock_started_at`` is that future instant."""
+        manifest's ``clock_started_at`` is that future instant. ``await_controller_s``: then also
+        wait (up to this long) for a controller to report its progress on the clock device."""
         self.ctx.loop = asyncio.get_running_loop()
         end = min(until_s, self.sim.engine.duration_s) if until_s is not None else self.sim.engine.duration_s
         with self.sim:
@@ -208,29 +320,44 @@ class Fleet:
                 self.broker = MosquittoBroker(
                     self.workdir / "broker", self.accounts(), host=self.host, port=self.ctx.broker_port
                 )
-                self.broker.start()
             elif self.broker_kind == "embedded":
                 from .embedded_broker import EmbeddedBroker
 
                 self.broker = EmbeddedBroker(self.accounts(), host=self.host, port=self.ctx.broker_port)
+            if self.broker is not None:
+                self.ports.release(self.ctx.broker_port)
                 self.broker.start()
             try:
+                self.ports.release(self.clock_face.modbus.port)
+                await self.clock_face.modbus.start()
+                self.clock_face.publish(time.monotonic())
                 for d in self.devices:
                     if hasattr(d, "modbus"):
+                        self.ports.release(d.modbus.port)
                         await d.modbus.start()
                     elif hasattr(d, "start"):
+                        self.ports.release(d.port)
                         d.start()
                 self._start_links()
+                self._start_probe()
                 await self._online()
                 self.wall0 = time.monotonic() + hold_s
                 self.wall0_epoch = time.time() + hold_s  # simulated second 0 on the wall clock
                 path = self.write_manifest(manifest or self.workdir / "manifest.json")
                 if on_ready is not None:
                     on_ready(path)
-                await asyncio.sleep(max(self.wall0 - time.monotonic(), 0.0))
+                while time.monotonic() < self.wall0:
+                    self.clock_face.publish(time.monotonic())
+                    await asyncio.sleep(min(0.02, max(self.wall0 - time.monotonic(), 0.0)))
+                if await_controller_s is not None and not self.clock.strict:
+                    await self._await_controller(await_controller_s)
                 await self._clock(end, progress, stop)
             finally:
-                await asyncio.gather(*(link.stop() for link in self.ctx.links.values()))
+                links = [*self.ctx.links.values(), *([self.probe] if self.probe is not None else [])]
+                await asyncio.gather(*(link.stop() for link in links))
+                if self._record is not None:
+                    self._record.close()
+                await self.clock_face.modbus.stop()
                 for d in self.devices:
                     if hasattr(d, "modbus"):
                         await d.modbus.stop()
@@ -240,12 +367,38 @@ class Fleet:
                     await asyncio.gather(self._broker_job, return_exceptions=True)
                 if self.broker is not None:
                     self.broker.stop()
+                self.ports.close()
+                if self._own_workdir:  # the broker's files and the credentials: nothing to keep
+                    shutil.rmtree(self.workdir, ignore_errors=True)
+        return self.result()
+
+    def result(self) -> dict[str, Any]:
+        """Counts and timing of the run so far (also after it was interrupted)."""
         return {
             "sim_time_s": self.sim.now,
             "messages": self.ctx.published,
+            "messages_recorded": self.recorded,
             "modbus_requests": sum(d.modbus.requests for d in self.devices if hasattr(d, "modbus")),
             "http_requests": sum(d.requests for d in self.devices if isinstance(d, Signboard | Camera)),
             "max_clock_lag_s": round(self.max_lag_s, 2),
+            "timing": self.timing(),
+        }
+
+    def timing(self) -> dict[str, Any]:
+        """How the clock went (simulated s unless named wall): its mode and ceiling, the speed it
+        sustained, its worst lag, the delivery delay of the readings to the probe, and how long it
+        was held back and by what."""
+        eff = self.clock.effective_speed(time.monotonic())
+        return {
+            "mode": self.clock.mode,
+            "speed_ceiling": None if math.isinf(self.speed) else self.speed,
+            "effective_speed": None if eff is None else round(eff, 1),
+            "budget_s": self.budget_s,
+            "max_clock_lag_s": round(self.max_lag_s, 2),
+            "delivery_delay_s": delay_stats(self.delays),
+            "held_wall_s": self.clock.holds.as_dict(),
+            "controller_paced": self.controller_paced,
+            "notes": list(self.notes),
         }
 
     def write_run(
@@ -265,7 +418,7 @@ class Fleet:
         s = self.scenario
         summary: dict[str, Any] = {
             "scenario": self.sim.scenario_header(),
-            "fleet": {**result, "speed": self.speed, "devices": len(self.devices)},
+            "fleet": {**result, "speed": None if math.isinf(self.speed) else self.speed, "devices": len(self.devices)},
         }
         if self.sim.finished:
             try:
@@ -283,25 +436,66 @@ class Fleet:
             tables=tables,
         )
 
+    def _undelivered(self, wall: float) -> float | None:
+        """The oldest reading not yet delivered, unless the clock has waited long enough for it."""
+        oldest = self.tracker.oldest(wall)
+        if oldest is not None and self.tracker.overdue(wall, self.patience_s):
+            n = self.tracker.give_up()
+            self.notes.append(
+                f"gave up waiting for {n} readings at {self.clock.now:.0f} s: the oldest, taken at {oldest:.0f} s, "
+                f"was not delivered within {self.patience_s:g} wall s"
+            )
+            return None
+        return oldest
+
+    def _progress(self, wall: float) -> float | None:
+        """The controller's progress, while it reports one and keeps it moving. A controller whose
+        progress stands still for ``patience_s`` while the clock waits is let go; it is waited
+        for again once its progress moves."""
+        face = self.clock_face
+        if self.clock.strict or face.progress_s is None:
+            return None
+        if not self.pace_controller:
+            if face.progress_s == self._released_at:
+                return None
+            self.pace_controller = True
+            self.notes.append(f"the controller's progress moved again at {self.clock.now:.0f} s: waited for again")
+        stuck_since = face.progress_wall if face.progress_wall is not None else wall
+        if face.progress_s + self.clock.lead_s <= self.clock.now and wall - stuck_since > self.patience_s:
+            self.pace_controller = False
+            self._released_at = face.progress_s
+            self.notes.append(
+                f"the controller's progress stopped at {face.progress_s:.0f} s for {self.patience_s:g} wall s: "
+                "the clock no longer waits for it"
+            )
+            return None
+        self.controller_paced = True
+        return face.progress_s
+
     async def _clock(self, end: float, progress, stop) -> None:
         sensors = [d for d in self.devices if hasattr(d, "due")]
         gates = [d for d in self.devices if isinstance(d, Gate | Signboard)]  # stepped every tick
         heap = [(d.due(), i) for i, d in enumerate(sensors)]
         heapq.heapify(heap)
-        wall0 = self.wall0
+        clock = self.clock
+        clock.end_s = end
+        clock.start(time.monotonic())
+        self.clock_face.publish(time.monotonic(), RUNNING)
+        tick = MAX_TICK_S if math.isinf(self.speed) else TICK_S
         outage = False
         last_report = -1.0
-        while self.sim.now < end - 1e-9:
+        while clock.now < end - 1e-9:
             if stop is not None and stop.is_set():
                 break
-            target = min((time.monotonic() - wall0) * self.speed, end)
+            wall = time.monotonic()
+            target = clock.advance(wall, undelivered_s=self._undelivered(wall), progress_s=self._progress(wall))
             done = 0
             while heap and heap[0][0] <= target + 1e-9:
                 done += 1
                 if done % 200 == 0:
                     await asyncio.sleep(0)  # let the servers answer even when the clock is behind
                 t, i = heapq.heappop(heap)
-                self.max_lag_s = max(self.max_lag_s, (time.monotonic() - wall0) * self.speed - t)
+                self.max_lag_s = max(self.max_lag_s, clock.lag_s(time.monotonic(), t))
                 self.sim.advance_to(t)
                 for g in gates:
                     g.step(t)
@@ -310,18 +504,32 @@ class Fleet:
             self.sim.advance_to(target)
             for g in gates:
                 g.step(target)
+            self.clock_face.publish(time.monotonic())
             if self.broker is not None:
                 want = self.broker_outage(target)
                 loop = asyncio.get_running_loop()
                 # in a thread, not awaited: the clock and the devices' Modbus faces go on meanwhile
                 if want and not outage:
-                    self._broker_job = loop.run_in_executor(None, self.broker.stop)
+                    self.ctx.tracking = False  # readings queue up on purpose: the clock does not wait
+                    self.tracker.give_up()
+                    self._broker_job = loop.run_in_executor(None, self._broker_away)
                 elif outage and not want:
                     if self._broker_job is not None:
                         await self._broker_job
-                    self._broker_job = loop.run_in_executor(None, self.broker.start)
+                    self._broker_job = loop.run_in_executor(None, self._broker_back)
+                    self._broker_job.add_done_callback(lambda _: setattr(self.ctx, "tracking", True))
                 outage = want
             if progress is not None and target - last_report >= 60.0:
                 progress(target, end)
                 last_report = target
-            await asyncio.sleep(TICK_S)
+            await asyncio.sleep(tick)
+        self.clock_face.publish(time.monotonic(), ENDED)
+
+
+def delay_stats(delays: list[float]) -> dict[str, float | int | None]:
+    """p50, p99, max and count of delays (s); None values when there are none."""
+    if not delays:
+        return {"p50": None, "p99": None, "max": None, "n": 0}
+    xs = sorted(delays)
+    q = statistics.quantiles(xs, n=100, method="inclusive") if len(xs) > 1 else [xs[0]] * 99
+    return {"p50": round(q[49], 2), "p99": round(q[98], 2), "max": round(xs[-1], 2), "n": len(xs)}

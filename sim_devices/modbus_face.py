@@ -133,10 +133,14 @@ class ModbusFace:
     async def start(self) -> None:
         self._server = ModbusTcpServer(self._device, address=(self.host, self.port), trace_packet=self._trace)
         self._task = asyncio.create_task(self._server.serve_forever())
-        for _ in range(100):  # wait until it listens
+        for _ in range(500):  # wait until it listens
             await asyncio.sleep(0.01)
             if self._server.transport is not None:
                 return
+            if self._task.done():
+                break
+        why = self._task.exception() if self._task.done() and not self._task.cancelled() else "no answer in 5 s"
+        raise OSError(f"the Modbus server on {self.host}:{self.port} did not start: {why}")
 
     async def stop(self) -> None:
         if self._server is not None:

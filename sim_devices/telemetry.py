@@ -28,6 +28,8 @@ class FleetContext:
     links: dict[str, MqttLink] = field(default_factory=dict)
     accounts: list[Account] = field(default_factory=list)
     published: int = 0
+    tracker: Any = None  # clock.DeliveryTracker: readings the clock waits to see delivered
+    tracking: bool = True  # off while the broker is down (an outage fault): those readings come late on purpose
     _people: tuple[float, list] = (-1.0, [])
 
     def people_now(self, t_s: float) -> list[tuple[int, float, float, bool]]:
@@ -48,10 +50,12 @@ class FleetContext:
         if link is None:
             return
         self.published += 1
-        if latency_s > 0 and self.loop is not None:
+        if latency_s > 0 and self.loop is not None:  # late on purpose: the clock does not wait for it
             self.loop.call_later(latency_s, link.publish, topic, payload, retain)
-        else:
-            link.publish(topic, payload, retain=retain)
+            return
+        if self.tracker is not None and self.tracking and topic.endswith("/telemetry") and isinstance(payload, dict):
+            self.tracker.published(device_id, int(payload["seq"]), float(payload["sim_time_s"]))
+        link.publish(topic, payload, retain=retain)
 
 
 def telemetry_payload(

@@ -1,0 +1,65 @@
+"""The device fleet's clock device as a controller sees it: its Modbus register layout, and how
+simulated time is packed into registers. The fleet (``sim_devices.clock``) serves it; the
+reference controller reads it. Times are simulated seconds from the scenario start.
+
+Input registers (read-only)
+  0-1  simulated time, whole seconds (32 bits, high word first)
+  2    milliseconds
+  3    state: 0 waiting to start, 1 running, 2 ended
+  4    mode: 0 paced (speed is a ceiling), 1 strict (exactly the speed, wall time)
+  5    speed ceiling, simulated s per wall s (0: as fast as possible)
+  6    effective speed so far, x 10
+
+Holding registers (written by a controller that wants the clock to wait for it)
+  0-1  progress, whole seconds (32 bits, high word first)
+  2    milliseconds: "I have handled everything that reached me before the clock read this"
+"""
+
+from __future__ import annotations
+
+import math
+
+CLOCK_INPUTS = {
+    0: "simulated time s (high word)",
+    1: "simulated time s (low word)",
+    2: "simulated time ms",
+    3: "state (0 waiting, 1 running, 2 ended)",
+    4: "mode (0 paced, 1 strict)",
+    5: "speed ceiling (0 = max)",
+    6: "effective speed x10",
+}
+PROGRESS_REGISTERS = {
+    0: "controller progress s (high word)",
+    1: "controller progress s (low word)",
+    2: "controller progress ms",
+}
+WAITING, RUNNING, ENDED = 0, 1, 2
+CLOCK_POLL_S = 0.004  # how often (wall s) the reference controller reads the clock
+
+
+def pack_time(t_s: float) -> list[int]:
+    """Simulated seconds -> three registers: seconds (high word, low word) and milliseconds."""
+    ms_total = max(int(round(t_s * 1000.0)), 0)
+    s, ms = divmod(ms_total, 1000)
+    s = min(s, 2**32 - 1)
+    return [s >> 16, s & 0xFFFF, ms]
+
+
+def unpack_time(regs: list[int]) -> float:
+    """Three registers (seconds high word, low word, milliseconds) -> simulated seconds."""
+    return ((int(regs[0]) << 16) | int(regs[1])) + int(regs[2]) / 1000.0
+
+
+def parse_speed(text: str, *, strict: bool = False) -> float:
+    """``--speed``: a number > 0, or ``max`` (math.inf; not with a strict clock)."""
+    if str(text).strip().lower() == "max":
+        if strict:
+            raise ValueError("got max with --strict-speed: expected a number > 0 (a strict clock keeps a fixed speed)")
+        return math.inf
+    try:
+        speed = float(text)
+    except ValueError:
+        raise ValueError(f"got {text!r}: expected a number > 0 or max") from None
+    if not speed > 0 or math.isinf(speed):
+        raise ValueError(f"got {text!r}: expected a number > 0 or max")
+    return speed
