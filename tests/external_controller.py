@@ -12,6 +12,10 @@ three level readings reaches warn_m, or when no reading has come for stale_s; cl
 0) once the warning has been up warn_s and the level reached close_m (or the data are stale),
 if the gate's obstacle input is clear or the level reached override_m; reopen (coil 1) after
 reopen_s below reopen_m. Readings: MQTT telemetry; while the broker is down, Modbus registers.
+
+Its clock is the fleet's clock device (Modbus input registers 0-3: seconds high/low, ms, state);
+after each pass over the gates it writes the time it read back as its progress (holding
+registers 0-2), so the fleet's paced clock waits for it when the machine is busy.
 """
 
 from __future__ import annotations
@@ -52,7 +56,9 @@ def main(manifest_path: str, rules_json: str) -> int:
     m = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     creds = json.loads((Path(manifest_path).parent / "credentials.json").read_text(encoding="utf-8"))
     rules = json.loads(rules_json)
-    t0, speed, end = float(m["clock_started_at"]), float(m["speed"]), float(m["duration_s"])
+    end = float(m["duration_s"])
+    clk = m["clock"]["modbus"]
+    clock = ModbusTcpClient("127.0.0.1", port=clk["port"], timeout=2)
     start = datetime.fromisoformat(m["start"])
     devs = {d["id"]: d for d in m["devices"]}
     boards = {d.get("access_id"): d for d in devs.values() if d["kind"] == "signboard"}
@@ -121,10 +127,19 @@ def main(manifest_path: str, rules_json: str) -> int:
         post(x, cap(ident, sent, text, None if text else x["alert"]))
         x["alert"] = f"test.controller,{ident},{sent}" if text else None
 
+    last = None
     while True:
-        now = (time.time() - t0) * speed
-        if now >= end:
+        rr = clock.read_input_registers(0, count=4, device_id=1)
+        if rr.isError():
+            time.sleep(0.01)
+            continue
+        now = ((rr.registers[0] << 16) | rr.registers[1]) + rr.registers[2] / 1000
+        if now >= end or rr.registers[3] == 2:  # the end, or the clock says it ended
             break
+        if now == last:  # nothing new yet
+            time.sleep(0.002)
+            continue
+        last = now
         while not inbox.empty():
             topic, payload = inbox.get()
             try:
@@ -161,7 +176,8 @@ def main(manifest_path: str, rules_json: str) -> int:
                 x["mb"].write_coil(1, True, device_id=1)
                 x["state"] = "open"
                 sign(x, now, None)
-        time.sleep(0.01)
+        s = round(now * 1000)
+        clock.write_registers(0, [(s // 1000) >> 16, (s // 1000) & 0xFFFF, s % 1000], device_id=1)  # progress
     c.loop_stop()
     return 0
 

@@ -10,8 +10,16 @@ that watches it (ONVIF PullPoint, ``RuleEngine/FieldDetector/ObjectsInside``). D
 :class:`~twin.control.gate_logic.GateLogic`'s, the same as the in-process controller's; gates
 are commanded over Modbus (coil 0 close, coil 1 open) and signboards get CAP 1.2 alerts over HTTP.
 
-The clock is the fleet's: simulated seconds = (wall time - ``clock_started_at``) x ``speed``,
-both from the manifest. Every decision is appended to ``--log`` (JSON lines).
+The clock is the fleet's: the controller reads the simulated time from the fleet's clock device
+(Modbus input registers) and writes back its progress (holding registers: "I have handled
+everything that reached me before the clock read this"), so a paced fleet waits for it when the
+host is busy instead of running ahead (sim_devices/clock.py). Each gate's loop runs once per new
+clock reading. A manifest without a clock device falls back to (wall time - ``clock_started_at``)
+x ``speed``.
+
+Every decision is appended to ``--log`` (JSON lines) with the reading it was based on; every
+observation the decision logic was given goes to ``--inputs`` (JSON lines), so a replay with the
+same policy decides exactly as recorded (:mod:`twin.hil.replay`).
 """
 
 from __future__ import annotations
@@ -29,10 +37,12 @@ from pathlib import Path
 from typing import Any
 
 from .cap_message import cap_alert, reference
+from .fleet_clock import CLOCK_POLL_S, ENDED, RUNNING, WAITING, pack_time, unpack_time
 from .gate_logic import Action, GateLogic, Observation
 from .policy import Policy, PolicyError, load_policy
 
 log = logging.getLogger("twin.remote_controller")
+HANDLE_WAIT_S = 0.2  # wall seconds the clock follower waits for the gates' loops before reporting progress
 
 
 @dataclass
@@ -51,23 +61,41 @@ class _Site:
     next_s: float = 0.0
     seen_s: float | None = None  # sample time of the reading the last decision saw
     last_poll_s: float = -1e9
+    done_s: float | None = None  # the clock reading this gate's loop last finished
     decisions: list[dict[str, Any]] = field(default_factory=list)
 
 
 class RemoteController:
     """Runs every gate of a fleet's manifest by ``policy`` until the scenario's end."""
 
-    def __init__(self, manifest_path: str | Path, policy: Policy, *, log_path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        manifest_path: str | Path,
+        policy: Policy,
+        *,
+        log_path: str | Path | None = None,
+        inputs_path: str | Path | None = None,
+    ) -> None:
         self.manifest_path = Path(manifest_path)
         self.m = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         cred_file = self.manifest_path.parent / self.m.get("credentials_file", "credentials.json")
         self.creds = json.loads(cred_file.read_text(encoding="utf-8"))
         self.policy = policy
-        self.speed = float(self.m["speed"])
+        self.speed = float(self.m["speed"] or 0.0)  # None: a fleet at speed max
         self.t0 = float(self.m["clock_started_at"])
+        self.clock_dev = (self.m.get("clock") or {}).get("modbus")
+        if self.clock_dev is None and not self.speed:
+            raise ValueError("the manifest has neither a clock device nor a fixed speed")
+        self.clock_s = 0.0  # the fleet's simulated time, as last read
+        self.clock_state = WAITING
+        self._tick: asyncio.Condition | None = None
+        self._handled: asyncio.Event | None = None
+        self.intake_ages: list[float] = []  # clock - sample time of each new level reading taken in
         self.duration_s = float(self.m["duration_s"])
         self.start = datetime.fromisoformat(self.m["start"])
         self.log_path = Path(log_path) if log_path else None
+        self.inputs_path = Path(inputs_path) if inputs_path else None
+        self._inputs: Any = None
         devs = {d["id"]: d for d in self.m["devices"]}
         boards = {d.get("access_id"): d for d in devs.values() if d["kind"] == "signboard" and d.get("access_id")}
         cams = {d.get("watches"): d for d in sorted(devs.values(), key=lambda d: d["id"]) if d["kind"] == "cctv"}
@@ -94,7 +122,59 @@ class RemoteController:
 
     # --- the clock ----------------------------------------------------------------------------
     def now_s(self) -> float:
-        return (time.time() - self.t0) * self.speed
+        return self.clock_s
+
+    async def _set_clock(self, t_s: float, state: int) -> None:
+        if t_s != self.clock_s or state != self.clock_state:
+            async with self._tick:
+                self.clock_s, self.clock_state = t_s, state
+                self._tick.notify_all()
+
+    def _progress(self) -> float | None:
+        done = [s.done_s for s in self.sites]
+        return None if not done or any(d is None for d in done) else min(done)
+
+    async def _follow_clock(self) -> None:
+        """Read the fleet's clock device every few ms, let the gates' loops handle the new time,
+        then write back their progress (the clock may wait for it)."""
+        dev = self.clock_dev
+        unit = int(dev.get("unit_id", 1))
+        written: float | None = None
+        while True:
+            try:
+                c = await self._client(int(dev["port"]))
+                rr = await c.read_input_registers(0, count=4, device_id=unit)
+                if not rr.isError():
+                    t = unpack_time(rr.registers[:3])
+                    if t != self.clock_s or int(rr.registers[3]) != self.clock_state:
+                        self._handled.clear()
+                        await self._set_clock(t, int(rr.registers[3]))
+                        try:  # the gates' loops run now; a gate waiting on a slow device holds the progress
+                            await asyncio.wait_for(self._handled.wait(), timeout=HANDLE_WAIT_S)
+                        except TimeoutError:
+                            pass
+                done = self._progress()
+                if done is not None and done != written:
+                    wr = await c.write_registers(0, pack_time(done), device_id=unit)
+                    written = done if not wr.isError() else written
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the fleet is gone or busy: try again
+                log.warning("clock device: %s", exc)
+                await asyncio.sleep(0.05)
+            if self.clock_state == ENDED:
+                return
+            await asyncio.sleep(CLOCK_POLL_S)
+
+    async def _follow_wall_clock(self, tick: float) -> None:
+        """No clock device: simulated time = (wall time - clock_started_at) x speed."""
+        while True:
+            t = (time.time() - self.t0) * self.speed
+            await self._set_clock(max(t, 0.0), RUNNING if t >= 0 else WAITING)
+            if t >= self.duration_s:
+                await self._set_clock(t, ENDED)
+                return
+            await asyncio.sleep(tick)
 
     def clock(self, t_s: float) -> datetime:
         return self.start + timedelta(seconds=t_s)
@@ -146,6 +226,7 @@ class RemoteController:
             if what == "level" and v is not None and (site.stage[1] is None or t > site.stage[1]):
                 site.stage = (float(v), t)
                 self.readings["mqtt"] += 1
+                self.intake_ages.append(self.clock_s - t)
             elif what == "rain" and msg.get("rain_10min_mm") is not None:
                 site.rain_mm_h = float(msg["rain_10min_mm"]) * 6.0
 
@@ -282,6 +363,7 @@ class RemoteController:
             "action": a.kind,
             "reason": a.reason,
             "stage_m": obs.stage_m,
+            "reading_time_s": obs.stage_time_s,
             "reading_age_s": None if obs.stage_time_s is None else round(obs.t_s - obs.stage_time_s, 1),
             "people_in_zone": obs.people_in_zone,
             "done_at_s": round(self.now_s(), 3),
@@ -295,12 +377,29 @@ class RemoteController:
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
     # --- the loop -------------------------------------------------------------------------------
-    async def _site(self, site: _Site, tick: float) -> None:
-        """One gate's loop: readings in, decisions out. Each gate has its own, so a device that is
-        slow to answer holds up only its own gate."""
+    def _log_input(self, obs: Observation, gate_id: str) -> None:
+        if self._inputs is not None:
+            rec = {
+                "gate": gate_id,
+                "t_s": obs.t_s,
+                "stage_m": obs.stage_m,
+                "stage_time_s": obs.stage_time_s,
+                "rain_mm_h": obs.rain_mm_h,
+                "people_in_zone": obs.people_in_zone,
+            }
+            self._inputs.write(json.dumps(rec, separators=(",", ":")) + "\n")
+
+    async def _site(self, site: _Site) -> None:
+        """One gate's loop, once per new clock reading: readings in, decisions out. Each gate has
+        its own, so a device that is slow to answer holds up only its own gate (and the clock)."""
+        seen: float | None = None
         while True:
-            t = self.now_s()
-            if t >= self.duration_s:
+            async with self._tick:
+                await self._tick.wait_for(lambda seen=seen: self.clock_s != seen or self.clock_state == ENDED)
+                t, state = self.clock_s, self.clock_state
+            seen = t
+            if state == ENDED or t >= self.duration_s:
+                site.done_s = t
                 return
             self._take_messages()
             if not self.mqtt_up or site.stage[1] is None or t - site.stage[1] > 1.5 * self.interval_s:
@@ -313,30 +412,52 @@ class RemoteController:
                 site.next_s = t + self.interval_s / 2
                 people = None if site.camera is None or site.inside is None else int(site.inside)
                 obs = Observation(t, site.stage[0], site.stage[1], site.rain_mm_h, people)
+                self._log_input(obs, site.gate["id"])
                 for a in site.logic.step(obs):
                     await self._act(site, a, obs)
-            await asyncio.sleep(tick)
+            site.done_s = t
+            if all(x.done_s == t for x in self.sites):
+                self._handled.set()
 
     async def run(self) -> list[dict[str, Any]]:
+        self._tick = asyncio.Condition()
+        self._handled = asyncio.Event()  # every gate's loop has handled the latest clock reading
+        if self.inputs_path is not None:
+            self._inputs = self.inputs_path.open("w", encoding="utf-8")
         client = self._start_mqtt()
         cams = [asyncio.create_task(self._camera(s)) for s in self.sites if s.camera is not None]
-        tick = min(max(self.interval_s / self.speed / 4, 0.005), 0.25)
+        if self.clock_dev is not None:
+            follow = asyncio.create_task(self._follow_clock())
+        else:
+            tick = min(max(self.interval_s / self.speed / 4, 0.005), 0.25)
+            follow = asyncio.create_task(self._follow_wall_clock(tick))
         try:
-            await asyncio.gather(*(self._site(s, tick) for s in self.sites))
+            await asyncio.gather(*(self._site(s) for s in self.sites))
         finally:
-            for task in cams:
+            for task in [*cams, follow]:
                 task.cancel()
-            await asyncio.gather(*cams, return_exceptions=True)
+            await asyncio.gather(*cams, follow, return_exceptions=True)
             client.loop_stop()
             client.disconnect()
             for c in self._modbus.values():
                 c.close()
             if self._http is not None:
                 await self._http.aclose()
+            if self._inputs is not None:
+                self._inputs.close()
             if self.log_path is not None:
+                summary = {"level_readings": self.readings, "intake_age_s": _stats(self.intake_ages)}
                 with self.log_path.open("a", encoding="utf-8") as f:
-                    f.write(json.dumps({"summary": {"level_readings": self.readings}}) + "\n")
+                    f.write(json.dumps({"summary": summary}) + "\n")
         return [d for s in self.sites for d in s.decisions]
+
+
+def _stats(xs: list[float]) -> dict[str, float | int | None]:
+    if not xs:
+        return {"p50": None, "p99": None, "max": None, "n": 0}
+    ys = sorted(xs)
+    pick = lambda q: round(ys[min(int(q * (len(ys) - 1) + 0.5), len(ys) - 1)], 2)  # noqa: E731
+    return {"p50": pick(0.5), "p99": pick(0.99), "max": round(ys[-1], 2), "n": len(ys)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -344,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--manifest", required=True, help="the fleet's manifest.json (credentials.json beside it)")
     ap.add_argument("--policy", required=True, help="gate policy YAML")
     ap.add_argument("--log", default=None, help="append every decision here (JSON lines)")
+    ap.add_argument("--inputs", default=None, help="write every observation the logic was given here (JSON lines)")
     ap.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the manifest to appear")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="controller: %(message)s")
@@ -359,7 +481,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {path}: no manifest after {args.wait:.0f} s", file=sys.stderr)
             return 2
         time.sleep(0.1)
-    decisions = asyncio.run(RemoteController(path, policy, log_path=args.log).run())
+    ctl = RemoteController(path, policy, log_path=args.log, inputs_path=args.inputs)
+    decisions = asyncio.run(ctl.run())
     print(f"controller: {len(decisions)} decisions", file=sys.stderr)
     return 0
 

@@ -1,15 +1,24 @@
 """Replay a recorded HIL run to another controller version and say where its decisions differ.
 
-A HIL run folder holds what the controller saw: every MQTT message with its arrival time
-(``messages.jsonl``: level and rain telemetry), the cameras' analytics events and what the
-controller did (``events.parquet``: ``cctv.objects_inside``, ``signboard.display``,
-``gate.close_command`` / ``gate.open_command``), and the manifest that ties each gate to its
-devices. :func:`replay` feeds the readings, in the order and at the times they arrived, to a
-:class:`~twin.control.gate_logic.GateLogic` with a new policy, deciding on every reading and
-twice per sampling interval as the reference controller does, and lines its actions up with the
-recorded ones: the controller's own decision log (``controller.jsonl``) when it wrote one,
-else what the devices recorded. The replay is open loop: the recorded world does not answer the new decisions
-(people do not leave earlier for an earlier warning). Times are simulated seconds.
+The replay depends only on the recording, never on the machine that replays it or how busy it
+is. The reference controller writes every observation it gave its decision logic
+(``controller_inputs.jsonl``: the time on the fleet's clock, the level reading and its sample
+time, the rain, the people the camera saw) and every decision with the reading it was based on
+(``controller.jsonl``). :func:`replay` gives those same observations, in the same order, to a
+:class:`~twin.control.gate_logic.GateLogic` with the new policy: with the recorded policy it
+decides exactly as recorded, at the same simulated times. Decisions are lined up in order and
+compared by the sample time of the reading they were based on.
+
+A run of another controller has no such log. Then the observations are rebuilt from what the
+fleet recorded: every MQTT message with its arrival on the fleet's (paced) clock
+(``messages.jsonl``: level and rain telemetry), the cameras' analytics events
+(``events.parquet``: ``cctv.objects_inside``), a decision on every reading and twice per
+sampling interval as the reference controller decides; and they are compared with what the
+devices recorded (``gate.close_command`` / ``gate.open_command``, ``signboard.display``),
+allowing for the delivery of a command.
+
+The replay is open loop: the recorded world does not answer the new decisions (people do not
+leave earlier for an earlier warning). Times are simulated seconds.
 """
 
 from __future__ import annotations
@@ -49,17 +58,50 @@ def _recorded_actions(events: pd.DataFrame, gate_id: str, board_id: str | None) 
     return out
 
 
-def _logged_actions(folder: Path, gate_id: str) -> list[tuple[float, str]] | None:
-    """The decisions a controller logged itself (controller.jsonl of the reference controller):
-    the moments it decided, not when the devices felt it. None without such a log."""
-    path = folder / "controller.jsonl"
+def _jsonl(path: Path) -> list[dict[str, Any]] | None:
     if not path.is_file():
         return None
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        d = json.loads(line)
-        if d.get("gate") == gate_id:
-            out.append((float(d["time_s"]), str(d["action"])))
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ReplayError(f"{path}: line {n} is not JSON: {exc}") from None
+    return out
+
+
+def _logged_actions(folder: Path, gate_id: str) -> list[tuple[float, str, float | None]] | None:
+    """The decisions a controller logged itself (controller.jsonl of the reference controller):
+    (when it decided, what, the sample time of the reading it was based on). None without a log."""
+    logged = _jsonl(folder / "controller.jsonl")
+    if logged is None:
+        return None
+    return [
+        (float(d["time_s"]), str(d["action"]), d.get("reading_time_s"))
+        for d in logged
+        if d.get("gate") == gate_id and "action" in d
+    ]
+
+
+def _logged_inputs(folder: Path) -> dict[str, list[Observation]] | None:
+    """The observations the reference controller gave its logic, per gate, in order."""
+    rows = _jsonl(folder / "controller_inputs.jsonl")
+    if rows is None:
+        return None
+    out: dict[str, list[Observation]] = {}
+    for r in rows:
+        out.setdefault(r["gate"], []).append(
+            Observation(r["t_s"], r["stage_m"], r["stage_time_s"], r["rain_mm_h"], r["people_in_zone"])
+        )
+    return out
+
+
+def _step_all(logic: GateLogic, observations: list[Observation]) -> list[tuple[float, str, str, float | None]]:
+    """(time, action, reason, sample time of the reading it was based on) for each action."""
+    out = []
+    for obs in observations:
+        for a in logic.step(obs):
+            out.append((a.t_s, a.kind, a.reason, obs.stage_time_s))
     return out
 
 
@@ -74,13 +116,14 @@ def _observations(messages: list[dict[str, Any]], level_topic: str | None, rain_
     return out
 
 
-def _run_logic(logic: GateLogic, readings, cameras: list[tuple[float, bool]], interval_s: float, end_s: float):
+def _rebuilt_observations(readings, cameras: list[tuple[float, bool]], interval_s: float, end_s: float):
+    """Observations as the reference controller would have made them from the recorded messages."""
     stage: tuple[float | None, float | None] = (None, None)
     rain = None
     inside: bool | None = None
     cam = sorted(cameras)
     ci = 0
-    actions: list[tuple[float, str, str]] = []
+    observations: list[Observation] = []
     ticks = [k * interval_s / 2 for k in range(int(end_s / (interval_s / 2)) + 1)]
     stream = sorted([(t, 1, kind, p) for t, kind, p in readings] + [(t, 0, "tick", None) for t in ticks],
                     key=lambda x: (x[0], x[1]))  # fmt: skip
@@ -95,9 +138,8 @@ def _run_logic(logic: GateLogic, readings, cameras: list[tuple[float, bool]], in
         elif kind == "rain" and p.get("rain_10min_mm") is not None:
             rain = float(p["rain_10min_mm"]) * 6.0
         people = None if inside is None else int(inside)
-        for a in logic.step(Observation(t, stage[0], stage[1], rain, people)):
-            actions.append((a.t_s, a.kind, a.reason))
-    return actions
+        observations.append(Observation(t, stage[0], stage[1], rain, people))
+    return observations
 
 
 def check_run(folder: str | Path) -> Path:
@@ -113,14 +155,12 @@ def check_run(folder: str | Path) -> Path:
 
 def replay(folder: str | Path, policy: Policy) -> dict[str, Any]:
     """Replay the HIL run in ``folder`` with ``policy``; per gate, the recorded and replayed
-    actions and whether they differ (another sequence, or a time more than one sampling
+    actions and whether they differ (another sequence, or a reading more than one sampling
     interval apart)."""
     folder = check_run(folder)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    try:
-        messages = [json.loads(line) for line in (folder / "messages.jsonl").read_text(encoding="utf-8").splitlines()]
-    except json.JSONDecodeError as exc:
-        raise ReplayError(f"{folder / 'messages.jsonl'}: a line is not JSON: {exc}") from None
+    inputs = _logged_inputs(folder)
+    messages = _jsonl(folder / "messages.jsonl") if inputs is None else []
     events = pd.read_parquet(folder / "events.parquet")
     devs = {d["id"]: d for d in manifest["devices"]}
     boards = {d.get("access_id"): d["id"] for d in devs.values() if d["kind"] == "signboard"}
@@ -131,33 +171,49 @@ def replay(folder: str | Path, policy: Policy) -> dict[str, Any]:
     for g in sorted((d for d in devs.values() if d["kind"] == "gate"), key=lambda d: d["id"]):
         gid = g["id"]
         level = devs.get(g.get("level_sensor_id") or "")
-        rain = devs.get(g.get("rain_gauge_id") or "")
         interval = float(level["sample_interval_s"]) if level else 10.0
-        readings = _observations(
-            messages, level["mqtt"]["telemetry"] if level else None, rain["mqtt"]["telemetry"] if rain else None
-        )
-        cam_id = cams.get(g.get("access_id"))
-        sel = events[(events.kind == "cctv.objects_inside") & (events.entity_id == (cam_id or ""))]
-        cam_states = [(float(r.time_s), bool(json.loads(r.data or "{}").get("inside"))) for r in sel.itertuples()]
-        if cam_id is not None:
-            cam_states = [(0.0, False), *cam_states]  # the camera's first state: nobody in view
-        new = _run_logic(GateLogic(gid, policy.rule(gid)), readings, cam_states, interval, end)
+        logic = GateLogic(gid, policy.rule(gid))
         logged = _logged_actions(folder, gid)
-        old = logged if logged is not None else _recorded_actions(events, gid, boards.get(g.get("access_id")))
-        # the devices' records come after the command took effect: allow for its delivery too
-        tolerance = interval if logged is not None else interval + EFFECT_GRACE_S
-        same_kinds = [k for _, k in old] == [k for _, k, _ in new]
-        shifts = [round(b[0] - a[0], 1) for a, b in zip(old, new, strict=False)]
+        if inputs is not None:  # the controller's own observations: exact
+            new = _step_all(logic, inputs.get(gid, []))
+            old = [(t, k, r) for t, k, r in (logged or [])]
+            tolerance = interval
+        else:
+            rain = devs.get(g.get("rain_gauge_id") or "")
+            readings = _observations(
+                messages, level["mqtt"]["telemetry"] if level else None, rain["mqtt"]["telemetry"] if rain else None
+            )
+            cam_id = cams.get(g.get("access_id"))
+            sel = events[(events.kind == "cctv.objects_inside") & (events.entity_id == (cam_id or ""))]
+            cam_states = [(float(r.time_s), bool(json.loads(r.data or "{}").get("inside"))) for r in sel.itertuples()]
+            if cam_id is not None:
+                cam_states = [(0.0, False), *cam_states]  # the camera's first state: nobody in view
+            new = _step_all(logic, _rebuilt_observations(readings, cam_states, interval, end))
+            if logged is not None:
+                old = [(t, k, r) for t, k, r in logged]
+                tolerance = interval
+            else:  # the devices' records come after the command took effect: allow for its delivery too
+                old = [(t, k, None) for t, k in _recorded_actions(events, gid, boards.get(g.get("access_id")))]
+                tolerance = interval + EFFECT_GRACE_S
+        same_kinds = [k for _, k, _ in old] == [k for _, k, _, _ in new]
+        # compare by the reading each decision was based on, where both sides know it; else by time
+        shifts = [
+            round((b[3] - a[2]) if a[2] is not None and b[3] is not None else (b[0] - a[0]), 3)
+            for a, b in zip(old, new, strict=False)
+        ]
         diff = not same_kinds or any(abs(s) > tolerance for s in shifts)
         if diff:
             differ.append(gid)
         gates[gid] = {
             "differs": diff,
-            "recorded": [{"time_s": round(t, 1), "action": k} for t, k in old],
-            "replayed": [{"time_s": round(t, 1), "action": k, "reason": r} for t, k, r in new],
+            "exact": inputs is not None,
+            "recorded": [{"time_s": round(t, 3), "action": k, "reading_time_s": r} for t, k, r in old],
+            "replayed": [
+                {"time_s": round(t, 3), "action": k, "reason": why, "reading_time_s": r} for t, k, why, r in new
+            ],
             "time_shifts_s": shifts,
         }
-    return {"folder": str(folder), "differs": differ, "gates": gates}
+    return {"folder": str(folder), "exact": inputs is not None, "differs": differ, "gates": gates}
 
 
 def replay_text(result: dict[str, Any]) -> str:
