@@ -137,8 +137,16 @@ def gates_block(st, city, run, lang: str) -> None:
     sites = gate_sites(city)
     st.subheader(t("gates_section", lang))
     if verdict is not None:
-        if verdict["passed"]:
+        status = verdict.get("status") or ("passed" if verdict["passed"] else "failed")
+        if status == "passed":
             st.success(t("verdict_passed", lang))
+        elif status == "inconclusive":  # its own colour: neither a pass nor a failure
+            timing = verdict.get("timing") or {}
+            st.warning(
+                t("verdict_inconclusive", lang).format(
+                    why="; ".join(timing.get("broken") or []), sustained=timing.get("sustained", "")
+                )
+            )
         else:
             st.error(t("verdict_failed", lang).format(n=len(verdict["failed"]), checks=", ".join(verdict["failed"])))
         st.dataframe(verdict_table(verdict), hide_index=True)

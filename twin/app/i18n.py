@@ -86,6 +86,11 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Verdict: passed. Every gate closed before its path flooded, with a warning first.",
     },
     "verdict_failed": {"ko": "판정: 실패 ({n}개 항목): {checks}", "en": "Verdict: failed ({n} checks): {checks}"},
+    "verdict_inconclusive": {
+        "ko": "판정 보류: 시간 예산을 넘어 이 실행으로는 제어기를 판정할 수 없습니다 ({why}). {sustained}.",
+        "en": "Verdict: inconclusive. A timing budget broke, so this run cannot judge the controller ({why}). "
+        "{sustained}.",
+    },
     "gate_timeline": {
         "ko": "차단시설 시간표: 열림, 경고, 닫힘; ▼ 산책로 침수",
         "en": "Gate timeline: open, warning, closing, closed; ▼ the path flooded",

@@ -17,6 +17,9 @@ class _DefaultToRun(click.Group):
         return super().resolve_command(ctx, args)
 
 
+EXIT_STATUS = {"passed": 0, "failed": 1, "inconclusive": 3}
+
+
 @click.group("hil", cls=_DefaultToRun)
 def hil() -> None:
     """Hardware-in-the-loop runs of the gate controllers: twin hil SCENARIO, twin hil replay RUN."""
@@ -33,7 +36,21 @@ def hil() -> None:
     "the manifest (it has --hold seconds to connect before the clock starts).",
 )
 @click.option("--policy", type=click.Path(path_type=Path), default=None, help="Gate policy (default: the scenario's).")
-@click.option("--speed", type=float, default=60.0, show_default=True, help="Simulated seconds per wall second.")
+@click.option(
+    "--speed",
+    "speed_text",
+    default="60",
+    show_default=True,
+    metavar="X|max",
+    help="Simulated seconds per wall second at most: the clock slows down when the devices, the broker or the "
+    "controller fall behind. max: as fast as the slowest part allows.",
+)
+@click.option(
+    "--strict-speed",
+    is_flag=True,
+    help="Keep exactly --speed, for a controller that runs on wall time (a real PLC); lag then makes the run "
+    "inconclusive instead of slowing the clock.",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Run folder (default: runs/hil-<name>).")
 @click.option("--manifest", type=click.Path(path_type=Path), default=None, help="Where to write the manifest.")
 @click.option("--broker", default="embedded", show_default=True, metavar="embedded|mosquitto|URL")
@@ -50,7 +67,8 @@ def run(
     scenario_file: Path,
     controller: str,
     policy: Path | None,
-    speed: float,
+    speed_text: str,
+    strict_speed: bool,
     out: Path | None,
     manifest: Path | None,
     broker: str,
@@ -60,7 +78,9 @@ def run(
 ) -> None:
     """Run SCENARIO with its devices and a gate controller; write verdict.json and report.html.
 
-    Exit status: 0 when every check passed, 1 when one failed, 2 on bad input."""
+    Exit status: 0 when every check passed, 1 when one failed, 2 on bad input, 3 when the run was
+    inconclusive (a timing budget broke: the verdict says which, and the speed this machine sustained)."""
+    from twin.control.fleet_clock import parse_speed
     from twin.control.policy import PolicyError
     from twin.errors import ScenarioError, TwinError
     from twin.scenario import load_scenario
@@ -73,8 +93,10 @@ def run(
     except ScenarioError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    if speed <= 0:
-        click.echo(f"error: --speed: got {speed}: expected a number > 0", err=True)
+    try:
+        speed = parse_speed(speed_text, strict=strict_speed)
+    except ValueError as exc:
+        click.echo(f"error: --speed: {exc}", err=True)
         sys.exit(2)
     out = out or Path("runs") / f"hil-{scenario_file.stem}"
 
@@ -98,6 +120,7 @@ def run(
             controller=controller,
             policy=policy,
             speed=speed,
+            strict=strict_speed,
             out=out,
             broker=broker,
             manifest=manifest,
@@ -111,7 +134,7 @@ def run(
         sys.exit(2)
     click.echo(f"wrote {result.out} in {result.wall_s:.0f} s ({result.messages} MQTT messages recorded)")
     click.echo(text_report(result.verdict))
-    sys.exit(0 if result.verdict["passed"] else 1)
+    sys.exit(EXIT_STATUS[result.status])
 
 
 @hil.command("replay")

@@ -34,20 +34,55 @@ def _cell(r: dict) -> str:
     return f"{mark} {v:g}" if isinstance(v, (int, float)) else f"{mark} {v}"
 
 
+def status_of(verdict: dict) -> str:
+    """passed, failed or inconclusive (older verdicts have only ``passed``)."""
+    return verdict.get("status") or ("passed" if verdict["passed"] else "failed")
+
+
+def timing_lines(timing: dict | None) -> list[str]:
+    """The timing of a HIL run in a few lines (simulated s)."""
+    if not timing:
+        return []
+    d, r, b = timing.get("delivery_delay_s") or {}, timing.get("reaction_s") or {}, timing.get("budgets_s") or {}
+    fmt = lambda x: "-" if x is None else f"{x:g}"  # noqa: E731
+    reaction_budget = "the clock waited for the controller" if b.get("reaction_s") is None else (
+        f"budget {fmt(b['reaction_s'])} s")  # fmt: skip
+    return [
+        f"timing: {timing.get('sustained', '')}; clock lag {fmt(timing.get('max_clock_lag_s'))} s at worst "
+        f"(budget {fmt(b.get('clock_lag_s'))} s)",
+        f"  delivery of readings p50 {fmt(d.get('p50'))} s, p99 {fmt(d.get('p99'))} s, max {fmt(d.get('max'))} s "
+        f"(budget {fmt(b.get('delivery_delay_s'))} s); controller reaction p50 {fmt(r.get('p50'))} s, "
+        f"max {fmt(r.get('max'))} s ({reaction_budget})",
+        *(f"  note: {n}" for n in timing.get("notes") or []),
+    ]
+
+
 def text_report(verdict: dict) -> str:
-    """A fixed-width table: a row per gate, a column per check; then the failures in words."""
+    """A fixed-width table: a row per gate, a column per check; then the failures in words and,
+    for a HIL run, its timing (an inconclusive run says which budget broke)."""
     cols = ["gate", *[SHORT[c] for c in CHECKS]]
     rows = [[g, *[_cell(checks[c]) for c in CHECKS]] for g, checks in verdict["gates"].items()]
     widths = [max(len(str(x)) for x in col) for col in zip(cols, *rows, strict=True)]
     line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True))  # noqa: E731
     out = [line(cols), line(["-" * w for w in widths]), *map(line, rows), ""]
-    if verdict["passed"]:
+    timing = verdict.get("timing")
+    out += timing_lines(timing)
+    status = status_of(verdict)
+    if status == "inconclusive":
+        out.append("INCONCLUSIVE: a timing budget broke, so this run cannot judge the controller")
+        out += [f"  {b}" for b in timing["broken"]]
+        out.append(f"  {timing.get('advice', '')}")
+        if verdict["failed"]:
+            out.append(f"  (checks that did not pass, not to be trusted: {', '.join(verdict['failed'])})")
+    elif status == "passed":
         out.append(f"PASSED: every check of {len(rows)} gates")
     else:
         out.append(f"FAILED: {len(verdict['failed'])} checks")
         for key in verdict["failed"]:
             g, c = key.split(".", 1)
-            out.append(f"  {g} {c}: {verdict['gates'][g][c]['detail']}")
+            gate = verdict["gates"].get(g)
+            detail = gate[c]["detail"] if gate else "the controller exited with an error"
+            out.append(f"  {g} {c}: {detail}")
     return "\n".join(out)
 
 
@@ -113,7 +148,20 @@ def _timelines_png(verdict: dict, run, sites) -> str:
 def html_report(verdict: dict, run, sites) -> str:
     """A self-contained page: the verdict, the table of checks with their details, the timelines."""
     esc = html.escape
-    head = "PASSED" if verdict["passed"] else f"FAILED ({len(verdict['failed'])} checks)"
+    status = status_of(verdict)
+    head = {
+        "passed": "PASSED",
+        "failed": f"FAILED ({len(verdict['failed'])} checks)",
+        "inconclusive": "INCONCLUSIVE: a timing budget broke",
+    }[status]
+    timing = verdict.get("timing")
+    why = ""
+    if timing:
+        broken = "".join(f"<li>{esc(b)}</li>" for b in timing.get("broken") or [])
+        advice = f"<p>{esc(timing.get('advice', ''))}</p>" if broken else ""
+        lines = "<br>".join(esc(x) for x in timing_lines(timing))
+        why = f'<div class="timing {status}"><ul>{broken}</ul>{advice}<p><small>{lines}</small></p></div>'
+
     name = verdict.get("scenario", {}).get("name", {})
     rows = []
     for g, checks in verdict["gates"].items():
@@ -129,8 +177,10 @@ def html_report(verdict: dict, run, sites) -> str:
 <title>Gate verdict: {esc(name.get("en", ""))}</title>
 <style>body{{font-family:sans-serif;margin:1em}}table{{border-collapse:collapse;font-size:13px}}
 td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}}td.ok{{background:#e8f5e9}}td.bad{{background:#ffebee}}
-small{{color:#555}}h1.ok{{color:#1b5e20}}h1.bad{{color:#b71c1c}}</style>
-<h1 class="{"ok" if verdict["passed"] else "bad"}">{esc(head)}</h1>
+small{{color:#555}}h1.passed{{color:#1b5e20}}h1.failed{{color:#b71c1c}}
+h1.inconclusive{{color:#8a5a00;background:#fff3cd;padding:4px}}div.timing.inconclusive{{background:#fff3cd;padding:4px}}
+</style>
+<h1 class="{status}">{esc(head)}</h1>{why}
 <p>{esc(name.get("ko", ""))} / {esc(name.get("en", ""))}. Controller: {esc(verdict.get("controller") or "-")}.
 Times are from the scenario start (h:mm:ss).</p>
 <table><tr><th>gate</th>{header}</tr>{"".join(rows)}</table>

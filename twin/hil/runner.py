@@ -1,22 +1,27 @@
-"""A hardware-in-the-loop run: the device fleet, the simulation in step with the clock, a gate
-controller that reaches the devices only through their protocols, a recorder of every MQTT
+"""A hardware-in-the-loop run: the device fleet, the simulation in step with its paced clock, a
+gate controller that reaches the devices only through their protocols, a recorder of every MQTT
 message, and at the end the run folder with ``verdict.json`` and ``report.html``.
 
     result = run_hil(scenario, controller="builtin", policy=path, speed=60, out="runs/hil")
+    result.status  # "passed", "failed" or "inconclusive" (a timing budget broke: twin.hil.timing)
 
-``controller="builtin"`` starts :mod:`twin.control.remote_controller` as its own process;
-``"external"`` starts none and gives the engineer's controller (pointed at the manifest) the
-``hold_s`` before simulated second 0 to connect. Times are simulated seconds unless named wall.
+``controller="builtin"`` starts :mod:`twin.control.remote_controller` as its own process, and
+the clock waits for it to report its progress; ``"external"`` starts none and gives the
+engineer's controller (pointed at the manifest) the ``hold_s`` before simulated second 0 to
+connect. The working files (manifest, credentials, logs) live in a temporary folder that is
+removed at the end; what is worth keeping is copied into ``out`` (never the credentials).
+Times are simulated seconds unless named wall.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
+import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TwinError
+
+AWAIT_CONTROLLER_S = 60.0  # wall seconds the clock holds second 0 for the builtin controller to start
 
 
 class HilError(TwinError):
@@ -39,54 +46,32 @@ class HilResult:
     controller_exit: int | None
     messages: int
 
+    @property
+    def status(self) -> str:
+        """passed, failed or inconclusive (a timing budget broke)."""
+        return self.verdict["status"]
 
-class MessageRecorder:
-    """Every MQTT message under the topic root, with the wall time and the fleet's simulated
-    time at arrival, appended to a JSON-lines file (paho's network thread writes it)."""
 
-    def __init__(self, manifest: dict[str, Any], creds: dict[str, Any], path: Path) -> None:
-        import paho.mqtt.client as mqtt
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The JSON lines of a file (none if it is missing); a line cut short by a crash is skipped."""
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return out
 
-        self.path = path
-        self.count = 0
-        self._lock = threading.Lock()
-        self._f = path.open("w", encoding="utf-8")
-        t0, speed = float(manifest["clock_started_at"]), float(manifest["speed"])
-        op = manifest["broker"]["operator"]["username"]
-        root = manifest["broker"]["topic_root"]
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"hil-recorder-{int(time.time())}")
-        c.username_pw_set(op, creds[op]["password"])
 
-        def on_connect(client, userdata, flags, rc, props=None):
-            if not rc.is_failure:
-                client.subscribe([(f"{root}/#", 1), ("application/#", 1)])
-
-        def on_message(client, userdata, msg):
-            now = time.time()
-            try:
-                payload: Any = json.loads(msg.payload)
-            except (ValueError, UnicodeDecodeError):
-                payload = msg.payload.decode("utf-8", "replace")
-            line = json.dumps(
-                {"wall": round(now, 4), "sim_s": round((now - t0) * speed, 3), "topic": msg.topic, "payload": payload},
-                ensure_ascii=False,
-            )
-            with self._lock:
-                self._f.write(line + "\n")
-                self.count += 1
-
-        c.on_connect = on_connect
-        c.on_message = on_message
-        c.reconnect_delay_set(0.2, 2.0)
-        c.connect_async(manifest["broker"]["host"], int(manifest["broker"]["port"]), keepalive=10)
-        c.loop_start()
-        self.client = c
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
-        with self._lock:
-            self._f.close()
+def _gate_devices(city, gate_sites) -> set[str]:
+    return {
+        x
+        for site in gate_sites(city)
+        for x in (site.gate_id, site.level_sensor_id, site.rain_gauge_id, site.signboard_id, site.camera_id)
+        if x
+    }
 
 
 def run_hil(
@@ -95,6 +80,7 @@ def run_hil(
     controller: str = "builtin",
     policy: str | Path | None = None,
     speed: float = 60.0,
+    strict: bool = False,
     out: str | Path | None = None,
     broker: str = "embedded",
     manifest: str | Path | None = None,
@@ -107,19 +93,19 @@ def run_hil(
 ) -> HilResult:
     """Run ``scenario`` with its devices and a controller; returns the verdict (and writes ``out``).
 
-    ``devices``: "all" (every device of the dataset: the real load on the broker) or "gates"
-    (the gates and the sensors, signboards and cameras that serve them)."""
-    from sim_devices.fleet import Fleet
-
+    ``speed``: simulated s per wall s at most (``math.inf``: as fast as the slowest part allows);
+    ``strict``: exactly ``speed`` (a controller on wall time; lag then makes the run
+    inconclusive). ``devices``: "all" (every device of the dataset: the real load on the broker)
+    or "gates" (the gates and the sensors, signboards and cameras that serve them)."""
     from ..control.policy import load_policy
     from ..models.gate import gate_sites
-    from ..results import RunData
-    from .report import html_report
-    from .verdict import stale_limit_s as default_limit
-    from .verdict import verdict
 
     if controller not in ("builtin", "external"):
         raise HilError(f"controller: got {controller!r}: expected builtin or external")
+    if devices not in ("all", "gates"):
+        raise HilError(f"devices: got {devices!r}: expected all or gates")
+    if not speed > 0 or (strict and math.isinf(speed)):
+        raise HilError(f"speed: got {speed}: expected a number > 0 (a strict clock needs a finite one)")
     if policy is None and scenario.controller is not None:
         policy = scenario.resolve_path(scenario.controller.policy)
     pol = load_policy(policy) if policy is not None else None
@@ -130,100 +116,163 @@ def run_hil(
         from ..results import SUMMARY
 
         check_output_dir(out, overwrite=True, marker=SUMMARY)
-    work = Path(tempfile.mkdtemp(prefix="twin-hil-"))
-    manifest = Path(manifest) if manifest else work / "fleet" / "manifest.json"
-    manifest.parent.mkdir(parents=True, exist_ok=True)
-    hold = hold_s if hold_s is not None else (3.0 if controller == "builtin" else 15.0)
-    if devices not in ("all", "gates"):
-        raise HilError(f"devices: got {devices!r}: expected all or gates")
     only = None
     if devices == "gates":
         from ..city import load_city
 
         city = city if city is not None else load_city(scenario.dataset_path())
-        only = {
-            x
-            for site in gate_sites(city)
-            for x in (site.gate_id, site.level_sensor_id, site.rain_gauge_id, site.signboard_id, site.camera_id)
-            if x
-        }
-    fleet = Fleet(scenario, speed=speed, broker_url=broker, workdir=manifest.parent.resolve(), city=city, only=only)
-    started: dict[str, Any] = {}
-    decisions_log = work / "controller.jsonl"
-
-    def ready(path: Path) -> None:
-        m = json.loads(path.read_text(encoding="utf-8"))
-        creds = json.loads((path.parent / "credentials.json").read_text(encoding="utf-8"))
-        started["recorder"] = MessageRecorder(m, creds, work / "messages.jsonl")
-        if controller == "builtin":
-            cmd = [
-                sys.executable,
-                "-m",
-                "twin.control.remote_controller",
-                "--manifest",
-                str(path),
-                "--policy",
-                str(policy),
-                "--log",
-                str(decisions_log),
-            ]
-            started["proc"] = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if on_manifest is not None:
-            on_manifest(path)
-
-    wall = time.monotonic()
+        only = _gate_devices(city, gate_sites)
+    work = Path(tempfile.mkdtemp(prefix="twin-hil-"))
     try:
-        fleet_result = asyncio.run(fleet.serve(manifest=manifest, progress=progress, hold_s=hold, on_ready=ready))
+        run = _HilRun(scenario, work, controller=controller, policy=policy, manifest=manifest)
+        fleet_result = run.serve(
+            speed=speed,
+            strict=strict,
+            broker=broker,
+            city=city,
+            only=only,
+            hold_s=hold_s if hold_s is not None else (1.0 if controller == "builtin" else 15.0),
+            progress=progress,
+            on_manifest=on_manifest,
+        )
+        return run.judge(fleet_result, pol, speed=speed, stale_limit_s=stale_limit_s, out=out)
     finally:
-        rec = started.get("recorder")
-        if rec is not None:
-            rec.close()
-    wall_s = time.monotonic() - wall
-    code = None
-    proc = started.get("proc")
-    stderr = ""
-    if proc is not None:
+        shutil.rmtree(work, ignore_errors=True)  # credentials and logs; what is worth keeping went into out
+
+
+class _HilRun:
+    """One run's fleet, controller process and working files (in ``work``)."""
+
+    def __init__(self, scenario, work: Path, *, controller: str, policy, manifest) -> None:
+        self.scenario = scenario
+        self.work = work
+        self.controller = controller
+        self.policy = policy
+        self.manifest = Path(manifest) if manifest else work / "fleet" / "manifest.json"
+        self.manifest.parent.mkdir(parents=True, exist_ok=True)
+        self.decisions_log = work / "controller.jsonl"
+        self.inputs_log = work / "controller_inputs.jsonl"
+        self.messages_log = work / "messages.jsonl"
+        self.proc: subprocess.Popen | None = None
+        self.fleet: Any = None
+        self.wall_s = 0.0
+
+    def _start_controller(self, path: Path) -> None:
+        cmd = [
+            sys.executable, "-m", "twin.control.remote_controller", "--manifest", str(path),
+            "--policy", str(self.policy), "--log", str(self.decisions_log), "--inputs", str(self.inputs_log),
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def serve(self, *, speed, strict, broker, city, only, hold_s, progress, on_manifest) -> dict[str, Any]:
+        from sim_devices.fleet import Fleet
+
+        self.fleet = Fleet(
+            self.scenario,
+            speed=speed,
+            strict=strict,
+            broker_url=broker,
+            workdir=self.manifest.parent.resolve(),
+            city=city,
+            only=only,
+            record=self.messages_log,
+        )
+
+        def ready(path: Path) -> None:
+            if self.controller == "builtin":
+                self._start_controller(path)
+            if on_manifest is not None:
+                on_manifest(path)
+
+        wall = time.monotonic()
         try:
-            _, stderr = proc.communicate(timeout=30)
+            result = asyncio.run(
+                self.fleet.serve(
+                    manifest=self.manifest,
+                    progress=progress,
+                    hold_s=hold_s,
+                    on_ready=ready,
+                    await_controller_s=AWAIT_CONTROLLER_S if self.controller == "builtin" else None,
+                )
+            )
+        except BaseException:
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.kill()  # the run failed: do not leave the controller behind
+            raise
+        self.wall_s = time.monotonic() - wall
+        return result
+
+    def _controller_exit(self) -> tuple[int | None, str]:
+        if self.proc is None:
+            return None, ""
+        try:
+            _, stderr = self.proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            _, stderr = proc.communicate()
-        code = proc.returncode
-    sites = gate_sites(fleet.sim.city)
-    limit = stale_limit_s
-    if limit is None:
-        limit = default_limit(pol, sites, scenario.devices.level_sensor.sample_interval) if pol else 180.0
-    events = fleet.sim.engine.events.to_frame()
-    summary = {"scenario": fleet.sim.scenario_header()}
-    run = RunData(summary, fleet.sim.engine.recorder.to_frame(), events, None, None, Path("."))
-    label = "builtin (remote_controller, protocols only)" if controller == "builtin" else "external"
-    v = verdict(run, sites, faults=scenario.faults, stale_limit_s=limit, controller=label)
-    v["hil"] = {
-        "speed": speed,
-        "wall_s": round(wall_s, 1),
-        "broker": fleet.broker_kind,
-        "controller_exit_code": code,
-        "messages_recorded": rec.count if rec is not None else 0,
-        "devices": len(fleet.devices),
-        "max_clock_lag_s": fleet_result.get("max_clock_lag_s"),
-    }
-    if stderr:
-        (work / "controller.log").write_text(stderr, encoding="utf-8")
-    if code not in (None, 0):
-        v["passed"] = False
-        v["failed"] = [*v["failed"], "controller.exit_code"]
-        v["hil"]["controller_stderr"] = stderr[-2000:]
-    result = HilResult(v, None, fleet_result, wall_s, code, rec.count if rec is not None else 0)
-    if out is not None:
-        files = {
-            "verdict.json": json.dumps(v, ensure_ascii=False, indent=2) + "\n",
-            "report.html": html_report(v, run, sites),
-            "manifest.json": manifest.read_text(encoding="utf-8") if manifest.is_file() else "{}",
+            self.proc.kill()
+            _, stderr = self.proc.communicate()
+        return self.proc.returncode, stderr or ""
+
+    def _reactions(self, decisions, events, sites, interval_s: float) -> list[dict[str, Any]]:
+        from . import timing
+
+        if decisions or self.controller == "builtin":
+            return timing.reactions_from_decisions(decisions, events, sites)
+        devs = {d["id"]: d for d in json.loads(self.manifest.read_text(encoding="utf-8"))["devices"]}
+        topics = {s.gate_id: devs[s.level_sensor_id]["mqtt"]["telemetry"] for s in sites if s.level_sensor_id in devs}
+        return timing.reactions_from_messages(read_jsonl(self.messages_log), events, sites, topics, interval_s)
+
+    def judge(self, fleet_result: dict[str, Any], pol, *, speed: float, stale_limit_s, out) -> HilResult:
+        from ..models.gate import gate_sites
+        from ..results import RunData
+        from . import timing
+        from .report import html_report
+        from .verdict import stale_limit_s as default_limit
+        from .verdict import verdict
+
+        fleet, scenario = self.fleet, self.scenario
+        code, stderr = self._controller_exit()
+        sites = gate_sites(fleet.sim.city)
+        interval = float(scenario.devices.level_sensor.sample_interval)
+        if stale_limit_s is None:
+            stale_limit_s = default_limit(pol, sites, interval) if pol else 180.0
+        events = fleet.sim.engine.events.to_frame()
+        run = RunData({"scenario": fleet.sim.scenario_header()}, fleet.sim.engine.recorder.to_frame(), events,
+                      None, None, Path("."))  # fmt: skip
+        label = "builtin (remote_controller, protocols only)" if self.controller == "builtin" else "external"
+        v = verdict(run, sites, faults=scenario.faults, stale_limit_s=stale_limit_s, controller=label)
+        logged = read_jsonl(self.decisions_log)
+        decisions = [d for d in logged if "summary" not in d]
+        t = timing.assess(fleet_result["timing"], self._reactions(decisions, events, sites, interval), interval)
+        t["wall_s"] = round(self.wall_s, 1)
+        ctl = next((d["summary"] for d in logged if "summary" in d), None)
+        if ctl is not None:
+            t["controller_intake_age_s"] = ctl.get("intake_age_s")
+        timing.apply(v, t)
+        v["hil"] = {
+            "speed": None if math.isinf(speed) else speed,
+            "wall_s": round(self.wall_s, 1),
+            "broker": fleet.broker_kind,
+            "controller_exit_code": code,
+            "messages_recorded": fleet_result.get("messages_recorded", 0),
+            "devices": len(fleet.devices),
         }
-        for name in ("messages.jsonl", "controller.jsonl", "controller.log"):
-            if (work / name).is_file():
-                files[name] = (work / name).read_text(encoding="utf-8")
-        if policy is not None:
-            files["policy.yaml"] = Path(policy).read_text(encoding="utf-8")
-        result.out = fleet.write_run(out, fleet_result, files=files, summary_extra={"hil": v["hil"]})
-    return result
+        if stderr:
+            (self.work / "controller.log").write_text(stderr, encoding="utf-8")
+        if code not in (None, 0):
+            v["status"], v["passed"] = "failed", False
+            v["failed"] = [*v["failed"], "controller.exit_code"]
+            v["hil"]["controller_stderr"] = stderr[-2000:]
+        result = HilResult(v, None, fleet_result, self.wall_s, code, v["hil"]["messages_recorded"])
+        if out is not None:
+            files = {
+                "verdict.json": json.dumps(v, ensure_ascii=False, indent=2) + "\n",
+                "report.html": html_report(v, run, sites),
+                "manifest.json": self.manifest.read_text(encoding="utf-8") if self.manifest.is_file() else "{}",
+            }
+            for name in ("messages.jsonl", "controller.jsonl", "controller_inputs.jsonl", "controller.log"):
+                if (self.work / name).is_file():
+                    files[name] = (self.work / name).read_text(encoding="utf-8")
+            if self.policy is not None:
+                files["policy.yaml"] = Path(self.policy).read_text(encoding="utf-8")
+            result.out = fleet.write_run(out, fleet_result, files=files, summary_extra={"hil": v["hil"]})
+        return result
