@@ -25,10 +25,17 @@ def devices() -> None:
 )
 @click.option(
     "--speed",
-    type=float,
-    default=1.0,
+    "speed_text",
+    default="1",
     show_default=True,
-    help="Simulated seconds per wall-clock second (1 = real time).",
+    metavar="X|max",
+    help="Simulated seconds per wall-clock second at most (1 = real time): the clock slows down when the devices "
+    "or the broker fall behind, or a controller that reports its progress. max: as fast as they allow.",
+)
+@click.option(
+    "--strict-speed",
+    is_flag=True,
+    help="Keep exactly --speed whatever falls behind (a controller on wall time, a real PLC).",
 )
 @click.option(
     "--broker",
@@ -53,7 +60,8 @@ def devices() -> None:
 def serve(
     scenario_file: Path,
     manifest: Path,
-    speed: float,
+    speed_text: str,
+    strict_speed: bool,
     broker_url: str | None,
     until: str | None,
     overrides: tuple[str, ...],
@@ -61,6 +69,7 @@ def serve(
     out: Path | None,
 ) -> None:
     """Start every device of SCENARIO's dataset on 127.0.0.1 and run the scenario in step with the clock."""
+    from twin.control.fleet_clock import parse_speed
     from twin.errors import ScenarioError, TwinError
     from twin.scenario import load_scenario, parse_duration
 
@@ -85,12 +94,19 @@ def serve(
         except (TwinError, OSError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
-    if speed <= 0:
-        click.echo(f"error: --speed: got {speed}: expected a number > 0", err=True)
+    try:
+        speed = parse_speed(speed_text, strict=strict_speed)
+    except ValueError as exc:
+        click.echo(f"error: --speed: {exc}", err=True)
         sys.exit(2)
     try:
         fleet = Fleet(
-            scenario, speed=speed, broker_url=broker_url, workdir=manifest.parent.resolve(), replicas=replicas
+            scenario,
+            speed=speed,
+            strict=strict_speed,
+            broker_url=broker_url,
+            workdir=manifest.parent.resolve(),
+            replicas=replicas,
         )
     except TwinError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -99,19 +115,95 @@ def serve(
     def progress(done: float, total: float) -> None:
         click.echo(f"simulated {done / 60:.0f} of {total / 60:.0f} min, {fleet.ctx.published} messages", err=True)
 
-    click.echo(f"{len(fleet.devices)} devices; manifest: {manifest}", err=True)
+    def ready(path: Path) -> None:
+        click.echo(f"manifest: {path} (credentials.json beside it); for client commands: "
+                   f"twin devices clients DEVICE --manifest {path}", err=True)  # fmt: skip
+
+    click.echo(f"{len(fleet.devices)} devices", err=True)
+    interrupted = False
     try:
-        result = asyncio.run(fleet.serve(manifest=manifest, until_s=until_s, progress=progress))
+        asyncio.run(fleet.serve(manifest=manifest, until_s=until_s, progress=progress, on_ready=ready))
     except KeyboardInterrupt:
-        click.echo("stopped", err=True)
-        return
+        interrupted = True
+        click.echo(f"stopped at {fleet.sim.now / 60:.1f} simulated min", err=True)
     except TwinError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    click.echo(f"done: {result}", err=True)
+    result = fleet.result()
+    click.echo(done_text(result, interrupted=interrupted), err=True)
     if out is not None:
+        extra = {"interrupted": {"at_s": round(fleet.sim.now, 3)}} if interrupted else None
         try:
-            click.echo(f"wrote {fleet.write_run(out, result)}", err=True)
+            folder = fleet.write_run(out, result, summary_extra=extra)
         except (TwinError, OSError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        click.echo(
+            f"wrote {folder}" + (" (interrupted: what was recorded until then)" if interrupted else ""), err=True
+        )
+    if interrupted:
+        sys.exit(130)
+
+
+def done_text(result: dict, *, interrupted: bool = False) -> str:
+    """The end of a fleet run in words (simulated s unless named wall)."""
+    t = result.get("timing") or {}
+    d = t.get("delivery_delay_s") or {}
+    eff = t.get("effective_speed")
+    fmt = lambda x: "-" if x is None else f"{x:g}"  # noqa: E731
+    ceiling = fmt(t.get("speed_ceiling")) + "x" if t.get("speed_ceiling") else "max"
+    return (
+        f"{'interrupted' if interrupted else 'done'}: {result['sim_time_s'] / 60:.1f} simulated min at "
+        f"{fmt(eff)}x ({t.get('mode', 'paced')} clock, ceiling {ceiling}); "
+        f"{result['messages']} MQTT messages sent, readings delivered in p50 {fmt(d.get('p50'))} s / "
+        f"p99 {fmt(d.get('p99'))} s; {result['modbus_requests']} Modbus and {result['http_requests']} HTTP "
+        f"requests answered; the clock lagged {fmt(result.get('max_clock_lag_s'))} s at worst"
+    )
+
+
+@devices.command("clients")
+@click.argument("device_id", metavar="DEVICE")
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path),
+    default=Path("fleet/manifest.json"),
+    show_default=True,
+    help="The running fleet's manifest.",
+)
+@click.option("--show-passwords", is_flag=True, help="Put the passwords in the commands (they end up in logs).")
+def clients(device_id: str, manifest: Path, show_passwords: bool) -> None:
+    """Print ready-to-paste mbpoll, mosquitto_sub/pub and curl commands for DEVICE (an id from the
+    manifest, or "clock" for the fleet's clock device)."""
+    import shutil
+
+    from .clients import ClientError, client_commands
+
+    twin = "twin" if shutil.which("twin") else str(Path(sys.executable).with_name("twin"))
+    try:
+        commands = client_commands(manifest, device_id, twin=twin, show_passwords=show_passwords)
+    except ClientError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for what, command in commands:
+        click.echo(f"# {what}\n{command}\n")
+
+
+@devices.command("password")
+@click.argument("user", metavar="USER")
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path),
+    default=Path("fleet/manifest.json"),
+    show_default=True,
+    help="The running fleet's manifest (credentials.json beside it).",
+)
+def password_cmd(user: str, manifest: Path) -> None:
+    """Print USER's password (operator, or a device id), for a shell substitution:
+    -P "$(twin devices password operator)"."""
+    from .clients import ClientError, password
+
+    try:
+        click.echo(password(manifest, user))
+    except ClientError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from twin.control.gate_logic import GateLogic, Observation
 from twin.control.policy import PolicyError, load_policy, policy_from_mapping
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _rule(**kw):
@@ -103,3 +106,75 @@ def test_policy_files_are_validated_with_the_file_and_field_named(tmp_path):
         load_policy(f)
     with pytest.raises(PolicyError, match="not found"):
         load_policy(tmp_path / "nope.yaml")
+
+
+def test_policy_errors_say_what_was_expected_and_suggest_the_right_name(tmp_path):
+    f = tmp_path / "policy.yaml"
+    f.write_text(
+        "policy_version: 1\ndefaults:\n  close_levl_m: 2\n  stale_after: soon\n  median_of: 0\n"
+        "  when: 2026-01-01T00:00:00\ngates:\n  G02: [1]\nextra: 1\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PolicyError) as exc:
+        load_policy(f)
+    text = str(exc.value)
+    assert f"{f}: defaults.close_levl_m: unknown field: expected one of warn_level_m, close_level_m" in text
+    assert "(did you mean close_level_m?)" in text
+    assert f"{f}: defaults.stale_after: got 'soon': expected a duration" in text
+    assert f"{f}: defaults.median_of: got 0: expected an integer >= 1 and <= 15" in text
+    assert f"{f}: gates.G02: got [1]: expected a mapping with any of" in text
+    assert f"{f}: extra: unknown field: expected one of policy_version, defaults, gates" in text
+    for raw in ("Extra inputs are not permitted", "datetime.datetime(", "Input should be", "GateRule"):
+        assert raw not in text, raw  # pydantic's own wording never reaches the user
+    f.write_text("policy_version: 2\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"policy_version: got 2: expected 1$"):
+        load_policy(f)
+    f.write_text("- 1\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"top level: got a list: expected a mapping with policy_version"):
+        load_policy(f)
+
+
+def test_a_gate_is_blamed_only_for_the_levels_it_sets_itself(tmp_path):
+    f = tmp_path / "policy.yaml"
+    f.write_text(
+        "policy_version: 1\ndefaults: {close_level_m: 1.0, reopen_level_m: 1.2}\ngates:\n  G01: {median_of: 5}\n"
+        "  G02: {warn_level_m: 3}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PolicyError) as exc:
+        load_policy(f)
+    assert exc.value.problems == [
+        f"{f}: defaults.reopen_level_m: got 1.2: expected a level below close_level_m 1 (hysteresis)",
+        f"{f}: gates.G02.warn_level_m: got 3: expected a level at or below close_level_m 1 (the warning comes first)",
+    ]
+
+
+def test_a_policy_file_is_validated_on_its_own_from_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from twin.cli import main
+
+    policy = ROOT / "scenarios" / "policies" / "reference_gates.yaml"
+    r = CliRunner().invoke(main, ["policy", "validate", str(policy)])
+    assert r.exit_code == 0 and "valid gate policy" in r.output and "G06, G07, G08, G09, G10" in r.output
+    r = CliRunner().invoke(main, ["scenario", "validate", str(policy)])  # the wrong command: it says so, and checks
+    assert r.exit_code == 0 and "a gate policy (it has policy_version), not a scenario" in r.output
+    assert "schema_version: missing" not in r.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("policy_version: 1\ndefaults: {close_level_m: -1}\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["scenario", "validate", str(bad)])
+    assert r.exit_code == 2 and f"{bad}: defaults.close_level_m: got -1: expected a number >= 0" in r.output
+    assert "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["policy", "schema"])
+    assert r.exit_code == 0 and '"policy_version"' in r.output
+
+
+def test_the_default_fleet_folder_with_its_credentials_is_ignored_by_git():
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: .gitignore cannot be checked with git")
+    for path in ("fleet/credentials.json", "fleet/manifest.json"):  # twin devices serve's default --manifest
+        r = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT, capture_output=True)
+        assert r.returncode == 0, f"{path} is not ignored by .gitignore"

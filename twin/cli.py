@@ -294,14 +294,15 @@ def run_cmd(scenario_file: Path, out: Path | None, seed: int | None, overrides: 
 
         click.echo("gates (verdict.json, report.html):")
         click.echo("\n".join("  " + line for line in text_report(result.verdict).splitlines()))
-        if not result.verdict["passed"]:
+        if result.verdict["status"] != "passed":
             sys.exit(1)
 
 
 def _attach() -> None:
-    from .cli_scenario import scenario_group
+    from .cli_scenario import policy_group, scenario_group
 
     main.add_command(scenario_group)
+    main.add_command(policy_group)
 
 
 _attach()

@@ -1,8 +1,11 @@
-"""``twin scenario``: check scenario files and print their JSON Schema.
+"""``twin scenario`` and ``twin policy``: check scenario and gate policy files, print their JSON
+Schemas.
 
-Attach with ``main.add_command(scenario_group)`` in :mod:`twin.cli`. A scenario with problems
-prints one line per problem on stderr (``FILE: field.path: got VALUE: expected WHAT``) and exits
-with status 2, never with a traceback.
+Attach with ``main.add_command(scenario_group)`` and ``main.add_command(policy_group)`` in
+:mod:`twin.cli`. A file with problems prints one line per problem on stderr
+(``FILE: field.path: got VALUE: expected WHAT``) and exits with status 2, never with a traceback.
+``twin scenario validate`` given a gate policy (a file with ``policy_version``) says so and
+validates it as a policy.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ def scenario_validate(file: str, overrides: tuple[str, ...]) -> None:
     """Check FILE; exit 0 when valid, 2 with one line per problem otherwise."""
     from .scenario import load_scenario
 
+    if not overrides and _looks_like_policy(file):
+        click.echo(f"{file}: a gate policy (it has policy_version), not a scenario: checked as a policy", err=True)
+        _validate_policy(file)
+        return
     try:
         s = load_scenario(file, overrides=overrides)
     except ScenarioError as exc:
@@ -48,3 +55,52 @@ def scenario_schema() -> None:
     from .scenario import scenario_json_schema
 
     click.echo(json.dumps(scenario_json_schema(), ensure_ascii=False, indent=2))
+
+
+def _looks_like_policy(file: str) -> bool:
+    import yaml
+
+    try:
+        with open(file, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except Exception:  # noqa: BLE001 - anything unreadable is for the scenario loader to report
+        return False
+    return isinstance(data, dict) and "policy_version" in data and "schema_version" not in data
+
+
+def _validate_policy(file: str) -> None:
+    from .control.policy import PolicyError, load_policy
+
+    try:
+        policy = load_policy(file)
+    except PolicyError as exc:
+        for line in exc.problems:
+            click.echo(line, err=True)
+        sys.exit(2)
+    own = ", ".join(sorted(policy.gates)) or "none"
+    d = policy.defaults
+    warn = d.warn_level_m if d.warn_level_m is not None else d.close_level_m
+    click.echo(
+        f"{file}: valid gate policy (defaults: warn at {warn:g} m, close at {d.close_level_m:g} m, reopen below "
+        f"{d.reopen_level_m:g} m; gates with their own rules: {own})"
+    )
+
+
+@click.group("policy")
+def policy_group() -> None:
+    """Gate policy files: validate them, print their JSON Schema."""
+
+
+@policy_group.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+def policy_validate(file: str) -> None:
+    """Check the gate policy FILE; exit 0 when valid, 2 with one line per problem otherwise."""
+    _validate_policy(file)
+
+
+@policy_group.command("schema")
+def policy_schema() -> None:
+    """Print the JSON Schema of gate policy files (policy version 1)."""
+    from .control.policy import policy_json_schema
+
+    click.echo(json.dumps(policy_json_schema(), ensure_ascii=False, indent=2))

@@ -27,8 +27,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .._scenario_errors import _error_lines, _kind_of
 from ..errors import TwinError
-from ..scenario import Duration, NonNegativeNumber, PositiveDuration
+from ..scenario import Duration, NonNegativeNumber, PositiveDuration, _rule_error
 
 POLICY_VERSION = 1
 
@@ -88,45 +89,59 @@ class Policy(BaseModel):
 
     @model_validator(mode="after")
     def _hysteresis(self) -> Policy:
-        problems = []
+        problems: list[tuple[str, str, str]] = []  # (field path, got, expected)
         for gid in ["defaults", *self.gates]:
             r = self.defaults if gid == "defaults" else self.rule(gid)
             where = "defaults" if gid == "defaults" else f"gates.{gid}"
-            if not r.reopen_level_m < r.close_level_m:
+            own = set(Defaults.model_fields) if gid == "defaults" else self.gates[gid].model_fields_set
+
+            def involved(*names: str, own=own) -> bool:  # a gate is blamed only for what it sets itself
+                return bool(own & set(names))
+
+            if not r.reopen_level_m < r.close_level_m and involved("reopen_level_m", "close_level_m"):
                 problems.append(
-                    f"{where}.reopen_level_m: got {r.reopen_level_m:g}: expected a level below "
-                    f"close_level_m {r.close_level_m:g} (hysteresis)"
-                )
-            if r.warn_level_m is not None and not r.warn_level_m <= r.close_level_m:
+                    (f"{where}.reopen_level_m", f"{r.reopen_level_m:g}",
+                     f"a level below close_level_m {r.close_level_m:g} (hysteresis)")
+                )  # fmt: skip
+            if (
+                r.warn_level_m is not None
+                and not r.warn_level_m <= r.close_level_m
+                and involved("warn_level_m", "close_level_m")
+            ):
                 problems.append(
-                    f"{where}.warn_level_m: got {r.warn_level_m:g}: expected a level at or below "
-                    f"close_level_m {r.close_level_m:g} (the warning comes first)"
-                )
-            if not r.override_level_m >= r.close_level_m:
+                    (f"{where}.warn_level_m", f"{r.warn_level_m:g}",
+                     f"a level at or below close_level_m {r.close_level_m:g} (the warning comes first)")
+                )  # fmt: skip
+            if not r.override_level_m >= r.close_level_m and involved("override_level_m", "close_level_m"):
                 problems.append(
-                    f"{where}.override_level_m: got {r.override_level_m:g}: expected at least "
-                    f"close_level_m {r.close_level_m:g}"
-                )
+                    (f"{where}.override_level_m", f"{r.override_level_m:g}",
+                     f"at least close_level_m {r.close_level_m:g}")
+                )  # fmt: skip
         if problems:
-            raise ValueError("; ".join(problems))
+            raise _rule_error(problems)
         return self
 
 
+def policy_json_schema() -> dict[str, Any]:
+    """The JSON Schema of gate policy files (policy version 1)."""
+    body = Policy.model_json_schema()
+    body.pop("title", None)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "Gate policy, version 1", **body}
+
+
 def policy_from_mapping(data: Any, *, source: str = "<policy>") -> Policy:
-    """Validate policy data; raises :class:`PolicyError` naming the file, field and expectation."""
+    """Validate policy data; raises :class:`PolicyError` with one line per problem, worded as
+    scenario problems are: ``FILE: field.path: got VALUE: expected WHAT`` (with the right name
+    suggested for a misspelt field)."""
     if not isinstance(data, dict):
-        raise PolicyError(f"{source}: top level: expected a mapping with policy_version, defaults, gates")
+        raise PolicyError(
+            f"{source}: top level: got {_kind_of(data)}: expected a mapping with policy_version (optional: "
+            "defaults, gates)"
+        )
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            loc = ".".join(str(x) for x in err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            got = err.get("input")
-            shown = "" if isinstance(got, dict) else f"got {got!r}: "
-            lines.append(f"{source}: {loc}: {shown}{msg}" if loc else f"{source}: {msg}")
-        raise PolicyError(lines) from None
+        raise PolicyError(_error_lines(exc, source, policy_json_schema())) from None
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
