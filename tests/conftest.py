@@ -49,12 +49,51 @@ def dataset_copy(tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def walkers_run(city, tmp_path_factory):
-    """The evening-walkers flash flood (flood + crowd), run once into a run folder and read back."""
-    from twin.results import read_run_folder
+def headless(city, tmp_path_factory):
+    """Run a scenario file headless once per session, into a run folder of its own:
+    ``headless(path)`` -> twin.runner.RunResult (its ``out`` is the folder). Tests read it, never
+    change it."""
     from twin.runner import run_scenario
     from twin.scenario import load_scenario
 
-    out = tmp_path_factory.mktemp("runs") / "walkers"
-    run_scenario(load_scenario(REPO / "scenarios" / "flash_flood_evening_walkers.yaml"), out=out, city=city)
-    return read_run_folder(out)
+    done = {}
+
+    def run(path):
+        key = str(Path(path).resolve())
+        if key not in done:
+            out = tmp_path_factory.mktemp(Path(path).stem) / "run"
+            done[key] = run_scenario(load_scenario(path), out=out, city=city)
+        return done[key]
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def walkers_run(headless):
+    """The evening-walkers flash flood (flood + crowd), run once into a run folder and read back."""
+    from twin.results import read_run_folder
+
+    return read_run_folder(headless(REPO / "scenarios" / "flash_flood_evening_walkers.yaml").out)
+
+
+@pytest.fixture(scope="session")
+def gate_runs(tmp_path_factory):
+    """Run a shipped gate scenario (scenarios/gates/NAME.yaml) headless once per session, with
+    ``twin run``: ``gate_runs(name, *extra_cli_args)`` -> (exit code, run folder)."""
+    from click.testing import CliRunner
+
+    from twin.cli import main
+
+    done: dict[str, tuple[int, Path]] = {}
+
+    def run(name: str, *extra: str) -> tuple[int, Path]:
+        key = " ".join((name, *extra))
+        if key not in done:
+            out = tmp_path_factory.mktemp(name)
+            gates = REPO / "scenarios" / "gates"
+            r = CliRunner().invoke(main, ["run", str(gates / f"{name}.yaml"), "--out", str(out), "--quiet", *extra])
+            assert r.exception is None or isinstance(r.exception, SystemExit), r.output
+            done[key] = (r.exit_code, out)
+        return done[key]
+
+    return run

@@ -19,7 +19,10 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+    pytest.mark.browser,
+]
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 REPO = Path(__file__).resolve().parents[1]

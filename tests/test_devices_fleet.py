@@ -22,9 +22,13 @@ NEEDS = ["mosquitto_sub", "mosquitto_pub", "mbpoll"]
 missing = [t for t in NEEDS if shutil.which(t) is None]
 if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
     missing.append("mosquitto")
-pytestmark = pytest.mark.skipif(
-    bool(missing), reason=f"not installed: {', '.join(missing)} (apt-get install -y mosquitto mosquitto-clients mbpoll)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        bool(missing),
+        reason=f"not installed: {', '.join(missing)} (apt-get install -y mosquitto mosquitto-clients mbpoll)",
+    ),
+    pytest.mark.hil,  # a fleet on the wall clock
+]
 
 REPO = Path(__file__).resolve().parents[1]
 SPEED = 120.0

@@ -20,6 +20,8 @@ onvif = pytest.importorskip("onvif", reason="onvif-zeep-async is not installed")
 
 from test_devices_fleet import RunningFleet  # noqa: E402 - after the importorskip
 
+pytestmark = pytest.mark.hil  # a fleet on the wall clock
+
 REPO = Path(__file__).resolve().parents[1]
 CAM = "CAM-G02"  # watches the ramp at AP-JN-L07, where the evening walkers pass
 

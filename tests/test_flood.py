@@ -48,15 +48,15 @@ def _storm(total_mm: float, *, duration: str = "4h", kind: str = "design") -> di
     }
 
 
-@pytest.fixture(scope="module")
-def flash(city, tmp_path_factory):
-    out = tmp_path_factory.mktemp("flash") / "run"
-    return run_scenario(load_scenario(FLASH), out=out, city=city)
+@pytest.fixture
+def flash(headless):
+    """The flagship run of the session (conftest.headless)."""
+    return headless(FLASH)
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
-def test_shipped_scenarios_keep_swmm_continuity_within_1_percent(path, city):
-    s = run_scenario(load_scenario(path), city=city).summary["swmm"]
+def test_shipped_scenarios_keep_swmm_continuity_within_1_percent(path, headless):
+    s = headless(path).summary["swmm"]
     assert abs(s["runoff_continuity_error_pct"]) <= 1.0
     assert abs(s["flow_routing_continuity_error_pct"]) <= 1.0
 

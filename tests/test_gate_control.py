@@ -18,21 +18,10 @@ GATES = ROOT / "scenarios" / "gates"
 POLICY = ROOT / "scenarios" / "policies" / "reference_gates.yaml"
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """Run a shipped gate scenario once per module (name -> (exit code, run folder))."""
-    done: dict[str, tuple[int, Path]] = {}
-
-    def run(name: str, *extra: str) -> tuple[int, Path]:
-        key = " ".join((name, *extra))
-        if key not in done:
-            out = tmp_path_factory.mktemp(name)
-            r = CliRunner().invoke(main, ["run", str(GATES / f"{name}.yaml"), "--out", str(out), "--quiet", *extra])
-            assert r.exception is None or isinstance(r.exception, SystemExit), r.output
-            done[key] = (r.exit_code, out)
-        return done[key]
-
-    return run
+@pytest.fixture
+def runs(gate_runs):
+    """The headless gate runs of the session (conftest.gate_runs)."""
+    return gate_runs
 
 
 def _verdict(folder: Path) -> dict:
