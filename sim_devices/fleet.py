@@ -225,7 +225,14 @@ class Fleet:
     def _start_probe(self) -> None:
         """The fleet's own subscriber, on its loop: it sees every reading arrive (the clock waits for
         them) and, with ``record``, writes every message with its arrival time."""
-        subs = (f"{TOPIC_ROOT}/#", "application/#") if self.record_path else (f"{TOPIC_ROOT}/+/+/telemetry",)
+        # the readings of the dataset's own sensors (not load-test replicas), or everything when recording
+        self.ctx.tracked = frozenset(
+            d.device_id
+            for d in self.devices
+            if isinstance(d, LevelSensor | RainGauge) and getattr(d, "source_id", d.device_id) == d.device_id
+        )
+        mine = tuple(d.topics["telemetry"] for d in self.devices if d.device_id in self.ctx.tracked)
+        subs = (f"{TOPIC_ROOT}/#", "application/#") if self.record_path else mine
         if self.record_path is not None:
             self.record_path.parent.mkdir(parents=True, exist_ok=True)
             self._record = self.record_path.open("w", encoding="utf-8")
@@ -236,6 +243,7 @@ class Fleet:
             username=self.operator.username,
             password=self.operator.password,
             subscriptions=subs,
+            subscribe_qos=1 if self.record_path else 0,  # a record misses nothing; a mere observer acks nothing
             on_message=self._arrived,
         )
         self.probe.start()
@@ -479,7 +487,8 @@ class Fleet:
         heapq.heapify(heap)
         clock = self.clock
         clock.end_s = end
-        clock.start(time.monotonic())
+        # a strict clock starts exactly at the manifest's clock_started_at: wall-time controllers count from it
+        clock.start(self.wall0 if clock.strict else time.monotonic())
         self.clock_face.publish(time.monotonic(), RUNNING)
         tick = MAX_TICK_S if math.isinf(self.speed) else TICK_S
         outage = False

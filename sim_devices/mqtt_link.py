@@ -37,6 +37,7 @@ class MqttLink:
         password: str,
         status_topic: str | None = None,
         subscriptions: tuple[str, ...] = (),
+        subscribe_qos: int = 1,
         on_message: Callable[[str, bytes], None] | None = None,
     ) -> None:
         self.client = mqtt.Client(
@@ -52,6 +53,7 @@ class MqttLink:
         if status_topic:
             self.client.will_set(status_topic, "offline", qos=1, retain=True)
         self.subscriptions = subscriptions
+        self.subscribe_qos = subscribe_qos
         self._on_message = on_message
         self.connected = asyncio.Event()
         self.refused: str | None = None
@@ -92,7 +94,7 @@ class MqttLink:
         if self.status_topic:
             client.publish(self.status_topic, "online", qos=1, retain=True)
         for topic in self.subscriptions:
-            client.subscribe(topic, qos=1)
+            client.subscribe(topic, qos=self.subscribe_qos)
         self.connected.set()
 
     def _disconnected(self, client, userdata, flags, reason_code, properties) -> None:

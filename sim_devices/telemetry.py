@@ -29,6 +29,7 @@ class FleetContext:
     accounts: list[Account] = field(default_factory=list)
     published: int = 0
     tracker: Any = None  # clock.DeliveryTracker: readings the clock waits to see delivered
+    tracked: frozenset[str] = frozenset()  # the devices whose readings it waits for
     tracking: bool = True  # off while the broker is down (an outage fault): those readings come late on purpose
     _people: tuple[float, list] = (-1.0, [])
 
@@ -53,7 +54,7 @@ class FleetContext:
         if latency_s > 0 and self.loop is not None:  # late on purpose: the clock does not wait for it
             self.loop.call_later(latency_s, link.publish, topic, payload, retain)
             return
-        if self.tracker is not None and self.tracking and topic.endswith("/telemetry") and isinstance(payload, dict):
+        if self.tracking and device_id in self.tracked and topic.endswith("/telemetry") and isinstance(payload, dict):
             self.tracker.published(device_id, int(payload["seq"]), float(payload["sim_time_s"]))
         link.publish(topic, payload, retain=retain)
 
