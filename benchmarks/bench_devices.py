@@ -33,7 +33,9 @@ REPO = Path(__file__).resolve().parents[1]
 TWIN = str(Path(sys.executable).parent / "twin")
 
 
-def _start_fleet(devices: int, seconds: float, folder: Path) -> tuple[subprocess.Popen, dict, dict]:
+def _start_fleet(
+    devices: int, seconds: float, folder: Path, clock: list[str], broker: str
+) -> tuple[subprocess.Popen, dict, dict]:
     manifest = folder / "manifest.json"
     cmd = [
         TWIN,
@@ -48,6 +50,9 @@ def _start_fleet(devices: int, seconds: float, folder: Path) -> tuple[subprocess
         str(manifest),
         "--replicas",
         str(max(devices - 12, 0)),
+        *clock,
+        "--broker",
+        broker,
         "--set",
         "devices.level_sensor.sample_interval=1",
         "--set",
@@ -139,9 +144,12 @@ def main() -> None:
     ap.add_argument("--devices", type=int, default=1000)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--paced", action="store_true", help="the paced clock (default: --strict-speed, real time)")
+    ap.add_argument("--broker", default="mosquitto", help="mosquitto (default, as documented) or embedded")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="twin-bench-devices-"))
-    proc, m, creds = _start_fleet(args.devices, args.seconds, folder)
+    clock = [] if args.paced else ["--strict-speed"]
+    proc, m, creds = _start_fleet(args.devices, args.seconds, folder, clock, args.broker)
     n = sum(1 for d in m["devices"] if d["kind"] == "level_sensor")
     try:
         res = _collect(m, creds, args.seconds, warmup=5.0)
