@@ -176,3 +176,25 @@ def test_a_gate_scenario_shows_the_gate_timeline_signboard_texts_and_verdict():
     assert verdict.set_index("gate").loc["G02", "closed_before_flooding"].startswith("✓")
     texts = next(df for df in tables if "signboard" in df.columns and "text" in df.columns)
     assert "산책로 통제 예정 / 즉시 올라오세요" in set(texts.text)
+
+
+def test_an_inconclusive_hil_run_is_shown_as_neither_passed_nor_failed(gate_runs, tmp_path):
+    """A HIL run whose timing budget broke opens with a warning naming the budget, not a verdict."""
+    import json
+    import shutil
+
+    _, folder = gate_runs("gate_stuck_open")
+    run = tmp_path / "hil"
+    shutil.copytree(folder, run)
+    v = json.loads((run / "verdict.json").read_text(encoding="utf-8"))
+    broken = "delivery delay: readings reached the subscribers up to 97 s after they were taken (budget 5 s)"
+    v.update(status="inconclusive", passed=False)
+    v["timing"] = {"broken": [broken], "sustained": "this machine sustained 31x (ceiling 120x, paced clock)"}
+    (run / "verdict.json").write_text(json.dumps(v, ensure_ascii=False), encoding="utf-8")
+    at = _run_page(_app(120))
+    at.text_input(key="folder").input(str(run))
+    at.button(key="open_folder").click().run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any(broken in w and "31x" in w for w in warnings), warnings
+    assert not [e.value for e in at.error if "G04" in e.value]  # not shown as a failure

@@ -6,6 +6,7 @@ Then the verdict's timing: budgets, what breaks them, and the inconclusive statu
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -211,3 +212,37 @@ def test_reaction_times_run_from_the_reading_a_decision_was_based_on_to_its_arri
     ]
     r = timing.reactions_from_messages(messages, events, [site], {"G01": "t/LS-G01"}, 10.0)
     assert [(x["action"], x["reaction_s"]) for x in r] == [("close", 12.5)]
+
+
+def test_an_inconclusive_verdict_reads_as_such_in_the_terminal_and_the_report(gate_runs):
+    import json
+
+    from twin.city import load_city
+    from twin.hil.cli import EXIT_STATUS
+    from twin.hil.report import html_report, text_report
+    from twin.models.gate import gate_sites
+    from twin.results import read_run_folder
+
+    _, folder = gate_runs("gate_stuck_open")
+    v = json.loads((folder / "verdict.json").read_text(encoding="utf-8"))
+    late = [{"gate": "G01", "action": "close", "reading_s": 0.0, "arrived_s": 77.0, "reaction_s": 77.0}]
+    timing.apply(v, timing.assess(_fleet_timing(controller_paced=False), late, 10.0))
+    assert EXIT_STATUS[v["status"]] == 3
+    text = text_report(v)
+    assert "INCONCLUSIVE: a timing budget broke" in text and "FAILED" not in text
+    assert "reaction time: G01 close arrived 77 s after" in text and "this machine sustained 80x" in text
+    assert "not to be trusted: G04.closed_before_flooding, G04.closing_time" in text
+    page = html_report(v, read_run_folder(folder), gate_sites(load_city()))
+    assert '<h1 class="inconclusive">INCONCLUSIVE' in page and "h1.inconclusive{" in page
+
+
+def test_twin_hil_refuses_a_bad_speed_before_starting_anything():
+    from click.testing import CliRunner
+
+    from twin.cli import main
+
+    gates = str(Path(__file__).resolve().parents[1] / "scenarios" / "gates" / "flash_flood_gates.yaml")
+    r = CliRunner().invoke(main, ["hil", gates, "--speed", "max", "--strict-speed"])
+    assert r.exit_code == 2 and "--speed: got max with --strict-speed" in r.output
+    r = CliRunner().invoke(main, ["hil", gates, "--speed", "fast"])
+    assert r.exit_code == 2 and "--speed: got 'fast': expected a number > 0 or max" in r.output

@@ -104,10 +104,17 @@ def run(
 
     shown = [0.0]
 
+    first: list[tuple[float, float]] = []
+
     def progress(done: float, total: float) -> None:
-        if time.monotonic() - shown[0] >= 10.0:  # every 10 wall seconds
-            shown[0] = time.monotonic()
-            click.echo(f"simulated {done / 60:.0f} of {total / 60:.0f} min", err=True)
+        now = time.monotonic()
+        if not first:
+            first.append((now, done))
+        if now - shown[0] >= 10.0:  # every 10 wall seconds, with the speed the clock is keeping
+            shown[0] = now
+            span = now - first[0][0]
+            pace = f", {(done - first[0][1]) / span:.0f}x" if span > 1.0 else ""
+            click.echo(f"simulated {done / 60:.0f} of {total / 60:.0f} min{pace}", err=True)
 
     def announce(path: Path) -> None:
         click.echo(f"manifest: {path}", err=True)

@@ -138,8 +138,9 @@ def assess(fleet_timing: dict[str, Any], reactions: list[dict[str, Any]], sample
         broken.append(
             f"reaction time: {worst['gate']} {worst['action']} arrived {worst['reaction_s']:g} s after the reading "
             f"it was based on (budget {b['reaction_s']:g} s); the clock could not wait for this controller "
-            "(it does not report its progress on the clock device)"
-        )
+            + ("(a strict clock keeps wall time)" if fleet_timing.get("mode") == "strict"
+               else "(it does not report its progress on the clock device)")
+        )  # fmt: skip
     out = {
         **fleet_timing,
         "reaction_s": reaction,
