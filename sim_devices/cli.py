@@ -161,15 +161,18 @@ def done_text(result: dict, *, interrupted: bool = False) -> str:
     )
 
 
-@devices.command("clients")
-@click.argument("device_id", metavar="DEVICE")
-@click.option(
+RUNNING_MANIFEST = click.option(
     "--manifest",
     type=click.Path(path_type=Path),
     default=Path("fleet/manifest.json"),
     show_default=True,
-    help="The running fleet's manifest.",
+    help="The running fleet's manifest (credentials.json beside it).",
 )
+
+
+@devices.command("clients")
+@click.argument("device_id", metavar="DEVICE")
+@RUNNING_MANIFEST
 @click.option("--show-passwords", is_flag=True, help="Put the passwords in the commands (they end up in logs).")
 def clients(device_id: str, manifest: Path, show_passwords: bool) -> None:
     """Print ready-to-paste mbpoll, mosquitto_sub/pub and curl commands for DEVICE (an id from the
@@ -190,13 +193,7 @@ def clients(device_id: str, manifest: Path, show_passwords: bool) -> None:
 
 @devices.command("password")
 @click.argument("user", metavar="USER")
-@click.option(
-    "--manifest",
-    type=click.Path(path_type=Path),
-    default=Path("fleet/manifest.json"),
-    show_default=True,
-    help="The running fleet's manifest (credentials.json beside it).",
-)
+@RUNNING_MANIFEST
 def password_cmd(user: str, manifest: Path) -> None:
     """Print USER's password (operator, or a device id), for a shell substitution:
     -P "$(twin devices password operator)"."""
