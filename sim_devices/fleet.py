@@ -19,7 +19,6 @@ import heapq
 import json
 import math
 import shutil
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from typing import Any
 
 from twin._atomic import atomic_file
 from twin.city import CityModel
-from twin.control.fleet_clock import ENDED, RUNNING
+from twin.control.fleet_clock import ENDED, RUNNING, delay_stats
 from twin.models.faults import FaultSchedule
 from twin.simulation import Simulation
 
@@ -533,12 +532,3 @@ class Fleet:
                 last_report = target
             await asyncio.sleep(tick)
         self.clock_face.publish(time.monotonic(), ENDED)
-
-
-def delay_stats(delays: list[float]) -> dict[str, float | int | None]:
-    """p50, p99, max and count of delays (s); None values when there are none."""
-    if not delays:
-        return {"p50": None, "p99": None, "max": None, "n": 0}
-    xs = sorted(delays)
-    q = statistics.quantiles(xs, n=100, method="inclusive") if len(xs) > 1 else [xs[0]] * 99
-    return {"p50": round(q[49], 2), "p99": round(q[98], 2), "max": round(xs[-1], 2), "n": len(xs)}

@@ -130,3 +130,28 @@ def test_ctrl_c_on_devices_serve_keeps_what_was_recorded(tmp_path):
     assert summary["interrupted"]["at_s"] > 0
     assert (out / "events.parquet").is_file() and (out / "timeseries.parquet").is_file()
     assert summary["fleet"]["timing"]["mode"] == "paced"
+
+
+def test_garbage_to_the_clock_device_gets_modbus_exceptions_and_it_keeps_serving(small_fleet):
+    import random
+    import socket
+
+    fleet, run = small_fleet
+    mb = run.manifest["clock"]["modbus"]
+    bad = [
+        (["-t", "4", "-r", "0"], ["0", "0", "5000"], "illegal data value"),  # milliseconds above 999
+        (["-t", "4", "-r", "2"], ["1", "2"], "illegal data address"),  # past the progress registers
+        (["-t", "3", "-r", "5", "-c", "9", "-1"], [], "illegal data address"),  # past the clock's registers
+    ]
+    for opts, values, said in bad:
+        p = subprocess.run(["mbpoll", "-m", "tcp", "-p", str(mb["port"]), "-a", "1", "-0", *opts, mb["host"], *values],
+                           capture_output=True, text=True, timeout=20)  # fmt: skip
+        assert said in (p.stdout + p.stderr).lower(), (opts, p.stdout[-200:], p.stderr)
+    rng = random.Random(12)
+    for _ in range(200):  # raw garbage, truncated frames, wrong lengths
+        with socket.create_connection((mb["host"], mb["port"]), timeout=2) as s:
+            s.sendall(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40))))
+    assert fleet.clock_face.progress_s is None  # nothing of that counted as a controller's progress
+    t0, state = _clock(mb)
+    time.sleep(0.5)
+    assert state == 1 and _clock(mb)[0] > t0  # still answering, and the clock still runs

@@ -246,3 +246,25 @@ def test_replay_refuses_a_folder_that_is_not_a_hil_run(tmp_path):
 
     r = CliRunner().invoke(main, ["hil", "replay", str(tmp_path)])
     assert r.exit_code == 2 and "not a HIL run folder: no messages.jsonl" in r.output
+
+
+def test_a_damaged_recording_is_refused_with_the_file_and_field_named(hil_runs, tmp_path):
+    import shutil as sh
+
+    from click.testing import CliRunner
+
+    from twin.cli import main
+
+    folder = Path(hil_runs["builtin"].result(timeout=WAIT_S)["out"])
+    for name, damage, said in [
+        ("controller_inputs.jsonl", '{"gate": "G01", "t_s": "soon"}\n', "controller_inputs.jsonl: t_s: got 'soon'"),
+        ("controller_inputs.jsonl", "[" * 100_000 + "\n", "not a JSON object"),
+        ("controller.jsonl", '{"gate": "G01", "action": "close", "time_s": NaN}\n', "controller.jsonl: time_s"),
+    ]:
+        bad = tmp_path / f"bad-{len(said)}"
+        sh.copytree(folder, bad)
+        with (bad / name).open("a", encoding="utf-8") as f:
+            f.write(damage)
+        r = CliRunner().invoke(main, ["hil", "replay", str(bad)])
+        assert r.exit_code == 2 and said in r.output and "Traceback" not in r.output, (name, r.output[-300:])
+        assert damage[:50] not in r.output  # the file's contents are not echoed

@@ -121,6 +121,27 @@ def read_run_folder(folder: str | Path) -> RunData:
     )
 
 
+def read_jsonl(path: str | Path, *, strict: bool = True) -> list[dict[str, Any]] | None:
+    """The records of a JSON-lines file of a run folder (None if there is no such file). A line
+    that is not a JSON object raises :class:`~twin.errors.RunFolderError` naming the file and
+    the line; with ``strict=False`` it is skipped (a log cut short by a crash)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        try:
+            rec = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            rec = exc
+        if isinstance(rec, dict):
+            out.append(rec)
+        elif strict:
+            what = f"not JSON ({rec.msg})" if isinstance(rec, json.JSONDecodeError) else "not a JSON object"
+            raise RunFolderError(f"{path}: line {n}: {what}")
+    return out
+
+
 def zip_run_folder(folder: str | Path, *, name: str | None = None) -> bytes:
     """The files of a run folder as a zip (in memory), members sorted and time-stamped 1980-01-01
     so the same run gives the same bytes. The members sit under ``name`` (default: the folder's)."""

@@ -1,6 +1,7 @@
-"""The device fleet's clock device as a controller sees it: its Modbus register layout, and how
-simulated time is packed into registers. The fleet (``sim_devices.clock``) serves it; the
-reference controller reads it. Times are simulated seconds from the scenario start.
+"""The device fleet's clock device as a controller sees it: its Modbus register layout, how
+simulated time is packed into registers, and how delays on that clock are summarised. The fleet
+(``sim_devices.clock``) serves it; the reference controller reads it. Times are simulated
+seconds from the scenario start.
 
 Input registers (read-only)
   0-1  simulated time, whole seconds (32 bits, high word first)
@@ -63,3 +64,16 @@ def parse_speed(text: str, *, strict: bool = False) -> float:
     if not speed > 0 or math.isinf(speed):
         raise ValueError(f"got {text!r}: expected a number > 0 or max")
     return speed
+
+
+def delay_stats(delays) -> dict[str, float | int | None]:
+    """p50, p99, max and count of delays or ages (simulated s), nearest-rank percentiles; None
+    values when there are none. The one summary the fleet, the controllers and the verdict use."""
+    ys = sorted(float(x) for x in delays)
+    if not ys:
+        return {"p50": None, "p99": None, "max": None, "n": 0}
+
+    def rank(p: float) -> float:
+        return round(ys[max(math.ceil(p * len(ys)) - 1, 0)], 2)
+
+    return {"p50": rank(0.5), "p99": rank(0.99), "max": round(ys[-1], 2), "n": len(ys)}

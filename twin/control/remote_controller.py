@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .cap_message import cap_alert, reference
-from .fleet_clock import CLOCK_POLL_S, ENDED, RUNNING, WAITING, pack_time, unpack_time
+from .fleet_clock import CLOCK_POLL_S, ENDED, RUNNING, WAITING, delay_stats, pack_time, unpack_time
 from .gate_logic import Action, GateLogic, Observation
 from .policy import Policy, PolicyError, load_policy
 
@@ -446,18 +446,10 @@ class RemoteController:
             if self._inputs is not None:
                 self._inputs.close()
             if self.log_path is not None:
-                summary = {"level_readings": self.readings, "intake_age_s": _stats(self.intake_ages)}
+                summary = {"level_readings": self.readings, "intake_age_s": delay_stats(self.intake_ages)}
                 with self.log_path.open("a", encoding="utf-8") as f:
                     f.write(json.dumps({"summary": summary}) + "\n")
         return [d for s in self.sites for d in s.decisions]
-
-
-def _stats(xs: list[float]) -> dict[str, float | int | None]:
-    if not xs:
-        return {"p50": None, "p99": None, "max": None, "n": 0}
-    ys = sorted(xs)
-    pick = lambda q: round(ys[min(int(q * (len(ys) - 1) + 0.5), len(ys) - 1)], 2)  # noqa: E731
-    return {"p50": pick(0.5), "p99": pick(0.99), "max": round(ys[-1], 2), "n": len(ys)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,6 +32,7 @@ import pandas as pd
 from ..control.gate_logic import GateLogic, Observation
 from ..control.policy import Policy
 from ..errors import TwinError
+from ..results import read_jsonl
 
 EFFECT_GRACE_S = 10.0  # delivery of a command or CAP post, when only the devices' records are known
 
@@ -58,40 +59,47 @@ def _recorded_actions(events: pd.DataFrame, gate_id: str, board_id: str | None) 
     return out
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]] | None:
-    if not path.is_file():
-        return None
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise ReplayError(f"{path}: line {n} is not JSON: {exc}") from None
-    return out
-
-
 def _logged_actions(folder: Path, gate_id: str) -> list[tuple[float, str, float | None]] | None:
     """The decisions a controller logged itself (controller.jsonl of the reference controller):
     (when it decided, what, the sample time of the reading it was based on). None without a log."""
-    logged = _jsonl(folder / "controller.jsonl")
+    path = folder / "controller.jsonl"
+    logged = read_jsonl(path)
     if logged is None:
         return None
-    return [
-        (float(d["time_s"]), str(d["action"]), d.get("reading_time_s"))
-        for d in logged
-        if d.get("gate") == gate_id and "action" in d
-    ]
+    out = []
+    for d in logged:
+        if d.get("gate") == gate_id and "action" in d:
+            t, reading = _number(d.get("time_s"), path, "time_s"), d.get("reading_time_s")
+            out.append((t, str(d["action"]), None if reading is None else _number(reading, path, "reading_time_s")))
+    return out
+
+
+def _number(x: Any, path: Path, field: str, *, optional: bool = False) -> float | None:
+    """A finite number from a log record, or a clean error naming the file and the field."""
+    if x is None and optional:
+        return None
+    if isinstance(x, bool) or not isinstance(x, int | float) or x != x or abs(x) == float("inf"):
+        raise ReplayError(f"{path}: {field}: got {str(x)[:40]!r}: expected a number (a damaged log)")
+    return float(x)
 
 
 def _logged_inputs(folder: Path) -> dict[str, list[Observation]] | None:
     """The observations the reference controller gave its logic, per gate, in order."""
-    rows = _jsonl(folder / "controller_inputs.jsonl")
+    path = folder / "controller_inputs.jsonl"
+    rows = read_jsonl(path)
     if rows is None:
         return None
     out: dict[str, list[Observation]] = {}
     for r in rows:
-        out.setdefault(r["gate"], []).append(
-            Observation(r["t_s"], r["stage_m"], r["stage_time_s"], r["rain_mm_h"], r["people_in_zone"])
+        people = _number(r.get("people_in_zone"), path, "people_in_zone", optional=True)
+        out.setdefault(str(r.get("gate")), []).append(
+            Observation(
+                _number(r.get("t_s"), path, "t_s"),
+                _number(r.get("stage_m"), path, "stage_m", optional=True),
+                _number(r.get("stage_time_s"), path, "stage_time_s", optional=True),
+                _number(r.get("rain_mm_h"), path, "rain_mm_h", optional=True),
+                None if people is None else int(people),
+            )
         )
     return out
 
@@ -106,13 +114,21 @@ def _step_all(logic: GateLogic, observations: list[Observation]) -> list[tuple[f
 
 
 def _observations(messages: list[dict[str, Any]], level_topic: str | None, rain_topic: str | None):
-    """(arrival s, kind, payload) of a gate's readings, in arrival order."""
+    """(arrival s, kind, payload) of a gate's readings, in arrival order; a record that is not a
+    well-formed reading is skipped, as a controller would skip the message."""
+
+    def num(x: Any) -> bool:
+        return isinstance(x, int | float) and not isinstance(x, bool) and x == x and abs(x) != float("inf")
+
     out = []
     for m in messages:
-        if m["topic"] == level_topic and isinstance(m["payload"], dict) and m["payload"].get("value") is not None:
-            out.append((float(m["sim_s"]), "level", m["payload"]))
-        elif m["topic"] == rain_topic and isinstance(m["payload"], dict):
-            out.append((float(m["sim_s"]), "rain", m["payload"]))
+        p, topic = m.get("payload"), m.get("topic")
+        if not (isinstance(p, dict) and num(m.get("sim_s")) and topic in (level_topic, rain_topic)):
+            continue
+        if topic == level_topic and num(p.get("value")) and num(p.get("sim_time_s")):
+            out.append((float(m["sim_s"]), "level", p))
+        elif topic == rain_topic and (p.get("rain_10min_mm") is None or num(p.get("rain_10min_mm"))):
+            out.append((float(m["sim_s"]), "rain", p))
     return out
 
 
@@ -160,7 +176,7 @@ def replay(folder: str | Path, policy: Policy) -> dict[str, Any]:
     folder = check_run(folder)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     inputs = _logged_inputs(folder)
-    messages = _jsonl(folder / "messages.jsonl") if inputs is None else []
+    messages = read_jsonl(folder / "messages.jsonl") if inputs is None else []
     events = pd.read_parquet(folder / "events.parquet")
     devs = {d["id"]: d for d in manifest["devices"]}
     boards = {d.get("access_id"): d["id"] for d in devs.values() if d["kind"] == "signboard"}

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TwinError
+from ..results import read_jsonl
 
 AWAIT_CONTROLLER_S = 60.0  # wall seconds the clock holds second 0 for the builtin controller to start
 
@@ -50,19 +51,6 @@ class HilResult:
     def status(self) -> str:
         """passed, failed or inconclusive (a timing budget broke)."""
         return self.verdict["status"]
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The JSON lines of a file (none if it is missing); a line cut short by a crash is skipped."""
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return out
 
 
 def _gate_devices(city, gate_sites) -> set[str]:
@@ -219,7 +207,8 @@ class _HilRun:
             return timing.reactions_from_decisions(decisions, events, sites)
         devs = {d["id"]: d for d in json.loads(self.manifest.read_text(encoding="utf-8"))["devices"]}
         topics = {s.gate_id: devs[s.level_sensor_id]["mqtt"]["telemetry"] for s in sites if s.level_sensor_id in devs}
-        return timing.reactions_from_messages(read_jsonl(self.messages_log), events, sites, topics, interval_s)
+        messages = read_jsonl(self.messages_log, strict=False) or []
+        return timing.reactions_from_messages(messages, events, sites, topics, interval_s)
 
     def judge(self, fleet_result: dict[str, Any], pol, *, speed: float, stale_limit_s, out) -> HilResult:
         from ..models.gate import gate_sites
@@ -240,7 +229,7 @@ class _HilRun:
                       None, None, Path("."))  # fmt: skip
         label = "builtin (remote_controller, protocols only)" if self.controller == "builtin" else "external"
         v = verdict(run, sites, faults=scenario.faults, stale_limit_s=stale_limit_s, controller=label)
-        logged = read_jsonl(self.decisions_log)
+        logged = read_jsonl(self.decisions_log, strict=False) or []
         decisions = [d for d in logged if "summary" not in d]
         t = timing.assess(fleet_result["timing"], self._reactions(decisions, events, sites, interval), interval)
         t["wall_s"] = round(self.wall_s, 1)

@@ -22,11 +22,11 @@ controller.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
+
+from ..control.fleet_clock import delay_stats
 
 STALE_FACTOR = 3.0  # a reading older than this many sampling intervals at a command: not what it acted on
 
@@ -43,17 +43,6 @@ def budgets(sample_interval_s: float, *, controller_paced: bool) -> dict[str, fl
         "delivery_delay_s": half,
         "reaction_s": None if controller_paced else float(sample_interval_s) + half,
     }
-
-
-def _stats(xs: Iterable[float]) -> dict[str, float | int | None]:
-    ys = sorted(float(x) for x in xs)
-    if not ys:
-        return {"p50": None, "p99": None, "max": None, "n": 0}
-
-    def q(p: float) -> float:
-        return round(ys[min(int(math.ceil(p * len(ys))) - 1, len(ys) - 1)] if p > 0 else ys[0], 2)
-
-    return {"p50": q(0.5), "p99": q(0.99), "max": round(ys[-1], 2), "n": len(ys)}
 
 
 def _arrivals(events: pd.DataFrame, kind: str, entity: str | None) -> list[float]:
@@ -119,7 +108,7 @@ def assess(fleet_timing: dict[str, Any], reactions: list[dict[str, Any]], sample
     budgets and which of them broke (``broken``: sentences; empty when the run can judge)."""
     paced = bool(fleet_timing.get("controller_paced"))
     b = budgets(sample_interval_s, controller_paced=paced)
-    reaction = _stats(r["reaction_s"] for r in reactions)
+    reaction = delay_stats(r["reaction_s"] for r in reactions)
     delivery = fleet_timing.get("delivery_delay_s") or {}
     lag = fleet_timing.get("max_clock_lag_s") or 0.0
     eff, ceiling = fleet_timing.get("effective_speed"), fleet_timing.get("speed_ceiling")
