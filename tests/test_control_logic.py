@@ -165,6 +165,12 @@ def test_a_policy_file_is_validated_on_its_own_from_the_command_line(tmp_path):
     r = CliRunner().invoke(main, ["scenario", "validate", str(bad)])
     assert r.exit_code == 2 and f"{bad}: defaults.close_level_m: got -1: expected a number >= 0" in r.output
     assert "Traceback" not in r.output
+    scenario = ROOT / "scenarios" / "flash_flood_jungnangcheon.yaml"  # the other way round: one line, not ten
+    r = CliRunner().invoke(main, ["policy", "validate", str(scenario)])
+    assert r.exit_code == 2 and r.output.strip() == (
+        f"{scenario}: top level: got a scenario (it has schema_version): expected a gate policy with "
+        "policy_version (a scenario names its policy in controller.policy)"
+    )
     r = CliRunner().invoke(main, ["policy", "schema"])
     assert r.exit_code == 0 and '"policy_version"' in r.output
 

@@ -144,7 +144,7 @@ def gates_block(st, city, run, lang: str) -> None:
             timing = verdict.get("timing") or {}
             st.warning(
                 t("verdict_inconclusive", lang).format(
-                    why="; ".join(timing.get("broken") or []), sustained=timing.get("sustained", "")
+                    why="; ".join(timing.get("broken") or []), sustained=timing.get("sustained", "").capitalize()
                 )
             )
         else:

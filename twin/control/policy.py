@@ -138,6 +138,11 @@ def policy_from_mapping(data: Any, *, source: str = "<policy>") -> Policy:
             f"{source}: top level: got {_kind_of(data)}: expected a mapping with policy_version (optional: "
             "defaults, gates)"
         )
+    if "schema_version" in data and "policy_version" not in data:
+        raise PolicyError(
+            f"{source}: top level: got a scenario (it has schema_version): expected a gate policy with "
+            "policy_version (a scenario names its policy in controller.policy)"
+        )
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:

@@ -155,6 +155,11 @@ def html_report(verdict: dict, run, sites) -> str:
         "inconclusive": "INCONCLUSIVE: a timing budget broke",
     }[status]
     timing = verdict.get("timing")
+    caption = (
+        "<p><b>The checks as measured, in grey: this run cannot judge the controller.</b></p>"
+        if status == "inconclusive"
+        else ""
+    )
     why = ""
     if timing:
         broken = "".join(f"<li>{esc(b)}</li>" for b in timing.get("broken") or [])
@@ -179,11 +184,12 @@ def html_report(verdict: dict, run, sites) -> str:
 td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}}td.ok{{background:#e8f5e9}}td.bad{{background:#ffebee}}
 small{{color:#555}}h1.passed{{color:#1b5e20}}h1.failed{{color:#b71c1c}}
 h1.inconclusive{{color:#8a5a00;background:#fff3cd;padding:4px}}div.timing.inconclusive{{background:#fff3cd;padding:4px}}
+table.inconclusive td.ok,table.inconclusive td.bad{{background:#f3f3f3;color:#666}}
 </style>
 <h1 class="{status}">{esc(head)}</h1>{why}
 <p>{esc(name.get("ko", ""))} / {esc(name.get("en", ""))}. Controller: {esc(verdict.get("controller") or "-")}.
 Times are from the scenario start (h:mm:ss).</p>
-<table><tr><th>gate</th>{header}</tr>{"".join(rows)}</table>
+{caption}<table class="{status}"><tr><th>gate</th>{header}</tr>{"".join(rows)}</table>
 <h2>Timelines</h2><img alt="stage at each gate with its warning, closing and flooding"
  src="data:image/png;base64,{png}" style="max-width:100%">
 </html>"""

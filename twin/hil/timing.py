@@ -139,9 +139,11 @@ def assess(fleet_timing: dict[str, Any], reactions: list[dict[str, Any]], sample
     }
     if broken:
         suggest = max(int((eff or 1.0) * 0.7), 1)
-        out["advice"] = f"{sustained}. Run again on a quieter machine, or at --speed {suggest}" + (
-            "" if paced else ", or let the controller report its progress (docs/gates.md)"
-        )
+        if fleet_timing.get("mode") == "strict":
+            hint = ", or without --strict-speed if the controller can read the clock device (docs/gates.md)"
+        else:
+            hint = "" if paced else ", or let the controller report its progress (docs/gates.md)"
+        out["advice"] = f"{sustained}. Run again on a quieter machine, or at --speed {suggest}{hint}"
     return out
 
 
