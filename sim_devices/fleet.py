@@ -234,7 +234,8 @@ class Fleet:
         subs = (f"{TOPIC_ROOT}/#", "application/#") if self.record_path else mine
         if self.record_path is not None:
             self.record_path.parent.mkdir(parents=True, exist_ok=True)
-            self._record = self.record_path.open("w", encoding="utf-8")
+            # a lone surrogate in a message (\ud800) is written back as its JSON escape, never a crash
+            self._record = self.record_path.open("w", encoding="utf-8", errors="backslashreplace")
         self.probe = MqttLink(
             client_id=f"fleet-probe-{self.ctx.broker_port}",
             host=self.ctx.broker_host,
@@ -252,7 +253,7 @@ class Fleet:
         now = self.clock.now
         try:
             data: Any = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # what a controller under test may send
             data = payload.decode("utf-8", "replace")
         if topic.endswith("/telemetry") and isinstance(data, dict):
             dev, seq, t = data.get("device_id"), data.get("seq"), data.get("sim_time_s")

@@ -128,7 +128,8 @@ class MqttLink:
 
     def publish(self, topic: str, payload: dict[str, Any] | str, retain: bool = False) -> None:
         data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        self.client.publish(topic, data, qos=1, retain=retain)
+        # a lone surrogate echoed from a bad command (\ud800) goes out as its JSON escape, never an exception
+        self.client.publish(topic, data.encode("utf-8", "backslashreplace"), qos=1, retain=retain)
 
     async def stop(self) -> None:
         """Say offline, let queued messages go out (up to 2 s), disconnect."""

@@ -155,3 +155,39 @@ def test_garbage_to_the_clock_device_gets_modbus_exceptions_and_it_keeps_serving
     t0, state = _clock(mb)
     time.sleep(0.5)
     assert state == 1 and _clock(mb)[0] > t0  # still answering, and the clock still runs
+
+
+def test_hostile_messages_do_not_stop_the_recording_probe(city, tmp_path):
+    """A controller under test publishes garbage on a gate's command topic while the fleet records
+    every message: a lone surrogate, 100,000 nested brackets, bytes that are not UTF-8, nothing."""
+    import paho.mqtt.client as mqtt
+
+    from sim_devices.fleet import Fleet
+    from twin.results import read_jsonl
+    from twin.scenario import load_scenario
+
+    s = load_scenario(REPO / "scenarios" / "gates" / "flash_flood_gates.yaml")
+    record = tmp_path / "messages.jsonl"
+    f = Fleet(s, city=city, speed=60, workdir=tmp_path, only={"LS-G01", "G01"}, record=record)
+    run = RunningFleet(f, tmp_path / "manifest.json").start()
+    try:
+        b = run.manifest["broker"]
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="hostile")
+        c.username_pw_set("operator", run.creds["operator"]["password"])
+        c.connect(b["host"], b["port"])
+        c.loop_start()
+        topic = "uijeongbu/gate/G01/cmd"
+        for payload in ['{"command": "\\ud800"}', "[" * 100_000, b"\xff\xfe\x00garbage", b"", "x" * 200_000]:
+            c.publish(topic, payload, qos=1).wait_for_publish(10)
+        time.sleep(2.0)
+        c.loop_stop()
+        c.disconnect()
+        before = f.clock.now
+        time.sleep(1.0)
+        assert run.error is None and run.thread.is_alive() and f.clock.now > before, run.error  # still running
+    finally:
+        run.stop()
+    assert run.error is None, run.error
+    got = [m for m in read_jsonl(record) if m["topic"] == topic]  # every line is JSON, strictly
+    assert len(got) >= 5
+    assert got[0]["payload"] == {"command": "\ud800"}  # written as its escape, read back the same
