@@ -184,3 +184,19 @@ def test_the_default_fleet_folder_with_its_credentials_is_ignored_by_git():
     for path in ("fleet/credentials.json", "fleet/manifest.json"):  # twin devices serve's default --manifest
         r = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT, capture_output=True)
         assert r.returncode == 0, f"{path} is not ignored by .gitignore"
+
+
+def test_an_unreadable_policy_file_is_one_clean_line_without_its_contents(tmp_path):
+    f = tmp_path / "policy.yaml"
+    cases = [
+        ("policy_version: 1\ndefaults: {close_level_m: \"secret-stuff\n", "line 3 column 1: not valid YAML"),
+        ("[" * 100_000, "not valid YAML: maximum recursion depth exceeded"),
+        (b"\xff\xfe\x98 not text", "not UTF-8 text (byte 0): save the file as UTF-8"),
+        ("", "the file is empty: expected a mapping with policy_version"),
+    ]
+    for content, said in cases:
+        f.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        with pytest.raises(PolicyError) as exc:
+            load_policy(f)
+        assert len(exc.value.problems) == 1 and said in exc.value.problems[0], exc.value.problems
+        assert "secret-stuff" not in str(exc.value) and "[[[" not in str(exc.value)  # no contents echoed

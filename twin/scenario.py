@@ -72,7 +72,7 @@ from ._scenario_errors import (
     _show,
     format_duration,
 )
-from .errors import ScenarioError
+from .errors import ScenarioError, TwinError
 
 __all__ = [
     "SCENARIO_SCHEMA_ID",
@@ -695,6 +695,34 @@ class _StrictLoader(yaml.SafeLoader):
             return self.construct_scalar(node)
 
 
+def read_yaml_file(path: str | os.PathLike[str], *, what: str, error: type[TwinError] = ScenarioError) -> Any:
+    """The data of a YAML file (scenarios, gate policies), read with the scenario loader's strict
+    safe loader. Raises ``error`` with one line naming the file and, for a syntax error, the line
+    and column, never the file's contents."""
+    label = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise error(f"{label}: not found") from None
+    except IsADirectoryError:
+        raise error(f"{label}: is a directory: expected {what}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{label}: not UTF-8 text (byte {exc.start}): save the file as UTF-8") from None
+    except OSError as exc:
+        raise error(f"{label}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        why = exc.problem or exc.context or "syntax error"
+        if exc.problem and exc.context and exc.context.startswith("expected"):
+            why = f"{exc.context}, {exc.problem}"  # 'expected a single document in the stream, but found ...'
+        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark is not None else ""
+        raise error(f"{label}: {where}not valid YAML: {_one_line(why)}") from None
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise error(f"{label}: not valid YAML: {_one_line(str(exc))}") from None
+
+
 def load_scenario(path: str | os.PathLike[str], *, overrides: Sequence[str] = (), seed: int | None = None) -> Scenario:
     """Read, override and validate a scenario file.
 
@@ -703,28 +731,7 @@ def load_scenario(path: str | os.PathLike[str], *, overrides: Sequence[str] = ()
     problem, one line each: ``FILE: field.path: got VALUE: expected WHAT``.
     """
     label = os.fspath(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioError(f"{label}: not found") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{label}: is a directory: expected a scenario YAML file") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{label}: not UTF-8 text (byte {exc.start}): save the file as UTF-8") from None
-    except OSError as exc:
-        raise ScenarioError(f"{label}: cannot read: {exc.strerror or exc}") from None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = exc.problem or exc.context or "syntax error"
-        if exc.problem and exc.context and exc.context.startswith("expected"):
-            what = f"{exc.context}, {exc.problem}"  # 'expected a single document in the stream, but found ...'
-        what = _one_line(what)
-        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark is not None else ""
-        raise ScenarioError(f"{label}: {where}not valid YAML: {what}") from None
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
-        raise ScenarioError(f"{label}: not valid YAML: {_one_line(str(exc))}") from None
+    data = read_yaml_file(path, what="a scenario YAML file")
     if data is None:
         raise ScenarioError(f"{label}: the file is empty: expected {_describe_top(scenario_json_schema())}")
     return scenario_from_mapping(data, source=path, overrides=overrides, seed=seed)

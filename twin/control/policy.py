@@ -21,15 +21,13 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .._scenario_errors import _error_lines, _kind_of
 from ..errors import TwinError
-from ..scenario import Duration, NonNegativeNumber, PositiveDuration, _rule_error
+from ..scenario import Duration, NonNegativeNumber, PositiveDuration, _rule_error, read_yaml_file
 
 POLICY_VERSION = 1
 
@@ -151,10 +149,9 @@ def policy_from_mapping(data: Any, *, source: str = "<policy>") -> Policy:
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
     label = os.fspath(path)
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PolicyError(f"{label}: not found") from None
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{label}: not valid YAML: {exc}") from None
+    data = read_yaml_file(path, what="a gate policy YAML file", error=PolicyError)
+    if data is None:
+        raise PolicyError(
+            f"{label}: the file is empty: expected a mapping with policy_version (optional: defaults, gates)"
+        )
     return policy_from_mapping(data, source=label)
