@@ -43,6 +43,7 @@ from .broker import (
 from .clock import ClockFace, DeliveryTracker, PacedClock, timing_budget_s
 from .crosswalk import Crosswalk
 from .gate import Gate
+from .guard import shielded
 from .mqtt_link import TOPIC_ROOT, MqttLink
 from .onvif_camera import Camera
 from .sensors import LevelSensor, RainGauge
@@ -216,7 +217,7 @@ class Fleet:
                 password=d.account.password,
                 status_topic=d.topics["status"] if hasattr(d, "topics") else None,
                 subscriptions=tuple(d.account.subscribe),
-                on_message=getattr(d, "on_mqtt", None),
+                on_message=shielded(d.on_mqtt, d.device_id, self.ctx.input_log) if hasattr(d, "on_mqtt") else None,
             )
             link.start()
             self.ctx.links[d.device_id] = link
@@ -244,7 +245,7 @@ class Fleet:
             password=self.operator.password,
             subscriptions=subs,
             subscribe_qos=1 if self.record_path else 0,  # a record misses nothing; a mere observer acks nothing
-            on_message=self._arrived,
+            on_message=shielded(self._arrived, "fleet-probe", self.ctx.input_log),
         )
         self.probe.start()
 

@@ -10,6 +10,7 @@ from typing import Any
 from twin.models.faults import FaultSchedule
 
 from .broker import Account
+from .guard import InputLog
 from .mqtt_link import MqttLink, device_prefix
 
 
@@ -31,6 +32,7 @@ class FleetContext:
     tracker: Any = None  # clock.DeliveryTracker: readings the clock waits to see delivered
     tracked: frozenset[str] = frozenset()  # the devices whose readings it waits for
     tracking: bool = True  # off while the broker is down (an outage fault): those readings come late on purpose
+    input_log: InputLog = field(default_factory=InputLog)  # refused inputs, one rate-limited line each
     _people: tuple[float, list] = (-1.0, [])
 
     def people_now(self, t_s: float) -> list[tuple[int, float, float, bool]]:
