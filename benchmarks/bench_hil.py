@@ -1,6 +1,6 @@
 """Hardware-in-the-loop timing, idle and under load, in the same run (issue 12).
 
-    python benchmarks/bench_hil.py [--speed 120] [--devices gates|all] [--broker embedded|mosquitto]
+    python benchmarks/bench_hil.py [--speed 120] [--devices gates|all] [--broker auto|embedded|mosquitto]
                                    [--runs idle,load,strict-load]
 
 Runs the 3-hour smart-gates storm with the reference controller as its own process:
@@ -92,7 +92,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--speed", default="120", help="the ceiling (a number or max)")
     ap.add_argument("--devices", choices=["all", "gates"], default="gates")
-    ap.add_argument("--broker", default="embedded")
+    ap.add_argument("--broker", default="auto")
     ap.add_argument("--runs", default="idle,load,strict-load")
     args = ap.parse_args()
     scenario = load_scenario(SCENARIO)

@@ -1,13 +1,18 @@
-"""MQTT brokers for the fleet: a mosquitto the fleet starts itself (password file and per-device
-ACL generated, loopback only, persistence on), or an external one given by URL.
+"""MQTT brokers for the fleet: a mosquitto the fleet starts itself (accounts, client ids and ACL
+in mosquitto's dynamic security plugin, loopback only, persistence on), or an external one given
+by URL.
 
-Every device gets its own user; the ACL lets it publish only under ``uijeongbu/{kind}/{id}/``
-(and a gate read its own command topic). The ``operator`` user (dashboards, tests, controllers)
-reads everything and may publish gate commands.
+Every device gets its own user, which may connect only with its own client id (its device id);
+the ACL lets it publish only under ``uijeongbu/{kind}/{id}/`` (and a gate read its own command
+topic). The ``operator`` user (dashboards, tests, controllers) reads everything and may publish
+gate commands. Reading is checked per message, retained ones included.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 import pwd
 import secrets
@@ -16,6 +21,7 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
+from glob import glob
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -32,8 +38,14 @@ class BrokerError(TwinError, RuntimeError):
 class Account:
     username: str
     password: str
-    publish: list[str] = field(default_factory=list)  # topic filters it may write
-    subscribe: list[str] = field(default_factory=list)  # topic filters it may read
+    publish: list[str] = field(default_factory=list)  # topic filters it may write (wills included)
+    subscribe: list[str] = field(default_factory=list)  # topic filters it may read (retained messages included)
+
+    @property
+    def client_id(self) -> str | None:
+        """The only MQTT client id this account may connect with: a device's own id (its username,
+        as the fleet's MqttLink connects); None for the operator, who connects several times at once."""
+        return None if self.username == OPERATOR else self.username
 
 
 def new_password() -> str:
@@ -118,12 +130,89 @@ def free_port(host: str = "127.0.0.1", taken: set[int] | None = None) -> int:
     raise BrokerError("no free port found")
 
 
-def write_mosquitto_config(folder: Path, accounts: list[Account], *, host: str, port: int) -> Path:
-    """mosquitto.conf, passwd (hashed by mosquitto_passwd) and acl in ``folder``; returns the conf."""
-    folder.mkdir(parents=True, exist_ok=True)
+DYNSEC_PLUGIN = "mosquitto_dynamic_security.so"
+DYNSEC_ITERATIONS = 101  # PBKDF2-SHA512 rounds, as mosquitto_ctrl writes them
+MOSQUITTO_LIMITS = (
+    "mosquitto: the operator account may use any client id (mosquitto 2.0 cannot forbid a device's id "
+    "to it); a last will outside the publish ACL is accepted at CONNECT and dropped when it would be sent"
+)
+MOSQUITTO_LIMITS_NO_DYNSEC = (
+    "mosquitto without its dynamic security plugin: client ids are not tied to accounts (a device's "
+    "session can be taken over); a last will outside the publish ACL is dropped when it would be sent"
+)
+
+
+def mosquitto_executable() -> str | None:
+    """The mosquitto broker, or None if it is not installed."""
+    return shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+
+
+BROKER_KINDS = ("mosquitto", "embedded")  # the brokers a fleet can start itself
+
+
+def default_broker_kind() -> str:
+    """mosquitto where it is installed (the broker a city would deploy), else the embedded amqtt."""
+    return "mosquitto" if mosquitto_executable() else "embedded"
+
+
+def dynsec_plugin() -> str | None:
+    """mosquitto's dynamic security plugin (mosquitto >= 2.0), or None."""
+    for pattern in ("/usr/lib/*/" + DYNSEC_PLUGIN, "/usr/lib/" + DYNSEC_PLUGIN, "/usr/local/lib/" + DYNSEC_PLUGIN):
+        found = sorted(glob(pattern))
+        if found:
+            return found[0]
+    return None
+
+
+def dynsec_config(accounts: list[Account]) -> dict:
+    """The dynamic security plugin's document: one client and one role per account. Everything is
+    denied unless granted: a device publishes under its prefix and reads what it subscribes to,
+    and connects only with its own client id."""
+    clients, roles = [], []
+    for a in accounts:
+        salt = secrets.token_bytes(12)
+        digest = hashlib.pbkdf2_hmac("sha512", a.password.encode("utf-8"), salt, DYNSEC_ITERATIONS, 64)
+        client = {
+            "username": a.username,
+            "password": base64.b64encode(digest).decode("ascii"),
+            "salt": base64.b64encode(salt).decode("ascii"),
+            "iterations": DYNSEC_ITERATIONS,
+            "roles": [{"rolename": a.username}],
+        }
+        if a.client_id is not None:
+            client["clientid"] = a.client_id
+        clients.append(client)
+        acls = [{"acltype": "publishClientSend", "topic": t, "allow": True} for t in a.publish]
+        for t in a.subscribe:
+            acls.append({"acltype": "subscribePattern", "topic": t, "allow": True})
+            acls.append({"acltype": "publishClientReceive", "topic": t, "allow": True})
+        roles.append({"rolename": a.username, "acls": acls})
+    return {
+        "defaultACLAccess": {
+            "publishClientSend": False,
+            "publishClientReceive": False,
+            "subscribe": False,
+            "unsubscribe": True,
+        },
+        "clients": clients,
+        "roles": roles,
+        "groups": [],
+    }
+
+
+def _write_private(path: Path, text: str) -> None:
+    """``text`` to ``path`` atomically, readable by its owner only."""
+    from twin._atomic import atomic_file
+
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.chmod(0o600)
+
+
+def _password_file(folder: Path, accounts: list[Account]) -> list[str]:
+    """passwd (hashed by mosquitto_passwd) and acl: mosquitto without its dynamic security plugin."""
     passwd = folder / "passwd"
-    passwd.write_text("".join(f"{a.username}:{a.password}\n" for a in accounts), encoding="utf-8")
-    passwd.chmod(0o600)
+    _write_private(passwd, "".join(f"{a.username}:{a.password}\n" for a in accounts))
     tool = shutil.which("mosquitto_passwd")
     if tool is None:
         raise BrokerError("mosquitto_passwd not found: apt-get install -y mosquitto")
@@ -135,7 +224,22 @@ def write_mosquitto_config(folder: Path, accounts: list[Account], *, host: str, 
         lines += [f"topic read {t}" for t in a.subscribe]
         lines.append("")
     acl = folder / "acl"
-    acl.write_text("\n".join(lines), encoding="utf-8")
+    _write_private(acl, "\n".join(lines))
+    return [f"password_file {passwd}", f"acl_file {acl}"]
+
+
+def write_mosquitto_config(
+    folder: Path, accounts: list[Account], *, host: str, port: int, plugin: str | None = None
+) -> Path:
+    """mosquitto.conf and the accounts in ``folder``: with ``plugin`` (the dynamic security
+    plugin) dynamic-security.json, else passwd and acl files. Returns the conf."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if plugin is not None:
+        dynsec = folder / "dynamic-security.json"
+        _write_private(dynsec, json.dumps(dynsec_config(accounts), indent=1))
+        security = [f"plugin {plugin}", f"plugin_opt_config_file {dynsec}"]
+    else:
+        security = _password_file(folder, accounts)
     (folder / "data").mkdir(exist_ok=True)
     conf = folder / "mosquitto.conf"
     conf.write_text(
@@ -146,8 +250,7 @@ def write_mosquitto_config(folder: Path, accounts: list[Account], *, host: str, 
                 *([f"user {pwd.getpwuid(os.geteuid()).pw_name}"] if os.geteuid() == 0 else []),
                 f"listener {port} {host}",
                 "allow_anonymous false",
-                f"password_file {passwd}",
-                f"acl_file {acl}",
+                *security,
                 "persistence true",
                 f"persistence_location {folder / 'data'}/",
                 "autosave_interval 1",
@@ -165,15 +268,18 @@ def write_mosquitto_config(folder: Path, accounts: list[Account], *, host: str, 
 
 class MosquittoBroker:
     """A mosquitto process on ``host:port`` with the given accounts; stop() ends it, start() again
-    restarts it on the same port with its persisted sessions (a broker outage)."""
+    restarts it on the same port with its persisted sessions (a broker outage). ``limits``: what
+    it cannot guarantee, in one line."""
 
     def __init__(self, folder: Path, accounts: list[Account], *, host: str = "127.0.0.1", port: int | None = None):
-        exe = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+        exe = mosquitto_executable()
         if exe is None:
             raise BrokerError("mosquitto not found: apt-get install -y mosquitto, or give --broker mqtt://HOST:PORT")
         self.exe = exe
         self.host, self.port = host, port or free_port(host)
-        self.conf = write_mosquitto_config(folder, accounts, host=self.host, port=self.port)
+        plugin = dynsec_plugin()
+        self.limits = MOSQUITTO_LIMITS if plugin else MOSQUITTO_LIMITS_NO_DYNSEC
+        self.conf = write_mosquitto_config(folder, accounts, host=self.host, port=self.port, plugin=plugin)
         self.log = folder / "mosquitto.log"
         self.proc: subprocess.Popen | None = None
 

@@ -40,11 +40,12 @@ def devices() -> None:
 @click.option(
     "--broker",
     "broker_url",
-    default="embedded",
+    default="auto",
     show_default=True,
-    metavar="embedded|mosquitto|URL",
-    help="embedded: an amqtt broker inside the fleet; mosquitto: a mosquitto the fleet starts (password file, "
-    "ACL); mqtt://HOST:PORT: an external broker given the accounts in credentials.json.",
+    metavar="auto|mosquitto|embedded|URL",
+    help="auto: mosquitto where it is installed, else embedded; mosquitto: a mosquitto the fleet starts (accounts, "
+    "client ids and ACLs in its dynamic security plugin); embedded: an amqtt broker inside the fleet; "
+    "mqtt://HOST:PORT: an external broker given the accounts in credentials.json.",
 )
 @click.option("--until", "until", default=None, metavar="DURATION", help="Stop at this simulated time (e.g. 2h).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a scenario field (repeatable).")
@@ -120,6 +121,7 @@ def serve(
                    f"twin devices clients DEVICE --manifest {path}", err=True)  # fmt: skip
 
     click.echo(f"{len(fleet.devices)} devices", err=True)
+    show_refused_inputs()
     interrupted = False
     try:
         asyncio.run(fleet.serve(manifest=manifest, until_s=until_s, progress=progress, on_ready=ready))
@@ -145,6 +147,21 @@ def serve(
         sys.exit(130)
 
 
+def show_refused_inputs() -> None:
+    """Refused inputs (a controller's garbage) on stderr, one line each as the devices log them
+    (rate-limited per device by :class:`sim_devices.guard.InputLog`)."""
+    import logging
+
+    from .guard import LOGGER_NAME
+
+    logger = logging.getLogger(LOGGER_NAME)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
 def done_text(result: dict, *, interrupted: bool = False) -> str:
     """The end of a fleet run in words (simulated s unless named wall)."""
     t = result.get("timing") or {}
@@ -158,6 +175,7 @@ def done_text(result: dict, *, interrupted: bool = False) -> str:
         f"{result['messages']} MQTT messages sent, readings delivered in p50 {fmt(d.get('p50'))} s / "
         f"p99 {fmt(d.get('p99'))} s; {result['modbus_requests']} Modbus and {result['http_requests']} HTTP "
         f"requests answered; the clock lagged {fmt(result.get('max_clock_lag_s'))} s at worst"
+        + (f"; {sum(refused.values())} bad inputs refused" if (refused := result.get("refused_inputs")) else "")
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import json
+import logging
 import math
 import shutil
 import tempfile
@@ -32,11 +33,13 @@ from twin.models.faults import FaultSchedule
 from twin.simulation import Simulation
 
 from .broker import (
+    BROKER_KINDS,
     OPERATOR,
     Account,
     BrokerError,
     MosquittoBroker,
     PortReservations,
+    default_broker_kind,
     new_password,
     parse_broker_url,
 )
@@ -105,8 +108,9 @@ class Fleet:
         self.record_path = Path(record) if record else None
         self.patience_s = float(patience_s)
         self.sim = Simulation(scenario, city=city, controller=False, watch_gates=True)
-        self.broker_kind = broker_url if broker_url in (None, "embedded", "mosquitto") else "external"
-        self.broker_kind = self.broker_kind or "embedded"
+        # mosquitto, the broker a city would deploy, wherever it is installed; amqtt inside the fleet otherwise
+        auto = broker_url in (None, "auto")
+        self.broker_kind = default_broker_kind() if auto else broker_url if broker_url in BROKER_KINDS else "external"
         self.external = self.broker_kind == "external"
         self.ports = PortReservations(host)  # held until each server binds its own
         bh, bp = parse_broker_url(broker_url) if self.external else (host, self.ports.take())
@@ -186,6 +190,7 @@ class Fleet:
                 "url": f"mqtt://{self.ctx.broker_host}:{self.ctx.broker_port}",
                 "managed": not self.external,
                 "kind": self.broker_kind,
+                "limits": getattr(self.broker, "limits", None),  # what this broker cannot guarantee, in words
                 "operator": {"username": OPERATOR, "credentials": f"credentials.json#{OPERATOR}"},
                 "topic_root": TOPIC_ROOT,
             },
@@ -332,8 +337,11 @@ class Fleet:
             elif self.broker_kind == "embedded":
                 from .embedded_broker import EmbeddedBroker
 
-                self.broker = EmbeddedBroker(self.accounts(), host=self.host, port=self.ctx.broker_port)
+                self.broker = EmbeddedBroker(
+                    self.accounts(), host=self.host, port=self.ctx.broker_port, input_log=self.ctx.input_log
+                )
             if self.broker is not None:
+                logging.getLogger("sim_devices.broker").warning("MQTT broker limits: %s", self.broker.limits)
                 self.ports.release(self.ctx.broker_port)
                 self.broker.start()
             try:
@@ -390,6 +398,7 @@ class Fleet:
             "modbus_requests": sum(d.modbus.requests for d in self.devices if hasattr(d, "modbus")),
             "http_requests": sum(d.requests for d in self.devices if isinstance(d, Signboard | Camera)),
             "max_clock_lag_s": round(self.max_lag_s, 2),
+            "refused_inputs": dict(sorted(self.ctx.input_log.refused.items())),
             "timing": self.timing(),
         }
 

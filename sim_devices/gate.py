@@ -17,19 +17,49 @@ leaving; an open one lets them in again.
 
 from __future__ import annotations
 
-import json
 import queue
 from typing import Any
 
 from twin.models.gate import GateModel, GateZone
 
 from .broker import Account
+from .guard import MAX_COMMAND_BYTES, BadInput, parse_json_message
 from .modbus_face import ILLEGAL_VALUE, ModbusFace
 from .mqtt_link import device_prefix
 from .telemetry import FleetContext, topics
 
 STATES = ("open", "closing", "closed", "opening")
 SOURCES = {"none": 0, "modbus": 1, "mqtt": 2}
+COMMANDS = ("close", "open")
+
+
+def parse_command(payload: bytes) -> str:
+    """``close`` or ``open`` from an MQTT command payload: ``{"command": "close"}`` or the bare
+    word (any case, surrounding blanks ignored). :class:`~.guard.BadInput` otherwise: too large,
+    too deep, not UTF-8, not JSON, no ``command`` string, or another word; its text never
+    repeats the payload."""
+    if payload.lstrip()[:1] in (b"{", b"["):
+        data = parse_json_message(payload)
+        if not isinstance(data, dict):
+            raise BadInput(f'expected a JSON object with "command", got a JSON {type(data).__name__}')
+        if "command" not in data:
+            raise BadInput('field "command": missing')
+        what = data["command"]
+        if not isinstance(what, str):
+            raise BadInput(f'field "command": expected "close" or "open", got a JSON {type(what).__name__}')
+        field = 'field "command"'
+    else:
+        if len(payload) > MAX_COMMAND_BYTES:
+            raise BadInput(f"payload of {len(payload)} bytes, more than {MAX_COMMAND_BYTES}")
+        try:
+            what = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"payload is not UTF-8 (byte {exc.start})") from None
+        field = "bare word"
+    word = what.strip().lower()
+    if word not in COMMANDS:
+        raise BadInput(f'{field}: expected "close" or "open" ({len(what)} characters given)')
+    return word
 
 
 class Gate:
@@ -77,17 +107,15 @@ class Gate:
         return None
 
     def on_mqtt(self, topic: str, payload: bytes) -> None:
-        """A message on the command topic (paho's thread): queued for the fleet loop."""
+        """A message on the command topic (on the fleet's loop): a valid command is queued for the
+        next step; anything else is refused with one line in the input log and a "rejected" event."""
         try:
-            text = payload.decode("utf-8").strip()
-            data = json.loads(text) if text.startswith("{") else {"command": text}
-            what = data["command"] if isinstance(data, dict) else None
-            if not isinstance(what, str):
-                raise ValueError("no command")
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError):
-            self.inbox.put(("__malformed__", payload[:80].decode("utf-8", "replace")))
+            what = parse_command(payload)
+        except BadInput as exc:
+            self.ctx.input_log.refuse(self.device_id, f"MQTT command on {topic}: {exc}")
+            self.inbox.put(("__malformed__", str(exc)))
             return
-        self.inbox.put((what.strip().lower(), "mqtt"))
+        self.inbox.put((what, "mqtt"))
 
     # --- time -------------------------------------------------------------------------------
     def step(self, t_s: float) -> None:
@@ -97,7 +125,7 @@ class Gate:
             what, source = self.inbox.get()
             if what == "__malformed__":
                 self.model.rejected += 1
-                self._event(t_s, "rejected", reason=f"malformed command payload: {source!r}")
+                self._event(t_s, "rejected", reason=f"malformed command payload: {source}", source="mqtt")
                 continue
             why = self.model.command(what, source)
             if why:

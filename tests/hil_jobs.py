@@ -30,7 +30,7 @@ RULES = {
 }  # fmt: skip
 
 
-def hil_job(scenario: str, out: str, tmp: str, *, controller: str = "builtin", broker: str = "embedded",
+def hil_job(scenario: str, out: str, tmp: str, *, controller: str = "builtin", broker: str = "auto",
             speed: float = SPEED, cache_dir: str | None = None) -> dict[str, Any]:  # fmt: skip
     """Run ``scenarios/gates/{scenario}.yaml`` with the devices that serve the gates; the
     reference controller (builtin) or tests/external_controller.py (external)."""

@@ -98,7 +98,10 @@ def test_twin_devices_serve_from_the_command_line(tmp_path):
     )
     assert p.returncode == 0, p.stderr
     m = json.loads(manifest.read_text())
-    assert len(m["devices"]) == 289 and m["broker"]["kind"] == "embedded"  # the default: no mosquitto needed
+    from sim_devices.broker import default_broker_kind
+
+    # the default: mosquitto where it is installed, else the embedded broker (nothing to install)
+    assert len(m["devices"]) == 289 and m["broker"]["kind"] == default_broker_kind()
     assert "done:" in p.stderr and "Traceback" not in p.stderr
     from twin.app.playback import build_playback  # the app can open and play back a fleet's run
     from twin.city import load_city
@@ -181,14 +184,15 @@ def test_school_zone_crosswalks_count_the_pupils_of_the_crowd_model(city, tmp_pa
 
 
 def test_the_embedded_broker_needs_credentials_and_keeps_devices_to_their_topics(city, tmp_path):
-    """The default broker (amqtt inside the fleet), checked with mosquitto's own clients."""
+    """The fallback broker (amqtt inside the fleet, where mosquitto is not installed), checked with
+    mosquitto's own clients."""
     from sim_devices.fleet import Fleet
     from twin.scenario import load_scenario
 
     s = load_scenario(
         REPO / "scenarios" / "flash_flood_jungnangcheon.yaml", overrides=["devices.level_sensor.sample_interval=5"]
     )
-    f = Fleet(s, city=city, speed=30, workdir=tmp_path, only={"LS-1018665", "LS-G01", "G01"})
+    f = Fleet(s, city=city, speed=30, workdir=tmp_path, only={"LS-1018665", "LS-G01", "G01"}, broker_url="embedded")
     run = RunningFleet(f, tmp_path / "manifest.json").start()
     m, creds = run.manifest, run.creds
     port = str(m["broker"]["port"])
@@ -236,6 +240,8 @@ def test_the_embedded_broker_needs_credentials_and_keeps_devices_to_their_topics
                     port,
                     "-u",
                     "LS-G01",
+                    "-i",
+                    "LS-G01",  # a device account connects only with its own client id
                     "-P",
                     me["password"],
                     "-q",

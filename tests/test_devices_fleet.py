@@ -237,7 +237,7 @@ def test_the_broker_needs_credentials_and_the_acl_keeps_devices_to_their_own_top
                 "-P",
                 me["password"],
                 "-i",
-                "acl-test",
+                me["username"],  # a device account may use only its own client id
                 "-q",
                 "1",
                 "-t",

@@ -53,7 +53,7 @@ def hil() -> None:
 )
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Run folder (default: runs/hil-<name>).")
 @click.option("--manifest", type=click.Path(path_type=Path), default=None, help="Where to write the manifest.")
-@click.option("--broker", default="embedded", show_default=True, metavar="embedded|mosquitto|URL")
+@click.option("--broker", default="auto", show_default=True, metavar="auto|mosquitto|embedded|URL")
 @click.option("--hold", type=float, default=None, help="Wall seconds from the manifest to simulated second 0.")
 @click.option(
     "--devices",

@@ -70,7 +70,7 @@ def run_hil(
     speed: float = 60.0,
     strict: bool = False,
     out: str | Path | None = None,
-    broker: str = "embedded",
+    broker: str = "auto",
     manifest: str | Path | None = None,
     hold_s: float | None = None,
     stale_limit_s: float | None = None,
