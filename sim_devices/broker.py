@@ -28,6 +28,9 @@ from urllib.parse import urlparse
 from twin.errors import TwinError
 
 OPERATOR = "operator"
+# bytes: the largest MQTT packet either managed broker takes (a reading or an uplink is under 2 kB);
+# a client sending a larger one is disconnected, so megabytes of garbage never reach the devices
+MAX_PACKET_BYTES = 65536
 
 
 class BrokerError(TwinError, RuntimeError):
@@ -255,6 +258,7 @@ def write_mosquitto_config(
                 f"persistence_location {folder / 'data'}/",
                 "autosave_interval 1",
                 "max_queued_messages 100000",
+                f"max_packet_size {MAX_PACKET_BYTES}",
                 "log_dest stderr",
                 "log_type error",
                 "log_type warning",

@@ -32,7 +32,7 @@ from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.utils import gen_client_id
 
-from .broker import Account, BrokerError
+from .broker import MAX_PACKET_BYTES, Account, BrokerError
 from .guard import InputLog
 
 logging.getLogger("amqtt").setLevel(logging.CRITICAL)
@@ -136,12 +136,29 @@ class AccountsACL(BaseTopicPlugin):
 
 
 class FleetBroker(Broker):
-    """amqtt's Broker, admitting a client before its session is looked up, and sending a client
-    only the retained messages of its own subscriptions that it may read."""
+    """amqtt's Broker, admitting a client before its session is looked up, sending a client only
+    the retained messages of its own subscriptions that it may read, and disconnecting a client
+    that publishes more than ``MAX_PACKET_BYTES`` (as mosquitto's ``max_packet_size`` does)."""
 
     def __init__(self, config: dict[str, Any], rules: AccessRules, log: InputLog, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.rules, self.input_log = rules, log
+
+    async def _handle_message_delivery(self, client_session, handler, wait_deliver) -> bool:
+        message = wait_deliver.result()
+        if message is not None and len(message.data or b"") > MAX_PACKET_BYTES:
+            self.input_log.refuse(
+                "mqtt-broker",
+                f"{client_session.client_id} published {len(message.data)} bytes (more than {MAX_PACKET_BYTES}): "
+                "disconnected",
+            )
+            # as an abnormal disconnection (its will is sent, as mosquitto does); amqtt itself would
+            # only leave its message loop and keep the connection open
+            ended = asyncio.get_running_loop().create_future()
+            ended.set_result(None)
+            await self._handle_disconnect(client_session, handler, ended)
+            return False
+        return await super()._handle_message_delivery(client_session, handler, wait_deliver)
 
     async def _initialize_client_session(self, reader, writer, remote_address, remote_port):
         try:

@@ -385,6 +385,7 @@ class Fleet:
                 if self.broker is not None:
                     self.broker.stop()
                 self.ports.close()
+                self.ctx.input_log.flush()  # how many refused inputs were not logged, at the end
                 if self._own_workdir:  # the broker's files and the credentials: nothing to keep
                     shutil.rmtree(self.workdir, ignore_errors=True)
         return self.result()

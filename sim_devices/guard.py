@@ -73,23 +73,29 @@ def parse_json_message(payload: bytes, *, max_bytes: int = MAX_COMMAND_BYTES, ma
 
 
 class InputLog:
-    """One line per refused input, at most ``burst`` lines per device in ``window_s`` seconds;
-    after that, one line saying how many were not logged. Safe from any thread (server threads
-    of HTTP faces, the fleet loop). Counts stay exact: ``refused[device_id]``."""
+    """One line per refused input, at most ``burst`` lines per device and ``total_burst`` lines in
+    all in each ``window_s`` seconds; when a window ends, one line says how many were not logged
+    (and from which devices most). So a 10-minute flood of garbage at every device of a fleet
+    writes at most 10 x (``total_burst`` + 1) lines. Safe from any thread (server threads of HTTP
+    faces, the broker's thread, the fleet loop). Counts stay exact: ``refused[device_id]``."""
 
     def __init__(
         self,
         logger: logging.Logger | None = None,
         *,
         burst: int = 5,
+        total_burst: int = 40,
         window_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.logger = logger or logging.getLogger(LOGGER_NAME)
-        self.burst, self.window_s, self.clock = int(burst), float(window_s), clock
+        self.burst, self.total_burst = int(burst), int(total_burst)
+        self.window_s, self.clock = float(window_s), clock
         self.refused: dict[str, int] = {}
         self.lines = 0  # lines written (for tests and the soak benchmark)
-        self._windows: dict[str, tuple[float, int, int]] = {}  # device -> (window start, logged, suppressed)
+        self._window_start: float | None = None
+        self._logged: dict[str, int] = {}  # lines per device in this window
+        self._suppressed: dict[str, int] = {}  # inputs not logged in this window, per device
         self._lock = threading.Lock()
 
     def refuse(self, device_id: str, what: str) -> None:
@@ -97,21 +103,42 @@ class InputLog:
         now = self.clock()
         with self._lock:
             self.refused[device_id] = self.refused.get(device_id, 0) + 1
-            start, logged, suppressed = self._windows.get(device_id, (now, 0, 0))
             lines = []
-            if now - start >= self.window_s:
-                if suppressed:
-                    lines.append(f"{device_id}: {suppressed} more refused inputs not logged")
-                start, logged, suppressed = now, 0, 0
-            if logged < self.burst:
+            if self._window_start is None or now - self._window_start >= self.window_s:
+                summary = self._summary()
+                if summary:
+                    lines.append(summary)
+                self._window_start, self._logged, self._suppressed = now, {}, {}
+            mine = self._logged.get(device_id, 0)
+            if mine < self.burst and sum(self._logged.values()) < self.total_burst:
                 lines.append(f"{device_id}: refused input: {_one_line(what)}")
-                logged += 1
+                self._logged[device_id] = mine + 1
             else:
-                suppressed += 1
-            self._windows[device_id] = (start, logged, suppressed)
+                self._suppressed[device_id] = self._suppressed.get(device_id, 0) + 1
             self.lines += len(lines)
         for line in lines:
             self.logger.warning(line)
+
+    def _summary(self) -> str | None:
+        if not self._suppressed:
+            return None
+        n = sum(self._suppressed.values())
+        top = sorted(self._suppressed.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        most = ", ".join(f"{dev} {count}" for dev, count in top)
+        return (
+            f"{n} more refused inputs from {len(self._suppressed)} devices not logged in {self.window_s:g} s "
+            f"(most: {most})"
+        )
+
+    def flush(self) -> None:
+        """Log the summary of the current window now (at the end of a run)."""
+        with self._lock:
+            summary = self._summary()
+            self._suppressed = {}
+            if summary:
+                self.lines += 1
+        if summary:
+            self.logger.warning(summary)
 
     def total(self) -> int:
         with self._lock:

@@ -319,3 +319,26 @@ def test_the_operator_reads_everything_and_commands_gates_only(broker):
     finally:
         for p in (op, op2, g4, tilt, ls):
             p.close()
+
+
+def test_a_packet_over_the_size_limit_never_reaches_a_device(broker):
+    """Megabytes of garbage on a gate's command topic (the soak benchmark's huge payloads) are
+    refused by the broker: the sender is disconnected, the gate gets nothing, a normal command after."""
+    from sim_devices.broker import MAX_PACKET_BYTES
+
+    gate = Peer(broker, "G08", "G08")
+    assert gate.connect() and _granted(gate.subscribe("uijeongbu/gate/G08/cmd"))
+    flood = Peer(broker, OPERATOR, "op-flood")
+    assert flood.connect()
+    op = Peer(broker, OPERATOR, "op-after")
+    try:
+        flood.c.publish("uijeongbu/gate/G08/cmd", b"[" * (MAX_PACKET_BYTES + 1), qos=1)
+        assert _wait(lambda: flood.disconnects > 0), "the sender of an oversize packet stays connected"
+        assert op.connect()
+        op.publish("uijeongbu/gate/G08/cmd", '{"command": "close"}')
+        assert _wait(lambda: gate.got("uijeongbu/gate/G08/cmd") == [b'{"command": "close"}'])
+        time.sleep(0.3)
+        assert all(len(p) < MAX_PACKET_BYTES for _, p, _ in gate.messages)
+    finally:
+        for p in (gate, flood, op):
+            p.close()

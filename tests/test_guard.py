@@ -63,8 +63,28 @@ def test_the_log_is_rate_limited_but_the_count_is_exact(caplog):
         assert len(caplog.records) == 3
         now[0] = 61.0
         log.refuse("G03", "not JSON")
-    assert "997 more refused inputs not logged" in caplog.records[3].getMessage()
+    assert "997 more refused inputs from 1 devices not logged" in caplog.records[3].getMessage()
     assert len(caplog.records) == 5 and log.lines == 5
+
+
+def test_garbage_at_every_device_for_ten_minutes_stays_under_a_bound(caplog):
+    """289 devices, each sent 4 bad inputs a second for 10 simulated minutes: at most
+    10 x (total_burst + 1) lines, about 50 kB."""
+    now = [0.0]
+    log = InputLog(clock=lambda: now[0])
+    devices = [f"D{i:03d}" for i in range(289)]
+    with caplog.at_level(logging.WARNING, logger="sim_devices.input"):
+        for step in range(10 * 60 * 2):  # every 0.5 s
+            now[0] = step * 0.5
+            for dev in devices:
+                log.refuse(dev, "not JSON (JSONDecodeError)")
+                log.refuse(dev, "not JSON (JSONDecodeError)")
+        log.flush()
+    assert log.total() == 289 * 2 * 1200
+    assert log.lines == len(caplog.records) <= 10 * (log.total_burst + 1) + 1
+    assert sum(len(r.getMessage()) + 1 for r in caplog.records) < 60_000
+    # the first 20 devices logged 2 lines each (40 in all) in the window's first step: the others lead
+    assert "from 289 devices" in caplog.records[-1].getMessage() and "most: D020 240" in caplog.records[-1].getMessage()
 
 
 def test_log_lines_are_one_line_and_survive_lone_surrogates(caplog):
