@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeET
@@ -37,7 +38,8 @@ CATEGORY = (
 URGENCY = ("Immediate", "Expected", "Future", "Past", "Unknown")
 SEVERITY = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 CERTAINTY = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
-DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
+DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")  # CAP 1.2 3.3.2: the offset is required
+DATETIME_EXAMPLE = "2026-07-15T16:30:00+09:00"
 
 
 class CapError(TwinError, ValueError):
@@ -56,6 +58,7 @@ class CapInfo:
     instruction: str = ""
     event_codes: dict[str, str] = field(default_factory=dict)
     expires: str | None = None
+    expires_at: datetime | None = None  # ``expires`` as an aware datetime
     areas: list[dict[str, object]] = field(default_factory=list)
 
 
@@ -79,13 +82,33 @@ def _text(el: Element, name: str) -> str | None:
     return None if child is None or child.text is None else child.text.strip()
 
 
+def _shown(value: str, limit: int = 40) -> str:
+    """A short value as the error repeats it; a long one only by its length."""
+    return repr(value) if len(value) <= limit and value.isprintable() else f"{len(value)} characters"
+
+
 def _need(el: Element, name: str, where: str, choices: tuple[str, ...] | None = None) -> str:
     value = _text(el, name)
     if not value:
         raise CapError(f"{where}/{name}: missing: CAP 1.2 requires it")
     if choices and value not in choices:
-        raise CapError(f"{where}/{name}: got {value!r}: expected one of {', '.join(choices)}")
+        raise CapError(f"{where}/{name}: got {_shown(value)}: expected one of {', '.join(choices)}")
     return value
+
+
+def _when(value: str | None, path: str) -> datetime | None:
+    """A CAP date-time (``sent``, ``effective``, ``onset``, ``expires``): the UTC offset is
+    required (CAP 1.2, 3.3.2), and the date and offset must exist."""
+    if value is None:
+        return None
+    if not DATETIME.match(value):
+        raise CapError(f"{path}: got {_shown(value)}: expected a date-time with offset, e.g. {DATETIME_EXAMPLE}")
+    try:
+        when = datetime.fromisoformat(value)
+        when.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise CapError(f"{path}: got {_shown(value)}: not a real date, time or offset") from None
+    return when
 
 
 def parse_cap(data: bytes) -> CapAlert:
@@ -101,8 +124,7 @@ def parse_cap(data: bytes) -> CapAlert:
     if root.tag != f"{{{NS}}}alert":
         raise CapError(f"root element {root.tag!r}: expected alert in namespace {NS}")
     sent = _need(root, "sent", "alert")
-    if not DATETIME.match(sent):
-        raise CapError(f"alert/sent: got {sent!r}: expected a date-time with offset, e.g. 2026-07-15T16:30:00+09:00")
+    _when(sent, "alert/sent")
     alert = CapAlert(
         identifier=_need(root, "identifier", "alert"),
         sender=_need(root, "sender", "alert"),
@@ -122,6 +144,10 @@ def parse_cap(data: bytes) -> CapAlert:
         bad = [c for c in cats if c not in CATEGORY]
         if bad:
             raise CapError(f"{where}/category: got {bad[0]!r}: expected one of {', '.join(CATEGORY)}")
+        for name in ("effective", "onset"):
+            _when(_text(info, name), f"{where}/{name}")
+        expires = _text(info, "expires")
+        expires_at = _when(expires, f"{where}/expires")
         codes = {}
         for ec in info.findall(f"{{{NS}}}eventCode"):
             codes[_need(ec, "valueName", f"{where}/eventCode")] = _text(ec, "value") or ""
@@ -143,7 +169,8 @@ def parse_cap(data: bytes) -> CapAlert:
                 description=_text(info, "description") or "",
                 instruction=_text(info, "instruction") or "",
                 event_codes=codes,
-                expires=_text(info, "expires"),
+                expires=expires,
+                expires_at=expires_at,
                 areas=areas,
             )
         )

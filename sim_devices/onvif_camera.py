@@ -10,23 +10,36 @@ watches). ``/snapshot.png`` is a top-down picture of the view (HTTP Digest or Ba
 
 Every SOAP call but GetSystemDateAndTime needs a WS-Security UsernameToken with PasswordDigest
 = Base64(SHA-1(nonce + Created + password)), Created within 5 minutes of the camera's clock and a
-nonce not seen before; otherwise the fault ``ter:NotAuthorized``. Unknown operations get
-``ter:ActionNotSupported``, malformed XML ``ter:WellFormed``; the camera keeps serving.
+nonce not seen before (compared as decoded bytes; a nonce that is not canonical base64 is
+refused); otherwise the fault ``ter:NotAuthorized``. A ``Created`` without a zone is read as UTC,
+as WS-Security requires all its times to be (SOAP Message Security 1.1, section 10). Unknown
+operations get ``ter:ActionNotSupported``, malformed XML ``ter:WellFormed``; anything that goes
+wrong inside gets a ``s:Receiver`` fault (HTTP 500); the camera keeps serving.
+
+Bounds: a subscription lives at most ``MAX_SUBSCRIPTION_S`` (a longer InitialTerminationTime or
+Renew is shortened to it, as WS-BaseNotification lets a producer do); a camera holds at most
+``MAX_SUBSCRIPTIONS`` live ones (one more gets ``ter:MaxPullPointsReached``; expired ones are
+freed). HTTP Digest nonces are the camera's own, valid ``DIGEST_NONCE_S``, with a nonce count
+that must grow; at most ``MAX_DIGEST_NONCES`` are outstanding.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
+import urllib.request
 import uuid
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime, timedelta, timezone
+from http.server import ThreadingHTTPServer
 from typing import Any
 from xml.etree.ElementTree import ParseError
+from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as SafeET
 import numpy as np
@@ -36,7 +49,7 @@ from twin.models.viewshed import Viewshed
 
 from .broker import Account
 from .camera_view import Scene
-from .http_face import basic_ok, start_server, stop_server
+from .http_face import MAX_CONNECTIONS, READ_TIMEOUT_S, GuardedHandler, HttpRefusal, basic_ok, start_server, stop_server
 from .telemetry import FleetContext
 
 NS = {
@@ -54,8 +67,37 @@ NS = {
 }
 XMLNS = " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items())
 TOPIC = "tns1:RuleEngine/FieldDetector/ObjectsInside"
-MAX_BODY = 64 * 1024
-CREATED_WINDOW_S = 300.0
+MAX_BODY = 64 * 1024  # bytes of a SOAP request
+CREATED_WINDOW_S = 300.0  # seconds between a UsernameToken's Created and the camera's clock
+DEFAULT_SUBSCRIPTION_S = 600.0  # seconds, when CreatePullPointSubscription gives no InitialTerminationTime
+MAX_SUBSCRIPTION_S = 3600.0  # seconds a pull-point subscription lives at most (then Renew)
+MAX_SUBSCRIPTIONS = 16  # live pull-point subscriptions per camera
+MAX_PULL_WAIT_S = 30.0  # seconds a PullMessages long poll waits at most
+DIGEST_NONCE_S = 300.0  # seconds an HTTP Digest nonce of the snapshot stays valid (then stale=true)
+MAX_DIGEST_NONCES = 256  # outstanding Digest nonces per camera (the oldest is forgotten first)
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_DATETIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,12}))?(Z|[+-]\d\d:\d\d)?$")
+_DURATION = re.compile(r"^P(?:(\d{1,12})D)?(?:T(?:(\d{1,12})H)?(?:(\d{1,12})M)?(?:(\d{1,12}(?:\.\d{1,9})?)S)?)?$")
+
+
+class SoapFault(Exception):
+    """A request answered with a SOAP 1.2 fault: HTTP ``status``, ``code`` (s:Sender or
+    s:Receiver), ONVIF ``subcodes`` (outermost first) and a one-line ``reason``."""
+
+    def __init__(self, status: int, subcodes: str | tuple[str, ...], reason: str, code: str = "s:Sender") -> None:
+        super().__init__(reason)
+        self.status, self.code, self.reason = status, code, reason
+        self.subcodes = (subcodes,) if isinstance(subcodes, str) else tuple(subcodes)
+
+    def body(self) -> bytes:
+        return fault(self.subcodes, self.reason, self.code)
+
+
+def xml_text(text: object) -> str:
+    """``text`` safe inside an XML element or a double-quoted attribute: escaped, and characters
+    XML 1.0 cannot carry (controls, lone surrogates) replaced by ``?``."""
+    return escape(_NOT_XML.sub("?", str(text)), {'"': "&quot;"})
 
 
 def _iso(t: datetime) -> str:
@@ -66,27 +108,62 @@ def _envelope(body: str) -> bytes:
     return f'<?xml version="1.0" encoding="UTF-8"?><s:Envelope {XMLNS}><s:Body>{body}</s:Body></s:Envelope>'.encode()
 
 
-def fault(subcode: str, reason: str, code: str = "s:Sender") -> bytes:
+def fault(subcode: str | tuple[str, ...], reason: str, code: str = "s:Sender") -> bytes:
+    """A SOAP 1.2 fault envelope; ``reason`` is escaped (it may name a path a client sent)."""
+    nested = ""
+    for sub in reversed((subcode,) if isinstance(subcode, str) else subcode):
+        nested = f"<s:Subcode><s:Value>{xml_text(sub)}</s:Value>{nested}</s:Subcode>"
     return _envelope(
-        f"<s:Fault><s:Code><s:Value>{code}</s:Value><s:Subcode><s:Value>{subcode}</s:Value></s:Subcode></s:Code>"
-        f'<s:Reason><s:Text xml:lang="en">{reason}</s:Text></s:Reason></s:Fault>'
+        f"<s:Fault><s:Code><s:Value>{xml_text(code)}</s:Value>{nested}</s:Code>"
+        f'<s:Reason><s:Text xml:lang="en">{xml_text(" ".join(str(reason).split())[:300])}</s:Text></s:Reason></s:Fault>'
     )
 
 
-def parse_duration_s(text: str | None, default: float) -> float:
-    """An xs:duration like PT5S, PT1M or PT1H30M, in seconds (default when absent or odd)."""
-    if not text or not text.startswith("PT"):
+def parse_datetime(text: str) -> datetime:
+    """An xsd:dateTime as an aware datetime; no zone means UTC (WS-Security's times are UTC).
+    ``ValueError`` when it is not one or does not exist."""
+    m = _DATETIME.match(text.strip())
+    if not m:
+        raise ValueError("expected an xsd:dateTime such as 2026-07-15T09:30:00Z")
+    y, mo, d, h, mi, sec, frac, zone = m.groups()
+    tz = UTC
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+    try:
+        when = datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec), int((frac or "0")[:6].ljust(6, "0")), tz)
+        return when.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError("not a real date, time or zone") from None
+
+
+def parse_duration_s(text: str | None, default: float, *, at_most: float | None = None) -> float:
+    """An xs:duration without years or months (PT5S, PT1M, PT1H30M, P1DT2H), in seconds:
+    ``default`` when absent, clamped to ``at_most``; ``ValueError`` when it is not one."""
+    if text is None or not text.strip():
         return default
-    total, num = 0.0, ""
-    for ch in text[2:]:
-        if ch.isdigit() or ch == ".":
-            num += ch
-        elif ch in "HMS" and num:
-            total += float(num) * {"H": 3600, "M": 60, "S": 1}[ch]
-            num = ""
+    m = _DURATION.match(text.strip())
+    if not m or text.strip() in ("P", "PT") or text.strip().endswith("T"):
+        raise ValueError("expected an xs:duration such as PT10M")
+    d, h, mi, sec = (float(g) if g else 0.0 for g in m.groups())
+    total = d * 86400 + h * 3600 + mi * 60 + sec
+    return total if at_most is None else min(total, at_most)
+
+
+def termination_s(text: str | None, element: str, now: datetime) -> float:
+    """Seconds from ``now`` to a wsnt:AbsoluteOrRelativeTimeType (a duration or a dateTime),
+    clamped to ``MAX_SUBSCRIPTION_S``; a fault when it is not one or is not in the future."""
+    text = (text or "").strip()
+    try:
+        if not text or text.startswith("P"):
+            ttl = parse_duration_s(text, DEFAULT_SUBSCRIPTION_S, at_most=MAX_SUBSCRIPTION_S)
         else:
-            return default
-    return total
+            ttl = min((parse_datetime(text) - now).total_seconds(), MAX_SUBSCRIPTION_S)
+    except ValueError as exc:
+        raise SoapFault(400, "ter:InvalidArgVal", f"{element}: {exc} or a dateTime") from None
+    if ttl <= 0:
+        raise SoapFault(400, "ter:InvalidArgVal", f"{element}: expected a time in the future")
+    return ttl
 
 
 class Camera:
@@ -109,7 +186,10 @@ class Camera:
         self.events: list[tuple[datetime, bool, str]] = []  # (UTC time, is inside, operation)
         self.inside = False
         self.subscriptions: dict[str, dict[str, Any]] = {}
-        self.nonces: dict[str, float] = {}
+        self.nonces: dict[bytes, float] = {}  # WS-Security nonces seen (decoded) -> monotonic time
+        self.digest_nonces: dict[str, list[float]] = {}  # HTTP Digest nonce -> [issued (monotonic), last nc]
+        self.read_timeout_s = READ_TIMEOUT_S  # seconds without a byte before a connection is given up
+        self.max_connections = MAX_CONNECTIONS  # connections served at once
         self.requests = 0
         self.faults = 0
         self.new_event = threading.Condition(self.lock)
@@ -150,7 +230,10 @@ class Camera:
 
     # --- HTTP --------------------------------------------------------------------------------
     def start(self) -> None:
-        self._server = start_server(self._handler(), self.host, self.port, f"onvif-{self.device_id}")
+        self._server = start_server(
+            self._handler(), self.host, self.port, f"onvif-{self.device_id}", max_connections=self.max_connections
+        )
+        self.port = self._server.server_address[1]  # the one bound (port 0: any free one)
 
     def stop(self) -> None:
         with self.lock:
@@ -160,67 +243,99 @@ class Camera:
     def _handler(self):
         cam = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(GuardedHandler):
             server_version = "UijeongbuONVIF/1"
             protocol_version = "HTTP/1.1"
+            device_id = cam.device_id
+            input_log = cam.ctx.input_log
+            timeout = cam.read_timeout_s
+            max_body = MAX_BODY
 
-            def log_message(self, *args) -> None:
-                pass
+            def error_body(self, code: int, reason: str) -> tuple[bytes, str, dict[str, str]]:
+                cam.faults += 1
+                if self.command == "GET":
+                    return (reason + "\n").encode(), "text/plain; charset=utf-8", {}
+                sub = {413: "ter:InvalidArgVal", 500: "ter:Action"}.get(code, "ter:WellFormed")
+                side = "s:Receiver" if code >= 500 else "s:Sender"
+                return fault(sub, reason, side), "application/soap+xml; charset=utf-8", {}
 
-            def _send(self, code: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                for k, v in (extra or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self) -> None:  # noqa: N802
+            def handle_get(self) -> None:
                 cam.requests += 1
                 if self.path.split("?")[0] != "/snapshot.png":
-                    return self._send(404, b"not found", "text/plain")
-                if not cam.http_authorised(self.headers.get("Authorization", ""), "GET", self.path):
-                    realm_nonce = secrets.token_hex(16)
-                    hdr = f'Digest realm="{cam.device_id}", nonce="{realm_nonce}", qop="auth", algorithm=MD5'
-                    return self._send(401, b"authentication required", "text/plain", {"WWW-Authenticate": hdr})
-                return self._send(200, cam.snapshot(), "image/png")
-
-            def do_POST(self) -> None:  # noqa: N802
-                cam.requests += 1
-                try:
-                    length = int(self.headers.get("Content-Length", "0"))
-                except ValueError:
-                    length = -1
-                if length < 0 or length > MAX_BODY:
+                    raise HttpRefusal(404, "not found: GET /snapshot.png")
+                why = cam.http_authorised(self.headers.get("Authorization", ""), "GET", self.path)
+                if why is not None:
+                    self.refuse(f"401: snapshot: {why}")
                     cam.faults += 1
-                    return self._send(400, fault("ter:WellFormed", "bad Content-Length"), "application/soap+xml")
-                body = self.rfile.read(length)
+                    challenge = cam.digest_challenge(stale=why == "stale nonce")
+                    return self.answer(401, b"authentication required", "text/plain", {"WWW-Authenticate": challenge})
+                return self.answer(200, cam.snapshot(), "image/png")
+
+            def handle_post(self) -> None:
+                cam.requests += 1
+                body = self.read_body()
                 code, reply = cam.soap(self.path.split("?")[0], body)
-                return self._send(code, reply, "application/soap+xml; charset=utf-8")
+                return self.answer(code, reply, "application/soap+xml; charset=utf-8")
 
         return Handler
 
-    def http_authorised(self, header: str, method: str, uri: str) -> bool:
-        """HTTP Basic or Digest (RFC 7616, MD5, qop=auth) with the camera's credentials."""
+    def digest_challenge(self, *, stale: bool = False) -> str:
+        """A WWW-Authenticate challenge with a fresh nonce of this camera (RFC 7616, MD5, qop=auth)."""
+        nonce = secrets.token_hex(16)
+        now = time.monotonic()
+        with self.lock:
+            self.digest_nonces = {k: v for k, v in self.digest_nonces.items() if now - v[0] < DIGEST_NONCE_S}
+            while len(self.digest_nonces) >= MAX_DIGEST_NONCES:
+                del self.digest_nonces[next(iter(self.digest_nonces))]
+            self.digest_nonces[nonce] = [now, 0]
+        return f'Digest realm="{self.device_id}", qop="auth", algorithm=MD5, nonce="{nonce}"' + (
+            ", stale=true" if stale else ""
+        )
+
+    def http_authorised(self, header: str, method: str, uri: str) -> str | None:
+        """None when ``header`` authorises ``method uri`` with the camera's credentials, else why
+        not ("stale nonce" for a nonce of this camera past ``DIGEST_NONCE_S``). HTTP Basic, or
+        Digest as RFC 7616 has it: MD5, qop=auth, a nonce this camera issued, a nonce count that
+        grows with each use of a nonce, and ``uri`` equal to the request target."""
         user, pw = self.device_id, self.account.password
         if header.startswith("Basic "):
-            return basic_ok(header, user, pw)
+            return None if basic_ok(header, user, pw) else "wrong Basic credentials"
         if not header.startswith("Digest "):
-            return False
-        fields: dict[str, str] = {}
-        for part in header[7:].split(","):
-            k, _, v = part.strip().partition("=")
-            fields[k] = v.strip('"')
-        if fields.get("username") != user:
-            return False
-        ha1 = hashlib.md5(f"{user}:{fields.get('realm', '')}:{pw}".encode()).hexdigest()  # noqa: S324 - RFC 7616
-        ha2 = hashlib.md5(f"{method}:{fields.get('uri', uri)}".encode()).hexdigest()  # noqa: S324
-        if fields.get("qop"):
-            expect = f"{ha1}:{fields.get('nonce')}:{fields.get('nc')}:{fields.get('cnonce')}:{fields.get('qop')}:{ha2}"
-        else:
-            expect = f"{ha1}:{fields.get('nonce')}:{ha2}"
-        return hmac.compare_digest(hashlib.md5(expect.encode()).hexdigest(), fields.get("response", ""))  # noqa: S324
+            return "no credentials"
+        try:
+            f = urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[7:]))
+        except ValueError:
+            return "Digest parameters not parsed"
+        if not hmac.compare_digest(f.get("username", "").encode("utf-8", "replace"), user.encode()):
+            return "unknown user"
+        if f.get("realm") != self.device_id:
+            return "wrong realm"
+        if f.get("algorithm", "MD5").upper() != "MD5":
+            return "algorithm: expected MD5"
+        if f.get("qop") != "auth":
+            return "qop: expected auth"
+        if f.get("uri") != uri:
+            return "uri: not the request target"
+        nc_text, cnonce, nonce = f.get("nc", ""), f.get("cnonce", ""), f.get("nonce", "")
+        if not re.fullmatch(r"[0-9a-fA-F]{8}", nc_text) or not cnonce:
+            return "nc (8 hex digits) and cnonce required"
+        ha1 = hashlib.md5(f"{user}:{self.device_id}:{pw}".encode()).hexdigest()  # noqa: S324 - RFC 7616 MD5
+        ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()  # noqa: S324
+        expect = hashlib.md5(f"{ha1}:{nonce}:{nc_text}:{cnonce}:auth:{ha2}".encode()).hexdigest()  # noqa: S324
+        if not hmac.compare_digest(expect.encode(), f.get("response", "").encode("utf-8", "replace")):
+            return "wrong digest"
+        nc, now = int(nc_text, 16), time.monotonic()
+        with self.lock:
+            state = self.digest_nonces.get(nonce)
+            if state is None:
+                return "nonce not issued by this camera"
+            if now - state[0] >= DIGEST_NONCE_S:
+                del self.digest_nonces[nonce]
+                return "stale nonce"
+            if nc <= state[1]:
+                return "nonce count not increasing (a replay)"
+            state[1] = nc
+        return None
 
     def snapshot(self) -> bytes:
         if self.scene is None:
@@ -245,41 +360,57 @@ class Camera:
             return "unknown user or incomplete token"
         if not (pw_el.get("Type") or "").endswith("#PasswordDigest"):
             return "PasswordDigest required"
+        nonce_text = nonce.strip()
         try:
-            raw_nonce = base64.b64decode(nonce)
-            when = datetime.fromisoformat(created.replace("Z", "+00:00"))
-        except ValueError:
-            return "bad nonce or Created"
+            raw_nonce = base64.b64decode(nonce_text, validate=True)
+        except (binascii.Error, ValueError):
+            return "Nonce: expected base64"
+        if not raw_nonce or base64.b64encode(raw_nonce).decode() != nonce_text:
+            return "Nonce: expected canonical base64 of at least one byte"
+        try:
+            when = parse_datetime(created)
+        except ValueError as exc:
+            return f"Created: {exc}"
         if abs((datetime.now(UTC) - when).total_seconds()) > CREATED_WINDOW_S:
             return "Created outside the time window"
         digest = base64.b64encode(hashlib.sha1(raw_nonce + created.encode() + self.account.password.encode()).digest())
-        if not hmac.compare_digest(digest.decode(), (pw_el.text or "").strip()):
+        if not hmac.compare_digest(digest, (pw_el.text or "").strip().encode("utf-8", "replace")):
             return "wrong digest"
         now = time.monotonic()
         with self.lock:
             self.nonces = {k: v for k, v in self.nonces.items() if now - v < 2 * CREATED_WINDOW_S}
-            if nonce in self.nonces:
+            if raw_nonce in self.nonces:
                 return "nonce replayed"
-            self.nonces[nonce] = now
+            self.nonces[raw_nonce] = now
         return None
 
     def soap(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """(HTTP status, SOAP envelope) for a request ``body`` posted to ``path``; never raises."""
+        try:
+            return 200, _envelope(self._soap(path, body))
+        except SoapFault as exc:
+            self.faults += 1
+            self.ctx.input_log.refuse(self.device_id, f"SOAP fault {exc.subcodes[-1]}: {exc.reason}")
+            return exc.status, exc.body()
+        except Exception as exc:  # noqa: BLE001 - the point: every request gets an answer
+            self.faults += 1
+            self.ctx.input_log.refuse(self.device_id, f"{type(exc).__name__} while handling a SOAP request")
+            return 500, fault("ter:Action", f"internal error ({type(exc).__name__})", "s:Receiver")
+
+    def _soap(self, path: str, body: bytes) -> str:
         try:
             env = SafeET.fromstring(body, forbid_dtd=True)
-        except (ParseError, DefusedXmlException) as exc:
-            self.faults += 1
-            return 400, fault("ter:WellFormed", f"not well-formed or unsafe XML: {type(exc).__name__}")
+        except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:
+            raise SoapFault(400, "ter:WellFormed", f"not well-formed or unsafe XML: {type(exc).__name__}") from None
         b = env.find(f"{{{NS['s']}}}Body")
-        if b is None or len(b) == 0:
-            self.faults += 1
-            return 400, fault("ter:WellFormed", "no SOAP 1.2 Body")
+        if env.tag != f"{{{NS['s']}}}Envelope" or b is None or len(b) == 0:
+            raise SoapFault(400, "ter:WellFormed", "no SOAP 1.2 Envelope with a Body")
         req = b[0]
         op = req.tag.split("}")[-1]
         if op != "GetSystemDateAndTime":
             why = self._authorised(env.find(f"{{{NS['s']}}}Header"))
             if why:
-                self.faults += 1
-                return 400, fault("ter:NotAuthorized", f"Sender not Authorized: {why}")
+                raise SoapFault(400, "ter:NotAuthorized", f"Sender not Authorized: {why}")
         handler = getattr(self, f"_op_{op}", None)
         allowed = {
             "/onvif/device_service": {"GetSystemDateAndTime", "GetDeviceInformation", "GetCapabilities", "GetServices"},
@@ -290,13 +421,11 @@ class Camera:
             path.startswith("/onvif/pullpoint/") and op in {"PullMessages", "Renew", "Unsubscribe"}
         )
         if handler is None or not ok:
-            self.faults += 1
-            return 400, fault("ter:ActionNotSupported", f"{op} is not supported at {path}", "s:Receiver")
+            raise SoapFault(400, "ter:ActionNotSupported", f"{op} is not supported at {path}", "s:Receiver")
         try:
-            return 200, _envelope(handler(req, path))
+            return handler(req, path)
         except (ValueError, KeyError) as exc:
-            self.faults += 1
-            return 400, fault("ter:InvalidArgVal", f"{op}: {exc}")
+            raise SoapFault(400, "ter:InvalidArgVal", f"{op}: {exc}") from None
 
     # --- device ------------------------------------------------------------------------------
     def _op_GetSystemDateAndTime(self, req, path) -> str:  # noqa: N802
@@ -314,7 +443,7 @@ class Camera:
         return (
             "<tds:GetDeviceInformationResponse><tds:Manufacturer>Uijeongbu digital twin</tds:Manufacturer>"
             "<tds:Model>Simulated AI CCTV</tds:Model><tds:FirmwareVersion>0.1</tds:FirmwareVersion>"
-            f"<tds:SerialNumber>{self.device_id}</tds:SerialNumber><tds:HardwareId>twin-cctv</tds:HardwareId>"
+            f"<tds:SerialNumber>{xml_text(self.device_id)}</tds:SerialNumber><tds:HardwareId>twin-cctv</tds:HardwareId>"
             "</tds:GetDeviceInformationResponse>"
         )
 
@@ -341,8 +470,8 @@ class Camera:
             "<tt:WSPausableSubscriptionManagerInterfaceSupport>false</tt:WSPausableSubscriptionManagerInterfaceSupport>"
             "</tt:Events>"
             f"<tt:Media><tt:XAddr>{self.base}/onvif/media_service</tt:XAddr><tt:StreamingCapabilities>"
-            "<tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP>"
-            "<tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>"
+            "<tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>false</tt:RTP_TCP>"  # no RTP/RTSP is served
+            "<tt:RTP_RTSP_TCP>false</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>"
             "</tds:Capabilities></tds:GetCapabilitiesResponse>"
         )
 
@@ -365,7 +494,7 @@ class Camera:
     def _check_profile(self, req) -> None:
         token = req.findtext(f"{{{NS['trt']}}}ProfileToken")
         if token != "profile_main":
-            raise ValueError(f"no profile {token!r}: the camera has profile_main")
+            raise ValueError("ProfileToken: expected profile_main")
 
     def _op_GetStreamUri(self, req, path) -> str:  # noqa: N802
         self._check_profile(req)
@@ -391,19 +520,25 @@ class Camera:
         )
 
     def _op_CreatePullPointSubscription(self, req, path) -> str:  # noqa: N802
-        ttl = parse_duration_s(req.findtext(f"{{{NS['tev']}}}InitialTerminationTime"), 600.0)
-        sub = uuid.uuid4().hex
         now = datetime.now(UTC)
+        ttl = termination_s(req.findtext(f"{{{NS['tev']}}}InitialTerminationTime"), "InitialTerminationTime", now)
+        sub = uuid.uuid4().hex
+        until = now + timedelta(seconds=ttl)
         with self.lock:
             self.subscriptions = {k: v for k, v in self.subscriptions.items() if v["until"] > now}
-            if len(self.subscriptions) >= 16:
-                raise ValueError("too many subscriptions (16)")
-            self.subscriptions[sub] = {"cursor": len(self.events), "until": now + timedelta(seconds=ttl), "fresh": True}
+            if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
+                raise SoapFault(
+                    500,
+                    ("ter:Action", "ter:MaxPullPointsReached"),
+                    f"{MAX_SUBSCRIPTIONS} pull-point subscriptions are live: unsubscribe one or let it expire",
+                    "s:Receiver",
+                )
+            self.subscriptions[sub] = {"cursor": len(self.events), "until": until, "fresh": True}
         return (
             "<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference>"
             f"<wsa:Address>{self.base}/onvif/pullpoint/{sub}</wsa:Address></tev:SubscriptionReference>"
             f"<wsnt:CurrentTime>{_iso(now)}</wsnt:CurrentTime>"
-            f"<wsnt:TerminationTime>{_iso(now + timedelta(seconds=ttl))}</wsnt:TerminationTime>"
+            f"<wsnt:TerminationTime>{_iso(until)}</wsnt:TerminationTime>"
             "</tev:CreatePullPointSubscriptionResponse>"
         )
 
@@ -411,7 +546,7 @@ class Camera:
         sub = path.rsplit("/", 1)[-1]
         s = self.subscriptions.get(sub)
         if s is None or s["until"] < datetime.now(UTC):
-            raise KeyError(f"no subscription {sub}")
+            raise KeyError("no such subscription (expired or unsubscribed)")
         return sub, s
 
     def _message(self, when: datetime, inside: bool, op: str) -> str:
@@ -421,17 +556,20 @@ class Camera:
             f'<tt:Message UtcTime="{when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]}Z" PropertyOperation="{op}">'
             '<tt:Source><tt:SimpleItem Name="VideoSourceConfigurationToken" Value="vsc_1"/>'
             '<tt:SimpleItem Name="VideoAnalyticsConfigurationToken" Value="vac_1"/>'
-            f'<tt:SimpleItem Name="Rule" Value="{self.rule}"/></tt:Source>'
+            f'<tt:SimpleItem Name="Rule" Value="{xml_text(self.rule)}"/></tt:Source>'
             f'<tt:Data><tt:SimpleItem Name="IsInside" Value="{"true" if inside else "false"}"/></tt:Data>'
             "</tt:Message></wsnt:Message></wsnt:NotificationMessage>"
         )
 
     def _op_PullMessages(self, req, path) -> str:  # noqa: N802
-        timeout = min(parse_duration_s(req.findtext(f"{{{NS['tev']}}}Timeout"), 5.0), 30.0)
         try:
-            limit = max(1, min(int(req.findtext(f"{{{NS['tev']}}}MessageLimit") or "10"), 100))
-        except ValueError:
-            raise ValueError("MessageLimit: expected an integer") from None
+            timeout = parse_duration_s(req.findtext(f"{{{NS['tev']}}}Timeout"), 5.0, at_most=MAX_PULL_WAIT_S)
+        except ValueError as exc:
+            raise ValueError(f"Timeout: {exc}") from None
+        limit_text = (req.findtext(f"{{{NS['tev']}}}MessageLimit") or "10").strip()
+        if not re.fullmatch(r"[+-]?\d{1,9}", limit_text):
+            raise ValueError("MessageLimit: expected an integer")
+        limit = max(1, min(int(limit_text), 100))
         deadline = time.monotonic() + timeout
         with self.lock:
             _, s = self._subscription(path)
@@ -452,13 +590,13 @@ class Camera:
         )
 
     def _op_Renew(self, req, path) -> str:  # noqa: N802
-        ttl = parse_duration_s(req.findtext(f"{{{NS['wsnt']}}}TerminationTime"), 600.0)
         now = datetime.now(UTC)
+        ttl = termination_s(req.findtext(f"{{{NS['wsnt']}}}TerminationTime"), "TerminationTime", now)
         with self.lock:
             _, s = self._subscription(path)
-            s["until"] = now + timedelta(seconds=ttl)
+            s["until"] = until = now + timedelta(seconds=ttl)
         return (
-            f"<wsnt:RenewResponse><wsnt:TerminationTime>{_iso(s['until'])}</wsnt:TerminationTime>"
+            f"<wsnt:RenewResponse><wsnt:TerminationTime>{_iso(until)}</wsnt:TerminationTime>"
             f"<wsnt:CurrentTime>{_iso(now)}</wsnt:CurrentTime></wsnt:RenewResponse>"
         )
 

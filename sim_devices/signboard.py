@@ -3,7 +3,10 @@
 HTTP (Basic authentication with the device's credentials, on by default):
   POST /cap       a CAP 1.2 alert (Content-Type application/cap+xml, application/xml or text/xml).
                   200 with the new display as JSON; 400 for malformed, unsafe or invalid CAP (the
-                  reason in the body); 401 without credentials; 413 too large; 415 wrong type.
+                  reason in the body, naming the element: a CAP date-time without its UTC offset
+                  is invalid) or a duplicate or invalid Content-Length; 401 without credentials;
+                  408 for a body that stalls; 411 without Content-Length; 413 too large; 415
+                  wrong type; 500 (logged) if the board itself fails; 503 when busy.
   GET  /display   what is shown now, as JSON.
 
 The display shows the ko-KR info (the headline, then the description on a new line) cut to the
@@ -17,8 +20,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from twin.models.crowd.city_crowd import WARNING_REACH_M
@@ -26,11 +28,15 @@ from twin.models.signboard_text import layout, layout_parts
 
 from .broker import Account
 from .cap import MAX_BYTES, CapAlert, CapError, parse_cap
-from .http_face import basic_ok, start_server, stop_server
+from .http_face import MAX_CONNECTIONS, READ_TIMEOUT_S, GuardedHandler, HttpRefusal, basic_ok, start_server, stop_server
 from .mqtt_link import device_prefix
 from .telemetry import FleetContext, topics
 
 XML_TYPES = ("application/cap+xml", "application/xml", "text/xml")
+
+
+def _json(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 class Signboard:
@@ -52,71 +58,65 @@ class Signboard:
         self.requests = 0
         self.rejected = 0
         self.expires_s: float | None = None
+        self.read_timeout_s = READ_TIMEOUT_S  # seconds without a byte before a connection is given up
+        self.max_connections = MAX_CONNECTIONS  # connections served at once
         self._server: ThreadingHTTPServer | None = None
 
     # --- HTTP side (server threads) ------------------------------------------------------------
     def _handler(self):
         board = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(GuardedHandler):
             server_version = "UijeongbuSignboard/1"
+            device_id = board.device_id
+            input_log = board.ctx.input_log
+            timeout = board.read_timeout_s
+            max_body = MAX_BYTES
 
-            def log_message(self, *args) -> None:  # quiet
-                pass
+            def error_body(self, code: int, reason: str) -> tuple[bytes, str, dict[str, str]]:
+                extra = {"WWW-Authenticate": 'Basic realm="signboard"'} if code == 401 else {}
+                if code >= 400 and code != 401:
+                    board.rejected += 1
+                return _json({"error": reason}), "application/json; charset=utf-8", extra
 
             def _reply(self, code: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                if code == 401:
-                    self.send_header("WWW-Authenticate", 'Basic realm="signboard"')
-                self.end_headers()
-                self.wfile.write(data)
+                self.answer(code, _json(body), "application/json; charset=utf-8")
 
-            def _authorised(self) -> bool:
-                return basic_ok(self.headers.get("Authorization", ""), board.device_id, board.account.password)
+            def _authorise(self) -> None:
+                if not basic_ok(self.headers.get("Authorization", ""), board.device_id, board.account.password):
+                    raise HttpRefusal(401, "authentication required")
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def handle_get(self) -> None:
                 board.requests += 1
-                if not self._authorised():
-                    return self._reply(401, {"error": "authentication required"})
+                self._authorise()
                 if self.path.rstrip("/") != "/display":
-                    return self._reply(404, {"error": f"no {self.path}: GET /display or POST /cap"})
+                    raise HttpRefusal(404, "not found: GET /display or POST /cap")
                 with board.lock:
-                    return self._reply(200, dict(board.display))
+                    shown = dict(board.display)
+                self._reply(200, shown)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def handle_post(self) -> None:
                 board.requests += 1
-                if not self._authorised():
-                    return self._reply(401, {"error": "authentication required"})
+                self._authorise()
                 if self.path.rstrip("/") != "/cap":
-                    return self._reply(404, {"error": f"no {self.path}: POST /cap"})
+                    raise HttpRefusal(404, "not found: POST /cap")
                 ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
                 if ctype not in XML_TYPES:
-                    board.rejected += 1
-                    return self._reply(415, {"error": f"Content-Type {ctype!r}: expected {', '.join(XML_TYPES)}"})
+                    raise HttpRefusal(415, f"Content-Type: expected {', '.join(XML_TYPES)}")
                 try:
-                    length = int(self.headers.get("Content-Length", ""))
-                except ValueError:
-                    board.rejected += 1
-                    return self._reply(411, {"error": "Content-Length required"})
-                if length > MAX_BYTES or length < 0:
-                    board.rejected += 1
-                    return self._reply(413, {"error": f"{length} bytes: at most {MAX_BYTES}"})
-                body = self.rfile.read(length)
-                try:
-                    alert = parse_cap(body)
+                    alert = parse_cap(self.read_body())
                 except CapError as exc:
-                    board.rejected += 1
-                    return self._reply(400, {"error": str(exc)})
+                    raise HttpRefusal(400, str(exc)) from None
                 board.inbox.put(alert)
-                return self._reply(200, {"accepted": alert.identifier, "msgType": alert.msg_type})
+                self._reply(200, {"accepted": alert.identifier, "msgType": alert.msg_type})
 
         return Handler
 
     def start(self) -> None:
-        self._server = start_server(self._handler(), self.host, self.port, f"http-{self.device_id}")
+        self._server = start_server(
+            self._handler(), self.host, self.port, f"http-{self.device_id}", max_connections=self.max_connections
+        )
+        self.port = self._server.server_address[1]  # the one bound (port 0: any free one)
 
     def stop(self) -> None:
         stop_server(self._server)
@@ -124,7 +124,11 @@ class Signboard:
     # --- the fleet's loop ------------------------------------------------------------------------
     def step(self, t_s: float) -> None:
         while not self.inbox.empty():
-            self._show(self.inbox.get(), t_s)
+            alert = self.inbox.get()
+            try:
+                self._show(alert, t_s)
+            except Exception as exc:  # noqa: BLE001 - an alert the board cannot show never stops the fleet
+                self.ctx.input_log.refuse(self.device_id, f"{type(exc).__name__} while showing a CAP alert")
         if self.expires_s is not None and t_s >= self.expires_s:
             self._change(t_s, None, [], "expired")
 
@@ -140,12 +144,8 @@ class Signboard:
             ko.event, self.lines, self.width
         )
         self.expires_s = None
-        if ko.expires:
-            try:
-                when = datetime.fromisoformat(ko.expires)
-                self.expires_s = (when - self.ctx.sim.engine.start).total_seconds()
-            except ValueError:
-                self.expires_s = None
+        if ko.expires_at is not None:  # aware (parse_cap requires the offset); the engine's start is aware too
+            self.expires_s = (ko.expires_at - self.ctx.sim.engine.start).total_seconds()
         en = alert.info("en-US")
         self._change(
             t_s,

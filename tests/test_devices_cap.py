@@ -47,6 +47,11 @@ def test_a_korean_profile_alert_is_read():
         (korean_alert(severity="Catastrophic"), "info[1]/severity: got 'Catastrophic'"),
         (korean_alert().replace(b"<status>Actual</status>", b""), "alert/status: missing"),
         (korean_alert().replace(b"+09:00</sent>", b"</sent>"), "alert/sent: got"),
+        (korean_alert(expires="2026-07-15T20:00:00"), "alert/info[1]/expires: got '2026-07-15T20:00:00': expected a"),
+        (korean_alert(expires="2026-07-15T20:00:00Z"), "alert/info[1]/expires: got"),
+        (korean_alert(expires="2026-02-30T20:00:00+09:00"), "alert/info[1]/expires: got .*: not a real date"),
+        (korean_alert().replace(b"<senderName>", b"<onset>2026-07-15T19:00</onset><senderName>", 1), "info[1]/onset"),
+        (korean_alert(headline_ko="x" * 5000, severity="y" * 5000), "severity: got 5000 characters"),
         (b"x" * (300 * 1024), "expected at most"),
     ],
 )
