@@ -190,7 +190,7 @@ def test_an_unreadable_policy_file_is_one_clean_line_without_its_contents(tmp_pa
     f = tmp_path / "policy.yaml"
     cases = [
         ("policy_version: 1\ndefaults: {close_level_m: \"secret-stuff\n", "line 3 column 1: not valid YAML"),
-        ("[" * 100_000, "not valid YAML: maximum recursion depth exceeded"),
+        ("[" * 100_000, "not valid YAML: nested deeper than 32 levels"),
         (b"\xff\xfe\x98 not text", "not UTF-8 text (byte 0): save the file as UTF-8"),
         ("", "the file is empty: expected a mapping with policy_version"),
     ]

@@ -300,11 +300,15 @@ def test_read_rain_csv_single_row_gauge_uses_file_interval_and_blank_lines(tmp_p
 
 BAD_CASES = [
     ("time,gauge_id,mm\n2020-08-03T01:00:00,A,1\n\n2020-08-03T01:10:00,A,1,5\n", 4, "more fields than the header"),
-    ("time,gauge_id,mm\n2020-08-03T01:00:00,A,1\n\n13:00,A,1\n", 4, "13:00"),
+    ("time,gauge_id,mm\n2020-08-03T01:00:00,A,1\n\n13:00,A,1\n", 4, "column time: not an ISO 8601"),
     ("time,gauge,mm\n2020-08-03T01:00:00,A,1\n", 1, "gauge_id"),
-    ("time,gauge_id,mm\n2020-08-03T01:00:00,A,1\nyesterday,A,2\n", 3, "yesterday"),
-    ("time,gauge_id,mm\n2020-08-03T01:00:00,A,1\n2020-08-03T01:10:00,A,-0.5\n", 3, "-0.5"),
-    ("time,gauge_id,mm\n2020-08-03T01:00:00,A,lots\n", 2, "lots"),
+    ("time,gauge_id,mm\n2020-08-03T01:00:00,A,1\nyesterday,A,2\n", 3, "column time: not an ISO 8601"),
+    (
+        "time,gauge_id,mm\n2020-08-03T01:00:00,A,1\n2020-08-03T01:10:00,A,-0.5\n",
+        3,
+        "column mm: expected a finite depth >= 0 mm",
+    ),
+    ("time,gauge_id,mm\n2020-08-03T01:00:00,A,lots\n", 2, "column mm: not a number"),
     ("time,gauge_id,mm\n2020-08-03T01:00:00,A,\n", 2, "not a number"),
     (
         "time,gauge_id,mm\n2020-08-03T01:00:00,A,1\n2020-08-03T01:10:00,A,1\n2020-08-03T01:00:00+09:00,A,2\n",

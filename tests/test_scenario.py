@@ -285,9 +285,9 @@ def test_json_schema():
 # --- malformed files: one line per problem ----------------------------------------------------
 
 MALFORMED = {
-    "negative_total_mm": ["rainfall.total_mm: got -5: expected a number > 0"],
+    "negative_total_mm": ["rainfall.total_mm: got -5: expected a number > 0 and <= 3000"],
     "unknown_key": [
-        "rainfall.total_mm: missing: expected a number > 0",
+        "rainfall.total_mm: missing: expected a number > 0 and <= 3000",
         "rainfall.totl_mm: unknown field: expected one of kind, total_mm, duration, pattern, interval, "
         "return_period_yr, start_offset, gauge_factors (did you mean total_mm?)",
     ],
@@ -304,7 +304,7 @@ MALFORMED = {
         "expected the rain to end within the scenario duration 7200 s (2h)"
     ],
     "duration_too_long": ["duration: got '31d': expected a duration > 0 s and <= 2592000 s (30d)"],
-    "seed_negative": ["seed: got -1: expected an integer >= 0"],
+    "seed_negative": ["seed: got -1: expected an integer >= 0 and <= 9223372036854775807"],
     "routing_diffusion": ["hydraulics.routing: got 'diffusion': expected one of dynamic, kinematic"],
     "start_not_date": [
         "start: got 'tomorrow morning': expected a date and time (ISO 8601, e.g. 2026-07-15T06:00:00+09:00)"
@@ -318,8 +318,8 @@ MALFORMED = {
     "empty": ["the file is empty: expected a mapping with schema_version, name, start, duration, rainfall, ..."],
     "schema_version_2": ["schema_version: got 2: expected 1 (the scenario schema version this twin reads)"],
     "several_problems": [
-        "rainfall.total_mm: got true: expected a number > 0",
-        "hydraulics.routing_step_s: got 0: expected a number > 0 and <= 60",
+        "rainfall.total_mm: got true: expected a number > 0 and <= 3000",
+        "hydraulics.routing_step_s: got 0: expected a number >= 0.5 and <= 60",
         "hydraulics.imperviousness_scale: got 2.5: expected a number >= 0 and <= 2",
     ],
     "thresholds_out_of_order": [
@@ -390,10 +390,12 @@ def test_malformed_set_names_the_override(item):
 
 def test_bad_values_from_set_and_seed_name_the_field():
     assert _problems(MINIMAL, overrides=["rainfall.total_mm=-5", "hydraulics.routing=diffusion"]) == [
-        f"{MINIMAL}: rainfall.total_mm: got -5: expected a number > 0",
+        f"{MINIMAL}: rainfall.total_mm: got -5: expected a number > 0 and <= 3000",
         f"{MINIMAL}: hydraulics.routing: got 'diffusion': expected one of dynamic, kinematic",
     ]
-    assert _problems(MINIMAL, seed=-1) == [f"{MINIMAL}: seed: got -1: expected an integer >= 0"]
+    assert _problems(MINIMAL, seed=-1) == [
+        f"{MINIMAL}: seed: got -1: expected an integer >= 0 and <= 9223372036854775807"
+    ]
     assert _problems(MINIMAL, overrides=["rainfall.kind=observed"]) == [
         f"{MINIMAL}: rainfall.csv: missing: expected a non-empty string"
     ]

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
 
 DURATION_EXPECTED = "a duration: seconds or a string like '3h', '90min'"
 DATETIME_EXPECTED = "a date and time (ISO 8601, e.g. 2026-07-15T06:00:00+09:00)"
@@ -71,8 +72,8 @@ def _show(value: Any) -> str:
     else:
         try:
             text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6).strip()
-        except yaml.YAMLError:
-            text = repr(value)
+        except (yaml.YAMLError, RecursionError, ValueError, TypeError):
+            text = f"a {type(value).__name__}"
         text = text.removesuffix("\n...").removesuffix("...").strip()
     text = _one_line(text)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -86,8 +87,33 @@ def _kind_of(value: Any) -> str:
     return f"{_show(value)} ({type(value).__name__})"
 
 
+def _kind_word(value: Any) -> str:
+    """What a value is, without what it says: 'a list', 'a text', 'a number' (for a file that is
+    not what was expected: its contents stay out of the message)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, date):
+        return "a date"
+    return f"a {type(value).__name__}"
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+def _expected_error(expected: str) -> PydanticCustomError:
+    """A validation error worded ``FILE: field: got VALUE: expected EXPECTED`` (see :func:`_explain`)."""
+    return PydanticCustomError("expected", "expected {expected}", {"expected": expected})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,23 +121,31 @@ def _one_line(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _apply_override(data: dict, item: str, schema: dict, loader: type[yaml.SafeLoader]) -> str | None:
+def _apply_override(
+    data: dict, item: str, schema: dict, loader: type[yaml.SafeLoader], *, max_parts: int = 32
+) -> str | None:
     """Apply one ``KEY.PATH=VALUE`` to ``data`` in place (copying what it changes); a problem or None.
 
-    ``schema`` is the scenario JSON Schema; ``loader`` parses VALUE (the loader of scenario files).
+    ``schema`` is the scenario JSON Schema; ``loader`` parses VALUE (the loader of scenario files);
+    a key path has at most ``max_parts`` parts.
     """
     key, sep, raw = item.partition("=")
     parts = key.strip().split(".")
     if not sep:
         return "got no '=': expected KEY.PATH=VALUE, e.g. rainfall.total_mm=120"
+    if len(parts) > max_parts:
+        return f"got a key path of {len(parts)} parts: expected at most {max_parts}, e.g. rainfall.total_mm=120"
     if any(not p.strip() for p in parts):
         return f"got the key path {key.strip()!r}: expected dot-separated names, e.g. rainfall.total_mm=120"
     parts = [p.strip() for p in parts]
     try:
         value = yaml.load(raw, Loader=loader)  # noqa: S506 - a SafeLoader subclass
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
-        problem = getattr(exc, "problem", None) or str(exc)
-        return f"got a value that is not valid YAML ({_one_line(problem)}): expected a YAML value, e.g. 120 or [1, 2]"
+    except yaml.MarkedYAMLError as exc:
+        problem = _one_line(exc.problem or exc.context or "syntax error")
+        problem = problem if len(problem) <= 120 else problem[:117] + "..."
+        return f"got a value that is not valid YAML ({problem}): expected a YAML value, e.g. 120 or [1, 2]"
+    except (yaml.YAMLError, ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+        return f"got a value that is not valid YAML ({type(exc).__name__}): expected a YAML value, e.g. 120 or [1, 2]"
     node: Any = data
     node_schema: dict | None = schema
     for depth, seg in enumerate(parts):
@@ -207,6 +241,8 @@ def _explain(err: dict, schema: dict) -> list[tuple[str, str, str]]:
         return [(path, got, DURATION_EXPECTED)]
     if kind == "duration_range":
         return [(path, got, f"a duration {ctx['bounds']}")]
+    if kind == "expected":
+        return [(path, got, ctx["expected"])]
     if node is not None:
         return [(path, got, _describe(node, schema))]
     return [(path, got, _one_line(err["msg"]).removeprefix("expected ").lower())]
@@ -335,4 +371,13 @@ def _describe_top(schema: dict) -> str:
 
 
 def _join(parts: Sequence[Any]) -> str:
-    return ".".join(str(p) for p in parts) or "top level"
+    return ".".join(_key_text(p) for p in parts) or "top level"
+
+
+def _key_text(key: Any) -> str:
+    """A key of a field path as written, or quoted (escapes shown) when it has spaces, line breaks
+    or control characters; at most 40 characters, so a path stays on one short line."""
+    text = str(key)
+    if not text or not text.isprintable() or any(c.isspace() for c in text):
+        text = repr(text)
+    return text if len(text) <= 40 else text[:37] + "..."

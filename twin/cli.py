@@ -225,7 +225,7 @@ def run_cmd(scenario_file: Path, out: Path | None, seed: int | None, overrides: 
 
     from .errors import ScenarioError
     from .runner import run_scenario
-    from .scenario import load_scenario
+    from .scenario import load_scenario, scenario_warnings
 
     try:
         scenario = load_scenario(scenario_file, overrides=overrides, seed=seed)
@@ -233,6 +233,8 @@ def run_cmd(scenario_file: Path, out: Path | None, seed: int | None, overrides: 
         for line in exc.problems:
             click.echo(line, err=True)
         sys.exit(2)
+    for line in scenario_warnings(scenario):  # runs, but outside what the models were made for
+        click.echo(f"{scenario_file}: warning: {line}", err=True)
     out = out or Path("runs") / scenario_file.stem
     bar = (
         None

@@ -5,7 +5,9 @@ Attach with ``main.add_command(scenario_group)`` and ``main.add_command(policy_g
 :mod:`twin.cli`. A file with problems prints one line per problem on stderr
 (``FILE: field.path: got VALUE: expected WHAT``) and exits with status 2, never with a traceback.
 ``twin scenario validate`` given a gate policy (a file with ``policy_version``) says so and
-validates it as a policy.
+validates it as a policy. A valid scenario with values outside the range the models were made
+for (:func:`twin.scenario.scenario_warnings`) prints one line per warning on stderr,
+``FILE: warning: field.path: VALUE: why``, and still exits 0.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def scenario_group() -> None:
 )
 def scenario_validate(file: str, overrides: tuple[str, ...]) -> None:
     """Check FILE; exit 0 when valid, 2 with one line per problem otherwise."""
-    from .scenario import load_scenario
+    from .scenario import load_scenario, scenario_warnings
 
     if not overrides and _looks_like_policy(file):
         click.echo(f"{file}: a gate policy (it has policy_version), not a scenario: checked as a policy", err=True)
@@ -46,6 +48,8 @@ def scenario_validate(file: str, overrides: tuple[str, ...]) -> None:
         for line in exc.problems:
             click.echo(line, err=True)
         sys.exit(2)
+    for line in scenario_warnings(s):
+        click.echo(f"{file}: warning: {line}", err=True)
     click.echo(f"{file}: valid ({s.name.en}, {s.duration_s / 3600:g} h, rainfall {s.rainfall.kind})")
 
 
@@ -58,12 +62,12 @@ def scenario_schema() -> None:
 
 
 def _looks_like_policy(file: str) -> bool:
-    import yaml
+    from .errors import TwinError
+    from .scenario import read_yaml_file
 
-    try:
-        with open(file, encoding="utf-8") as f:
-            data = yaml.safe_load(f)
-    except Exception:  # noqa: BLE001 - anything unreadable is for the scenario loader to report
+    try:  # the scenario loader's own bounded reader: a bad file is for it to report
+        data = read_yaml_file(file, what="a scenario YAML file")
+    except TwinError:
         return False
     return isinstance(data, dict) and "policy_version" in data and "schema_version" not in data
 

@@ -21,6 +21,7 @@ official MOLIT/KMA regional formula; replace it with the official one for design
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import warnings
@@ -51,6 +52,13 @@ __all__ = [
 
 #: Relative tolerance for "a duration is a multiple of an interval" and "an accumulation reaches a threshold".
 _REL_TOL = 1e-9
+
+#: Largest rain CSV read, bytes (64 MiB: 30 days of 1-minute rows for about 40 gauges).
+MAX_RAIN_CSV_BYTES = 64 << 20
+
+#: Most intervals in one gauge's series (first to last time): 100,000 is 69 days of 1-minute rain,
+#: 1.9 years of 10-minute rain; a series longer than this is refused before it is allocated.
+MAX_RAIN_STEPS = 100_000
 
 
 def _check_positive(name: str, value: float) -> float:
@@ -407,14 +415,16 @@ def _aware(t: datetime, tz: tzinfo) -> datetime:
     return t.replace(tzinfo=tz) if t.tzinfo is None or t.utcoffset() is None else t
 
 
-def _first_long_row(p: Path) -> int | str:
+def _first_long_row(text: str) -> int | str:
     """Line number of the first CSV row with more fields than the header ("?" if none is found)."""
-    with p.open(encoding="utf-8-sig", newline="") as f:
-        rows = csv.reader(f, skipinitialspace=True)
+    try:
+        rows = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
         width = len(next(rows, []))
         for row in rows:
             if len(row) > width:
                 return rows.line_num
+    except csv.Error:
+        pass
     return "?"
 
 
@@ -436,40 +446,52 @@ def read_rain_csv(
     earliest time in the file, and a naive ``start`` is Asia/Seoul time. Gauges come in the
     order they first appear.
 
-    Raises DataImportError naming the file and line for: a missing or unreadable file,
-    missing columns, no data rows, an unparsable time, an empty gauge_id, a non-numeric or
-    negative mm, a duplicate (time, gauge_id), and times that are not whole intervals apart.
+    Raises DataImportError naming the file and line for: a missing or unreadable file, a file
+    that is not a regular file (a device, a FIFO, a /proc file) or is larger than
+    :data:`MAX_RAIN_CSV_BYTES`, missing columns, no data rows, an unparsable time, an empty
+    gauge_id, a non-numeric or negative mm, a duplicate (time, gauge_id), times that are not
+    whole intervals apart, and a series longer than :data:`MAX_RAIN_STEPS` intervals. The
+    messages never repeat the file's contents (it may be any file a scenario names).
     """
+    from .scenario import read_regular_file
+
     p = Path(path)
-    if not p.is_file():
-        raise DataImportError(f"{p}: rain CSV file not found" + (" (it is a directory)" if p.is_dir() else ""))
     if interval_s is not None:
         interval_s = _check_positive("interval_s", interval_s)
+    if not p.exists():
+        raise DataImportError(f"{p}: rain CSV file not found")
+    raw = read_regular_file(p, what="a rain CSV file", max_bytes=MAX_RAIN_CSV_BYTES, error=DataImportError)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataImportError(f"{p}: not UTF-8 text (byte {exc.start}): expected a UTF-8 CSV file") from None
+    if "\x00" in text:
+        raise DataImportError(f"{p}: a NUL character: expected a text CSV file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # a row longer than the header
             df = pd.read_csv(
-                p,
+                io.StringIO(text),
                 dtype=str,
                 keep_default_na=False,
                 na_filter=False,
                 skip_blank_lines=False,
                 skipinitialspace=True,
                 index_col=False,
-                encoding="utf-8-sig",
             )
     except pd.errors.EmptyDataError:
         raise DataImportError(f"{p} line 1: empty file; expected a header with columns time, gauge_id, mm") from None
-    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
-        raise DataImportError(f"{p} line {_first_long_row(p)}: more fields than the header line") from exc
-    except (UnicodeDecodeError, OSError) as exc:
-        raise DataImportError(f"{p}: cannot read as UTF-8 CSV: {exc}") from exc
+    except (pd.errors.ParserError, pd.errors.ParserWarning):
+        raise DataImportError(f"{p} line {_first_long_row(text)}: more fields than the header line") from None
+    except (ValueError, OSError, csv.Error) as exc:  # pandas' own messages may quote the file
+        raise DataImportError(f"{p}: cannot read as a CSV file ({type(exc).__name__})") from None
 
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in ("time", "gauge_id", "mm") if c not in df.columns]
-    if missing:
+    if missing:  # the header of a file that is not a rain CSV may be anything: count it, never show it
         raise DataImportError(
-            f"{p} line 1: missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns)) or 'none'}"
+            f"{p} line 1: missing column(s) {', '.join(missing)}; expected a header with columns time, gauge_id, mm "
+            f"(found {len(df.columns)} other column(s))"
         )
 
     tz = _seoul_tz()
@@ -486,24 +508,22 @@ def read_rain_csv(
             continue  # blank line
         try:
             t = _aware(datetime.fromisoformat(t_txt), tz)
-        except ValueError:
+            t_s = (t - epoch).total_seconds()
+        except (ValueError, OverflowError):
             raise DataImportError(
-                f"{p} line {line}: time {t_raw!r} is not an ISO 8601 date-time (e.g. 2020-08-03T01:00:00+09:00)"
+                f"{p} line {line}: column time: not an ISO 8601 date-time (e.g. 2020-08-03T01:00:00+09:00)"
             ) from None
         if not g:
             raise DataImportError(f"{p} line {line}: empty gauge_id")
         try:
             mm = float(mm_txt)
         except ValueError:
-            raise DataImportError(f"{p} line {line}: mm {mm_raw!r} is not a number") from None
+            raise DataImportError(f"{p} line {line}: column mm: not a number (a depth in mm)") from None
         if not math.isfinite(mm) or mm < 0:
-            raise DataImportError(f"{p} line {line}: mm {mm_raw!r} must be a finite depth >= 0 mm")
-        t_s = (t - epoch).total_seconds()
+            raise DataImportError(f"{p} line {line}: column mm: expected a finite depth >= 0 mm")
         key = (g, t_s)
         if key in seen:
-            raise DataImportError(
-                f"{p} line {line}: duplicate time {t_txt} for gauge_id {g!r} (first on line {seen[key]})"
-            )
+            raise DataImportError(f"{p} line {line}: duplicate time for the same gauge_id (first on line {seen[key]})")
         seen[key] = line
         rows.append((line, g, t_s, mm))
     if not rows:
@@ -538,12 +558,18 @@ def read_rain_csv(
             )
         t0 = float(ts.min())
         u = (ts - t0) / step
+        if float(u.max()) >= MAX_RAIN_STEPS:
+            j = int(np.argmax(u))
+            raise DataImportError(
+                f"{p} line {recs[j][0]}: the series of its gauge spans {float(u.max()) + 1:.6g} intervals of "
+                f"{step:g} s: expected at most {MAX_RAIN_STEPS} intervals from a gauge's first time to its last"
+            )
         k = np.rint(u)
         off_grid = np.abs(u - k) > 1e-6 / step + _REL_TOL * np.maximum(1.0, u)  # 1 microsecond
         if off_grid.any():
             j = int(np.flatnonzero(off_grid)[0])
             raise DataImportError(
-                f"{p} line {recs[j][0]}: time is {ts[j] - t0:g} s after the first time of gauge_id {g!r}, "
+                f"{p} line {recs[j][0]}: time is {ts[j] - t0:g} s after the first time of its gauge_id, "
                 f"not a whole multiple of the interval {step:g} s"
             )
         idx = k.astype(int)

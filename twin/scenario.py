@@ -66,13 +66,20 @@ from ._scenario_errors import (
     _bounds_text,
     _describe_top,
     _error_lines,
-    _kind_of,
+    _expected_error,
+    _kind_word,
     _num,
     _one_line,
     _show,
     format_duration,
 )
-from .errors import ScenarioError, TwinError
+from .errors import ScenarioError
+from .input_files import MAX_YAML_BYTES as MAX_YAML_BYTES  # kept in this namespace
+from .input_files import MAX_YAML_DEPTH as MAX_YAML_DEPTH
+from .input_files import MAX_YAML_NODES as MAX_YAML_NODES
+from .input_files import StrictLoader, _data_shape_problem
+from .input_files import read_regular_file as read_regular_file
+from .input_files import read_yaml_file as read_yaml_file
 
 __all__ = [
     "SCENARIO_SCHEMA_ID",
@@ -91,8 +98,10 @@ __all__ = [
     "format_duration",
     "load_scenario",
     "parse_duration",
+    "read_regular_file",
     "scenario_from_mapping",
     "scenario_json_schema",
+    "scenario_warnings",
 ]
 
 SCENARIO_SCHEMA_VERSION = 1
@@ -106,6 +115,44 @@ SEOUL = timezone(timedelta(hours=9))
 
 MAX_DURATION_S = 30 * 86_400.0
 """Longest run a scenario may ask for: 30 days."""
+
+# Bounds that keep a valid scenario runnable (docs/scenarios.md, "Bounds"). Each is in the JSON
+# Schema as minimum/maximum, so `twin scenario schema` and `validate` show them.
+START_RANGE = (datetime(1900, 1, 1), datetime(2200, 1, 1))
+"""``start`` (wall-clock time, before conversion to Seoul time) lies in [first, second)."""
+MAX_RAIN_MM = 3000.0
+"""Largest rain depth at a gauge, mm: above the world record (1,825 mm in a day, La Réunion 1966)."""
+KOREA_DAY_RECORD_MM = 870.5
+"""Largest one-day rain recorded in Korea, mm (Gangneung, 31 August 2002): beyond it, a warning."""
+MAX_RETURN_PERIOD_YR = 10_000.0
+"""Largest return period of a design storm, years (the IDF formula is extrapolated beyond its table)."""
+IDF_TABLE_MAX_YR = 500.0
+"""Longest return period Korean IDF tables give, years: beyond it, a warning."""
+MAX_GAUGE_FACTOR = 10.0
+"""Largest depth multiplier of one gauge (a non-uniform field, not a second storm)."""
+MAX_BASE_FLOW_M3S = 100.0
+"""Largest dry-weather base flow, m3/s: about 100 times the flow of Jungnangcheon above 신곡교 (~1 m3/s);
+floods come from the rain, not from the base flow (larger values overtop the channels at the start)."""
+MAX_UPSTREAM_KM2 = 1000.0
+"""Largest catchment above the city, km2 (the whole Jungnangcheon basin is about 300 km2)."""
+MIN_ROUTING_STEP_S = 0.5
+"""Shortest SWMM routing step, s (SWMM's own minimum variable step): at most 5.2 million steps in 30 days."""
+MIN_SAMPLE_S = 1.0
+"""Shortest sampling or publishing interval, s (crowd, sensors, devices): at most 2.6 million samples."""
+MAX_PEOPLE = 100_000
+"""Most people in all populations of a run together (about 2 kB each, 30 s per simulated half hour for
+50,000 on one core; measured 2026 on the shipped dataset)."""
+MAX_SEED = 2**63 - 1
+"""Largest seed (a signed 64-bit integer, as other tools store it)."""
+MAX_SHARE = 1e6
+"""Largest weight of a population group (weights are normalised; finite sums)."""
+MAX_SPEED_M_S = 10.0
+"""Fastest free walking (or running) speed, m/s."""
+MAX_DISTANCE_M = 50_000.0
+"""Largest distance in a scenario (radius, warning reach), m: the city is about 15 km across."""
+MAX_LEVEL_M = 100.0
+"""Largest alarm stage or sensor value step, m (or mm)."""
+
 
 _NUM = r"(\d+(?:\.\d+)?)"
 _DURATION_BODY = rf"\s*(?:{_NUM}|(?=\S)(?:{_NUM}\s*d)?\s*(?:{_NUM}\s*h)?\s*(?:{_NUM}\s*min)?\s*(?:{_NUM}\s*s)?)\s*"
@@ -174,12 +221,14 @@ def _duration_type(*, gt: float | None = None, ge: float | None = None, le: floa
     return Annotated[float, BeforeValidator(parse_duration), AfterValidator(check), WithJsonSchema(json_schema)]
 
 
-Duration = _duration_type(ge=0)
-"""A duration >= 0 s: a number of seconds or a string like '3h', '1h30min'; stored as float seconds."""
-PositiveDuration = _duration_type(gt=0)
-"""A duration > 0 s."""
+Duration = _duration_type(ge=0, le=MAX_DURATION_S)
+"""A duration from 0 s to 30 days: a number of seconds or a string like '3h', '1h30min'; float seconds."""
+PositiveDuration = _duration_type(gt=0, le=MAX_DURATION_S)
+"""A duration > 0 s and at most 30 days."""
 RunDuration = _duration_type(gt=0, le=MAX_DURATION_S)
 """The length of a run: > 0 s and at most 30 days."""
+SampleInterval = _duration_type(ge=MIN_SAMPLE_S, le=MAX_DURATION_S)
+"""How often something is sampled or published: 1 s to 30 days (bounds the number of samples of a run)."""
 
 
 def _reject_bool(value: Any) -> Any:
@@ -200,9 +249,20 @@ def _integer(**bounds: int) -> Any:
 Number = _number()
 PositiveNumber = _number(gt=0)
 NonNegativeNumber = _number(ge=0)
-RoutingStep = _number(gt=0, le=60)
+RoutingStep = _number(ge=MIN_ROUTING_STEP_S, le=60)
 ImperviousnessScale = _number(ge=0, le=2)
-Seed = _integer(ge=0)
+Seed = _integer(ge=0, le=MAX_SEED)
+RainDepth = _number(gt=0, le=MAX_RAIN_MM)
+ReturnPeriod = _number(ge=1, le=MAX_RETURN_PERIOD_YR)
+GaugeFactor = _number(ge=0, le=MAX_GAUGE_FACTOR)
+BaseFlow = _number(ge=0, le=MAX_BASE_FLOW_M3S)
+UpstreamArea = _number(ge=0, le=MAX_UPSTREAM_KM2)
+Share = _number(ge=0, le=MAX_SHARE)
+Speed = _number(gt=0, le=MAX_SPEED_M_S)
+Distance = _number(gt=0, le=MAX_DISTANCE_M)
+Level = _number(ge=-MAX_LEVEL_M, le=MAX_LEVEL_M)
+SmallNonNegative = _number(ge=0, le=MAX_LEVEL_M)
+Latency = _number(ge=0, le=86_400)
 NonEmptyText = Annotated[str, Field(min_length=1)]
 
 
@@ -213,18 +273,43 @@ def _exact_version(value: Any) -> Any:
     return value
 
 
+_BARE_NUMBER = re.compile(r"\s*[-+]?(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?\s*")
+
+
 def _date_to_datetime(value: Any) -> Any:
+    """A date is its midnight; a number (20260715, a Unix time) is refused, not read as seconds since 1970."""
+    if isinstance(value, bool | numbers.Number) or (isinstance(value, str) and _BARE_NUMBER.fullmatch(value)):
+        raise _expected_error(DATETIME_EXPECTED)
     if isinstance(value, date) and not isinstance(value, datetime):
         return datetime.combine(value, time(0, 0))
     return value
 
 
 def _seoul_if_naive(value: datetime) -> datetime:
-    """Naive times are Seoul time; aware ones are converted to it (SWMM and reports use local time)."""
+    """Naive times are Seoul time; aware ones are converted to it (SWMM and reports use local time).
+    The wall-clock time must lie in :data:`START_RANGE` (checked first: no overflow at year 1 or 9999)."""
+    first, end = START_RANGE
+    if not first <= value.replace(tzinfo=None) < end:
+        raise _expected_error(
+            f"a date and time from {first.date().isoformat()} up to {end.date().isoformat()} "
+            "(ISO 8601, e.g. 2026-07-15T06:00:00+09:00)"
+        )
     return value.replace(tzinfo=SEOUL) if value.tzinfo is None else value.astimezone(SEOUL)
 
 
-StartTime = Annotated[datetime, BeforeValidator(_date_to_datetime), AfterValidator(_seoul_if_naive)]
+StartTime = Annotated[
+    datetime,
+    BeforeValidator(_date_to_datetime),
+    AfterValidator(_seoul_if_naive),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "formatMinimum": "1900-01-01T00:00:00",
+            "formatExclusiveMaximum": "2200-01-01T00:00:00",
+        }
+    ),
+]
 
 
 def _rule_error(problems: list[tuple[str, str, str]]) -> PydanticCustomError:
@@ -253,15 +338,22 @@ class DesignStorm(_Frozen):
     """A synthetic storm: a total depth spread over its duration by a temporal pattern."""
 
     kind: Literal["design"] = "design"
-    total_mm: PositiveNumber = Field(description="Total rain depth at a gauge with factor 1, mm.")
+    total_mm: RainDepth = Field(
+        description="Total rain depth at a gauge with factor 1, mm (at most 3000; above 870.5, the Korean "
+        "one-day record, a warning)."
+    )
     duration: PositiveDuration = Field(description="How long it rains.")
     pattern: Literal["huff_q1", "huff_q2", "huff_q3", "huff_q4", "alternating_block"] = Field(
         "huff_q3", description="Temporal distribution: Huff quartile 1-4, or the alternating-block method."
     )
     interval: PositiveDuration = Field(600.0, description="Hyetograph step; must divide duration.")
-    return_period_yr: PositiveNumber = Field(30.0, description="Return period of the IDF curve (alternating_block).")
+    return_period_yr: ReturnPeriod = Field(
+        30.0,
+        description="Return period of the IDF curve (alternating_block), years; beyond 500 (Korean IDF tables) "
+        "a warning.",
+    )
     start_offset: Duration = Field(0.0, description="When the rain starts, after the scenario start.")
-    gauge_factors: dict[NonEmptyText, NonNegativeNumber] = Field(
+    gauge_factors: dict[NonEmptyText, GaugeFactor] = Field(
         default_factory=dict, description="Rain gauge id -> depth multiplier for a non-uniform field; empty = uniform."
     )
 
@@ -272,17 +364,28 @@ class DesignStorm(_Frozen):
 
     @model_validator(mode="after")
     def _interval_divides_duration(self) -> DesignStorm:
+        problems = []
         steps = self.duration / self.interval
         if round(steps) < 1 or abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
-            raise _rule_error(
-                [
-                    (
-                        "interval",
-                        format_duration(self.interval),
-                        f"a duration that divides rainfall.duration {format_duration(self.duration)} into whole steps",
-                    )
-                ]
+            problems.append(
+                (
+                    "interval",
+                    format_duration(self.interval),
+                    f"a duration that divides rainfall.duration {format_duration(self.duration)} into whole steps",
+                )
             )
+        for gauge, factor in self.gauge_factors.items():
+            if self.total_mm * factor > MAX_RAIN_MM:
+                problems.append(
+                    (
+                        f"gauge_factors.{gauge}",
+                        f"{_num(factor)} (total_mm {_num(self.total_mm)} x {_num(factor)} = "
+                        f"{self.total_mm * factor:.6g} mm)",
+                        f"at most {_num(MAX_RAIN_MM)} mm of rain at any gauge",
+                    )
+                )
+        if problems:
+            raise _rule_error(problems)
         return self
 
 
@@ -321,7 +424,7 @@ RainfallSpec = Annotated[DesignStorm | ObservedRain | NoRain, Field(discriminato
 
 
 PEOPLE_GROUPS = ("adult", "child", "older", "limited_mobility")
-PeopleCount = _integer(ge=0)
+PeopleCount = _integer(ge=0, le=MAX_PEOPLE)
 
 
 def _population_rules(pop) -> None:
@@ -346,7 +449,7 @@ class RiversidePopulation(_Frozen):
     arrival_window: Duration | None = Field(
         None, description="They set out uniformly over this time from the start; null = the whole run."
     )
-    groups: dict[Literal["adult", "child", "older", "limited_mobility"], NonNegativeNumber] = Field(
+    groups: dict[Literal["adult", "child", "older", "limited_mobility"], Share] = Field(
         default_factory=lambda: {"adult": 0.75, "child": 0.08, "older": 0.14, "limited_mobility": 0.03},
         description="Share of each group (normalised); free walking speeds differ by group.",
     )
@@ -364,10 +467,10 @@ class SchoolCommute(_Frozen):
     kind: Literal["school_commute"] = "school_commute"
     school: NonEmptyText = Field(description="School name (e.g. 가능초등학교) or facility_id.")
     count: PeopleCount = Field(description="Number of pupils (and escorts).")
-    radius_m: PositiveNumber = Field(800.0, description="Where they come from: street nodes within this distance, m.")
+    radius_m: Distance = Field(800.0, description="Where they come from: street nodes within this distance, m.")
     window_start: Duration = Field(0.0, description="First departure, from the run start.")
     window_end: PositiveDuration = Field(1800.0, description="Last departure, from the run start.")
-    groups: dict[Literal["adult", "child", "older", "limited_mobility"], NonNegativeNumber] = Field(
+    groups: dict[Literal["adult", "child", "older", "limited_mobility"], Share] = Field(
         default_factory=lambda: {"child": 0.8, "adult": 0.2},
         description="Share of each group (normalised).",
     )
@@ -390,10 +493,10 @@ class Trips(_Frozen):
     count: PeopleCount = Field(description="Number of people.")
     window_start: Duration = Field(0.0, description="First departure, from the run start.")
     window_end: Duration = Field(0.0, description="Last departure, from the run start.")
-    groups: dict[Literal["adult", "child", "older", "limited_mobility"], NonNegativeNumber] = Field(
+    groups: dict[Literal["adult", "child", "older", "limited_mobility"], Share] = Field(
         default_factory=lambda: {"adult": 1.0}, description="Share of each group (normalised)."
     )
-    free_speed_m_s: PositiveNumber | None = Field(
+    free_speed_m_s: Speed | None = Field(
         None, description="Everyone's free walking speed, m/s (for verification); null = drawn per group."
     )
 
@@ -413,7 +516,7 @@ class Residents(_Frozen):
     order_at: Duration = Field(0.0, description="When the evacuation order is given, from the run start.")
     reaction_max: Duration = Field(300.0, description="Reaction times spread uniformly up to this.")
     shelter_kind: NonEmptyText = Field("shelter", description="Facility kind they go to.")
-    groups: dict[Literal["adult", "child", "older", "limited_mobility"], NonNegativeNumber] = Field(
+    groups: dict[Literal["adult", "child", "older", "limited_mobility"], Share] = Field(
         default_factory=lambda: {"adult": 0.7, "child": 0.12, "older": 0.15, "limited_mobility": 0.03},
         description="Share of each group (normalised).",
     )
@@ -435,7 +538,7 @@ class Crowd(_Frozen):
         description="When the paths of a stream are cleared: the first of them floods, or the stream's "
         "gauge reaches 관심 (attention), or never.",
     )
-    sample_interval: PositiveDuration = Field(60.0, description="How often link densities are recorded.")
+    sample_interval: SampleInterval = Field(60.0, description="How often link densities are recorded.")
     trajectory_sample: PeopleCount = Field(500, description="How many people's tracks are written for the map.")
 
 
@@ -444,17 +547,17 @@ class Hydraulics(_Frozen):
 
     enabled: bool = Field(True, description="Run the river model; false for dry scenarios about people only.")
     routing: Literal["dynamic", "kinematic"] = Field("dynamic", description="Flow routing method.")
-    routing_step_s: RoutingStep = Field(5.0, description="Routing time step, s.")
-    sample_interval: PositiveDuration = Field(60.0, description="How often stage is sampled and recorded.")
-    base_flow_m3s: NonNegativeNumber = Field(
+    routing_step_s: RoutingStep = Field(5.0, description="Routing time step, s (0.5 to 60).")
+    sample_interval: SampleInterval = Field(60.0, description="How often stage is sampled and recorded.")
+    base_flow_m3s: BaseFlow = Field(
         1.0,
         description="Dry-weather flow entering at the top of Jungnangcheon, m3/s (about 0.012 m3/s per km2 "
-        "of basin above 신곡교; the channels start at this steady flow).",
+        "of basin above 신곡교; the channels start at this steady flow; at most 100).",
     )
     imperviousness_scale: ImperviousnessScale = Field(
         1.0, description="Multiplier on every catchment's impervious fraction."
     )
-    upstream_catchment_km2: NonNegativeNumber | None = Field(
+    upstream_catchment_km2: UpstreamArea | None = Field(
         None, description="Catchment above the city, km2; null = derived so the area above 신곡교 is 80.4 km2."
     )
 
@@ -465,10 +568,10 @@ _LEVELS = ("attention_m", "caution_m", "alert_m", "serious_m")
 class ThresholdOverride(_Frozen):
     """Alarm stages of one level sensor, m (관심 attention < 주의 caution < 경계 alert < 심각 serious)."""
 
-    attention_m: Number | None = None
-    caution_m: Number | None = None
-    alert_m: Number | None = None
-    serious_m: Number | None = None
+    attention_m: Level | None = None
+    caution_m: Level | None = None
+    alert_m: Level | None = None
+    serious_m: Level | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> ThresholdOverride:
@@ -488,9 +591,9 @@ class ThresholdOverride(_Frozen):
 class SensorSettings(_Frozen):
     """How a kind of simulated sensor reads the twin: sampling, resolution and noise."""
 
-    sample_interval: PositiveDuration = Field(10.0, description="Time between readings (and MQTT messages).")
-    resolution: NonNegativeNumber = Field(0.001, description="Readings are rounded to this step (m or mm; 0 = exact).")
-    noise_sd: NonNegativeNumber = Field(0.0, description="Standard deviation of Gaussian noise added (m or mm).")
+    sample_interval: SampleInterval = Field(10.0, description="Time between readings (and MQTT messages).")
+    resolution: SmallNonNegative = Field(0.001, description="Readings are rounded to this step (m or mm; 0 = exact).")
+    noise_sd: SmallNonNegative = Field(0.0, description="Standard deviation of Gaussian noise added (m or mm).")
 
 
 class DeviceSettings(_Frozen):
@@ -504,12 +607,12 @@ class DeviceSettings(_Frozen):
         default_factory=lambda: SensorSettings(sample_interval=60.0, resolution=0.5, noise_sd=0.0),
         description="Tipping-bucket rain gauges: mm (0.5 mm buckets).",
     )
-    gate_state_interval: PositiveDuration = Field(5.0, description="How often gates publish their state.")
-    structural_interval: PositiveDuration = Field(
+    gate_state_interval: SampleInterval = Field(5.0, description="How often gates publish their state.")
+    structural_interval: SampleInterval = Field(
         600.0, description="Uplink interval of the LoRaWAN tilt and crack sensors."
     )
-    crosswalk_interval: PositiveDuration = Field(5.0, description="How often crosswalks publish their state.")
-    camera_interval: PositiveDuration = Field(5.0, description="How often cameras look for people in their view.")
+    crosswalk_interval: SampleInterval = Field(5.0, description="How often crosswalks publish their state.")
+    camera_interval: SampleInterval = Field(5.0, description="How often cameras look for people in their view.")
 
 
 FAULT_KINDS = ("dropout", "stuck", "latency", "spikes", "gate_stuck_open", "broker_outage")
@@ -526,8 +629,8 @@ class Fault(_Frozen):
     device: NonEmptyText | None = Field(None, description="Device id; none for broker_outage.")
     start: Duration = Field(description="Start, from the scenario start.")
     end: Duration | None = Field(None, description="End, from the scenario start; null = to the end of the run.")
-    latency: NonNegativeNumber = Field(0.0, description="latency: added delay, s.")
-    magnitude: NonNegativeNumber = Field(1.0, description="spikes: size of an outlier (m or mm).")
+    latency: Latency = Field(0.0, description="latency: added delay, s (at most a day).")
+    magnitude: SmallNonNegative = Field(1.0, description="spikes: size of an outlier (m or mm).")
     probability: Annotated[float, Field(ge=0, le=1)] = Field(0.1, description="spikes: chance per reading.")
 
     @model_validator(mode="after")
@@ -551,7 +654,7 @@ class ControllerSpec(_Frozen):
         "builtin", description="builtin: the reference controller runs inside the simulation."
     )
     policy: NonEmptyText = Field(description="Gate policy YAML (policy_version 1), relative to the scenario file.")
-    warning_reach_m: PositiveNumber = Field(
+    warning_reach_m: Distance = Field(
         300.0,
         description="People on the stream's paths within this distance of a gate (m, straight line) see or hear "
         "its warning and leave.",
@@ -621,6 +724,15 @@ class Scenario(_Frozen):
                     "a whole number of seconds",
                 )
             )
+        people = sum(p.count for p in self.populations)
+        if people > MAX_PEOPLE:
+            problems.append(
+                (
+                    "populations",
+                    f"{people} people in {len(self.populations)} populations",
+                    f"at most {MAX_PEOPLE} people in all populations together",
+                )
+            )
         if self.hydraulics.sample_interval > self.duration_s:
             problems.append(
                 (
@@ -663,64 +775,8 @@ class Scenario(_Frozen):
 # ---------------------------------------------------------------------------------------------
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """yaml.SafeLoader that rejects a key given twice in one mapping (PyYAML keeps the last)."""
-
-    def construct_mapping(self, node, deep=False):
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[Any, int] = {}
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    continue
-                key = self.construct_object(key_node, deep=True)
-                try:
-                    first = seen.get(key)
-                except TypeError:
-                    continue  # an unhashable key; the base class reports it
-                if first is not None:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r} (first on line {first})", key_node.start_mark
-                    )
-                seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_object(self, node, deep=False):
-        """An impossible timestamp (2026-13-45) stays text, for a located 'expected a date' problem."""
-        if node.tag != "tag:yaml.org,2002:timestamp":
-            return super().construct_object(node, deep=deep)
-        try:
-            return super().construct_object(node, deep=deep)
-        except ValueError:
-            self.recursive_objects.pop(node, None)
-            return self.construct_scalar(node)
-
-
-def read_yaml_file(path: str | os.PathLike[str], *, what: str, error: type[TwinError] = ScenarioError) -> Any:
-    """The data of a YAML file (scenarios, gate policies), read with the scenario loader's strict
-    safe loader. Raises ``error`` with one line naming the file and, for a syntax error, the line
-    and column, never the file's contents."""
-    label = os.fspath(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise error(f"{label}: not found") from None
-    except IsADirectoryError:
-        raise error(f"{label}: is a directory: expected {what}") from None
-    except UnicodeDecodeError as exc:
-        raise error(f"{label}: not UTF-8 text (byte {exc.start}): save the file as UTF-8") from None
-    except OSError as exc:
-        raise error(f"{label}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        why = exc.problem or exc.context or "syntax error"
-        if exc.problem and exc.context and exc.context.startswith("expected"):
-            why = f"{exc.context}, {exc.problem}"  # 'expected a single document in the stream, but found ...'
-        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark is not None else ""
-        raise error(f"{label}: {where}not valid YAML: {_one_line(why)}") from None
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
-        raise error(f"{label}: not valid YAML: {_one_line(str(exc))}") from None
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def load_scenario(path: str | os.PathLike[str], *, overrides: Sequence[str] = (), seed: int | None = None) -> Scenario:
@@ -753,17 +809,20 @@ def scenario_from_mapping(
     label = os.fspath(source) if source is not None else "<scenario>"
     if not isinstance(data, Mapping):
         raise ScenarioError(
-            f"{label}: top level: got {_kind_of(data)}: expected {_describe_top(scenario_json_schema())}"
+            f"{label}: top level: got {_kind_word(data)}: expected {_describe_top(scenario_json_schema())}"
         )
     schema = scenario_json_schema()
     data = dict(data)
     problems = []
     for item in overrides:
-        problem = _apply_override(data, str(item), schema, _StrictLoader)
+        problem = _apply_override(data, str(item), schema, StrictLoader, max_parts=MAX_YAML_DEPTH)
         if problem:
-            problems.append(f"{label}: --set {item}: {problem}")
+            problems.append(f"{label}: --set {_short(_one_line(str(item)), 80)}: {problem}")
     if problems:
         raise ScenarioError(problems)
+    shape = _data_shape_problem(data)
+    if shape is not None:
+        raise ScenarioError(f"{label}: top level: {shape}: expected a scenario (a few levels of mappings and lists)")
     if seed is not None:
         data["seed"] = seed
     version = data.get("schema_version", SCENARIO_SCHEMA_VERSION)
@@ -792,11 +851,13 @@ def _missing_files(s: Scenario) -> list[str]:
             )
     if isinstance(s.rainfall, ObservedRain):
         where = s.resolve_path(s.rainfall.csv)
-        if not where.is_file():
+        if not where.exists():
             problems.append(f"rainfall.csv: got {_show(s.rainfall.csv)}: expected an existing CSV file (not {where})")
+        else:
+            problems += [f"rainfall.csv: {line}" for line in _observed_rain_problems(s.rainfall, where, s.start)]
     if s.controller is not None:
         where = s.resolve_path(s.controller.policy)
-        if not where.is_file():
+        if not where.exists():
             problems.append(
                 f"controller.policy: got {_show(s.controller.policy)}: expected an existing policy file (not {where})"
             )
@@ -808,6 +869,51 @@ def _missing_files(s: Scenario) -> list[str]:
             except PolicyError as exc:
                 problems += [f"controller.policy: {line}" for line in exc.problems]
     return problems
+
+
+def _observed_rain_problems(rain: ObservedRain, where: Path, start: datetime) -> list[str]:
+    """Read the rain CSV as the run will, so that a CSV that cannot run fails validation; the
+    lines name the file and the line, never its contents."""
+    from .errors import DataImportError
+    from .rainfall import read_rain_csv
+
+    try:
+        series = read_rain_csv(where, interval_s=rain.interval, start=start)
+    except DataImportError as exc:
+        return [_one_line(str(exc))]
+    problems = []
+    steps = sorted({h.interval_s for h in series.values() if h.interval_s % 60 != 0})
+    if steps:
+        problems.append(
+            f"{where}: a time step of {format_duration(steps[0])}: expected a whole number of minutes "
+            "(SWMM reads rain per minute; set rainfall.interval)"
+        )
+    if rain.uniform_gauge is not None and rain.uniform_gauge not in series:
+        problems.append(
+            f"{where}: no rows for rainfall.uniform_gauge {_show(rain.uniform_gauge)}: expected a gauge_id of the CSV"
+        )
+    return problems
+
+
+def scenario_warnings(s: Scenario) -> list[str]:
+    """Values that validate and run, but lie outside the range the models were made for: one line
+    each, ``field.path: VALUE: why`` (``twin scenario validate`` prints them)."""
+    out = []
+    rain = s.rainfall
+    if isinstance(rain, DesignStorm):
+        if rain.pattern == "alternating_block" and rain.return_period_yr > IDF_TABLE_MAX_YR:
+            out.append(
+                f"rainfall.return_period_yr: {_num(rain.return_period_yr)} yr: beyond the "
+                f"{_num(IDF_TABLE_MAX_YR)}-year return period of Korean IDF tables; the IDF curve is extrapolated"
+            )
+        peak = rain.total_mm * max([1.0, *rain.gauge_factors.values()])
+        if peak > KOREA_DAY_RECORD_MM:
+            out.append(
+                f"rainfall.total_mm: {_num(rain.total_mm)} mm ({peak:.6g} mm at the wettest gauge): more than the "
+                f"Korean one-day record ({KOREA_DAY_RECORD_MM:g} mm, Gangneung 2002); outside the range the "
+                "rain and runoff models were checked for"
+            )
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

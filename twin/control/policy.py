@@ -25,11 +25,23 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .._scenario_errors import _error_lines, _kind_of
+from .._scenario_errors import _error_lines, _kind_word
 from ..errors import TwinError
-from ..scenario import Duration, NonNegativeNumber, PositiveDuration, _rule_error, read_yaml_file
+from ..scenario import _data_shape_problem, _duration_type, _number, _rule_error, read_yaml_file
 
 POLICY_VERSION = 1
+
+MAX_POLICY_LEVEL_M = 100.0
+"""Highest stage a policy may name, m above the stream bed (the channels here are a few metres deep)."""
+MAX_RAIN_TRIGGER_MM_H = 1000.0
+"""Highest rain trigger, mm/h (the world record for an hour is about 305 mm)."""
+MAX_POLICY_DURATION_S = 86_400.0
+"""Longest wait of a policy (reopen_after, warn_before_close, stale_after): one day."""
+
+NonNegativeNumber = _number(ge=0, le=MAX_POLICY_LEVEL_M)  # a stage, m
+RainTrigger = _number(ge=0, le=MAX_RAIN_TRIGGER_MM_H)
+Duration = _duration_type(ge=0, le=MAX_POLICY_DURATION_S)
+PositiveDuration = _duration_type(ge=1, le=MAX_POLICY_DURATION_S)  # stale_after: at least a second
 
 
 class PolicyError(TwinError, ValueError):
@@ -50,7 +62,7 @@ class GateRule(BaseModel):
     close_level_m: NonNegativeNumber | None = None
     reopen_level_m: NonNegativeNumber | None = None
     reopen_after: Duration | None = None
-    rain_trigger_mm_h: NonNegativeNumber | None = None
+    rain_trigger_mm_h: RainTrigger | None = None
     warn_before_close: Duration | None = None
     override_level_m: NonNegativeNumber | None = None
     stale_after: PositiveDuration | None = None
@@ -62,7 +74,7 @@ class Defaults(GateRule):
     close_level_m: NonNegativeNumber = 1.5
     reopen_level_m: NonNegativeNumber = 1.2
     reopen_after: Duration = 1800.0
-    rain_trigger_mm_h: NonNegativeNumber | None = None
+    rain_trigger_mm_h: RainTrigger | None = None
     warn_before_close: Duration = 300.0
     override_level_m: NonNegativeNumber = 2.0
     stale_after: PositiveDuration = 120.0
@@ -133,7 +145,7 @@ def policy_from_mapping(data: Any, *, source: str = "<policy>") -> Policy:
     suggested for a misspelt field)."""
     if not isinstance(data, dict):
         raise PolicyError(
-            f"{source}: top level: got {_kind_of(data)}: expected a mapping with policy_version (optional: "
+            f"{source}: top level: got {_kind_word(data)}: expected a mapping with policy_version (optional: "
             "defaults, gates)"
         )
     if "schema_version" in data and "policy_version" not in data:
@@ -141,6 +153,14 @@ def policy_from_mapping(data: Any, *, source: str = "<policy>") -> Policy:
             f"{source}: top level: got a scenario (it has schema_version): expected a gate policy with "
             "policy_version (a scenario names its policy in controller.policy)"
         )
+    if "policy_version" not in data:  # some other YAML file: say so, without repeating its keys
+        raise PolicyError(
+            f"{source}: top level: got a mapping without policy_version: expected a gate policy "
+            "(policy_version: 1; optional: defaults, gates)"
+        )
+    shape = _data_shape_problem(data)
+    if shape is not None:
+        raise PolicyError(f"{source}: top level: {shape}: expected a gate policy (a few levels of mappings)")
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:

@@ -248,15 +248,20 @@ def steady_state(
         base_flow_m3s=base_flow_m3s,
         title="steady base flow spin-up",
     )
+    from .swmm_run import swmm_error
+
     with tempfile.TemporaryDirectory(prefix="twin-spinup-") as tmp:
         inp = Path(tmp) / "spinup.inp"
         inp.write_text(text, encoding="utf-8")
-        with Simulation(str(inp)) as sim:
-            sim.step_advance(int(spin_up_s))
-            for _ in sim:
-                pass
-            nodes = Nodes(sim)
-            depths = {j: float(nodes[j].depth) for j in net.junctions if j != net.outfall}
-            links = Links(sim)
-            flows = {c.name: float(links[c.name].flow) for c in net.conduits}
+        try:
+            with Simulation(str(inp)) as sim:
+                sim.step_advance(int(spin_up_s))
+                for _ in sim:
+                    pass
+                nodes = Nodes(sim)
+                depths = {j: float(nodes[j].depth) for j in net.junctions if j != net.outfall}
+                links = Links(sim)
+                flows = {c.name: float(links[c.name].flow) for c in net.conduits}
+        except Exception as exc:  # noqa: BLE001 - pyswmm raises bare exceptions; a scenario value can cause them
+            raise swmm_error("SWMM could not run the base-flow spin-up", exc, inp.with_suffix(".rpt")) from exc
     return flows, depths

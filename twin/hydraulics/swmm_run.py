@@ -15,7 +15,32 @@ OLE_EPOCH = datetime(1899, 12, 30)
 
 
 class HydraulicsError(TwinError, RuntimeError):
-    """SWMM refused the model or failed while running it."""
+    """SWMM refused the model or failed while running it (one line: SWMM's error code and text)."""
+
+
+# What a SWMM error code means for a scenario: the field to change (EPA SWMM 5.2 error codes).
+_SWMM_HINTS = {
+    "138": "the initial depth of the base flow is above a channel's bank: lower hydraulics.base_flow_m3s",
+}
+
+
+def swmm_error(what: str, exc: BaseException, rpt: Path | None = None) -> HydraulicsError:
+    """A :class:`HydraulicsError` for an exception of pyswmm (which raises bare ``Exception`` with
+    SWMM's error text on several lines): one line, the ERROR lines of the report file ``rpt`` if
+    any, and what to change in the scenario for the errors a scenario can cause."""
+    text = " ".join(str(exc).split())
+    errors = [text] if text else []
+    if rpt is not None:
+        try:
+            lines = [ln.strip() for ln in rpt.read_text(encoding="utf-8", errors="replace").splitlines()]
+        except OSError:
+            lines = []
+        errors += [" ".join(ln.split()) for ln in lines if ln.startswith("ERROR") and ln not in errors][:3]
+    message = f"{what}: " + (" | ".join(dict.fromkeys(errors)) or type(exc).__name__)
+    hints = [hint for code, hint in _SWMM_HINTS.items() if f"ERROR {code}" in message]
+    if hints:
+        message += " (" + "; ".join(hints) + ")"
+    return HydraulicsError(message)
 
 
 class SwmmRun:
@@ -45,7 +70,7 @@ class SwmmRun:
             self._sim = Simulation(str(self.inp))
             self._sim.__enter__()
         except Exception as exc:  # noqa: BLE001 - pyswmm raises bare exceptions on bad input
-            raise HydraulicsError(f"SWMM could not open the model: {exc}{self._report_errors()}") from exc
+            raise swmm_error("SWMM could not open the model", exc, self.inp.with_suffix(".rpt")) from exc
         if self._sim.flow_units != "CMS":
             self.__exit__(None, None, None)
             raise HydraulicsError(f"{self.inp}: expected CMS flow units, got {self._sim.flow_units}")
@@ -54,7 +79,7 @@ class SwmmRun:
             self._sim.start()  # load the initial state, so depths at t = 0 are the initial depths
         except Exception as exc:  # noqa: BLE001
             self.__exit__(None, None, None)
-            raise HydraulicsError(f"SWMM could not start the model: {exc}{self._report_errors()}") from exc
+            raise swmm_error("SWMM could not start the model", exc, self.inp.with_suffix(".rpt")) from exc
         nodes = Nodes(self._sim)
         self._nodes = {name: nodes[name] for name in self.watch}
         links = Links(self._sim)
@@ -73,19 +98,9 @@ class SwmmRun:
         except StopIteration:
             self.finished = True
         except Exception as exc:  # noqa: BLE001 - pyswmm raises bare exceptions
-            raise HydraulicsError(f"SWMM failed at {self.elapsed_s:.0f} s: {exc}{self._report_errors()}") from exc
+            raise swmm_error(f"SWMM failed at {self.elapsed_s:.0f} s", exc, self.inp.with_suffix(".rpt")) from exc
         self.elapsed_s = (self._sim.current_time - self.start).total_seconds()
         return self.elapsed_s
-
-    def _report_errors(self) -> str:
-        """The ERROR lines of SWMM's report file, if any, for the message (one line)."""
-        rpt = self.inp.with_suffix(".rpt")
-        try:
-            lines = [ln.strip() for ln in rpt.read_text(encoding="utf-8", errors="replace").splitlines()]
-        except OSError:
-            return ""
-        errors = [ln for ln in lines if ln.startswith("ERROR")]
-        return ("; " + " | ".join(errors[:3])) if errors else ""
 
     def depths_m(self) -> dict[str, float]:
         """Water depth above the invert at each watched junction, m."""
