@@ -84,6 +84,7 @@ class Gate:
             sizes={"coils": 3, "discrete_inputs": 5, "input_registers": 6},
             writable=("coils",),
             on_write=self._modbus_write,
+            on_refuse=lambda why: ctx.input_log.refuse(self.device_id, why),
         )
         self.modbus.set("coils", 2, [1])
         self.account = Account(

@@ -75,6 +75,7 @@ class Sensor:
             host=ctx.host,
             port=port,
             sizes={"holding_registers": len(self.register_map), "input_registers": len(self.register_map)},
+            on_refuse=lambda why: ctx.input_log.refuse(self.device_id, why),
         )
         self.account = Account(
             self.device_id, "", publish=[f"{device_prefix(self.kind, self.device_id)}/#"], subscribe=[]
