@@ -63,7 +63,8 @@ def test_attribute_of_wrong_type(dataset_copy):
         ("roads", 2, "width_m", True, "roads[E00003]: attribute 'width_m' must be a number"),
         ("streams", 0, "approximate", "yes", "streams[JN-01]: attribute 'approximate' must be true or false"),
         ("facilities", 0, "position_source", 17, None),  # not a schema attribute: passed through
-        ("slopes", 1, "slope_id", {"k": 1}, "slopes[{'k': 1}]: attribute 'slope_id' must be a string"),
+        # an id that is not a string is named by the feature's position, never printed
+        ("slopes", 1, "slope_id", {"k": 1}, "slopes[#1]: attribute 'slope_id' must be a string, got an object"),
     ],
 )
 def test_json_types_are_checked_exactly(dataset_copy, layer, index, attr, value, expected):
@@ -163,7 +164,10 @@ def test_undeclared_projected_coordinates(dataset_copy):
 
     _edit_features(dataset_copy / "devices.geojson", metres)
     code, out = _validate(dataset_copy)
-    assert code == 1 and "devices: coordinates" in out and "not lon/lat degrees" in out
+    assert code == 1 and "devices[RG-10184010]: coordinates are not lon/lat degrees" in out, out
+    _edit_features(dataset_copy / "devices.geojson", lambda fs: [metres([f]) for f in fs])
+    code, out = _validate(dataset_copy)
+    assert code == 1 and "devices: coordinates (2.049e+05, 5.714e+05)" in out and "not lon/lat degrees" in out, out
 
 
 def test_duplicate_id(dataset_copy):

@@ -2,8 +2,9 @@
 catchment model), so that repeated runs on the same data skip the GIS work.
 
 Entries live in ``$TWIN_CACHE_DIR`` (default ``~/.cache/uijeongbu-twin``), named by a hash of
-everything they depend on: the dataset's bytes, the twin's source code and the parameters. A changed
-file gives a new key, so an entry is never stale; entries are written atomically and an entry
+everything they depend on: the dataset's bytes (every file in its folder and every file its
+manifest names, wherever it lies, see :func:`dataset_fingerprint`), the twin's source code and the
+parameters. A changed file gives a new key, so an entry is never stale; entries are written atomically and an entry
 that cannot be read is rebuilt. Only results of this program are stored there (pickle), so the
 folder must not be shared with untrusted users.
 """
@@ -46,6 +47,34 @@ def directory_fingerprint(path: Path) -> str:
     parts: list[bytes | str] = []
     for f in sorted(p for p in Path(path).iterdir() if p.is_file()):
         parts += [f.name, f.read_bytes()]
+    return fingerprint(*parts)
+
+
+def dataset_fingerprint(path: Path) -> str:
+    """Digest of every file a dataset is made of: each file directly in ``path`` and each file its
+    manifest names (``layers.<name>.file``, in a subfolder or anywhere else), by the name the
+    manifest gives and its bytes. A named file that is missing counts as missing, so adding it
+    changes the key. A manifest that cannot be read names no files (its own bytes are in the key;
+    validation reports it)."""
+    from .dataset_schema import MANIFEST_NAME
+    from .errors import JSONFileError
+    from .geojson_io import read_json_file
+
+    path = Path(path)
+    files = {p.name: p for p in path.iterdir() if p.is_file()}
+    try:
+        manifest, _ = read_json_file(path / MANIFEST_NAME)
+    except JSONFileError:
+        manifest = {}
+    layers = manifest.get("layers") if isinstance(manifest, dict) else None
+    for entry in layers.values() if isinstance(layers, dict) else ():
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if isinstance(name, str) and name.strip():
+            files.setdefault(name, path / name)
+    parts: list[bytes | str] = []
+    for name in sorted(files):
+        f = files[name]
+        parts += [name, f.read_bytes() if f.is_file() else b"\0missing"]
     return fingerprint(*parts)
 
 

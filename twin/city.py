@@ -54,6 +54,8 @@ class CityModel:
     graph: nx.MultiGraph
     fingerprint: str | None = None
     """Digest of the dataset's files (set when loaded through the cache)."""
+    warnings: list = field(default_factory=list)
+    """Values outside the range where the models are valid (:class:`~twin.errors.Problem`, one line each)."""
     _tree: cKDTree | None = field(default=None, repr=False)
     _tree_nodes: np.ndarray | None = field(default=None, repr=False)
 
@@ -179,15 +181,17 @@ def load_city(path: str | Path | None = None, *, cache: bool = True) -> CityMode
         if result.problems:
             raise DatasetError(result.problems, dataset=str(path))
         assert result.graph is not None
-        return CityModel(path=path, manifest=result.manifest, layers=result.layers, graph=result.graph)
+        return CityModel(
+            path=path, manifest=result.manifest, layers=result.layers, graph=result.graph, warnings=result.warnings
+        )
 
     if not cache:
         city = build()
     else:
-        from .cache import cached, directory_fingerprint
+        from .cache import cached, dataset_fingerprint
 
         try:
-            key = directory_fingerprint(path)
+            key = dataset_fingerprint(path)
         except OSError as exc:
             raise DatasetError(f"{path} cannot be read: {exc}", dataset=str(path)) from None
         city = cached("city", key, build)

@@ -88,7 +88,10 @@ def gis_validate(data: Path | None) -> None:
         path = default_dataset_path() if data is None else data
     except TwinError as exc:
         _fail(exc)
-    problems = read_dataset(path).problems
+    result = read_dataset(path)
+    problems = result.problems
+    for w in result.warnings:  # runs, but outside the range the models were made for
+        click.echo(f"{path}: warning: {w}", err=True)
     if not problems:
         click.echo(f"{path}: valid")
         return

@@ -41,6 +41,14 @@ FACILITY_KINDS = (
     "hospital",
     "other",
 )
+THRESHOLD_LEVELS = ("attention", "caution", "alert", "serious")
+"""HRFCO alert levels of a level sensor (관심, 주의, 경계, 심각), lowest first: their thresholds
+(``threshold_<level>_m``) must not decrease in this order."""
+ELEVATION_RANGE_M = (-100.0, 2000.0)
+"""Plausible elevations in Korea, m above sea level (the highest summit, 한라산, is 1,950 m)."""
+BED_RISE_TOLERANCE_M = 0.05
+"""How much a stream bed may rise downstream (within a reach, or from a reach into the next reach
+of the same stream) before it is an error, m: survey noise, not a channel that flows uphill."""
 BUILDING_STRUCTURES = ("reinforced_concrete", "masonry", "steel", "wood", "other", "unknown")
 ACCESS_KINDS = ("ramp", "stairs")
 
@@ -50,7 +58,9 @@ class Attr:
     """One attribute of a layer.
 
     ``dtype`` is one of ``str``, ``int``, ``float``, ``bool``. ``choices`` restricts a ``str``;
-    ``min_value`` bounds a number from below (inclusive), ``positive`` excludes zero.
+    ``min_value`` and ``max_value`` bound a number (inclusive), ``positive`` excludes zero: a value
+    outside is an error (physically implausible, or one the models cannot compute with).
+    ``valid_range`` (low, high) is where the models are valid: a value outside it is a warning.
     ``nullable`` allows missing values (JSON null).
     """
 
@@ -61,6 +71,8 @@ class Attr:
     min_value: float | None = None
     positive: bool = False
     doc: str = ""
+    max_value: float | None = None
+    valid_range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,12 +120,45 @@ LAYERS: dict[str, LayerSpec] = {
                 Attr("name", "str", doc="Korean stream name, e.g. 중랑천"),
                 Attr("name_en", "str"),
                 Attr("downstream_reach_id", "str", nullable=True, doc="next reach downstream; null at an outlet"),
-                Attr("width_m", "float", positive=True, doc="channel width between banks, m"),
-                Attr("bank_height_m", "float", positive=True, doc="bank (levee) top above bed, m"),
-                Attr("bed_elev_up_m", "float", doc="bed elevation at the upstream end, m above sea level"),
-                Attr("bed_elev_down_m", "float", doc="bed elevation at the downstream end, m a.s.l."),
-                Attr("bed_slope", "float", min_value=0.0, doc="bed slope, m/m"),
-                Attr("manning_n", "float", positive=True, doc="Manning roughness, s/m^(1/3)"),
+                Attr(
+                    "width_m",
+                    "float",
+                    positive=True,
+                    max_value=2000.0,
+                    valid_range=(1.0, 500.0),
+                    doc="channel width between banks, m",
+                ),
+                Attr(
+                    "bank_height_m",
+                    "float",
+                    positive=True,
+                    max_value=30.0,
+                    valid_range=(0.5, 15.0),
+                    doc="bank (levee) top above bed, m",
+                ),
+                Attr(
+                    "bed_elev_up_m",
+                    "float",
+                    min_value=ELEVATION_RANGE_M[0],
+                    max_value=ELEVATION_RANGE_M[1],
+                    doc="bed elevation at the upstream end, m above sea level",
+                ),
+                Attr(
+                    "bed_elev_down_m",
+                    "float",
+                    min_value=ELEVATION_RANGE_M[0],
+                    max_value=ELEVATION_RANGE_M[1],
+                    doc="bed elevation at the downstream end, m a.s.l.",
+                ),
+                Attr("bed_slope", "float", min_value=0.0, max_value=1.0, valid_range=(0.0, 0.1), doc="bed slope, m/m"),
+                Attr(
+                    "manning_n",
+                    "float",
+                    positive=True,
+                    max_value=1.0,
+                    valid_range=(0.01, 0.2),
+                    doc="Manning roughness, s/m^(1/3)",
+                ),
                 Attr("approximate", "bool"),
             ),
             may_be_empty=True,
@@ -127,7 +172,14 @@ LAYERS: dict[str, LayerSpec] = {
             (
                 Attr("edge_id", "str"),
                 Attr("kind", "str", choices=ROAD_KINDS),
-                Attr("width_m", "float", positive=True, doc="walkable width, m"),
+                Attr(
+                    "width_m",
+                    "float",
+                    positive=True,
+                    max_value=200.0,
+                    valid_range=(0.5, 100.0),
+                    doc="walkable width, m",
+                ),
                 Attr("name", "str", nullable=True, doc="real road name (Korean) where known"),
             ),
             doc="The walkable network as line edges; edges meet only at shared end points.",
@@ -140,8 +192,14 @@ LAYERS: dict[str, LayerSpec] = {
                 Attr("access_id", "str"),
                 Attr("kind", "str", choices=ACCESS_KINDS),
                 Attr("stream", "str", doc="Korean stream name"),
-                Attr("path_elevation_m", "float", doc="riverside path elevation at this point, m a.s.l."),
-                Attr("path_height_m", "float", min_value=0.0, doc="path above the stream bed, m"),
+                Attr(
+                    "path_elevation_m",
+                    "float",
+                    min_value=ELEVATION_RANGE_M[0],
+                    max_value=ELEVATION_RANGE_M[1],
+                    doc="riverside path elevation at this point, m a.s.l.",
+                ),
+                Attr("path_height_m", "float", min_value=0.0, max_value=30.0, doc="path above the stream bed, m"),
                 Attr("gate_id", "str", nullable=True),
             ),
             required=False,
@@ -154,8 +212,8 @@ LAYERS: dict[str, LayerSpec] = {
             "building_id",
             (
                 Attr("building_id", "str"),
-                Attr("year_built", "int", nullable=True, min_value=1800),
-                Attr("storeys", "int", nullable=True, positive=True),
+                Attr("year_built", "int", nullable=True, min_value=1800, max_value=2200, doc="year, AD"),
+                Attr("storeys", "int", nullable=True, positive=True, max_value=200, doc="storeys above ground"),
                 Attr("structure", "str", choices=BUILDING_STRUCTURES),
                 Attr("use", "str"),
             ),
@@ -182,7 +240,7 @@ LAYERS: dict[str, LayerSpec] = {
             (
                 Attr("slope_id", "str"),
                 Attr("name", "str"),
-                Attr("slope_deg", "float", positive=True, doc="typical slope angle, degrees"),
+                Attr("slope_deg", "float", positive=True, max_value=90.0, doc="typical slope angle, degrees"),
             ),
             required=False,
             may_be_empty=True,
@@ -202,26 +260,44 @@ LAYERS: dict[str, LayerSpec] = {
             kind_attrs={
                 "level_sensor": (
                     Attr("stream", "str"),
-                    Attr("threshold_attention_m", "float", doc="관심 stage, m"),
-                    Attr("threshold_caution_m", "float", doc="주의 stage, m"),
-                    Attr("threshold_alert_m", "float", doc="경계 stage, m"),
-                    Attr("threshold_serious_m", "float", doc="심각 stage, m"),
+                    *(
+                        Attr(f"threshold_{level}_m", "float", min_value=0.0, max_value=50.0, doc=f"{ko} stage, m")
+                        for level, ko in zip(THRESHOLD_LEVELS, ("관심", "주의", "경계", "심각"), strict=True)
+                    ),
                     Attr("thresholds_verified", "bool"),
-                    Attr("sensor_height_m", "float", positive=True, doc="sensor above the gauge datum, m"),
+                    Attr(
+                        "sensor_height_m",
+                        "float",
+                        positive=True,
+                        max_value=100.0,
+                        doc="sensor above the gauge datum, m",
+                    ),
                 ),
-                "rain_gauge": (Attr("resolution_mm", "float", positive=True),),
+                "rain_gauge": (Attr("resolution_mm", "float", positive=True, max_value=10.0, doc="tip, mm"),),
                 "gate": (
-                    Attr("access_id", "str"),
-                    Attr("level_sensor_id", "str"),
-                    Attr("rain_gauge_id", "str"),
-                    Attr("travel_time_s", "float", positive=True),
+                    Attr("access_id", "str", doc="access_id of the access point it closes"),
+                    Attr("level_sensor_id", "str", doc="device_id of its level sensor"),
+                    Attr("rain_gauge_id", "str", doc="device_id of its rain gauge"),
+                    Attr(
+                        "travel_time_s",
+                        "float",
+                        positive=True,
+                        max_value=3600.0,
+                        valid_range=(1.0, 300.0),
+                        doc="barrier travel open to closed, s",
+                    ),
                 ),
-                "signboard": (Attr("lines", "int", positive=True), Attr("chars_per_line", "int", positive=True)),
+                "signboard": (
+                    Attr("lines", "int", positive=True, max_value=20),
+                    Attr("chars_per_line", "int", positive=True, max_value=200),
+                ),
                 "cctv": (
-                    Attr("mount_height_m", "float", positive=True),
-                    Attr("heading_deg", "float", min_value=0.0, doc="clockwise from grid north, degrees"),
-                    Attr("fov_deg", "float", positive=True),
-                    Attr("range_m", "float", positive=True),
+                    Attr("mount_height_m", "float", positive=True, max_value=100.0, doc="above ground, m"),
+                    Attr(
+                        "heading_deg", "float", min_value=0.0, max_value=360.0, doc="clockwise from grid north, degrees"
+                    ),
+                    Attr("fov_deg", "float", positive=True, max_value=360.0, doc="horizontal field of view, degrees"),
+                    Attr("range_m", "float", positive=True, max_value=5000.0, doc="m"),
                 ),
                 "tilt_sensor": (Attr("host_id", "str", doc="building_id or slope_id it is fixed to"),),
                 "crack_sensor": (Attr("host_id", "str", doc="building_id or slope_id it is fixed to"),),

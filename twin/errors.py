@@ -76,3 +76,8 @@ class ScenarioError(TwinError, ValueError):
 
 class RunFolderError(TwinError, ValueError):
     """A run folder is missing, incomplete or unreadable (no summary.json, a broken table, ...)."""
+
+
+class JSONFileError(TwinError, ValueError):
+    """A JSON file of a dataset cannot be read: missing, not UTF-8, not JSON. The message names the
+    file and the place (line, column, byte), never the file's contents."""

@@ -1,15 +1,24 @@
-"""Deterministic GeoJSON writing and dataset directories.
+"""Deterministic GeoJSON writing and dataset directories; bounded reading of their JSON.
 
 Layers are written as RFC 7946 GeoJSON (WGS84, 7 decimals, about 1 cm), one feature per line so
 diffs stay readable, atomically (temp file, then rename). ``write_dataset`` writes every layer
 plus ``manifest.json``: what the importers and the dataset build script produce.
+
+:func:`read_json_file` reads a manifest or layer file that may have been written by anyone: it
+refuses bytes that are not UTF-8 and text that is not JSON with one line naming the file and the
+place; values nested deeper than :data:`MAX_JSON_DEPTH` are cut out (replaced by a marker) before
+parsing, and :func:`bad_values` finds those and the numbers JSON cannot carry (``NaN``,
+``Infinity``, ``1e400``) that Python's ``json`` reads anyway, each with its path in the document.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,8 +28,122 @@ from shapely.geometry.polygon import orient
 
 from ._atomic import write_text_atomic
 from .dataset_schema import FILE_CRS, LAYERS, MANIFEST_NAME, SCHEMA_VERSION, WORKING_CRS
+from .errors import JSONFileError
 
 DECIMALS = 7
+MAX_JSON_DEPTH = 32
+"""Nesting levels of ``[`` and ``{`` a dataset file may use (a GeoJSON MultiPolygon needs 8; GDAL's
+JSON parser stops at 32 by default)."""
+TOO_DEEP = "\x00twin: nested too deep\x00"
+"""What :func:`read_json_file` puts in place of a value nested deeper than the limit."""
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_BRACKET = re.compile(r"[\[\]{}]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_MAYBE_NOT_FINITE = re.compile(r"NaN|Infinity|[eE]\+?0*[1-9][0-9]{2,}|[0-9]{300,}")
+"""Outside strings: a token that may parse to a non-finite float (exponent >= 100, 300 digits)."""
+_MAX_INT_DIGITS = 18
+
+
+def read_json_file(path: Path, *, max_depth: int = MAX_JSON_DEPTH) -> tuple[Any, list[tuple[tuple, str]]]:
+    """The JSON document in ``path``, read within bounds, and its bad values.
+
+    Returns ``(document, bad)``: ``bad`` lists ``(path, what)`` for every value JSON cannot carry
+    (see :func:`bad_values`); values nested deeper than ``max_depth`` are replaced by
+    :data:`TOO_DEEP` and listed there too. Integers of more than 18 digits are read as floats.
+    Raises :class:`JSONFileError` (one line: the file name and where, never its contents) when the
+    file cannot be read, is not UTF-8 or is not JSON.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise JSONFileError(f"{path.name} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise JSONFileError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    structure = _STRING.sub('""', text)  # strings hold no structure
+    cut = _max_depth(structure) > max_depth
+    if cut:
+        text = _cut_deep(text, max_depth)
+    try:
+        doc = json.loads(text, parse_int=_parse_int)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise JSONFileError(f"{path.name} is not valid JSON: {exc.msg} at {where}") from None
+    except (ValueError, RecursionError) as exc:
+        raise JSONFileError(f"{path.name} is not valid JSON ({type(exc).__name__})") from None
+    bad = list(bad_values(doc)) if cut or _MAYBE_NOT_FINITE.search(structure) else []
+    return doc, bad
+
+
+def bad_values(doc: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """``(path, what)`` for every value of ``doc`` JSON cannot carry: NaN, Infinity, a number too
+    large for a double, or a value nested too deep (cut out by :func:`read_json_file`)."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), doc)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, float) and not math.isfinite(v):
+            what = "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+            yield path, f"{what} is not a JSON number (RFC 8259); expected a finite number"
+        elif v == TOO_DEEP:
+            yield path, f"nested deeper than {MAX_JSON_DEPTH} levels"
+        elif isinstance(v, dict):
+            stack.extend(((*path, k), x) for k, x in reversed(list(v.items())))
+        elif isinstance(v, list):
+            stack.extend(((*path, i), x) for i, x in reversed(list(enumerate(v))))
+
+
+def json_path(path: tuple[str | int, ...], *, limit: int = 6) -> str:
+    """``path`` as ``a.b[0].c``, at most ``limit`` steps then ``…``; long or odd keys are shortened."""
+    out = ""
+    for step in path[:limit]:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        elif step.isidentifier() and len(step) <= 40:
+            out += ("." if out else "") + step
+        else:
+            key = step if len(step) <= 20 and step.isprintable() else f"{len(step)} characters"
+            out += f"[{json.dumps(key, ensure_ascii=True)}]"
+    return out + ("…" if len(path) > limit else "")
+
+
+def _parse_int(s: str) -> int | float:
+    return int(s) if len(s.lstrip("-")) <= _MAX_INT_DIGITS else float(s)
+
+
+def _max_depth(structure: str) -> int:
+    """Deepest nesting of ``[``/``{`` in a JSON text whose strings are blanked (vectorised)."""
+    b = structure.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKETS)
+    if not b:
+        return 0
+    a = np.frombuffer(b, dtype=np.uint8)
+    return int(np.where((a == ord("[")) | (a == ord("{")), 1, -1).cumsum().max())
+
+
+def _cut_deep(text: str, max_depth: int) -> str:
+    """``text`` with every value that opens nesting level ``max_depth + 1`` replaced by :data:`TOO_DEEP`."""
+    spans = np.array([m.span() for m in _STRING.finditer(text)], dtype=np.int64).reshape(-1, 2)
+    pieces, depth, start, last = [], 0, -1, 0
+    for m in _BRACKET.finditer(text):
+        pos = m.start()
+        i = int(np.searchsorted(spans[:, 0], pos, side="right")) - 1
+        if i >= 0 and pos < spans[i, 1]:
+            continue  # inside a string
+        if m.group() in "[{":
+            depth += 1
+            if depth == max_depth + 1:
+                start = pos
+        else:
+            depth -= 1
+            if depth == max_depth and start >= 0:
+                pieces += [text[last:start], json.dumps(TOO_DEEP)]
+                last, start = pos + 1, -1
+    if start >= 0:  # never closed: the document is not JSON anyway
+        pieces += [text[last:start], json.dumps(TOO_DEEP)]
+        last = len(text)
+    return "".join(pieces) + text[last:]
 
 
 def _clean(v):
