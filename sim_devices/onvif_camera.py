@@ -497,8 +497,14 @@ class Camera:
             raise ValueError("ProfileToken: expected profile_main")
 
     def _op_GetStreamUri(self, req, path) -> str:  # noqa: N802
+        """No video stream is served (no RTSP server runs), so no stream URI is given out: the
+        ONVIF fault for a stream setup the device does not support. Snapshots are served."""
         self._check_profile(req)
-        return self._uri("GetStreamUri", f"rtsp://{self.host}:8554/{self.device_id}/main")
+        raise SoapFault(
+            400,
+            ("ter:InvalidArgVal", "ter:InvalidStreamSetup"),
+            "no video stream is served (no RTSP server runs): use GetSnapshotUri",
+        )
 
     def _op_GetSnapshotUri(self, req, path) -> str:  # noqa: N802
         self._check_profile(req)

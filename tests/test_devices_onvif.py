@@ -61,12 +61,18 @@ def test_onvif_zeep_async_authenticates_lists_profiles_fetches_a_snapshot_and_pu
         info = await (await c.create_devicemgmt_service()).GetDeviceInformation()
         media = await c.create_media_service()
         profiles = await media.GetProfiles()
-        stream = await media.GetStreamUri(
-            {
-                "ProfileToken": profiles[0].token,
-                "StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}},
-            }
-        )
+        from zeep.exceptions import Fault
+
+        try:  # no RTSP server runs: no stream URI is given out, as the capabilities say
+            await media.GetStreamUri(
+                {
+                    "ProfileToken": profiles[0].token,
+                    "StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}},
+                }
+            )
+            stream = None
+        except Fault as exc:
+            stream = exc
         snap = await c.get_snapshot(profiles[0].token)
         ev = await c.create_events_service()
         sub = await ev.CreatePullPointSubscription({"InitialTerminationTime": "PT600S"})
@@ -89,7 +95,7 @@ def test_onvif_zeep_async_authenticates_lists_profiles_fetches_a_snapshot_and_pu
     info, profiles, stream, snap, seen = asyncio.run(client())
     assert info.SerialNumber == CAM and info.Manufacturer
     assert [p.token for p in profiles] == ["profile_main"]
-    assert stream.Uri.startswith("rtsp://127.0.0.1")
+    assert stream is not None and "no video stream is served" in stream.message
     assert snap[:8] == b"\x89PNG\r\n\x1a\n" and len(snap) > 5000
     assert seen[0][0] == "Initialized"
     assert ("Changed", "true", ("tns1:RuleEngine/FieldDetector/ObjectsInside", "Zone-AP-JN-L07")) in seen

@@ -435,6 +435,23 @@ def test_capabilities_advertise_no_rtp_or_rtsp(cam):
     assert status == 200 and "rtsp" not in reply.lower()
 
 
+def test_no_stream_uri_is_given_out_for_a_stream_that_is_not_served(cam):
+    """GetStreamUri gave rtsp://...:8554, where nothing listens: now the ONVIF fault for an
+    unsupported stream setup; snapshots are still given out."""
+    body = (
+        '<trt:GetStreamUri xmlns:trt="http://www.onvif.org/ver10/media/wsdl" '
+        'xmlns:tt="http://www.onvif.org/ver10/schema"><trt:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream>'
+        "<tt:Transport><tt:Protocol>RTSP</tt:Protocol></tt:Transport></trt:StreamSetup>"
+        "<trt:ProfileToken>profile_main</trt:ProfileToken></trt:GetStreamUri>"
+    )
+    status, reply = soap(cam.port, body, path="/onvif/media_service")
+    assert status == 400 and "rtsp://" not in reply
+    assert fault_codes(reply) == ["s:Sender", "ter:InvalidArgVal", "ter:InvalidStreamSetup"]
+    snap = body.replace("GetStreamUri", "GetSnapshotUri")
+    status, reply = soap(cam.port, snap, path="/onvif/media_service")
+    assert status == 200 and "/snapshot.png" in reply
+
+
 # --- every handler answers --------------------------------------------------------------------------------
 def test_an_unexpected_exception_in_a_soap_operation_is_a_receiver_fault_and_logged(cam, monkeypatch):
     def boom(req, path):
