@@ -2,6 +2,9 @@
 
 Thin on purpose: pages live in twin.app.pages (importable, tested); runs go through a
 twin.app.runs.RunStore, which runs each (scenario, parameters) once and keeps the run folder.
+
+It listens on 127.0.0.1 (.streamlit/config.toml beside this file); a workshop exposes it on
+purpose with ``--server.address 0.0.0.0`` (see twin.app.serving and docs/app.md).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import streamlit as st
 
 from twin.app.i18n import LANGS, t
 from twin.app.pages import LIVING_LAB_CSS, PAGES, compare_page, map_page, run_page, translated_radio
+from twin.app.serving import current_exposure
 
 
 @st.cache_resource(show_spinner=False)
@@ -35,6 +39,10 @@ def store():
 
 def main() -> None:
     st.set_page_config(page_title="Uijeongbu digital twin", layout="wide")
+    exposure = current_exposure()
+    if exposure == "unset":  # listening on every interface without anyone asking for it
+        st.error(f"{t('not_loopback', 'ko')}\n\n{t('not_loopback', 'en')}")
+        st.stop()
     lang = st.sidebar.radio(
         "언어 / Language",
         LANGS,
@@ -59,7 +67,7 @@ def main() -> None:
     if page == "map":
         map_page(st, city(), lang, city_deck)
     elif page == "run":
-        run_page(st, city(), lang, store(), living_lab=living_lab)
+        run_page(st, city(), lang, store(), living_lab=living_lab, exposure=exposure)
     else:
         compare_page(st, city(), lang, store(), living_lab=living_lab)
 

@@ -2,19 +2,33 @@
 
 Files are written to a temporary sibling and renamed over the target (``os.replace`` is atomic
 on POSIX when both live on the same file system). Directories are built in a temporary sibling
-and swapped in at the end.
+and swapped in at the end: on Linux in one step (``renameat2`` with ``RENAME_EXCHANGE``), so a
+crash at any moment leaves either the old folder or the new one at the target, never neither.
+
+The temporary siblings are named ``.NAME.partial-PID-XXXX`` (and ``.NAME.old-PID-XXXX`` where the
+swap cannot be done in one step): readers know them for unfinished writes
+(:data:`PARTIAL_NAME`), and the next write in the same parent removes those whose process is gone
+(a run killed with SIGKILL cannot clean up after itself).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .errors import OutputError
+
+# the temporary siblings of atomic_dir (group 1: the writer's process id); the last alternative
+# is the mkdtemp name of earlier versions (.NAME.XXXXXXXX), with no process id
+PARTIAL_NAME = re.compile(r"^\..+\.(?:(?:partial|old)-(\d+)(?:-[A-Za-z0-9_]+)?|[a-z0-9_]{8})$")
+_RENAME_EXCHANGE = 2  # linux/fs.h
 
 
 @contextlib.contextmanager
@@ -76,6 +90,52 @@ def check_output_dir(
     return target
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where the system
+    cannot (then the caller renames twice)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def sweep_partials(parent: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary siblings left in ``parent`` by writers that died (their process is
+    gone). Those of earlier versions carry no process id and are left alone (readers still refuse
+    them). Returns what was removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = PARTIAL_NAME.match(entry.name)
+        if not m or not entry.is_dir(follow_symlinks=False):
+            continue
+        if m.group(1) is not None and not _alive(int(m.group(1))):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_dir(
     target: str | os.PathLike[str],
@@ -93,7 +153,8 @@ def atomic_dir(
     """
     target = check_output_dir(target, overwrite=overwrite, marker=marker, inputs=inputs)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    sweep_partials(target.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=target.parent))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
@@ -102,10 +163,13 @@ def atomic_dir(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if target.exists() and _exchange(tmp, target):
+        shutil.rmtree(tmp, ignore_errors=True)  # now the old folder
+        return
     old = None
     if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent))
+        os.replace(target, old)  # over the empty placeholder
     os.replace(tmp, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

@@ -1,25 +1,51 @@
 """The run folder: summary.json, timeseries.parquet, events.parquet, model.inp and the resolved
-scenario, written into a temporary folder and swapped in whole (a crash leaves no half run)."""
+scenario, written into a temporary folder and swapped in whole (a crash leaves no half run).
+
+Reading one trusts nothing in it: a folder that is unfinished (the temporary sibling of a run
+killed while it was written), a member that is a symbolic link, a summary that is not strict JSON
+or not of the expected types, a table that is damaged or lacks its columns, each gives a
+:class:`~twin.errors.RunFolderError` of one line naming the file and the problem, never the
+file's contents.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
+import os
+import re
+import stat
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._atomic import atomic_dir
+from ._atomic import PARTIAL_NAME, atomic_dir
 from .errors import RunFolderError
 
 SUMMARY = "summary.json"
 REQUIRED = (SUMMARY, "timeseries.parquet", "events.parquet")
 OPTIONAL_TABLES = ("trajectories.parquet", "evacuees.parquet")
+MAX_SUMMARY_BYTES = 16 * 2**20  # bytes: a summary is tens of kB; a bigger one is not ours
+MAX_JSON_DEPTH = 32  # nesting of [ and { in summary.json (it uses 5)
+MAX_JSON_INT = 2**53  # larger integers are not counts or seconds (and overflow a float)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member times: the same run gives the same zip, byte for byte
+# the columns of each table and their kinds: "num" numbers, "str" text (or null), "bool" true/false
+COLUMNS = {
+    "timeseries.parquet": {"time_s": "num", "entity_id": "str", "variable": "str", "value": "num", "unit": "str"},
+    "events.parquet": {"time_s": "num", "kind": "str", "entity_id": "str", "message": "str", "data": "str"},
+    "trajectories.parquet": {"time_s": "num", "lon": "num", "lat": "num", "evacuating": "bool"},
+    "evacuees.parquet": {"evacuation_s": "num"},
+}
+_KIND_WORDS = {"num": "numbers", "str": "text", "bool": "true/false"}
+FINITE = ("time_s", "lon", "lat")  # columns that may not hold NaN or infinity
 
 
 def _json_safe(x: Any) -> Any:
@@ -47,15 +73,16 @@ def write_run_folder(
     An existing folder is replaced only when it is a run folder (holds summary.json).
     """
     with atomic_dir(out, overwrite=overwrite, marker=SUMMARY) as tmp:
-        (tmp / SUMMARY).write_text(
-            json.dumps(_json_safe(summary), ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8"
-        )
         timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         events.to_parquet(tmp / "events.parquet", index=False)
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8")
         for name, table in (tables or {}).items():
             table.to_parquet(tmp / name, index=False)
+        # last: a folder with its summary has everything else (the folder is swapped in whole anyway)
+        (tmp / SUMMARY).write_text(
+            json.dumps(_json_safe(summary), ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+        )
     return Path(out).resolve()
 
 
@@ -84,32 +111,239 @@ class RunData:
         return wide.sort_index()
 
 
+class _Part(BaseModel):
+    """A section of summary.json: the fields the app and ``twin run`` read, strictly typed; other
+    fields are kept as they are. ``Field(default=None)`` on a type without None: the field may be
+    missing, not null."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
+
+
+class _Header(_Part):
+    name: dict[str, str] = Field(default=None)
+    seed: int | None = None
+    start: str | None = None
+    duration_s: float | None = None
+    rainfall: str | None = None
+    dataset: str | None = None
+
+
+class _Gauge(_Part):
+    peak_stage_m: float
+    time_of_peak_s: float
+    time_of_peak: str = Field(default=None)
+    peak_discharge_m3s: float | None = None
+    thresholds_m: dict[str, float | None] = Field(default=None)
+    highest_level: str | None = None
+
+
+class _FloodedPaths(_Part):
+    count: int
+    first_s: float | None = None
+    min_warning_lead_time_s: float | None = None
+
+
+class _Swmm(_Part):
+    runoff_continuity_error_pct: float
+    flow_routing_continuity_error_pct: float
+
+
+class _Order(_Part):
+    time_s: float
+    people_on_paths: int
+
+
+class _Bound(_Part):
+    bound_s: float | None = None
+
+
+class _Crowd(_Part):
+    people: int = Field(default=None)
+    evacuees: int = Field(default=None)
+    evacuated: int = Field(default=None)
+    stranded: int = Field(default=None)
+    exposed_people: int = Field(default=None)
+    t50_s: float | None = None
+    t90_s: float | None = None
+    t100_s: float | None = None
+    evacuation_orders: dict[str, _Order] = Field(default=None)
+    evacuation_lower_bound_s: dict[str, _Bound] = Field(default=None)
+
+
+class _Summary(_Part):
+    """A section may be missing (a run without people has no ``crowd``) but, when present, is
+    never null: the readers take a present section for the kind it always is."""
+
+    scenario: _Header = Field(default=None)
+    gauges: dict[str, _Gauge] = Field(default=None)
+    access_points: dict[str, dict[str, Any]] = Field(default=None)
+    flooded_paths: _FloodedPaths = Field(default=None)
+    swmm: _Swmm = Field(default=None)
+    crowd: _Crowd = Field(default=None)
+    gates: dict[str, Any] = Field(default=None)
+
+
+def validation_problem(exc: ValidationError) -> str:
+    """The first problem of a pydantic error as ``field.path: what was expected`` (never the value)."""
+    errors = exc.errors(include_url=False, include_input=False)
+    err = errors[0]
+    where = ".".join(str(x) for x in err["loc"]) or "top level"
+    what = "expected a JSON object" if err["type"] in ("model_type", "dict_type") else err["msg"].lower()
+    return f"{where}: {what}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of ``[``/``{`` in a JSON text, outside strings (a scan, no parse)."""
+    depth = deepest = 0
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]', text):
+        ch = token.group()
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+class _Refused(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _Refused(f"{name} is not a JSON number")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 16 or abs(int(text)) > MAX_JSON_INT:
+        raise _Refused(f"an integer of {len(text.lstrip('-'))} digits, more than 2^53")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    x = float(text)
+    if not math.isfinite(x):
+        raise _Refused("a number too large for a float")
+    return x
+
+
+@contextlib.contextmanager
+def _open_regular(path: Path) -> Iterator[io.BufferedReader]:
+    """``path`` opened for reading, never through a symbolic link; RunFolderError if it is not a
+    regular file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise RunFolderError(f"{path}: missing") from None
+    except OSError as exc:
+        if path.is_symlink():
+            raise RunFolderError(f"{path}: a symbolic link: expected a regular file of the run") from None
+        raise RunFolderError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise RunFolderError(f"{path}: not a regular file: expected a file of the run")
+    with os.fdopen(fd, "rb") as fh:
+        yield fh
+
+
+def read_json(path: str | Path, *, max_bytes: int = MAX_SUMMARY_BYTES) -> Any:
+    """A JSON file of a run folder, read defensively: a regular file (not a link) of at most
+    ``max_bytes``, UTF-8, nested at most :data:`MAX_JSON_DEPTH` levels, strict JSON (no NaN or
+    infinity, integers within 2^53). RunFolderError naming the file otherwise."""
+    path = Path(path)
+    with _open_regular(path) as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise RunFolderError(f"{path}: larger than {max_bytes} bytes: expected a file of a run")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RunFolderError(f"{path}: not valid JSON: not UTF-8 (byte {exc.start})") from None
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise RunFolderError(f"{path}: not valid JSON for a run: nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_int=_bounded_int, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise RunFolderError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except (_Refused, ValueError, RecursionError) as exc:
+        why = str(exc) if isinstance(exc, _Refused) else type(exc).__name__
+        raise RunFolderError(f"{path}: not valid JSON for a run: {why}") from None
+
+
+def read_summary(path: str | Path) -> dict[str, Any]:
+    """summary.json, checked: strict bounded JSON (:func:`read_json`), an object whose known
+    sections have the expected types. RunFolderError otherwise."""
+    path = Path(path)
+    summary = read_json(path)
+    if not isinstance(summary, dict):
+        raise RunFolderError(f"{path}: expected a JSON object, got a {type(summary).__name__}")
+    try:
+        _Summary.model_validate(summary)
+    except ValidationError as exc:
+        raise RunFolderError(f"{path}: {validation_problem(exc)}") from None
+    return summary
+
+
+def _check_columns(path: Path, df: pd.DataFrame, columns: dict[str, str]) -> None:
+    for col, kind in columns.items():
+        if col not in df.columns:
+            raise RunFolderError(f"{path}: no column {col!r}: expected columns {', '.join(columns)}")
+        s = df[col]
+        if not len(s):
+            continue  # an empty table (a run without events) has no types to check
+        if kind == "num":
+            ok = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+        elif kind == "bool":
+            ok = pd.api.types.is_bool_dtype(s)
+        else:
+            ok = pd.api.types.is_string_dtype(s) or s.isna().all()
+        if not ok:
+            raise RunFolderError(f"{path}: column {col!r} holds {s.dtype}: expected {_KIND_WORDS[kind]}")
+        if col in FINITE and len(s) and not np.isfinite(s.to_numpy(dtype=float, na_value=np.nan)).all():
+            raise RunFolderError(f"{path}: column {col!r} holds NaN or infinite values: expected finite numbers")
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """One Parquet table of a run folder, with its expected columns checked (RunFolderError)."""
+    path = Path(path)
+    with _open_regular(path) as fh:
+        try:
+            df = pd.read_parquet(fh)
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise RunFolderError(f"{path}: not a readable Parquet table ({type(exc).__name__})") from None
+    _check_columns(path, df, COLUMNS.get(path.name, {}))
+    return df
+
+
+def is_partial(folder: str | Path) -> bool:
+    """Whether ``folder`` is the temporary sibling of a run folder still being written (or left
+    behind by a run that was killed): never a run."""
+    return bool(PARTIAL_NAME.match(Path(folder).name))
+
+
 def read_run_folder(folder: str | Path) -> RunData:
     """Read a run folder written by :func:`write_run_folder` (``twin run --out``).
 
-    Raises :class:`~twin.errors.RunFolderError` naming the folder and what is missing or broken.
+    Raises :class:`~twin.errors.RunFolderError` naming the folder or file and what is missing or
+    broken (one line; never the file's contents).
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise RunFolderError(f"{folder}: not a folder: expected the output folder of `twin run --out`")
-    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    folder = folder.resolve()
+    if is_partial(folder):
+        raise RunFolderError(
+            f"{folder}: a partial run folder (the unfinished write of a run that was stopped): not a run"
+        )
+    missing = [name for name in REQUIRED if not (folder / name).exists() and not (folder / name).is_symlink()]
     if missing:
         raise RunFolderError(f"{folder}: not a run folder: missing {', '.join(missing)}")
-    try:
-        summary = json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunFolderError(f"{folder / SUMMARY}: not valid JSON: {exc}") from None
-    if not isinstance(summary, dict):
-        raise RunFolderError(f"{folder / SUMMARY}: expected a JSON object")
+    summary = read_summary(folder / SUMMARY)
 
     def table(name: str) -> pd.DataFrame | None:
         path = folder / name
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             return None
-        try:
-            return pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises several types for a damaged file
-            raise RunFolderError(f"{path}: not a readable Parquet table: {exc}") from None
+        return read_table(path)
 
     return RunData(
         summary=summary,
@@ -117,8 +351,21 @@ def read_run_folder(folder: str | Path) -> RunData:
         events=table("events.parquet"),
         trajectories=table("trajectories.parquet"),
         evacuees=table("evacuees.parquet"),
-        folder=folder.resolve(),
+        folder=folder,
     )
+
+
+def list_run_folders(parent: str | Path) -> list[Path]:
+    """The complete run folders directly in ``parent``, sorted by name: real folders (not links),
+    not the partial sibling of an unfinished write, holding every required file. Nothing is read."""
+    parent = Path(parent)
+    out = []
+    for p in sorted(parent.iterdir()) if parent.is_dir() else []:
+        if p.is_symlink() or not p.is_dir() or is_partial(p) or p.name.startswith("."):
+            continue
+        if all((p / name).is_file() and not (p / name).is_symlink() for name in REQUIRED):
+            out.append(p)
+    return out
 
 
 def read_jsonl(path: str | Path, *, strict: bool = True) -> list[dict[str, Any]] | None:
@@ -142,18 +389,41 @@ def read_jsonl(path: str | Path, *, strict: bool = True) -> list[dict[str, Any]]
     return out
 
 
+def _run_files(folder: Path) -> Iterator[Path]:
+    """Every regular file under ``folder``, never through a symbolic link (links to files and to
+    folders are skipped, so nothing outside the folder is reached), nor a file with other hard
+    links (it may be another file of the system)."""
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+        for name in files:
+            path = Path(root) / name
+            st = path.lstat()
+            if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+                yield path
+
+
 def zip_run_folder(folder: str | Path, *, name: str | None = None) -> bytes:
     """The files of a run folder as a zip (in memory), members sorted and time-stamped 1980-01-01
-    so the same run gives the same bytes. The members sit under ``name`` (default: the folder's)."""
+    so the same run gives the same bytes. The members sit under ``name`` (default: the folder's).
+
+    Only the folder's own regular files go in: symbolic links are skipped, whatever they point to."""
     folder = Path(folder)
     name = name or folder.name
-    if not (folder / SUMMARY).is_file():
+    if not (folder / SUMMARY).is_file() or (folder / SUMMARY).is_symlink() or is_partial(folder.resolve()):
         raise RunFolderError(f"{folder}: not a run folder: missing {SUMMARY}")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for path in sorted(_run_files(folder)):
+            try:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            except OSError:
+                continue  # replaced by a link since the walk: skipped like one
+            with os.fdopen(fd, "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    continue
+                data = fh.read()
             info = zipfile.ZipInfo(f"{name}/{path.relative_to(folder).as_posix()}", date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            zf.writestr(info, path.read_bytes())
+            zf.writestr(info, data)
     return buf.getvalue()

@@ -14,6 +14,7 @@ from typing import Any
 from ._atomic import check_output_dir
 from .city import CityModel
 from .engine import Engine
+from .errors import ScenarioError
 from .results import SUMMARY, write_run_folder
 from .scenario import dump_resolved
 from .simulation import Simulation
@@ -32,6 +33,16 @@ class RunResult:
     verdict: dict[str, Any] | None = None  # with a gate controller: the checks of twin.hil.verdict
 
 
+def _check_dataset(scenario, city: CityModel) -> None:
+    want, have = Path(scenario.dataset_path()).resolve(), Path(city.path).resolve()
+    if want != have:
+        src = scenario.source_path or "scenario"
+        raise ScenarioError(
+            f"{src}: dataset: got {want}: expected the dataset this run was given ({have}); "
+            "run a scenario on another dataset with `twin run`"
+        )
+
+
 def run_scenario(
     scenario,
     *,
@@ -43,8 +54,11 @@ def run_scenario(
     """Run ``scenario`` (a validated :class:`twin.scenario.Scenario`); write the run folder to ``out``.
 
     ``progress(done_s, total_s)`` is called as simulated time advances. ``city`` skips loading
-    the dataset again (it must be the scenario's dataset).
+    the dataset again; it must be the scenario's dataset (ScenarioError otherwise: the run folder
+    names the dataset the scenario names, so it must be the one used).
     """
+    if city is not None:
+        _check_dataset(scenario, city)
     if out is not None:  # refuse a bad --out before the work, not after it
         check_output_dir(out, overwrite=True, marker=SUMMARY)
     with Simulation(scenario, city=city) as sim:

@@ -25,13 +25,10 @@ STATE_COLOURS = {
 
 
 def read_verdict(folder: str | Path) -> dict[str, Any] | None:
-    path = Path(folder) / "verdict.json"
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return None
+    """The run's verdict.json, checked (None without one); see :func:`twin.app.runs.read_verdict`."""
+    from .runs import read_verdict as checked
+
+    return checked(folder)
 
 
 def gate_timeline(events: pd.DataFrame, sites, end_s: float) -> pd.DataFrame:

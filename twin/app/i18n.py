@@ -28,6 +28,35 @@ TEXT: dict[str, dict[str, str]] = {
     "run": {"ko": "실행", "en": "Run"},
     "running": {"ko": "계산 중…", "en": "Running…"},
     "invalid": {"ko": "입력값 오류", "en": "Invalid input"},
+    "path_refused": {
+        "ko": "{problem}: 서버의 파일 경로는 브라우저에서 입력할 수 없습니다. {hint}",
+        "en": "{problem}: a file path on the server cannot be typed in the browser. {hint}",
+    },
+    "hint_rainfall.csv": {
+        "ko": "강우 CSV는 '강우 파일 올리기'로 업로드하세요.",
+        "en": "Upload the rain CSV with 'Rain from a CSV file' instead.",
+    },
+    "hint_controller.policy": {
+        "ko": "게이트 정책은 '게이트 정책' 목록에서 고르세요.",
+        "en": "Pick the gate policy from the 'Gate policy' list instead.",
+    },
+    "hint_dataset": {
+        "ko": "앱은 프로젝트 데이터셋으로 실행합니다. 다른 데이터셋은 twin run으로 실행하세요.",
+        "en": "The app runs on the project's dataset; run another dataset with twin run.",
+    },
+    "rain_upload": {"ko": "강우 파일 올리기 (CSV: time,gauge_id,mm)", "en": "Rain from a CSV file (time,gauge_id,mm)"},
+    "policy_pick": {"ko": "게이트 정책", "en": "Gate policy"},
+    "cannot_show": {
+        "ko": "{folder}: 실행 결과를 표시할 수 없습니다 ({what})",
+        "en": "{folder}: the run cannot be shown ({what})",
+    },
+    "not_loopback": {
+        "ko": "앱이 모든 네트워크에서 접속 가능한 상태로 시작되었습니다. 저장소의 .streamlit/config.toml을 복구하거나 "
+        "streamlit run app.py --server.address 127.0.0.1 로 시작하세요 (워크숍: --server.address 0.0.0.0).",
+        "en": "The app was started listening on every network interface. Restore .streamlit/config.toml of the "
+        "repository or start it with streamlit run app.py --server.address 127.0.0.1 (a workshop: "
+        "--server.address 0.0.0.0).",
+    },
     "peak_stage": {"ko": "신곡교 최고 수위", "en": "Peak stage at 신곡교 (Singok bridge)"},
     "paths_flooded": {"ko": "침수된 산책로 진출입로", "en": "Riverside access points flooded"},
     "warning_min": {"ko": "가장 짧은 경보 선행시간", "en": "Shortest warning before a path floods"},

@@ -6,6 +6,7 @@ runs them, and the pages draw the run folder.
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from .kpis import kpis, plain_kpis
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"
+POLICIES = SCENARIOS / "policies"
 PATTERNS = ("huff_q1", "huff_q2", "huff_q3", "huff_q4", "alternating_block")
 LEVELS = ("attention", "caution", "alert", "serious")
 TRIGGERS = ("path_flooded", "attention")
@@ -92,6 +94,50 @@ def parse_overrides(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def refused_overrides(st, lines: list[str], lang: str) -> bool:
+    """Show one message per override that would make the server read a typed path (see
+    :mod:`twin.app.overrides`); True when there was any (then nothing is run)."""
+    from .overrides import browser_override_problems, path_field_of
+
+    problems = browser_override_problems(lines)
+    for line, problem in zip([x for x in lines if path_field_of(x)], problems, strict=True):
+        hint = t(f"hint_{path_field_of(line)}", lang)
+        st.error(t("path_refused", lang).format(problem=problem, hint=hint))
+    return bool(problems)
+
+
+def rain_upload(st, store, lang: str, key: str) -> list[str] | None:
+    """An upload of recorded rain (CSV ``time,gauge_id,mm``), kept by the run store; the
+    overrides that run with it, or None without one."""
+    from ..errors import TwinError
+
+    up = st.file_uploader(t("rain_upload", lang), type=["csv"], key=key, accept_multiple_files=False)
+    if up is None or store is None:
+        return None
+    try:
+        saved = store.save_upload(up.name, up.getvalue())
+    except TwinError as exc:
+        st.error(f"{t('invalid', lang)}: {exc}")
+        return None
+    return ["rainfall.kind=observed", f"rainfall.csv={saved}"]
+
+
+def policy_pick(st, base, lang: str, key: str) -> list[str]:
+    """A select box of the project's gate policies (scenarios/policies/) for a scenario with a
+    gate controller; the override when another one is chosen."""
+    if base.controller is None:
+        return []
+    files = sorted(POLICIES.glob("*.yaml"))
+    if not files:
+        return []
+    current = base.resolve_path(base.controller.policy)
+    names = [f.name for f in files]
+    index = next((i for i, f in enumerate(files) if f.resolve() == current.resolve()), 0)
+    name = st.selectbox(t("policy_pick", lang), names, index=index, key=key)
+    chosen = POLICIES / name
+    return [] if chosen.resolve() == current.resolve() else [f"controller.policy={chosen}"]
+
+
 def scenario_overrides(total_mm: float, hours: float, pattern: str, people: int | None) -> list[str]:
     """The rain parameters (and the walkers of the first population) as ``--set`` overrides."""
     sets = [
@@ -156,8 +202,11 @@ def _gauge_thresholds(city) -> dict[str, dict[str, float]]:
     }
 
 
-def run_controls(st, city, lang: str, living_lab: bool) -> tuple[Path, list[str]] | None:
-    """The run form. Returns (scenario file, overrides) when the user pressed Run, else None."""
+def run_controls(st, city, lang: str, living_lab: bool, store=None) -> tuple[Path, list[str]] | None:
+    """The run form. Returns (scenario file, overrides) when the user pressed Run, else None.
+
+    Files come from the project (the scenario and policy lists) or from an upload, never from a
+    typed path: free overrides that set a path are refused (:mod:`twin.app.overrides`)."""
     import datetime as dt
 
     from ..scenario import load_scenario
@@ -259,11 +308,18 @@ def run_controls(st, city, lang: str, living_lab: bool) -> tuple[Path, list[str]
                 for lv, col in zip(LEVELS, cols, strict=True)
             }
             sets += threshold_overrides(gauge, current, chosen)
-        extra = st.text_area(t("overrides", lang), "", key=f"overrides:{path.stem}")
-        sets += parse_overrides(extra)
+        sets += policy_pick(st, base, lang, f"policy:{path.stem}")
+        rain = rain_upload(st, store, lang, f"rain_csv:{path.stem}")
+        if rain is not None:  # recorded rain replaces the design storm of the form
+            sets = [x for x in sets if not x.startswith("rainfall.")] + rain
+        extra = parse_overrides(st.text_area(t("overrides", lang), "", key=f"overrides:{path.stem}"))
+    else:
+        extra = []
     if not st.button(t("run", lang), key="run", type="primary"):
         return None
-    return path, sets
+    if refused_overrides(st, extra, lang):
+        return None
+    return path, sets + extra
 
 
 # --- the run page ----------------------------------------------------------------------------
@@ -299,22 +355,26 @@ def get_run(st, store, path, sets, lang: str):
         return None
 
 
-def run_page(st, city, lang: str, store, *, living_lab: bool = False) -> None:
-    """Pick a scenario, change its main parameters, run it, play it back, export it."""
+def run_page(st, city, lang: str, store, *, living_lab: bool = False, exposure: str = "loopback") -> None:
+    """Pick a scenario, change its main parameters, run it, play it back, export it.
+
+    A run folder on disk can be opened by its path only when the app listens on loopback (the
+    browser is on this machine); an app exposed to a workshop network does not offer it."""
     from ..errors import TwinError
-    from ..results import read_run_folder
+    from .runs import open_run
 
     st.header(t("page_run", lang))
-    chosen = run_controls(st, city, lang, living_lab)
+    chosen = run_controls(st, city, lang, living_lab, store)
     if chosen is not None:
         st.session_state["run_key"] = (str(chosen[0]), tuple(chosen[1]))
         st.session_state.pop("t_min", None)
-    if not living_lab:
+    if not living_lab and exposure == "loopback":
         with st.expander(t("open_folder", lang)):
             folder = st.text_input(t("folder_path", lang), "", key="folder")
             if st.button(t("open", lang), key="open_folder") and folder.strip():
+                st.session_state.pop("run_key", None)
                 try:
-                    read_run_folder(folder.strip())
+                    open_run(folder.strip(), city)
                     st.session_state["run_key"] = ("folder", folder.strip())
                     st.session_state.pop("t_min", None)
                 except TwinError as exc:
@@ -323,15 +383,27 @@ def run_page(st, city, lang: str, store, *, living_lab: bool = False) -> None:
     if key is None:
         return
     if key[0] == "folder":
+        if exposure != "loopback":
+            return
         try:
-            run = read_run_folder(key[1])
+            run = open_run(key[1], city)
         except TwinError as exc:
             st.error(str(exc))
             return
     else:
         run = get_run(st, store, key[0], key[1], lang)
     if run is not None:
-        show_results(st, city, run, lang, living_lab=living_lab)
+        shown(st, lang, run, lambda: show_results(st, city, run, lang, living_lab=living_lab))
+
+
+def shown(st, lang: str, run, draw) -> None:
+    """Draw a run; anything a check of the run folder missed becomes one line naming the folder
+    and the kind of error (the details go to the server's log), never a traceback in the page."""
+    try:
+        draw()
+    except Exception as exc:  # a run folder is data from disk: the page must survive it
+        logging.getLogger(__name__).exception("cannot show the run in %s", run.folder)
+        st.error(t("cannot_show", lang).format(folder=run.folder, what=type(exc).__name__))
 
 
 def kpi_block(st, summary: dict[str, Any], lang: str, living_lab: bool) -> None:
@@ -526,7 +598,9 @@ def compare_page(st, city, lang: str, store, *, living_lab: bool = False) -> Non
     path = _pick_scenario(st, lang, "cmp_scenario", default="flash_flood_evening_walkers.yaml")
     text = st.text_area(t("proposal_overrides", lang), DEFAULT_PROPOSAL, key="cmp_sets")
     if st.button(t("compare", lang), key="cmp_run", type="primary"):
-        st.session_state["cmp_key"] = (str(path), tuple(parse_overrides(text)))
+        st.session_state.pop("cmp_key", None)
+        if not refused_overrides(st, parse_overrides(text), lang):
+            st.session_state["cmp_key"] = (str(path), tuple(parse_overrides(text)))
     key = st.session_state.get("cmp_key")
     if key is None:
         return
