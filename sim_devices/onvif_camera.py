@@ -19,27 +19,20 @@ wrong inside gets a ``s:Receiver`` fault (HTTP 500); the camera keeps serving.
 Bounds: a subscription lives at most ``MAX_SUBSCRIPTION_S`` (a longer InitialTerminationTime or
 Renew is shortened to it, as WS-BaseNotification lets a producer do); a camera holds at most
 ``MAX_SUBSCRIPTIONS`` live ones (one more gets ``ter:MaxPullPointsReached``; expired ones are
-freed). HTTP Digest nonces are the camera's own, valid ``DIGEST_NONCE_S``, with a nonce count
-that must grow; at most ``MAX_DIGEST_NONCES`` are outstanding.
+freed). HTTP Digest nonces are the camera's own, with a nonce count that must grow
+(:mod:`.web_auth`); SOAP envelopes and faults are built by :mod:`.soap`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import re
-import secrets
 import threading
 import time
-import urllib.request
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from typing import Any
 from xml.etree.ElementTree import ParseError
-from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as SafeET
 import numpy as np
@@ -49,105 +42,17 @@ from twin.models.viewshed import Viewshed
 
 from .broker import Account
 from .camera_view import Scene
-from .http_face import MAX_CONNECTIONS, READ_TIMEOUT_S, GuardedHandler, HttpRefusal, basic_ok, start_server, stop_server
+from .http_face import MAX_CONNECTIONS, READ_TIMEOUT_S, GuardedHandler, HttpRefusal, start_server, stop_server
+from .soap import NS, SoapFault, envelope, fault, iso_utc, parse_datetime, parse_duration_s, xml_text
 from .telemetry import FleetContext
+from .web_auth import DigestAuth, UsernameTokenAuth
 
-NS = {
-    "s": "http://www.w3.org/2003/05/soap-envelope",
-    "tds": "http://www.onvif.org/ver10/device/wsdl",
-    "trt": "http://www.onvif.org/ver10/media/wsdl",
-    "tt": "http://www.onvif.org/ver10/schema",
-    "tev": "http://www.onvif.org/ver10/events/wsdl",
-    "wsnt": "http://docs.oasis-open.org/wsn/b-2",
-    "wsa": "http://www.w3.org/2005/08/addressing",
-    "tns1": "http://www.onvif.org/ver10/topics",
-    "ter": "http://www.onvif.org/ver10/error",
-    "wsse": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd",
-    "wsu": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd",
-}
-XMLNS = " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items())
 TOPIC = "tns1:RuleEngine/FieldDetector/ObjectsInside"
 MAX_BODY = 64 * 1024  # bytes of a SOAP request
-CREATED_WINDOW_S = 300.0  # seconds between a UsernameToken's Created and the camera's clock
 DEFAULT_SUBSCRIPTION_S = 600.0  # seconds, when CreatePullPointSubscription gives no InitialTerminationTime
 MAX_SUBSCRIPTION_S = 3600.0  # seconds a pull-point subscription lives at most (then Renew)
 MAX_SUBSCRIPTIONS = 16  # live pull-point subscriptions per camera
 MAX_PULL_WAIT_S = 30.0  # seconds a PullMessages long poll waits at most
-DIGEST_NONCE_S = 300.0  # seconds an HTTP Digest nonce of the snapshot stays valid (then stale=true)
-MAX_DIGEST_NONCES = 256  # outstanding Digest nonces per camera (the oldest is forgotten first)
-
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_DATETIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,12}))?(Z|[+-]\d\d:\d\d)?$")
-_DURATION = re.compile(r"^P(?:(\d{1,12})D)?(?:T(?:(\d{1,12})H)?(?:(\d{1,12})M)?(?:(\d{1,12}(?:\.\d{1,9})?)S)?)?$")
-
-
-class SoapFault(Exception):
-    """A request answered with a SOAP 1.2 fault: HTTP ``status``, ``code`` (s:Sender or
-    s:Receiver), ONVIF ``subcodes`` (outermost first) and a one-line ``reason``."""
-
-    def __init__(self, status: int, subcodes: str | tuple[str, ...], reason: str, code: str = "s:Sender") -> None:
-        super().__init__(reason)
-        self.status, self.code, self.reason = status, code, reason
-        self.subcodes = (subcodes,) if isinstance(subcodes, str) else tuple(subcodes)
-
-    def body(self) -> bytes:
-        return fault(self.subcodes, self.reason, self.code)
-
-
-def xml_text(text: object) -> str:
-    """``text`` safe inside an XML element or a double-quoted attribute: escaped, and characters
-    XML 1.0 cannot carry (controls, lone surrogates) replaced by ``?``."""
-    return escape(_NOT_XML.sub("?", str(text)), {'"': "&quot;"})
-
-
-def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _envelope(body: str) -> bytes:
-    return f'<?xml version="1.0" encoding="UTF-8"?><s:Envelope {XMLNS}><s:Body>{body}</s:Body></s:Envelope>'.encode()
-
-
-def fault(subcode: str | tuple[str, ...], reason: str, code: str = "s:Sender") -> bytes:
-    """A SOAP 1.2 fault envelope; ``reason`` is escaped (it may name a path a client sent)."""
-    nested = ""
-    for sub in reversed((subcode,) if isinstance(subcode, str) else subcode):
-        nested = f"<s:Subcode><s:Value>{xml_text(sub)}</s:Value>{nested}</s:Subcode>"
-    return _envelope(
-        f"<s:Fault><s:Code><s:Value>{xml_text(code)}</s:Value>{nested}</s:Code>"
-        f'<s:Reason><s:Text xml:lang="en">{xml_text(" ".join(str(reason).split())[:300])}</s:Text></s:Reason></s:Fault>'
-    )
-
-
-def parse_datetime(text: str) -> datetime:
-    """An xsd:dateTime as an aware datetime; no zone means UTC (WS-Security's times are UTC).
-    ``ValueError`` when it is not one or does not exist."""
-    m = _DATETIME.match(text.strip())
-    if not m:
-        raise ValueError("expected an xsd:dateTime such as 2026-07-15T09:30:00Z")
-    y, mo, d, h, mi, sec, frac, zone = m.groups()
-    tz = UTC
-    if zone and zone != "Z":
-        sign = -1 if zone[0] == "-" else 1
-        tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
-    try:
-        when = datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec), int((frac or "0")[:6].ljust(6, "0")), tz)
-        return when.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise ValueError("not a real date, time or zone") from None
-
-
-def parse_duration_s(text: str | None, default: float, *, at_most: float | None = None) -> float:
-    """An xs:duration without years or months (PT5S, PT1M, PT1H30M, P1DT2H), in seconds:
-    ``default`` when absent, clamped to ``at_most``; ``ValueError`` when it is not one."""
-    if text is None or not text.strip():
-        return default
-    m = _DURATION.match(text.strip())
-    if not m or text.strip() in ("P", "PT") or text.strip().endswith("T"):
-        raise ValueError("expected an xs:duration such as PT10M")
-    d, h, mi, sec = (float(g) if g else 0.0 for g in m.groups())
-    total = d * 86400 + h * 3600 + mi * 60 + sec
-    return total if at_most is None else min(total, at_most)
 
 
 def termination_s(text: str | None, element: str, now: datetime) -> float:
@@ -186,8 +91,9 @@ class Camera:
         self.events: list[tuple[datetime, bool, str]] = []  # (UTC time, is inside, operation)
         self.inside = False
         self.subscriptions: dict[str, dict[str, Any]] = {}
-        self.nonces: dict[bytes, float] = {}  # WS-Security nonces seen (decoded) -> monotonic time
-        self.digest_nonces: dict[str, list[float]] = {}  # HTTP Digest nonce -> [issued (monotonic), last nc]
+        password = lambda: self.account.password  # noqa: E731 - the fleet sets it after construction
+        self.digest = DigestAuth(self.device_id, self.device_id, password)  # the snapshot's HTTP auth
+        self.wsse = UsernameTokenAuth(self.device_id, password)  # the SOAP calls' UsernameToken
         self.read_timeout_s = READ_TIMEOUT_S  # seconds without a byte before a connection is given up
         self.max_connections = MAX_CONNECTIONS  # connections served at once
         self.requests = 0
@@ -263,11 +169,11 @@ class Camera:
                 cam.requests += 1
                 if self.path.split("?")[0] != "/snapshot.png":
                     raise HttpRefusal(404, "not found: GET /snapshot.png")
-                why = cam.http_authorised(self.headers.get("Authorization", ""), "GET", self.path)
+                why = cam.digest.check(self.headers.get("Authorization", ""), "GET", self.path)
                 if why is not None:
                     self.refuse(f"401: snapshot: {why}")
                     cam.faults += 1
-                    challenge = cam.digest_challenge(stale=why == "stale nonce")
+                    challenge = cam.digest.challenge(stale=why == "stale nonce")
                     return self.answer(401, b"authentication required", "text/plain", {"WWW-Authenticate": challenge})
                 return self.answer(200, cam.snapshot(), "image/png")
 
@@ -279,64 +185,6 @@ class Camera:
 
         return Handler
 
-    def digest_challenge(self, *, stale: bool = False) -> str:
-        """A WWW-Authenticate challenge with a fresh nonce of this camera (RFC 7616, MD5, qop=auth)."""
-        nonce = secrets.token_hex(16)
-        now = time.monotonic()
-        with self.lock:
-            self.digest_nonces = {k: v for k, v in self.digest_nonces.items() if now - v[0] < DIGEST_NONCE_S}
-            while len(self.digest_nonces) >= MAX_DIGEST_NONCES:
-                del self.digest_nonces[next(iter(self.digest_nonces))]
-            self.digest_nonces[nonce] = [now, 0]
-        return f'Digest realm="{self.device_id}", qop="auth", algorithm=MD5, nonce="{nonce}"' + (
-            ", stale=true" if stale else ""
-        )
-
-    def http_authorised(self, header: str, method: str, uri: str) -> str | None:
-        """None when ``header`` authorises ``method uri`` with the camera's credentials, else why
-        not ("stale nonce" for a nonce of this camera past ``DIGEST_NONCE_S``). HTTP Basic, or
-        Digest as RFC 7616 has it: MD5, qop=auth, a nonce this camera issued, a nonce count that
-        grows with each use of a nonce, and ``uri`` equal to the request target."""
-        user, pw = self.device_id, self.account.password
-        if header.startswith("Basic "):
-            return None if basic_ok(header, user, pw) else "wrong Basic credentials"
-        if not header.startswith("Digest "):
-            return "no credentials"
-        try:
-            f = urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[7:]))
-        except ValueError:
-            return "Digest parameters not parsed"
-        if not hmac.compare_digest(f.get("username", "").encode("utf-8", "replace"), user.encode()):
-            return "unknown user"
-        if f.get("realm") != self.device_id:
-            return "wrong realm"
-        if f.get("algorithm", "MD5").upper() != "MD5":
-            return "algorithm: expected MD5"
-        if f.get("qop") != "auth":
-            return "qop: expected auth"
-        if f.get("uri") != uri:
-            return "uri: not the request target"
-        nc_text, cnonce, nonce = f.get("nc", ""), f.get("cnonce", ""), f.get("nonce", "")
-        if not re.fullmatch(r"[0-9a-fA-F]{8}", nc_text) or not cnonce:
-            return "nc (8 hex digits) and cnonce required"
-        ha1 = hashlib.md5(f"{user}:{self.device_id}:{pw}".encode()).hexdigest()  # noqa: S324 - RFC 7616 MD5
-        ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()  # noqa: S324
-        expect = hashlib.md5(f"{ha1}:{nonce}:{nc_text}:{cnonce}:auth:{ha2}".encode()).hexdigest()  # noqa: S324
-        if not hmac.compare_digest(expect.encode(), f.get("response", "").encode("utf-8", "replace")):
-            return "wrong digest"
-        nc, now = int(nc_text, 16), time.monotonic()
-        with self.lock:
-            state = self.digest_nonces.get(nonce)
-            if state is None:
-                return "nonce not issued by this camera"
-            if now - state[0] >= DIGEST_NONCE_S:
-                del self.digest_nonces[nonce]
-                return "stale nonce"
-            if nc <= state[1]:
-                return "nonce count not increasing (a replay)"
-            state[1] = nc
-        return None
-
     def snapshot(self) -> bytes:
         if self.scene is None:
             self.scene = Scene(self.ctx.sim.city, self.view)
@@ -345,49 +193,10 @@ class Camera:
         return self.scene.png(people, title=f"{self.device_id} {self.ctx.clock_iso(self.ctx.sim.now)[:19]}")
 
     # --- SOAP --------------------------------------------------------------------------------
-    def _authorised(self, header) -> str | None:
-        """None when the UsernameToken is good, else the reason."""
-        if header is None:
-            return "no WS-Security header"
-        tok = header.find(f".//{{{NS['wsse']}}}UsernameToken")
-        if tok is None:
-            return "no UsernameToken"
-        user = tok.findtext(f"{{{NS['wsse']}}}Username")
-        pw_el = tok.find(f"{{{NS['wsse']}}}Password")
-        nonce = tok.findtext(f"{{{NS['wsse']}}}Nonce")
-        created = tok.findtext(f"{{{NS['wsu']}}}Created")
-        if user != self.device_id or pw_el is None or not nonce or not created:
-            return "unknown user or incomplete token"
-        if not (pw_el.get("Type") or "").endswith("#PasswordDigest"):
-            return "PasswordDigest required"
-        nonce_text = nonce.strip()
-        try:
-            raw_nonce = base64.b64decode(nonce_text, validate=True)
-        except (binascii.Error, ValueError):
-            return "Nonce: expected base64"
-        if not raw_nonce or base64.b64encode(raw_nonce).decode() != nonce_text:
-            return "Nonce: expected canonical base64 of at least one byte"
-        try:
-            when = parse_datetime(created)
-        except ValueError as exc:
-            return f"Created: {exc}"
-        if abs((datetime.now(UTC) - when).total_seconds()) > CREATED_WINDOW_S:
-            return "Created outside the time window"
-        digest = base64.b64encode(hashlib.sha1(raw_nonce + created.encode() + self.account.password.encode()).digest())
-        if not hmac.compare_digest(digest, (pw_el.text or "").strip().encode("utf-8", "replace")):
-            return "wrong digest"
-        now = time.monotonic()
-        with self.lock:
-            self.nonces = {k: v for k, v in self.nonces.items() if now - v < 2 * CREATED_WINDOW_S}
-            if raw_nonce in self.nonces:
-                return "nonce replayed"
-            self.nonces[raw_nonce] = now
-        return None
-
     def soap(self, path: str, body: bytes) -> tuple[int, bytes]:
         """(HTTP status, SOAP envelope) for a request ``body`` posted to ``path``; never raises."""
         try:
-            return 200, _envelope(self._soap(path, body))
+            return 200, envelope(self._soap(path, body))
         except SoapFault as exc:
             self.faults += 1
             self.ctx.input_log.refuse(self.device_id, f"SOAP fault {exc.subcodes[-1]}: {exc.reason}")
@@ -408,7 +217,7 @@ class Camera:
         req = b[0]
         op = req.tag.split("}")[-1]
         if op != "GetSystemDateAndTime":
-            why = self._authorised(env.find(f"{{{NS['s']}}}Header"))
+            why = self.wsse.check(env.find(f"{{{NS['s']}}}Header"))
             if why:
                 raise SoapFault(400, "ter:NotAuthorized", f"Sender not Authorized: {why}")
         handler = getattr(self, f"_op_{op}", None)
@@ -543,8 +352,8 @@ class Camera:
         return (
             "<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference>"
             f"<wsa:Address>{self.base}/onvif/pullpoint/{sub}</wsa:Address></tev:SubscriptionReference>"
-            f"<wsnt:CurrentTime>{_iso(now)}</wsnt:CurrentTime>"
-            f"<wsnt:TerminationTime>{_iso(until)}</wsnt:TerminationTime>"
+            f"<wsnt:CurrentTime>{iso_utc(now)}</wsnt:CurrentTime>"
+            f"<wsnt:TerminationTime>{iso_utc(until)}</wsnt:TerminationTime>"
             "</tev:CreatePullPointSubscriptionResponse>"
         )
 
@@ -591,8 +400,8 @@ class Camera:
             until = s["until"]
         now = datetime.now(UTC)
         return (
-            f"<tev:PullMessagesResponse><tev:CurrentTime>{_iso(now)}</tev:CurrentTime>"
-            f"<tev:TerminationTime>{_iso(until)}</tev:TerminationTime>{''.join(msgs)}</tev:PullMessagesResponse>"
+            f"<tev:PullMessagesResponse><tev:CurrentTime>{iso_utc(now)}</tev:CurrentTime>"
+            f"<tev:TerminationTime>{iso_utc(until)}</tev:TerminationTime>{''.join(msgs)}</tev:PullMessagesResponse>"
         )
 
     def _op_Renew(self, req, path) -> str:  # noqa: N802
@@ -602,8 +411,8 @@ class Camera:
             _, s = self._subscription(path)
             s["until"] = until = now + timedelta(seconds=ttl)
         return (
-            f"<wsnt:RenewResponse><wsnt:TerminationTime>{_iso(until)}</wsnt:TerminationTime>"
-            f"<wsnt:CurrentTime>{_iso(now)}</wsnt:CurrentTime></wsnt:RenewResponse>"
+            f"<wsnt:RenewResponse><wsnt:TerminationTime>{iso_utc(until)}</wsnt:TerminationTime>"
+            f"<wsnt:CurrentTime>{iso_utc(now)}</wsnt:CurrentTime></wsnt:RenewResponse>"
         )
 
     def _op_Unsubscribe(self, req, path) -> str:  # noqa: N802

@@ -271,8 +271,6 @@ def _snap(port, auth, path="/snapshot.png"):
 
 
 def test_digest_takes_only_the_cameras_own_nonces_once_per_count_and_for_this_uri(cam, monkeypatch):
-    import sim_devices.onvif_camera as oc
-
     ch = _challenge(cam.port)
     assert ch["qop"] == "auth" and ch["realm"] == "CAM-T01"
     forged = secrets.token_hex(16)
@@ -285,9 +283,12 @@ def test_digest_takes_only_the_cameras_own_nonces_once_per_count_and_for_this_ur
     assert _snap(cam.port, _digest(ch, nc=5, qop=None))[0] == 401  # qop=auth is required
     assert _snap(cam.port, _digest(ch, nc=6, password="wrong"))[0] == 401
     assert _snap(cam.port, 'Digest username="CAM-T01", nonce')[0] == 401  # unparsable
-    monkeypatch.setattr(oc, "DIGEST_NONCE_S", 0.3, raising=False)
+    from sim_devices.web_auth import DIGEST_NONCE_S
+
+    now = [time.monotonic()]
+    monkeypatch.setattr(cam.digest, "clock", lambda: now[0])  # the nonce's age, without waiting 5 min
     ch2 = _challenge(cam.port)
-    time.sleep(0.4)
+    now[0] += DIGEST_NONCE_S + 1
     status, headers, _ = _snap(cam.port, _digest(ch2, nc=1))
     assert status == 401 and "stale=true" in headers["WWW-Authenticate"].replace(" ", "")
 
