@@ -1,8 +1,9 @@
 """Garbage on a gate's MQTT command topic, as a controller under test may send it: a small running
 fleet (gate G03 alone) takes hypothesis-generated payloads (random bytes, deep JSON, huge strings,
-lone surrogates, commands of the wrong type) and a hundred-thousand-deep JSON array. Each one is
-refused with one count in the fleet's input log and one "rejected" event, the log stays bounded,
-the fleet keeps running and the gate obeys the next valid command."""
+lone surrogates, commands of the wrong type) and deep JSON arrays. Each one is refused with one
+count in the fleet's input log and one "rejected" event, the log stays bounded, the fleet keeps
+running and the gate obeys the next valid command. Payloads stay under the brokers' packet limit
+(64 KiB): a larger one never reaches the gate (the broker disconnects its sender), tested below."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim_devices.broker import MAX_PACKET_BYTES
 from sim_devices.guard import LOGGER_NAME, MAX_COMMAND_BYTES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,7 +102,7 @@ def test_a_hundred_thousand_deep_array_is_refused_once_and_the_gate_still_obeys(
     run, log = gate_fleet, gate_fleet.fleet.ctx.input_log
     caplog.set_level(logging.WARNING, logger=LOGGER_NAME)
     payloads = [
-        b"[" * 100_000 + b"]" * 100_000,  # too big and too deep
+        b"[" * 30_000 + b"]" * 30_000,  # too big (for a command) and too deep, under the broker's limit
         b"[" * 1_000 + b"]" * 1_000,  # small enough, too deep
         b'{"command": ' + b"[" * 1_500 + b"]" * 1_500 + b"}",
         f"open the gate {MARKER}".encode(),
@@ -123,6 +125,29 @@ def test_a_hundred_thousand_deep_array_is_refused_once_and_the_gate_still_obeys(
     assert _wait(lambda: run.op.states and run.op.states[-1]["state"] in ("closing", "closed"))
 
 
+def test_the_hundred_thousand_deep_array_itself_is_stopped_by_the_broker(gate_fleet):
+    """The reproduction's 200 kB payload is over the brokers' packet limit: the broker disconnects
+    the sender and the gate never sees it; the gate obeys the next command."""
+    run, log = gate_fleet, gate_fleet.fleet.ctx.input_log
+    refused0 = log.refused.get(GATE, 0)
+    flood = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fuzz-flood", protocol=mqtt.MQTTv311)
+    flood.username_pw_set("operator", run.creds["operator"]["password"])
+    dropped = threading.Event()
+    flood.on_disconnect = lambda *a: dropped.set()
+    flood.connect("127.0.0.1", run.manifest["broker"]["port"])
+    flood.loop_start()
+    try:
+        payload = b"[" * 100_000 + b"]" * 100_000
+        assert len(payload) > MAX_PACKET_BYTES
+        flood.publish(CMD, payload, qos=1)
+        assert dropped.wait(10), "the broker kept a client that sent 200 kB"
+    finally:
+        flood.loop_stop()
+    _obeys(run, "open")
+    assert log.refused.get(GATE, 0) == refused0  # it never reached the gate
+    assert run.thread.is_alive() and run.error is None
+
+
 def _garbage() -> st.SearchStrategy[bytes]:
     word = st.text(max_size=20).filter(lambda t: t.strip().lower() not in ("open", "close"))
     wrong_type = st.one_of(
@@ -137,7 +162,7 @@ def _garbage() -> st.SearchStrategy[bytes]:
         st.binary(max_size=200).filter(lambda b: b.strip().lower() not in (b"open", b"close")),
         st.integers(33, 20_000).map(lambda n: b"[" * n + b"]" * n),  # deep JSON
         st.integers(33, 2_000).map(lambda n: b'{"command":' + b"{" * n + b"}" * n + b"}"),
-        st.integers(MAX_COMMAND_BYTES, 200_000).map(lambda n: b'{"command":"' + b"a" * n + b'"}'),  # huge
+        st.integers(MAX_COMMAND_BYTES, MAX_PACKET_BYTES - 200).map(lambda n: b'{"command":"' + b"a" * n + b'"}'),
         st.sampled_from([b'{"command":"\\ud800"}', '{"command":"\ud800"}'.encode("utf-8", "surrogatepass")]),
         st.sampled_from([b"\xed\xa0\x80", b'"open"', b"[]", b"{}", b"null", b"", b'{"cmd":"close"}']),
         word.map(lambda t: json.dumps({"command": t}).encode()),  # a string, not a command
