@@ -101,6 +101,23 @@ def test_deep_list_in_a_feature_property(dataset_copy):
     _assert_short_lines(out)
 
 
+def test_a_lone_surrogate_in_an_id_or_a_property_is_a_problem(dataset_copy):
+    """Found by the fuzz suite: a JSON escape of a lone UTF-16 surrogate (valid JSON text, not
+    Unicode) in a feature id raised UnicodeEncodeError inside pandas instead of a problem."""
+    path = dataset_copy / "devices.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    dev = _device(data["features"], "LS-1018665")
+    dev["properties"]["device_id"] = "LS-\ud800"
+    dev["properties"]["name"] = "\udfff gauge"
+    path.write_text(json.dumps(data, ensure_ascii=True), encoding="utf-8")  # the escapes, as JSON text
+    code, out = _validate(dataset_copy)
+    assert code == 1
+    lines = [line for line in _problem_lines(out) if "surrogate" in line]
+    assert len(lines) == 2 and all("devices.geojson" in line for line in lines)
+    assert "properties.device_id" in out and "properties.name" in out
+    _assert_short_lines(out)
+
+
 def test_bytes_that_are_not_utf8_are_one_line_without_the_bytes(dataset_copy):
     path = dataset_copy / "slopes.geojson"
     path.write_bytes(path.read_bytes().replace("급경사지".encode(), "급경사지".encode("cp949"), 1))

@@ -42,6 +42,9 @@ _BRACKET = re.compile(r"[\[\]{}]")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _MAYBE_NOT_FINITE = re.compile(r"NaN|Infinity|[eE]\+?0*[1-9][0-9]{2,}|[0-9]{300,}")
 """Outside strings: a token that may parse to a non-finite float (exponent >= 100, 300 digits)."""
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+"""An escape of a UTF-16 surrogate (``\\ud800``): paired ones decode to one character, a lone one
+stays a surrogate, which is not Unicode text (pandas, pyarrow and GDAL refuse it)."""
 _MAX_INT_DIGITS = 18
 
 
@@ -74,13 +77,15 @@ def read_json_file(path: Path, *, max_depth: int = MAX_JSON_DEPTH) -> tuple[Any,
         raise JSONFileError(f"{path.name} is not valid JSON: {exc.msg} at {where}") from None
     except (ValueError, RecursionError) as exc:
         raise JSONFileError(f"{path.name} is not valid JSON ({type(exc).__name__})") from None
-    bad = list(bad_values(doc)) if cut or _MAYBE_NOT_FINITE.search(structure) else []
+    suspect = cut or _MAYBE_NOT_FINITE.search(structure) or _MAYBE_SURROGATE.search(text)
+    bad = list(bad_values(doc)) if suspect else []
     return doc, bad
 
 
 def bad_values(doc: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """``(path, what)`` for every value of ``doc`` JSON cannot carry: NaN, Infinity, a number too
-    large for a double, or a value nested too deep (cut out by :func:`read_json_file`)."""
+    large for a double, a value nested too deep (cut out by :func:`read_json_file`), or a string
+    (value or key) holding a lone UTF-16 surrogate."""
     stack: list[tuple[tuple[str | int, ...], Any]] = [((), doc)]
     while stack:
         path, v = stack.pop()
@@ -89,10 +94,23 @@ def bad_values(doc: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
             yield path, f"{what} is not a JSON number (RFC 8259); expected a finite number"
         elif v == TOO_DEEP:
             yield path, f"nested deeper than {MAX_JSON_DEPTH} levels"
+        elif isinstance(v, str) and _lone_surrogate(v):
+            yield path, "a lone UTF-16 surrogate (an escape such as \\ud800) is not Unicode text; expected text"
         elif isinstance(v, dict):
+            for k in v:
+                if _lone_surrogate(k):
+                    yield (*path, k), "a key with a lone UTF-16 surrogate is not Unicode text; expected text"
             stack.extend(((*path, k), x) for k, x in reversed(list(v.items())))
         elif isinstance(v, list):
             stack.extend(((*path, i), x) for i, x in reversed(list(enumerate(v))))
+
+
+def _lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def json_path(path: tuple[str | int, ...], *, limit: int = 6) -> str:
