@@ -33,12 +33,13 @@ def path_field_of(item: str) -> str | None:
 
 
 def browser_override_problems(lines: Iterable[str]) -> list[str]:
-    """One line per override a browser may not type (``KEY: holds the file path FIELD``); empty
-    when all are allowed. The value is never repeated."""
+    """One line per override a browser may not type (``KEY``, or ``KEY (holds the file path
+    FIELD)`` for a section); empty when all are allowed. The value is never repeated."""
     problems = []
     for item in lines:
         field = path_field_of(item)
         if field is not None:
             key = item.partition("=")[0].strip() or "(empty key)"
-            problems.append(f"{key}: sets the file path {field}")
+            # "rainfall.csv" alone, or "rainfall (holds the file path rainfall.csv)" for a section
+            problems.append(key if key == field else f"{key} (holds the file path {field})")
     return problems
