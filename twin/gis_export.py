@@ -10,8 +10,6 @@ import pyogrio
 from ._atomic import atomic_file
 from .city import CityModel
 
-EXPORT_FORMATS = ("gpkg",)
-
 
 def export_gpkg(city: CityModel, out: str | Path) -> dict[str, int]:
     """Write every non-empty layer of ``city`` and the walk-graph nodes into one GeoPackage, atomically.

@@ -32,7 +32,6 @@ from .errors import RunFolderError
 
 SUMMARY = "summary.json"
 REQUIRED = (SUMMARY, "timeseries.parquet", "events.parquet")
-OPTIONAL_TABLES = ("trajectories.parquet", "evacuees.parquet")
 MAX_SUMMARY_BYTES = 16 * 2**20  # bytes: a summary is tens of kB; a bigger one is not ours
 MAX_JSON_DEPTH = 32  # nesting of [ and { in summary.json (it uses 5)
 MAX_JSON_INT = 2**53  # larger integers are not counts or seconds (and overflow a float)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import numpy as np
 import simpy
 
 from .events import EventLog
@@ -13,10 +12,11 @@ from .recorder import Recorder
 
 
 class Engine:
-    """One run's clock, event log, recorder and random generator.
+    """One run's clock, event log and recorder.
 
     ``start``: the scenario's start (timezone-aware). ``duration_s``: simulated seconds.
-    ``seed``: every random draw of every model comes from ``self.rng`` (numpy PCG64).
+    ``seed``: the scenario's seed; each model draws from a generator of its own seeded from it
+    (the crowd model, each sensor), so adding a model never shifts another's draws.
     """
 
     def __init__(self, *, start: datetime, duration_s: float, seed: int = 0) -> None:
@@ -26,7 +26,6 @@ class Engine:
         self.start = start
         self.duration_s = float(duration_s)
         self.seed = int(seed)
-        self.rng = np.random.default_rng(self.seed)
         self.events = EventLog()
         self.recorder = Recorder()
 

@@ -254,15 +254,6 @@ def _reach_starts(parts: gpd.GeoDataFrame, line: LineString) -> np.ndarray:
     return np.round(shapely.line_locate_point(line, shapely.get_point(parts.geometry.values, 0)), 2)
 
 
-def node_invert_profile_ok(net: ChannelNetwork) -> bool:
-    """True when every conduit runs downhill or level (inverts in m a.s.l.)."""
-    return all(
-        net.junctions[c.upstream].invert_m >= net.junctions[c.downstream].invert_m - 1e-6
-        for c in net.conduits
-        if c.downstream in net.junctions
-    )
-
-
 def normal_depth_m(
     flow_m3s: float, *, bottom_width_m: float, side_slope: float, slope: float, manning_n: float
 ) -> float:
