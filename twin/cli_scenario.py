@@ -48,6 +48,18 @@ def scenario_validate(file: str, overrides: tuple[str, ...]) -> None:
         for line in exc.problems:
             click.echo(line, err=True)
         sys.exit(2)
+    from .city import load_city
+    from .errors import TwinError
+    from .scenario_city import city_problems
+
+    try:  # what the scenario names must exist in its dataset (loaded from the cache when it can be)
+        problems = city_problems(s, load_city(s.dataset_path()))
+    except TwinError as exc:
+        problems = [f"dataset: {exc}"]
+    if problems:
+        for line in problems:
+            click.echo(f"{file}: {line}", err=True)
+        sys.exit(2)
     for line in scenario_warnings(s):
         click.echo(f"{file}: warning: {line}", err=True)
     click.echo(f"{file}: valid ({s.name.en}, {s.duration_s / 3600:g} h, rainfall {s.rainfall.kind})")

@@ -14,8 +14,10 @@ from typing import Any
 
 from .city import CityModel, load_city
 from .engine import Engine
+from .errors import ScenarioError
 from .models.flood import FloodModel, build_flood_model, rain_gauges
 from .models.rain_field import rain_field
+from .scenario_city import city_problems
 
 
 class Simulation:
@@ -29,6 +31,10 @@ class Simulation:
         verdict needs about the gates' paths (default: when the scenario has a controller)."""
         self.scenario = scenario
         self.city = city if city is not None else load_city(scenario.dataset_path())
+        problems = city_problems(scenario, self.city)  # before any model is built
+        if problems:
+            label = scenario.source_path.name if scenario.source_path is not None else "scenario"
+            raise ScenarioError([f"{label}: {p}" for p in problems])
         csv = scenario.resolve_path(scenario.rainfall.csv) if scenario.rainfall.kind == "observed" else None
         self.rainfall_csv = csv
         self.rain = rain_field(scenario.rainfall, rain_gauges(self.city), csv_path=csv, start=scenario.start)
