@@ -264,9 +264,13 @@ def test_field_map_overrides_presets(tmp_path):
         field_map={"roads.name": "alt_nm", "roads.bridge": "BRG", "buildings.year_built": "APPR_DT"},
     )
     city = load_city(out)
-    assert set(city.layers["roads"]["name"]) == {"alt0", "alt1", "alt2", "alt3"}
+    # BRG makes alt1 (시민로) a bridge: it passes over the two streets it crosses mid-span, touches
+    # nothing at its ends, so it is not joined to the network and is left out (docs/dataset.md)
+    assert set(city.layers["roads"]["name"]) == {"alt0", "alt2", "alt3"}
     kinds = city.layers["roads"].groupby("name")["kind"].unique().map(list).to_dict()
-    assert kinds == {"alt0": ["road"], "alt1": ["bridge"], "alt2": ["road"], "alt3": ["road"]}
+    assert kinds == {"alt0": ["road"], "alt2": ["road"], "alt3": ["road"]}
+    assert report["fields"]["roads"]["bridge"] == "BRG"
+    assert "r1-0" in report["dropped"]["roads"]["features"]
     assert sorted(city.layers["buildings"]["year_built"]) == [2001, 2002, 2003]
     assert report["fields"]["roads"]["name"] == "ALT_NM"
     assert report["fields"]["buildings"]["year_built"] == "APPR_DT"
@@ -370,3 +374,42 @@ def test_node_lines_t_junction_and_near_end():
     # a is cut exactly at the end points of b, c and d, so the walk graph joins them
     assert [p.coords[-1] for p in pieces[0][:-1]] == [(50.0, 0.0), (70.3, 0.2), (90.0, -0.3)]
     assert all(len(pieces[i]) == 1 for i in (1, 2, 3))
+
+
+def test_bridge_crosses_a_path_without_joining_it(tmp_path):
+    """A bridge joins the streets at its ends, not the riverside path it passes over (docs/dataset.md)."""
+    crs = "EPSG:5186"
+    lines = [
+        ("평화로", "N", [(127.040, 37.7360), (127.050, 37.7360)]),
+        ("호국로", "N", [(127.0425, 37.7340), (127.0425, 37.7420)]),
+        ("신흥로", "N", [(127.0475, 37.7340), (127.0475, 37.7420)]),
+        ("중랑천길", "N", [(127.0450, 37.7340), (127.0450, 37.7420)]),  # riverside path, meets 평화로
+        ("중랑교", "Y", [(127.0425, 37.7380), (127.0475, 37.7380)]),  # bridge over the path
+    ]
+    recs = {"RN": [r[0] for r in lines], "BRIDGE": [r[1] for r in lines]}
+    roads = _write(tmp_path / "roads.shp", recs, [LineString(_proj(r[2], crs)) for r in lines], crs)
+    out = tmp_path / "out"
+    import_shp(out, roads=roads)
+    city = load_city(out)
+    edges = city.layers["roads"]
+    bridge = edges[edges["name"] == "중랑교"]
+    assert list(bridge["kind"]) == ["bridge"]  # one edge: not cut where it passes over the path
+    assert len(edges[edges["name"] == "중랑천길"]) == 2  # cut only where it meets 평화로 at grade
+    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    over = tr.transform(127.0450, 37.7380)
+    assert city.nearest_nodes([over])[1][0] > 50.0  # no junction under the bridge
+    for end in lines[4][2]:  # the bridge ends are T-junctions with 호국로 and 신흥로
+        assert city.graph.degree(city.nearest_node(*tr.transform(*end), max_distance_m=1.0)) == 3
+
+
+def test_node_lines_leaves_grade_separated_crossings_alone():
+    path = LineString([(50, -50), (50, 50)])
+    bridge = LineString([(0, 0), (100, 0)])
+    street = LineString([(0, -50), (0, 50)])  # the bridge ends on it: a junction
+    ramp = LineString([(70, 0.2), (70, 40)])  # stops on the bridge deck: a junction
+    pieces, cuts = node_lines([path, bridge, street, ramp], separated=[False, True, False, False])
+    assert cuts == 2
+    assert len(pieces[0]) == 1  # the path under the bridge is not cut
+    assert [p.coords[-1] for p in pieces[1][:-1]] == [(70.0, 0.2)]  # the deck is cut at the ramp's end
+    assert [p.coords[-1] for p in pieces[2][:-1]] == [(0.0, 0.0)]  # the street is cut at the bridge's end
+    assert node_lines([path, bridge], separated=[False, False])[1] == 2  # without the flag: a crossing

@@ -2,12 +2,16 @@
 
 The walk graph (:mod:`twin.walk_graph`) joins lines only at shared end points. Road centrelines
 from national GIS data cross each other without shared vertices, so importers split them here.
-Coordinates are in a projected CRS (metres); tolerances are metres.
+Grade-separated lines (bridges) are the exception: where one crosses another away from both
+lines' ends, one passes over the other, so that crossing is not split (the walk graph's rule: a
+bridge over a riverside path does not connect to it). Coordinates are in a projected CRS
+(metres); tolerances are metres.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -58,15 +62,20 @@ def _ends(line: LineString) -> tuple[tuple[float, float], tuple[float, float]]:
     return (cs[0][0], cs[0][1]), (cs[-1][0], cs[-1][1])
 
 
-def node_lines(lines: list[LineString], *, tol: float = SNAP_M) -> tuple[list[list[LineString]], int]:
+def node_lines(
+    lines: list[LineString], *, tol: float = SNAP_M, separated: Sequence[bool] | None = None
+) -> tuple[list[list[LineString]], int]:
     """Split each line where another crosses or touches it; return (pieces per line, cuts made).
 
     Coordinates in metres. Pieces of different lines that meet share the exact end coordinate.
     A meeting point within ``tol`` (m) of a line's end uses that end point instead (no stub is
     cut off), and a line end that stops within ``tol`` of another line (an undershooting
-    T-junction) cuts that line at the end point.
+    T-junction) cuts that line at the end point. ``separated`` flags grade-separated lines
+    (bridges, one flag per line): a crossing with one of them joins the two lines only when it
+    lies within ``tol`` of an end of either line, i.e. where the source says they meet.
     """
     n = len(lines)
+    sep = [False] * n if separated is None else [bool(s) for s in separated]
     cuts: list[list[tuple[float, float]]] = [[] for _ in range(n)]
     if n > 1:
         arr = np.array(lines, dtype=object)
@@ -80,6 +89,8 @@ def node_lines(lines: list[LineString], *, tol: float = SNAP_M) -> tuple[list[li
             for p in _intersection_points(g):
                 ea = _end_near(la, p, tol)
                 eb = _end_near(lb, p, tol)
+                if ea is None and eb is None and (sep[a] or sep[b]):
+                    continue  # one passes over the other
                 if ea is None:
                     cuts[a].append(eb if eb is not None else p)
                 if eb is None:

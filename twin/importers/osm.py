@@ -47,14 +47,24 @@ import osmium
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from scipy.spatial import cKDTree
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+from shapely.geometry import LineString, Point
 
 from .._atomic import atomic_dir, check_output_dir
-from .._validate import MAX_ACCESS_DISTANCE_M
 from ..dataset_schema import FILE_CRS, LAYERS, WORKING_CRS
 from ..errors import DataImportError
 from ..geojson_io import write_dataset
+from .fallbacks import (
+    BANK_HEIGHT_M,
+    BED_SLOPE,
+    BOUNDARY_BUFFER_M,
+    MANNING_N,
+    REACH_LIMIT_M,
+    dongs_from_boundary,
+    hull_boundary,
+    out_of_reach,
+    placeholder_channel,
+    polygonal,
+)
 
 __all__ = ["import_osm"]
 
@@ -90,17 +100,6 @@ WATERWAY_WIDTH_M = {"river": 30.0, "canal": 10.0, "stream": 6.0}
 RIVERSIDE_DISTANCE_M = 60.0
 """A pedestrian way is a riverside path when at least RIVERSIDE_SHARE of it is this close (m) to a waterway."""
 RIVERSIDE_SHARE = 0.7
-BANK_HEIGHT_M = 3.0
-"""Placeholder bank height of every reach, m."""
-BED_SLOPE = 0.002
-"""Placeholder bed slope of every reach, m/m."""
-MANNING_N = 0.035
-"""Placeholder Manning roughness of every reach, s/m^(1/3)."""
-BOUNDARY_BUFFER_M = 100.0
-"""Buffer (m) around the convex hull of all features when the extract has no administrative area."""
-FACILITY_MAX_DISTANCE_M = MAX_ACCESS_DISTANCE_M - 1.0
-"""Facilities farther (m) from every node of the kept walk network are dropped (load_city's
-reachability limit, with 1 m to spare for coordinate rounding and end-point snapping)."""
 LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
 
 _AMENITY_KINDS = {
@@ -348,29 +347,6 @@ def _located_runs(way: _Way) -> list[list[tuple[int, float, float]]]:
     return [r for r in runs if len(r) >= 2]
 
 
-def _polygons(g) -> list[Polygon]:
-    if isinstance(g, Polygon):
-        return [] if g.is_empty else [g]
-    if hasattr(g, "geoms"):
-        return [p for part in g.geoms for p in _polygons(part)]
-    return []
-
-
-def _polygonal(g) -> Polygon | MultiPolygon | None:
-    """A valid Polygon or MultiPolygon from ``g`` (repaired if needed), None if nothing is left."""
-    if g is None or g.is_empty:
-        return None
-    if not g.is_valid:
-        g = shapely.make_valid(g)
-    polys = _polygons(g)
-    if not polys:
-        return None
-    out = polys[0] if len(polys) == 1 else MultiPolygon(polys)
-    if not out.is_valid:
-        out = shapely.union_all(polys)
-    return out if isinstance(out, (Polygon, MultiPolygon)) and not out.is_empty else None
-
-
 def _areas_to_working(areas: list[_Area], layer: str, dropped: dict[str, Counter]) -> list[tuple[_Area, Any]]:
     """Project area geometries to EPSG:5186 (metres) and repair them; drop those with no area left."""
     if not areas:
@@ -378,7 +354,7 @@ def _areas_to_working(areas: list[_Area], layer: str, dropped: dict[str, Counter
     geoms = gpd.GeoSeries(shapely.from_wkb([a.wkb for a in areas]), crs=FILE_CRS).to_crs(WORKING_CRS)
     out = []
     for area, g in zip(areas, geoms.values, strict=True):
-        poly = _polygonal(g)
+        poly = polygonal(g)
         if poly is None:
             dropped[layer]["empty or invalid polygon"] += 1
             continue
@@ -414,14 +390,7 @@ def _streams(data: _OsmData, tr: Transformer, dropped: dict[str, Counter]) -> gp
                 reach_id=f"w{way.id}",
                 name=name,
                 name_en=way.tags.get("name:en") or name,
-                downstream_reach_id=None,
-                width_m=_parse_width(way.tags.get("width")) or WATERWAY_WIDTH_M[ww],
-                bank_height_m=BANK_HEIGHT_M,
-                bed_elev_up_m=round(BED_SLOPE * line.length, 3),
-                bed_elev_down_m=0.0,
-                bed_slope=BED_SLOPE,
-                manning_n=MANNING_N,
-                approximate=True,
+                **placeholder_channel(line.length, _parse_width(way.tags.get("width")) or WATERWAY_WIDTH_M[ww]),
                 waterway=ww,
                 osm_way_id=way.id,
                 geometry=line,
@@ -442,8 +411,6 @@ def _frame(rows: list[dict], layer: str) -> gpd.GeoDataFrame:
 @dataclass
 class _Roads:
     roads: gpd.GeoDataFrame
-    node_xy: np.ndarray
-    """(n, 2) EPSG:5186 metres: end points of the kept edges (the walk-graph nodes)."""
     dropped_components: int
     dropped_edges: int
 
@@ -536,8 +503,7 @@ def _roads(data: _OsmData, streams: gpd.GeoDataFrame, tr: Transformer, dropped: 
         )
     if dropped_edges:
         dropped["roads"]["not in the largest connected component"] += dropped_edges
-    nodes = sorted({n for r in rows for n in (r["geometry"].coords[0], r["geometry"].coords[-1])})
-    return _Roads(_frame(rows, "roads"), np.array(nodes, dtype=float).reshape(-1, 2), len(comps) - 1, dropped_edges)
+    return _Roads(_frame(rows, "roads"), len(comps) - 1, dropped_edges)
 
 
 def _buildings(data: _OsmData, dropped: dict[str, Counter]) -> gpd.GeoDataFrame:
@@ -558,7 +524,10 @@ def _buildings(data: _OsmData, dropped: dict[str, Counter]) -> gpd.GeoDataFrame:
     return _frame(rows, "buildings")
 
 
-def _facilities(data: _OsmData, tr: Transformer, node_xy: np.ndarray, dropped: dict[str, Counter]) -> gpd.GeoDataFrame:
+def _facilities(
+    data: _OsmData, tr: Transformer, roads: gpd.GeoDataFrame, dropped: dict[str, Counter]
+) -> gpd.GeoDataFrame:
+    """Facility nodes and areas (representative point), EPSG:5186; those out of reach of ``roads`` dropped."""
     items: list[tuple[str, str, dict[str, str], Point]] = []
     for fid, kind, tags, lon, lat in data.facility_nodes:
         x, y = tr.transform(lon, lat)
@@ -568,11 +537,10 @@ def _facilities(data: _OsmData, tr: Transformer, node_xy: np.ndarray, dropped: d
     for area, poly in _areas_to_working(areas, "facilities", dropped):
         items.append((area.id, kinds[area.id], area.tags, poly.representative_point()))
     items.sort(key=lambda it: _id_key(it[0]))
-    if items and len(node_xy):
-        dist, _ = cKDTree(node_xy).query([(p.x, p.y) for *_, p in items])
-        far = dist > FACILITY_MAX_DISTANCE_M
+    if items:
+        far = out_of_reach(np.array([(p.x, p.y) for *_, p in items]), roads.geometry.values, REACH_LIMIT_M)
         if far.any():
-            dropped["facilities"][f"more than {FACILITY_MAX_DISTANCE_M:.0f} m from the walk network"] += int(far.sum())
+            dropped["facilities"][f"more than {REACH_LIMIT_M:.0f} m from the walk network"] += int(far.sum())
         items = [it for it, f in zip(items, far.tolist(), strict=True) if not f]
     rows = [
         dict(facility_id=fid, kind=kind, name=tags.get("name") or kind, name_en=tags.get("name:en"), geometry=p)
@@ -597,8 +565,7 @@ def _boundary_and_dongs(
         bdesc = f"Largest boundary=administrative area of the extract ({area.id})."
         approx = False
     else:
-        geoms = [g for gdf in others for g in gdf.geometry.values]
-        poly = shapely.convex_hull(shapely.GeometryCollection(geoms)).buffer(BOUNDARY_BUFFER_M)
+        poly = hull_boundary(g for gdf in others for g in gdf.geometry.values)
         bname = name or stem
         bname_en = name or stem
         bdesc = (
@@ -618,18 +585,18 @@ def _boundary_and_dongs(
             )
             for a, p in level8
         ]
-        ddesc = "boundary=administrative areas with admin_level=8 (dongs) of the extract."
-        dapprox = False
+        dongs = _frame(rows, "dongs")
+        dmeta = {
+            "approximate": False,
+            "description": "boundary=administrative areas with admin_level=8 (dongs) of the extract.",
+        }
     else:
-        rows = [dict(dong_code="osm-1", name=bname, name_en=bname_en, geometry=poly)]
-        ddesc = "No admin_level=8 areas in the extract: one dong equal to the boundary."
-        dapprox = True
-    return (
-        boundary,
-        _frame(rows, "dongs"),
-        {"approximate": approx, "description": bdesc},
-        {"approximate": dapprox, "description": ddesc},
-    )
+        dongs = dongs_from_boundary(boundary, codes=["osm-1"])
+        dmeta = {
+            "approximate": True,
+            "description": "No admin_level=8 areas in the extract: one dong equal to the boundary.",
+        }
+    return boundary, dongs, {"approximate": approx, "description": bdesc}, dmeta
 
 
 # --------------------------------------------------------------------------- public API
@@ -692,7 +659,7 @@ def import_osm(
         raise DataImportError(f"OSM file {src}: every walkable way has zero length")
     say("building buildings and facilities")
     buildings = _buildings(data, dropped)
-    facilities = _facilities(data, tr, net.node_xy, dropped)
+    facilities = _facilities(data, tr, net.roads, dropped)
     say("building boundary and dongs")
     boundary, dongs, bmeta, dmeta = _boundary_and_dongs(
         data, [net.roads, streams, buildings, facilities], name, stem, dropped
@@ -745,7 +712,7 @@ def import_osm(
             "approximate": False,
             "description": (
                 "OSM nodes and areas (representative point) with amenity/emergency/station tags; facilities more "
-                f"than {FACILITY_MAX_DISTANCE_M:.0f} m from the walk network are dropped."
+                f"than {REACH_LIMIT_M:.0f} m from the walk network are dropped."
             ),
         },
     }

@@ -54,7 +54,9 @@ Conversions:
   wherever two lines cross or touch, both are split there and the pieces share the exact end
   point (the walk graph connects edges only at shared end points, snapped to 0.5 m). A crossing
   within 0.5 m of a line's end uses that end point, and a line end stopping within 0.5 m of
-  another line (an undershooting T-junction) cuts that line at the end point. A road is also
+  another line (an undershooting T-junction) cuts that line at the end point. A bridge joins
+  other lines only there, at an end of one of the two: where it crosses a line away from both
+  lines' ends it passes over it, and neither is split (a bridge over a riverside path). A road is also
   cut at the point nearest to a facility that has no edge end within
   :data:`twin._validate.MAX_ACCESS_DISTANCE_M` (200 m). ``edge_id`` is ``"r<row>-<piece>"``
   (row in the source file, piece counted along the row's parts). Only the largest connected
@@ -97,7 +99,6 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS, Transformer
-from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
 from .._atomic import atomic_dir, check_output_dir
@@ -107,6 +108,15 @@ from ..errors import DataImportError
 from ..geojson_io import write_dataset
 from ..walk_graph import components_by_size, walk_graph
 from ._noding import SNAP_M, _line_parts, node_lines, split_for_anchors
+from .fallbacks import (
+    BOUNDARY_BUFFER_M,
+    REACH_LIMIT_M,
+    dongs_from_boundary,
+    hull_boundary,
+    out_of_reach,
+    placeholder_channel,
+    polygonal,
+)
 
 LICENCE = "as published by the data provider (check before redistribution)"
 DEFAULT_WALK_WIDTH_M = 3.0
@@ -114,21 +124,16 @@ MIN_WALK_WIDTH_M = 1.5
 MAX_WALK_WIDTH_M = 6.0
 SIDEWALK_SHARE = 0.2
 """Walkable width as a share of the total road width (both sidewalks)."""
-HULL_BUFFER_M = 100.0
 MAX_REPORTED = 50
+"""At most this many dropped feature ids are listed per layer in the report."""
 _NEED_STREAMS = (
     "streams: the dataset contract (twin.dataset_schema.LAYERS['streams']) requires at least one "
     "stream reach; pass a stream centreline shapefile with --streams (streams=... in Python), "
     "e.g. the 하천 layer of the NGII base map"
 )
-"""At most this many dropped feature ids are listed per layer in the report."""
-
-STREAM_DEFAULTS = {
-    "width_m": 10.0,
-    "bank_height_m": 3.0,
-    "bed_slope": 0.002,
-    "manning_n": 0.035,
-}
+STREAM_WIDTH_M = 10.0
+"""Channel width (m) given to every reach; the other channel values are the placeholders of
+:func:`twin.importers.fallbacks.placeholder_channel`."""
 
 # lon/lat box around the Korean peninsula and islands: data outside it has a wrong CRS
 _KOREA_LONLAT = (123.5, 32.5, 132.5, 43.5)
@@ -437,25 +442,6 @@ def _column(gdf: gpd.GeoDataFrame, col: str | None) -> list[Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# geometry helpers
-
-
-def _polygonal(g: Any) -> Any:
-    """``g`` as a valid Polygon/MultiPolygon, or None."""
-    if g is None or g.is_empty:
-        return None
-    if not g.is_valid:
-        g = shapely.make_valid(g)
-    parts = [p for p in shapely.get_parts(g) if p.geom_type == "Polygon" and not p.is_empty]
-    if not parts:
-        # a GeometryCollection from make_valid may nest collections
-        parts = [p for p in shapely.get_parts(shapely.get_parts(g)) if p.geom_type == "Polygon"]
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
-
-
-# ---------------------------------------------------------------------------------------------
 # layers
 
 
@@ -490,11 +476,11 @@ def _roads(
             continue
         lines.extend(parts)
         owners.extend([row] * len(parts))
-    pieces, ncuts = node_lines(lines)
+    pieces, ncuts = node_lines(lines, separated=[_truthy(bridges[row]) for row in owners])
     report["roads_noding"] = {"lines": len(lines), "cuts": ncuts, "facility_cuts": 0}
     flat = [(row, seg) for row, split in zip(owners, pieces, strict=True) for seg in split]
     if anchors is not None and len(anchors) and flat:
-        split, n_anchor = split_for_anchors([seg for _, seg in flat], anchors, MAX_ACCESS_DISTANCE_M - 1.0)
+        split, n_anchor = split_for_anchors([seg for _, seg in flat], anchors, REACH_LIMIT_M)
         flat = [(row, s) for (row, _), parts in zip(flat, split, strict=True) for s in parts]
         report["roads_noding"]["facility_cuts"] = n_anchor
     rows = []
@@ -528,7 +514,7 @@ def _roads(
 def _polygons_layer(gdf: gpd.GeoDataFrame, layer: str, report: dict[str, Any]) -> tuple[list[int], list[Any]]:
     rows, geoms = [], []
     for row, g in enumerate(gdf.geometry.values):
-        poly = _polygonal(g)
+        poly = polygonal(g)
         if poly is None:
             _dropped(report, layer, f"row {row}", "no polygon geometry")
             continue
@@ -620,20 +606,12 @@ def _streams(gdf: gpd.GeoDataFrame, fields: dict[str, str | None], report: dict[
             continue
         name = _text(names[row]) or "(unnamed)"
         for k, part in enumerate(parts):
-            slope = STREAM_DEFAULTS["bed_slope"]
             recs.append(
                 {
                     "reach_id": f"s{row}" if len(parts) == 1 else f"s{row}-{k}",
                     "name": name,
                     "name_en": _text(names_en[row]) or name,
-                    "downstream_reach_id": None,
-                    "width_m": STREAM_DEFAULTS["width_m"],
-                    "bank_height_m": STREAM_DEFAULTS["bank_height_m"],
-                    "bed_elev_up_m": round(slope * part.length, 3),
-                    "bed_elev_down_m": 0.0,
-                    "bed_slope": slope,
-                    "manning_n": STREAM_DEFAULTS["manning_n"],
-                    "approximate": True,
+                    **placeholder_channel(part.length, STREAM_WIDTH_M),
                     "geometry": part,
                 }
             )
@@ -667,15 +645,8 @@ def _facilities(gdf: gpd.GeoDataFrame, fields: dict[str, str | None], report: di
 
 
 def _drop_unreachable(fac: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, report: dict[str, Any]) -> gpd.GeoDataFrame:
-    """Drop facilities farther than MAX_ACCESS_DISTANCE_M (m) from every road edge end."""
-    ends = np.vstack(
-        [
-            shapely.get_coordinates(shapely.get_point(roads.geometry.values, 0)),
-            shapely.get_coordinates(shapely.get_point(roads.geometry.values, -1)),
-        ]
-    )
-    dist, _ = cKDTree(ends).query(np.column_stack([fac.geometry.x, fac.geometry.y]))
-    far = dist > MAX_ACCESS_DISTANCE_M - 1.0  # a metre of margin for the round trip through WGS84
+    """Drop facilities farther than REACH_LIMIT_M (m) from every road edge end."""
+    far = out_of_reach(np.column_stack([fac.geometry.x, fac.geometry.y]), roads.geometry.values, REACH_LIMIT_M)
     for fid in fac.loc[far, "facility_id"]:
         _dropped(report, "facilities", fid, f"more than {MAX_ACCESS_DISTANCE_M:.0f} m from the road network")
     return fac[~far].reset_index(drop=True)
@@ -735,9 +706,17 @@ def import_shp(
         "".encode(encoding)
     except LookupError as exc:
         raise DataImportError(f"unknown encoding {encoding!r} (e.g. cp949, utf-8)") from exc
-    inputs = [p for p in (roads, boundary, dongs, buildings, streams, facilities) if p is not None]
+    files = {
+        "roads": roads,
+        "boundary": boundary,
+        "dongs": dongs,
+        "buildings": buildings,
+        "streams": streams,
+        "facilities": facilities,
+    }
+    input_paths = [path for path in files.values() if path is not None]
     # fail before the work; atomic_dir checks again when writing
-    check_output_dir(out, overwrite=overwrite, inputs=inputs)
+    check_output_dir(out, overwrite=overwrite, inputs=input_paths)
 
     report: dict[str, Any] = {
         "out": str(out),
@@ -750,17 +729,9 @@ def import_shp(
         "derived": [],
         "warnings": [],
     }
-    inputs = {
-        "roads": roads,
-        "boundary": boundary,
-        "dongs": dongs,
-        "buildings": buildings,
-        "streams": streams,
-        "facilities": facilities,
-    }
     raw: dict[str, gpd.GeoDataFrame] = {}
-    raw_paths = {layer: path for layer, path in inputs.items() if path is not None}
-    for layer, path in inputs.items():
+    raw_paths = {layer: path for layer, path in files.items() if path is not None}
+    for layer, path in files.items():
         if path is None:
             continue
         report["inputs"][layer] = str(path)
@@ -804,26 +775,20 @@ def import_shp(
         )
 
     if "boundary" not in layers:
-        hull = shapely.union_all(layers["roads"].geometry.values).convex_hull.buffer(HULL_BUFFER_M)
         layers["boundary"] = gpd.GeoDataFrame(
             {"city_code": ["0"], "name": [name or "imported area"], "name_en": [name or "imported area"]},
-            geometry=[hull],
+            geometry=[hull_boundary(layers["roads"].geometry.values)],
             crs=WORKING_CRS,
         )
         report["derived"].append("boundary")
         sources["boundary"] = {
-            "source": f"derived: convex hull of {Path(roads).name} buffered {HULL_BUFFER_M:.0f} m",
+            "source": f"derived: convex hull of {Path(roads).name} buffered {BOUNDARY_BUFFER_M:.0f} m",
             "licence": LICENCE,
             "approximate": True,
             "description": "No boundary file given; the area covered by the roads.",
         }
     if "dongs" not in layers or len(layers["dongs"]) == 0:
-        b = layers["boundary"]
-        layers["dongs"] = gpd.GeoDataFrame(
-            {"dong_code": b["city_code"].tolist(), "name": b["name"].tolist(), "name_en": b["name_en"].tolist()},
-            geometry=b.geometry.values,
-            crs=WORKING_CRS,
-        )
+        layers["dongs"] = dongs_from_boundary(layers["boundary"])
         report["derived"].append("dongs")
         sources["dongs"] = {
             "source": f"derived: the boundary ({sources['boundary']['source']})",
@@ -844,6 +809,6 @@ def import_shp(
         "source_crs": dict(report["source_crs"]),
         "encoding": encoding,
     }
-    with atomic_dir(out, overwrite=overwrite, inputs=inputs) as tmp:
+    with atomic_dir(out, overwrite=overwrite, inputs=input_paths) as tmp:
         write_dataset(tmp, layers, name=name, sources=sources, extra_manifest=extra)
     return report
