@@ -33,7 +33,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from twin.hil.runner import run_hil  # noqa: E402
+from sim_devices.hil.runner import run_hil  # noqa: E402
 from twin.runner import run_scenario  # noqa: E402
 from twin.scenario import load_scenario  # noqa: E402
 

@@ -205,7 +205,7 @@ def dynsec_config(accounts: list[Account]) -> dict:
 
 def _write_private(path: Path, text: str) -> None:
     """``text`` to ``path`` atomically, readable by its owner only."""
-    from twin._atomic import atomic_file
+    from twin.atomic import atomic_file
 
     with atomic_file(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

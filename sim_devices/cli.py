@@ -1,4 +1,5 @@
-"""``twin devices ...``: the simulated device fleet from the command line."""
+"""``twin devices ...``: the simulated device fleet from the command line (registered with ``twin`` through
+the ``twin.commands`` entry points in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -72,7 +73,8 @@ def serve(
     """Start every device of SCENARIO's dataset on 127.0.0.1 and run the scenario in step with the clock."""
     from twin.control.fleet_clock import parse_speed
     from twin.errors import ScenarioError, TwinError
-    from twin.scenario import load_scenario, parse_duration
+    from twin.scenario import load_scenario
+    from twin.value_types import parse_duration
 
     from .fleet import Fleet
 
@@ -87,7 +89,7 @@ def serve(
         click.echo(f"error: --until: got {until!r}: {exc}", err=True)
         sys.exit(2)
     if out is not None:
-        from twin._atomic import check_output_dir
+        from twin.atomic import check_output_dir
         from twin.results import SUMMARY
 
         try:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from twin._atomic import atomic_file
+from twin.atomic import atomic_file
 from twin.city import CityModel
 from twin.control.fleet_clock import ENDED, RUNNING, delay_stats
 from twin.models.faults import FaultSchedule

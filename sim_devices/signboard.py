@@ -23,8 +23,8 @@ import threading
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from twin.control.signboard_text import layout, layout_parts
 from twin.models.crowd.city_crowd import WARNING_REACH_M
-from twin.models.signboard_text import layout, layout_parts
 
 from .broker import Account
 from .cap import MAX_BYTES, CapAlert, CapError, parse_cap

@@ -39,7 +39,7 @@ def hil_job(scenario: str, out: str, tmp: str, *, controller: str = "builtin", b
     os.environ["TMPDIR"] = tmp  # ... and its children's
     if cache_dir:
         os.environ["TWIN_CACHE_DIR"] = cache_dir
-    from twin.hil.runner import run_hil
+    from sim_devices.hil.runner import run_hil
     from twin.scenario import load_scenario
 
     procs: list[subprocess.Popen] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from twin._atomic import atomic_dir, atomic_file, write_text_atomic
+from twin.atomic import atomic_dir, atomic_file, write_text_atomic
 from twin.errors import OutputError
 
 

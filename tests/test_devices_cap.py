@@ -10,7 +10,7 @@ import pytest
 from cap_samples import LAUGHS, XXE, korean_alert
 
 from sim_devices.cap import CapError, parse_cap
-from twin.models.signboard_text import layout
+from twin.control.signboard_text import layout
 
 XSD = Path(__file__).parent / "data" / "cap" / "CAP-v1.2.xsd"
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from twin.cli import main
-from twin.hil.verdict import CHECKS
+from twin.control.verdict import CHECKS
 
 ROOT = Path(__file__).resolve().parents[1]
 GATES = ROOT / "scenarios" / "gates"

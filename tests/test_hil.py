@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from hil_jobs import EXTERNAL, POLICY, hil_job
 
-from twin.hil.verdict import CHECKS
+from twin.control.verdict import CHECKS
 
 pytestmark = pytest.mark.hil
 
@@ -213,7 +213,7 @@ def test_a_replay_with_the_same_policy_decides_exactly_as_recorded(hil_runs):
 
 def test_a_replay_with_a_higher_closing_level_shows_where_it_decides_later(hil_runs, tmp_path):
     from twin.control.policy import load_policy
-    from twin.hil.replay import replay
+    from twin.control.replay import replay
 
     folder = Path(hil_runs["builtin"].result(timeout=WAIT_S)["out"])
     text = POLICY.read_text(encoding="utf-8")
@@ -229,7 +229,7 @@ def test_a_replay_with_a_higher_closing_level_shows_where_it_decides_later(hil_r
 
 def test_a_replay_of_an_outsiders_run_rebuilds_its_observations_from_the_recording(hil_runs):
     from twin.control.policy import load_policy
-    from twin.hil.replay import replay
+    from twin.control.replay import replay
 
     r = hil_runs["external_flash"].result(timeout=WAIT_S)
     if r["status"] == "inconclusive":

@@ -45,7 +45,7 @@ def test_under_load_the_verdict_is_the_idle_ones_or_inconclusive_never_a_false_f
     busy_machine, gate_runs, tmp_path
 ):
     from twin.control.policy import load_policy
-    from twin.hil.replay import replay
+    from twin.control.replay import replay
 
     r = hil_job("flash_flood_gates", str(tmp_path / "run"), str(tmp_path / "tmp"))
     v = r["verdict"]

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from sim_devices.clock import DeliveryTracker, PacedClock, timing_budget_s
+from twin.control import hil_timing as timing
 from twin.control.fleet_clock import pack_time, parse_speed, unpack_time
-from twin.hil import timing
 
 TICK = 0.01  # wall s
 
@@ -217,9 +217,9 @@ def test_reaction_times_run_from_the_reading_a_decision_was_based_on_to_its_arri
 def test_an_inconclusive_verdict_reads_as_such_in_the_terminal_and_the_report(gate_runs):
     import json
 
+    from sim_devices.hil.cli import EXIT_STATUS
     from twin.city import load_city
-    from twin.hil.cli import EXIT_STATUS
-    from twin.hil.report import html_report, text_report
+    from twin.control.verdict_report import html_report, text_report
     from twin.models.gate import gate_sites
     from twin.results import read_run_folder
 

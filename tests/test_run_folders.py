@@ -255,7 +255,7 @@ def test_zip_skips_symlinks_and_never_leaves_the_folder(good_run, tmp_path):
 # --- a run killed while it is written never looks like a run ---------------------------------
 KILLED = """
 import os, shutil, signal, sys
-import twin._atomic as A
+import twin.atomic as A
 src, out, stage = sys.argv[1], sys.argv[2], sys.argv[3]
 
 def die(*args):
@@ -308,7 +308,7 @@ def test_a_run_killed_during_its_write_never_opens_as_a_run(good_run, tmp_path, 
 
 
 def test_the_partials_of_a_live_writer_are_left_alone(tmp_path):
-    from twin._atomic import atomic_dir
+    from twin.atomic import atomic_dir
 
     with atomic_dir(tmp_path / "a", marker="summary.json") as tmp_a:
         (tmp_a / "x").write_text("1", encoding="utf-8")

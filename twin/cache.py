@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from ._atomic import atomic_file
+from .atomic import atomic_file
 
 T = TypeVar("T")
 CACHE_FORMAT = 1

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 import click
 
 from .errors import TwinError
+
+COMMANDS_ENTRY_POINTS = "twin.commands"
+"""Entry-point group of the command groups other packages add to ``twin`` (``devices`` and ``hil``
+come from sim_devices, see pyproject.toml); each names a :class:`click.Command`."""
 
 DATA_OPTION = click.option(
     "--data",
@@ -39,7 +44,47 @@ def _fail(exc: Exception) -> None:
     sys.exit(2)
 
 
-@click.group()
+class _TwinGroup(click.Group):
+    """``twin``'s own commands, plus those registered under :data:`COMMANDS_ENTRY_POINTS`, loaded
+    when used: ``twin gis`` or ``twin run`` never import the device package. A registered command
+    whose package cannot be imported is left out of ``--help`` and says why when called."""
+
+    @staticmethod
+    def _registered() -> dict[str, EntryPoint]:
+        return {ep.name: ep for ep in entry_points(group=COMMANDS_ENTRY_POINTS)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._registered()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        own = super().get_command(ctx, cmd_name)
+        if own is not None:
+            return own
+        ep = self._registered().get(cmd_name)
+        if ep is None:
+            return None
+        try:
+            return ep.load()
+        except ImportError as exc:
+            return _unavailable(cmd_name, ep, exc)
+
+
+def _unavailable(name: str, ep: EntryPoint, exc: ImportError) -> click.Command:
+    """A hidden stand-in for a registered command whose package cannot be imported."""
+
+    def fail(args: tuple[str, ...]) -> None:
+        _fail(TwinError(f"twin {name} is not available: {ep.value} could not be imported ({exc})"))
+
+    return click.Command(
+        name,
+        callback=fail,
+        hidden=True,
+        params=[click.Argument(["args"], nargs=-1)],
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+    )
+
+
+@click.group(cls=_TwinGroup)
 @click.version_option(package_name="uijeongbu-twin")
 def main() -> None:
     """Uijeongbu digital twin: city model, simulations, simulated devices."""
@@ -295,7 +340,7 @@ def run_cmd(scenario_file: Path, out: Path | None, seed: int | None, overrides: 
             f"exposed to water {c['exposed_people']}, stranded {c['stranded']}"
         )
     if result.verdict is not None:
-        from .hil.report import text_report
+        from .control.verdict_report import text_report
 
         click.echo("gates (verdict.json, report.html):")
         click.echo("\n".join("  " + line for line in text_report(result.verdict).splitlines()))
@@ -314,22 +359,3 @@ _attach()
 
 if __name__ == "__main__":
     main()
-
-
-def _add_devices() -> None:
-    """``twin devices`` lives with the devices (sim_devices/cli.py); click only is imported here."""
-    from sim_devices.cli import devices
-
-    main.add_command(devices)
-
-
-_add_devices()
-
-
-def _add_hil() -> None:
-    from .hil.cli import hil
-
-    main.add_command(hil)
-
-
-_add_hil()

@@ -26,7 +26,7 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.polygon import orient
 
-from ._atomic import write_text_atomic
+from .atomic import write_text_atomic
 from .dataset_schema import FILE_CRS, LAYERS, MANIFEST_NAME, SCHEMA_VERSION, WORKING_CRS
 from .errors import JSONFileError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 
-from ._atomic import atomic_file
+from .atomic import atomic_file
 from .city import CityModel
 
 

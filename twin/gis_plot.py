@@ -8,7 +8,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ._atomic import atomic_file
+from .atomic import atomic_file
 from .city import CityModel
 from .errors import TwinError
 

@@ -453,7 +453,7 @@ def read_rain_csv(
     whole intervals apart, and a series longer than :data:`MAX_RAIN_STEPS` intervals. The
     messages never repeat the file's contents (it may be any file a scenario names).
     """
-    from .scenario import read_regular_file
+    from .input_files import read_regular_file
 
     p = Path(path)
     if interval_s is not None:

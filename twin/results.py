@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._atomic import PARTIAL_NAME, atomic_dir
+from .atomic import PARTIAL_NAME, atomic_dir
 from .errors import RunFolderError
 
 SUMMARY = "summary.json"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._atomic import check_output_dir
+from .atomic import check_output_dir
 from .city import CityModel
 from .engine import Engine
 from .errors import ScenarioError
@@ -30,7 +30,7 @@ class RunResult:
     report_text: str
     out: Path | None
     crowd: Any = None
-    verdict: dict[str, Any] | None = None  # with a gate controller: the checks of twin.hil.verdict
+    verdict: dict[str, Any] | None = None  # with a gate controller: the checks of twin.control.verdict
 
 
 def _check_dataset(scenario, city: CityModel) -> None:
@@ -77,8 +77,8 @@ def run_scenario(
     result = RunResult(summary, engine, inp_text, report, None, crowd)
     extra: dict[str, str] = {}
     if sim.gates is not None:  # a gate controller ran: judge it as a HIL run would be judged
-        from .hil.report import html_report
-        from .hil.verdict import stale_limit_s, verdict
+        from .control.verdict import stale_limit_s, verdict
+        from .control.verdict_report import html_report
         from .models.gate import gate_sites
         from .results import RunData
 

@@ -33,13 +33,11 @@ overrides.
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
-from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -61,9 +59,7 @@ from pydantic_core import PydanticCustomError
 
 from ._scenario_errors import DATETIME_EXPECTED as DATETIME_EXPECTED  # kept in this namespace
 from ._scenario_errors import (
-    DURATION_EXPECTED,
     _apply_override,
-    _bounds_text,
     _describe_top,
     _error_lines,
     _expected_error,
@@ -73,6 +69,7 @@ from ._scenario_errors import (
     _show,
     format_duration,
 )
+from .control.policy import PolicyError, load_policy
 from .errors import ScenarioError
 from .input_files import MAX_YAML_BYTES as MAX_YAML_BYTES  # kept in this namespace
 from .input_files import MAX_YAML_DEPTH as MAX_YAML_DEPTH
@@ -80,6 +77,9 @@ from .input_files import MAX_YAML_NODES as MAX_YAML_NODES
 from .input_files import StrictLoader, _data_shape_problem
 from .input_files import read_regular_file as read_regular_file
 from .input_files import read_yaml_file as read_yaml_file
+from .value_types import DURATION_PATTERN as DURATION_PATTERN  # kept in this namespace
+from .value_types import duration_type, integer, number, rule_error
+from .value_types import parse_duration as parse_duration
 
 __all__ = [
     "SCENARIO_SCHEMA_ID",
@@ -154,115 +154,39 @@ MAX_LEVEL_M = 100.0
 """Largest alarm stage or sensor value step, m (or mm)."""
 
 
-_NUM = r"(\d+(?:\.\d+)?)"
-_DURATION_BODY = rf"\s*(?:{_NUM}|(?=\S)(?:{_NUM}\s*d)?\s*(?:{_NUM}\s*h)?\s*(?:{_NUM}\s*min)?\s*(?:{_NUM}\s*s)?)\s*"
-DURATION_PATTERN = f"^{_DURATION_BODY}$"
-"""The duration string syntax as a regular expression (also in the JSON Schema)."""
-_DURATION_RE = re.compile(_DURATION_BODY)
-_UNIT_S = (1, 86_400, 3_600, 60, 1)  # seconds per unit of each group: plain number, d, h, min, s
 
 # ---------------------------------------------------------------------------------------------
 # Value types
 # ---------------------------------------------------------------------------------------------
 
 
-def parse_duration(value: Any) -> float:
-    """Seconds from a number of seconds or a string like '90s', '45min', '3h', '1h30min', '2d'.
-
-    String parts are ``d``, ``h``, ``min``, ``s`` in that order, each at most once, with an
-    optional decimal fraction ('1.5h'). Raises ``PydanticCustomError`` (a ``ValueError``) with
-    the message ``expected a duration: ...`` for anything else (booleans, '3 hours', '5m').
-    """
-    if isinstance(value, bool):
-        raise _duration_error()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    try:
-        if isinstance(value, numbers.Real):
-            seconds = float(value)
-        elif isinstance(value, str) and (m := _DURATION_RE.fullmatch(value)) is not None:
-            groups = zip(m.groups(), _UNIT_S, strict=True)
-            seconds = float(sum((Fraction(g) * unit for g, unit in groups if g), Fraction(0)))
-        else:
-            raise _duration_error()
-    except OverflowError:
-        raise _duration_error() from None
-    if not math.isfinite(seconds):
-        raise _duration_error()
-    return seconds
-
-
-def _duration_error() -> PydanticCustomError:
-    return PydanticCustomError("duration_parsing", "expected " + DURATION_EXPECTED)
-
-
-def _duration_type(*, gt: float | None = None, ge: float | None = None, le: float | None = None) -> Any:
-    """A duration field type: parsed by :func:`parse_duration`, float seconds within bounds."""
-    bounds = _bounds_text(gt, ge, le, format_duration)
-
-    def check(seconds: float) -> float:
-        if (gt is not None and not seconds > gt) or (ge is not None and not seconds >= ge):
-            raise PydanticCustomError("duration_range", "expected a duration {bounds}", {"bounds": bounds})
-        if le is not None and not seconds <= le:
-            raise PydanticCustomError("duration_range", "expected a duration {bounds}", {"bounds": bounds})
-        return seconds
-
-    number: dict[str, Any] = {"type": "number"}
-    if gt is not None:
-        number["exclusiveMinimum"] = gt
-    if ge is not None:
-        number["minimum"] = ge
-    if le is not None:
-        number["maximum"] = le
-    json_schema = {
-        "anyOf": [number, {"type": "string", "pattern": DURATION_PATTERN}],
-        "description": "Seconds, or a string of d/h/min/s parts such as '90s', '45min', '3h', '1h30min', '2d'.",
-    }
-    return Annotated[float, BeforeValidator(parse_duration), AfterValidator(check), WithJsonSchema(json_schema)]
-
-
-Duration = _duration_type(ge=0, le=MAX_DURATION_S)
+Duration = duration_type(ge=0, le=MAX_DURATION_S)
 """A duration from 0 s to 30 days: a number of seconds or a string like '3h', '1h30min'; float seconds."""
-PositiveDuration = _duration_type(gt=0, le=MAX_DURATION_S)
+PositiveDuration = duration_type(gt=0, le=MAX_DURATION_S)
 """A duration > 0 s and at most 30 days."""
-RunDuration = _duration_type(gt=0, le=MAX_DURATION_S)
+RunDuration = duration_type(gt=0, le=MAX_DURATION_S)
 """The length of a run: > 0 s and at most 30 days."""
-SampleInterval = _duration_type(ge=MIN_SAMPLE_S, le=MAX_DURATION_S)
+SampleInterval = duration_type(ge=MIN_SAMPLE_S, le=MAX_DURATION_S)
 """How often something is sampled or published: 1 s to 30 days (bounds the number of samples of a run)."""
 
 
-def _reject_bool(value: Any) -> Any:
-    """YAML turns ``yes``/``no``/``on``/``off`` into booleans; never take them as numbers."""
-    if isinstance(value, bool):
-        raise PydanticCustomError("bool_as_number", "expected a number, not true/false")
-    return value
-
-
-def _number(**bounds: float) -> Any:
-    return Annotated[float, Field(allow_inf_nan=False, **bounds), BeforeValidator(_reject_bool)]
-
-
-def _integer(**bounds: int) -> Any:
-    return Annotated[int, Field(**bounds), BeforeValidator(_reject_bool)]
-
-
-Number = _number()
-PositiveNumber = _number(gt=0)
-NonNegativeNumber = _number(ge=0)
-RoutingStep = _number(ge=MIN_ROUTING_STEP_S, le=60)
-ImperviousnessScale = _number(ge=0, le=2)
-Seed = _integer(ge=0, le=MAX_SEED)
-RainDepth = _number(gt=0, le=MAX_RAIN_MM)
-ReturnPeriod = _number(ge=1, le=MAX_RETURN_PERIOD_YR)
-GaugeFactor = _number(ge=0, le=MAX_GAUGE_FACTOR)
-BaseFlow = _number(ge=0, le=MAX_BASE_FLOW_M3S)
-UpstreamArea = _number(ge=0, le=MAX_UPSTREAM_KM2)
-Share = _number(ge=0, le=MAX_SHARE)
-Speed = _number(gt=0, le=MAX_SPEED_M_S)
-Distance = _number(gt=0, le=MAX_DISTANCE_M)
-Level = _number(ge=-MAX_LEVEL_M, le=MAX_LEVEL_M)
-SmallNonNegative = _number(ge=0, le=MAX_LEVEL_M)
-Latency = _number(ge=0, le=86_400)
+Number = number()
+PositiveNumber = number(gt=0)
+NonNegativeNumber = number(ge=0)
+RoutingStep = number(ge=MIN_ROUTING_STEP_S, le=60)
+ImperviousnessScale = number(ge=0, le=2)
+Seed = integer(ge=0, le=MAX_SEED)
+RainDepth = number(gt=0, le=MAX_RAIN_MM)
+ReturnPeriod = number(ge=1, le=MAX_RETURN_PERIOD_YR)
+GaugeFactor = number(ge=0, le=MAX_GAUGE_FACTOR)
+BaseFlow = number(ge=0, le=MAX_BASE_FLOW_M3S)
+UpstreamArea = number(ge=0, le=MAX_UPSTREAM_KM2)
+Share = number(ge=0, le=MAX_SHARE)
+Speed = number(gt=0, le=MAX_SPEED_M_S)
+Distance = number(gt=0, le=MAX_DISTANCE_M)
+Level = number(ge=-MAX_LEVEL_M, le=MAX_LEVEL_M)
+SmallNonNegative = number(ge=0, le=MAX_LEVEL_M)
+Latency = number(ge=0, le=86_400)
 NonEmptyText = Annotated[str, Field(min_length=1)]
 
 
@@ -310,12 +234,6 @@ StartTime = Annotated[
         }
     ),
 ]
-
-
-def _rule_error(problems: list[tuple[str, str, str]]) -> PydanticCustomError:
-    """A cross-field problem list: (field path relative to the model, got, expected) each."""
-    summary = "; ".join(f"{p}: got {g}: expected {e}" for p, g, e in problems)
-    return PydanticCustomError("scenario_rules", "{summary}", {"summary": summary, "problems": tuple(problems)})
 
 
 class _Frozen(BaseModel):
@@ -385,7 +303,7 @@ class DesignStorm(_Frozen):
                     )
                 )
         if problems:
-            raise _rule_error(problems)
+            raise rule_error(problems)
         return self
 
 
@@ -407,7 +325,7 @@ class ObservedRain(_Frozen):
     @model_validator(mode="after")
     def _uniform_gauge_needs_uniform(self) -> ObservedRain:
         if self.uniform_gauge is not None and self.field != "uniform":
-            raise _rule_error(
+            raise rule_error(
                 [("uniform_gauge", _show(self.uniform_gauge), f"null unless field is uniform (field is {self.field})")]
             )
         return self
@@ -424,7 +342,7 @@ RainfallSpec = Annotated[DesignStorm | ObservedRain | NoRain, Field(discriminato
 
 
 PEOPLE_GROUPS = ("adult", "child", "older", "limited_mobility")
-PeopleCount = _integer(ge=0, le=MAX_PEOPLE)
+PeopleCount = integer(ge=0, le=MAX_PEOPLE)
 
 
 def _population_rules(pop) -> None:
@@ -436,7 +354,7 @@ def _population_rules(pop) -> None:
     if start is not None and end is not None and end < start:
         problems.append(("window_end", format_duration(end), f"at least window_start {format_duration(start)}"))
     if problems:
-        raise _rule_error(problems)
+        raise rule_error(problems)
 
 
 class RiversidePopulation(_Frozen):
@@ -577,14 +495,14 @@ class ThresholdOverride(_Frozen):
     def _ordered(self) -> ThresholdOverride:
         given = [(k, getattr(self, k)) for k in _LEVELS if getattr(self, k) is not None]
         if not given:
-            raise _rule_error([("", "{}", "at least one of " + ", ".join(_LEVELS))])
+            raise rule_error([("", "{}", "at least one of " + ", ".join(_LEVELS))])
         problems = [
             (k, _num(v), f"a level above {pk} {_num(pv)}")
             for (pk, pv), (k, v) in zip(given, given[1:], strict=False)
             if not v > pv
         ]
         if problems:
-            raise _rule_error(problems)
+            raise rule_error(problems)
         return self
 
 
@@ -643,7 +561,7 @@ class Fault(_Frozen):
         if self.end is not None and not self.end > self.start:
             problems.append(("end", format_duration(self.end), f"a time after start {format_duration(self.start)}"))
         if problems:
-            raise _rule_error(problems)
+            raise rule_error(problems)
         return self
 
 
@@ -742,7 +660,7 @@ class Scenario(_Frozen):
                 )
             )
         if problems:
-            raise _rule_error(problems)
+            raise rule_error(problems)
         source = (info.context or {}).get("source_path")
         if source is not None:
             self._source_path = Path(os.path.abspath(source))
@@ -862,8 +780,6 @@ def _missing_files(s: Scenario) -> list[str]:
                 f"controller.policy: got {_show(s.controller.policy)}: expected an existing policy file (not {where})"
             )
         else:
-            from .control.policy import PolicyError, load_policy
-
             try:
                 load_policy(where)
             except PolicyError as exc:

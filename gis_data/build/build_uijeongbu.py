@@ -31,7 +31,7 @@ from reference import load_reference  # noqa: E402
 from roads import WIDTH, build_roads  # noqa: E402
 from streams import build_streams  # noqa: E402
 
-from twin._atomic import atomic_dir  # noqa: E402
+from twin.atomic import atomic_dir  # noqa: E402
 from twin.geojson_io import write_dataset  # noqa: E402
 
 SEED = 20261125

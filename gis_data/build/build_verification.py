@@ -16,7 +16,7 @@ from shapely.geometry import LineString, Point, box
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from twin._atomic import atomic_dir  # noqa: E402
+from twin.atomic import atomic_dir  # noqa: E402
 from twin.geojson_io import write_dataset  # noqa: E402
 
 X0, Y0 = 195_000.0, 560_000.0  # EPSG:5186, metres

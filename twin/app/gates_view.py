@@ -12,7 +12,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from ..hil.verdict import CHECKS
+from ..control.verdict import CHECKS
 from .i18n import t
 
 STATE_COLOURS = {

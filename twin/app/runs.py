@@ -183,7 +183,7 @@ class _Verdict(_Strict):
 def read_verdict(folder: str | Path) -> dict[str, Any] | None:
     """The run's verdict.json (None without one), checked against what the gates section reads.
     RunFolderError naming the file and the field otherwise."""
-    from ..hil.verdict import CHECKS
+    from ..control.verdict import CHECKS
 
     path = Path(folder) / "verdict.json"
     if not path.exists() and not path.is_symlink():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-from ..models.signboard_text import GateMessage
+from .signboard_text import GateMessage
 
 SENDER = "uijeongbu.go.kr"
 AREA = "경기도 의정부시"

@@ -27,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .._scenario_errors import _error_lines, _kind_word
 from ..errors import TwinError
-from ..scenario import _data_shape_problem, _duration_type, _number, _rule_error, read_yaml_file
+from ..input_files import _data_shape_problem, read_yaml_file
+from ..value_types import duration_type, number, rule_error
 
 POLICY_VERSION = 1
 
@@ -38,10 +39,10 @@ MAX_RAIN_TRIGGER_MM_H = 1000.0
 MAX_POLICY_DURATION_S = 86_400.0
 """Longest wait of a policy (reopen_after, warn_before_close, stale_after): one day."""
 
-NonNegativeNumber = _number(ge=0, le=MAX_POLICY_LEVEL_M)  # a stage, m
-RainTrigger = _number(ge=0, le=MAX_RAIN_TRIGGER_MM_H)
-Duration = _duration_type(ge=0, le=MAX_POLICY_DURATION_S)
-PositiveDuration = _duration_type(ge=1, le=MAX_POLICY_DURATION_S)  # stale_after: at least a second
+NonNegativeNumber = number(ge=0, le=MAX_POLICY_LEVEL_M)  # a stage, m
+RainTrigger = number(ge=0, le=MAX_RAIN_TRIGGER_MM_H)
+Duration = duration_type(ge=0, le=MAX_POLICY_DURATION_S)
+PositiveDuration = duration_type(ge=1, le=MAX_POLICY_DURATION_S)  # stale_after: at least a second
 
 
 class PolicyError(TwinError, ValueError):
@@ -128,7 +129,7 @@ class Policy(BaseModel):
                      f"at least close_level_m {r.close_level_m:g}")
                 )  # fmt: skip
         if problems:
-            raise _rule_error(problems)
+            raise rule_error(problems)
         return self
 
 

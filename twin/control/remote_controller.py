@@ -19,7 +19,7 @@ x ``speed``.
 
 Every decision is appended to ``--log`` (JSON lines) with the reading it was based on; every
 observation the decision logic was given goes to ``--inputs`` (JSON lines), so a replay with the
-same policy decides exactly as recorded (:mod:`twin.hil.replay`).
+same policy decides exactly as recorded (:mod:`twin.control.replay`).
 """
 
 from __future__ import annotations
@@ -345,7 +345,7 @@ class RemoteController:
         return await self._post(site, body)
 
     async def _act(self, site: _Site, a: Action, obs: Observation) -> None:
-        from ..models.signboard_text import GATE_CLOSED, GATE_WARNING
+        from .signboard_text import GATE_CLOSED, GATE_WARNING
 
         problem = None
         if a.kind == "warn":

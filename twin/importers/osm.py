@@ -7,7 +7,7 @@ CRS and units: OSM coordinates are WGS84 longitude/latitude (EPSG:4326, degrees)
 projected to EPSG:5186 (Korea 2000 / Central Belt 2010, metres) on reading and every length,
 width and distance below is in metres in that CRS. The layer files are written as RFC 7946
 GeoJSON (EPSG:4326) by :func:`twin.geojson_io.write_dataset`, into a temporary directory that
-replaces the target only when everything succeeded (:func:`twin._atomic.atomic_dir`).
+replaces the target only when everything succeeded (:func:`twin.atomic.atomic_dir`).
 
 Layers:
 
@@ -49,7 +49,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, Point
 
-from .._atomic import atomic_dir, check_output_dir
+from ..atomic import atomic_dir, check_output_dir
 from ..dataset_schema import FILE_CRS, LAYERS, WORKING_CRS
 from ..errors import DataImportError
 from ..geojson_io import write_dataset

@@ -101,8 +101,8 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import LineString
 
-from .._atomic import atomic_dir, check_output_dir
 from .._validate import MAX_ACCESS_DISTANCE_M
+from ..atomic import atomic_dir, check_output_dir
 from ..dataset_schema import FACILITY_KINDS, LAYERS, WORKING_CRS
 from ..errors import DataImportError
 from ..geojson_io import write_dataset

@@ -24,11 +24,11 @@ import numpy as np
 
 from ..control.gate_logic import Action, GateLogic, Observation
 from ..control.policy import Policy
+from ..control.signboard_text import GATE_CLOSED, GATE_WARNING, GateMessage
 from ..engine import Engine
 from .faults import FaultSchedule
 from .gate import GateModel, GateSite, GateWatch, GateZone, gate_sites
 from .sensor_model import RainTotals, SensorModel, sample_phase_s
-from .signboard_text import GATE_CLOSED, GATE_WARNING, GateMessage
 from .viewshed import Viewshed
 
 BARRIER_STEP_S = 1.0  # how often a moving barrier is advanced

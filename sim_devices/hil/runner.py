@@ -3,7 +3,7 @@ gate controller that reaches the devices only through their protocols, a recorde
 message, and at the end the run folder with ``verdict.json`` and ``report.html``.
 
     result = run_hil(scenario, controller="builtin", policy=path, speed=60, out="runs/hil")
-    result.status  # "passed", "failed" or "inconclusive" (a timing budget broke: twin.hil.timing)
+    result.status  # "passed", "failed" or "inconclusive" (a timing budget broke: twin.control.hil_timing)
 
 ``controller="builtin"`` starts :mod:`twin.control.remote_controller` as its own process, and
 the clock waits for it to report its progress; ``"external"`` starts none and gives the
@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import TwinError
-from ..results import read_jsonl
+from twin.control import hil_timing as timing
+from twin.errors import TwinError
+from twin.results import read_jsonl
 
 AWAIT_CONTROLLER_S = 60.0  # wall seconds the clock holds second 0 for the builtin controller to start
 
@@ -85,8 +86,8 @@ def run_hil(
     ``strict``: exactly ``speed`` (a controller on wall time; lag then makes the run
     inconclusive). ``devices``: "all" (every device of the dataset: the real load on the broker)
     or "gates" (the gates and the sensors, signboards and cameras that serve them)."""
-    from ..control.policy import load_policy
-    from ..models.gate import gate_sites
+    from twin.control.policy import load_policy
+    from twin.models.gate import gate_sites
 
     if controller not in ("builtin", "external"):
         raise HilError(f"controller: got {controller!r}: expected builtin or external")
@@ -100,13 +101,13 @@ def run_hil(
     if controller == "builtin" and pol is None:
         raise HilError("the builtin controller needs a policy: --policy FILE, or controller.policy in the scenario")
     if out is not None:
-        from .._atomic import check_output_dir
-        from ..results import SUMMARY
+        from twin.atomic import check_output_dir
+        from twin.results import SUMMARY
 
         check_output_dir(out, overwrite=True, marker=SUMMARY)
     only = None
     if devices == "gates":
-        from ..city import load_city
+        from twin.city import load_city
 
         city = city if city is not None else load_city(scenario.dataset_path())
         only = _gate_devices(city, gate_sites)
@@ -153,7 +154,7 @@ class _HilRun:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     def serve(self, *, speed, strict, broker, city, only, hold_s, progress, on_manifest) -> dict[str, Any]:
-        from sim_devices.fleet import Fleet
+        from ..fleet import Fleet
 
         self.fleet = Fleet(
             self.scenario,
@@ -201,8 +202,6 @@ class _HilRun:
         return self.proc.returncode, stderr or ""
 
     def _reactions(self, decisions, events, sites, interval_s: float) -> list[dict[str, Any]]:
-        from . import timing
-
         if decisions or self.controller == "builtin":
             return timing.reactions_from_decisions(decisions, events, sites)
         devs = {d["id"]: d for d in json.loads(self.manifest.read_text(encoding="utf-8"))["devices"]}
@@ -211,12 +210,11 @@ class _HilRun:
         return timing.reactions_from_messages(messages, events, sites, topics, interval_s)
 
     def judge(self, fleet_result: dict[str, Any], pol, *, speed: float, stale_limit_s, out) -> HilResult:
-        from ..models.gate import gate_sites
-        from ..results import RunData
-        from . import timing
-        from .report import html_report
-        from .verdict import stale_limit_s as default_limit
-        from .verdict import verdict
+        from twin.control.verdict import stale_limit_s as default_limit
+        from twin.control.verdict import verdict
+        from twin.control.verdict_report import html_report
+        from twin.models.gate import gate_sites
+        from twin.results import RunData
 
         fleet, scenario = self.fleet, self.scenario
         code, stderr = self._controller_exit()

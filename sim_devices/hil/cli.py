@@ -82,10 +82,10 @@ def run(
     inconclusive (a timing budget broke: the verdict says which, and the speed this machine sustained)."""
     from twin.control.fleet_clock import parse_speed
     from twin.control.policy import PolicyError
+    from twin.control.verdict_report import text_report
     from twin.errors import ScenarioError, TwinError
     from twin.scenario import load_scenario
 
-    from .report import text_report
     from .runner import run_hil
 
     try:
@@ -155,11 +155,10 @@ def replay_cmd(run_folder: Path, policy: Path | None, out: Path | None) -> None:
     Exit status: 0 when they agree, 1 when they differ, 2 on bad input."""
     import json
 
-    from twin._atomic import atomic_file
+    from twin.atomic import atomic_file
     from twin.control.policy import PolicyError, load_policy
+    from twin.control.replay import check_run, replay, replay_text
     from twin.errors import TwinError
-
-    from .replay import check_run, replay, replay_text
 
     try:
         check_run(run_folder)

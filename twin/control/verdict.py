@@ -6,7 +6,7 @@ in-process run (``twin run``) and a hardware-in-the-loop run (``twin hil``) the 
 any controller, ours or not. Times are simulated seconds from the scenario start; stages m.
 
 ``status`` is ``passed`` or ``failed``; a hardware-in-the-loop run whose timing budget broke is
-``inconclusive`` instead (:mod:`twin.hil.timing`), and ``passed`` is then false too.
+``inconclusive`` instead (:mod:`twin.control.hil_timing`), and ``passed`` is then false too.
 
 Checks per gate (each ``{"passed": bool, "value": ..., "detail": str}``):
 
@@ -259,7 +259,7 @@ def verdict(run, sites, *, faults=(), stale_limit_s: float = 180.0, controller: 
         gates[site.gate_id] = gate_checks(site, events, stage, dropouts=drops, stale_limit_s=stale_limit_s, end_s=end)
     failed = sorted(f"{g}.{c}" for g, checks in gates.items() for c, r in checks.items() if not r["passed"])
     return {
-        "status": "failed" if failed else "passed",  # a HIL run whose timing broke: "inconclusive" (timing.py)
+        "status": "failed" if failed else "passed",  # a HIL run whose timing broke: "inconclusive" (hil_timing.py)
         "passed": not failed,
         "failed": failed,
         "controller": controller,

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..control.fleet_clock import delay_stats
+from .fleet_clock import delay_stats
 
 STALE_FACTOR = 3.0  # a reading older than this many sampling intervals at a command: not what it acted on
 

@@ -29,10 +29,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..control.gate_logic import GateLogic, Observation
-from ..control.policy import Policy
 from ..errors import TwinError
 from ..results import read_jsonl
+from .gate_logic import GateLogic, Observation
+from .policy import Policy
 
 EFFECT_GRACE_S = 10.0  # delivery of a command or CAP post, when only the devices' records are known
 

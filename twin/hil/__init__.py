@@ -1,1 +1,0 @@
-"""Hardware-in-the-loop runs of the gate controllers: the verdict, its report, record and replay."""
