@@ -1,6 +1,8 @@
 """Uijeongbu digital twin: GIS city model, simulations and results.
 
-Data flows one way: GIS (``twin.city``) -> scenario -> engine -> models -> devices/results -> app.
+Data flows one way: GIS (``twin.city``) -> scenario -> engine -> models -> results -> app; the
+simulated devices (``sim_devices``) sit above this package and are never imported by it. The layers
+and their order are in docs/architecture.md and checked by ``lint-imports`` in CI.
 """
 
 from .city import CityModel, load_city, validate_city
