@@ -99,3 +99,20 @@ def test_residents_of_a_dong_walk_to_the_nearest_shelter(city):
     assert all(p.depart_s >= 300.0 for p in people)
     c = r.summary["crowd"]
     assert c["evacuated"] == 150 and c["t50_s"] <= c["t100_s"]
+
+
+def test_summary_changes_nothing(city):
+    """Reporting is not simulating: the crowd KPIs read twice (as a live fleet reads them) are the
+    same, also while people are still on a flooded path (their exposure so far counts once)."""
+    from twin.simulation import Simulation
+
+    s = load_scenario(SCENARIO, overrides=["populations.0.count=600"])
+    with Simulation(s, city=city) as sim:
+        sim.advance_to(6630.0)  # the 중랑천 paths flooded at 6600 s: some are still on them
+        crowd = sim.crowd
+        links = crowd.model.links.links
+        assert any(p.link is not None and links[p.link].flooded_s is not None for p in crowd.model.pedestrians())
+        first = crowd.summary()
+        assert first["exposure_person_s"] > 0
+        assert crowd.summary() == first
+        assert crowd.evacuees().equals(crowd.evacuees())

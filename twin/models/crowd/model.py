@@ -5,17 +5,34 @@ Evacuation: :meth:`order_evacuation` sends everyone in a zone (a set of links) t
 safe node over links that are open; :meth:`close_link` closes a link (a gate, or water on a
 riverside path) and whoever would use it re-plans at their next node. People on a flooded link
 are exposed; exposure counts person-seconds spent on links after the water reached them.
+
+The model owns the graph, the links and the routing; each :class:`~.pedestrian.Pedestrian` makes
+its own decisions through the public API here (routes, closures, the zone under an order, who is
+on which link). The model tells agents of events (an order, water) by calling their methods.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import mesa
 import networkx as nx
+import numpy as np
 import simpy
 
 from .fundamental_diagram import WEIDMANN, Weidmann
 from .links import LinkNetwork
 from .pedestrian import FREE_SPEED_M_S, MIN_FREE_SPEED_M_S, Pedestrian
+
+
+@dataclass(frozen=True)
+class ShortestTree:
+    """Shortest walks (by length, all links) from every node to the nearest of ``targets``:
+    a predecessor array over the model's node order. Get one from :meth:`CrowdModel.shortest_tree`."""
+
+    targets: frozenset[int]
+    pred: np.ndarray
+    target_index: frozenset[int]
 
 
 class CrowdModel(mesa.Model):
@@ -40,7 +57,6 @@ class CrowdModel(mesa.Model):
         self.graph = graph
         self.links = LinkNetwork(env, graph, diagram=diagram)
         self._trees: dict[int, object] = {}
-        self.arrivals: list[float] = []
         street = {"road", "sidewalk", "bridge"}
         if safe_nodes is None:  # on the street network: the top of a ramp counts, its foot does not
             safe_nodes = {n for n in graph.nodes if any(k in street for _, _, k in graph.edges(n, data="kind"))}
@@ -68,7 +84,6 @@ class CrowdModel(mesa.Model):
         Trees are grown from where people are going, so entry [b, a] stands for walking a -> b:
         over open links a link whose entry a closed gate blocks is kept in its exit direction only.
         """
-        import numpy as np
         from scipy.sparse import csr_matrix
 
         best: dict[tuple[int, int], float] = {}
@@ -170,44 +185,47 @@ class CrowdModel(mesa.Model):
         tset = set(idx)
         return self._follow(pred, node, lambda i: i in tset, open_only=True)
 
-    def new_route(self, p: Pedestrian) -> list[str] | None:
-        """Where ``p`` goes after a closure or an order: evacuees to the nearest safe node;
-        others on to their destination (or nearest target) over open links, else to safety."""
-        if p.evacuating_since is None or p.targets:
-            targets = p.targets or ({p.destination} if p.destination is not None else set())
-            if targets:
-                keys = self.route_to(p.node, targets)
-                if keys is not None:
-                    return keys
-        if p.evacuating_since is not None:
-            p.heading_to_safety = True
-        return self.evacuation_route(p.node)
+    def shortest_tree(self, targets: set[int]) -> ShortestTree:
+        """One Dijkstra tree (all links) towards the nearest of ``targets`` (nodes), to share
+        between everyone going there: pass it to :meth:`route_along`."""
+        from scipy.sparse.csgraph import dijkstra
 
-    def must_replan(self, p: Pedestrian, i: int) -> bool:
-        """Re-plan before taking link ``i`` of the route: a link ahead is closed, or an evacuation
-        order covers where the pedestrian is or is going and they are not yet heading to safety.
-        The route is scanned again only after a closure or an order (``self.version``)."""
-        if p.checked_version == self.version and p.route and p.route[-1] != "__closed__":
-            return False
-        p.checked_version = self.version
-        ahead = p.route[i:]
-        if any(k in self.closed or k == "__closed__" for k in ahead):
-            return True
-        if self.entry_blocked and self._gate_ahead(p.node, ahead):
-            return True
-        if self.evacuation_ordered_s is None or p.heading_to_safety:
-            return False
-        here = {str(k) for _, _, k in self.graph.edges(p.node, keys=True)}
-        if p.evacuating_since is None and p.node in self.safe_nodes:
-            if self.evacuation_zone & set(ahead):
-                del p.route[i:]  # on the street already: the trip into the cleared zone ends here
-                p.trip_cut = True
-            return False
-        if p.evacuating_since is not None or self.evacuation_zone & (set(ahead) | here):
-            if p.evacuating_since is None:
-                p.evacuating_since = self.env.now
-            return True
-        return False
+        if self._full is None:
+            self._full = self._matrix(open_only=False)
+        idx = sorted(self._index[n] for n in targets)
+        _, pred, _ = dijkstra(self._full, indices=idx, min_only=True, return_predecessors=True)
+        return ShortestTree(frozenset(targets), pred, frozenset(idx))
+
+    def route_along(self, tree: ShortestTree, origin: int) -> list[str] | None:
+        """Edge keys of the shortest walk from ``origin`` to the nearest target of ``tree``; None
+        when there is none."""
+        idx = tree.target_index
+        return self._follow(tree.pred, origin, lambda i: i in idx, open_only=False)
+
+    # --- state a pedestrian asks about -------------------------------------------------------
+    def is_closed(self, key: str) -> bool:
+        """Whether link ``key`` is closed (a gate shut across it, or water)."""
+        return key in self.closed
+
+    def enters_closed_gate(self, node: int, keys: list[str]) -> bool:
+        """Whether walking ``keys`` from ``node`` enters a link through a closed gate."""
+        return bool(self.entry_blocked) and self._gate_ahead(node, keys)
+
+    def links_at(self, node: int) -> set[str]:
+        """Keys of the links that meet at ``node``."""
+        return {str(k) for _, _, k in self.graph.edges(node, keys=True)}
+
+    def in_evacuation_zone(self, keys: set[str]) -> bool:
+        """Whether any of the links ``keys`` is under an evacuation order."""
+        return bool(self.evacuation_zone & keys)
+
+    def occupy(self, key: str, unique_id: int) -> None:
+        """Pedestrian ``unique_id`` is now on link ``key``."""
+        self.on_link.setdefault(key, set()).add(unique_id)
+
+    def vacate(self, key: str, unique_id: int) -> None:
+        """Pedestrian ``unique_id`` has left link ``key``."""
+        self.on_link[key].discard(unique_id)
 
     def _gate_ahead(self, node: int, keys: list[str]) -> bool:
         """Whether walking ``keys`` from ``node`` enters a link through a closed gate."""
@@ -229,9 +247,7 @@ class CrowdModel(mesa.Model):
         for key in sorted(zone):
             self.links.reroute_waiting(self.links.links[key])
             for uid in self.on_link.get(key, ()):
-                agent = self._by_id[uid]
-                if agent.evacuating_since is None:
-                    agent.evacuating_since = self.env.now
+                self._by_id[uid].hear_order(self.env.now)
 
     def close_link(self, key: str, *, flooded: bool = False) -> None:
         """Close link ``key`` (a gate, or water); with ``flooded`` its occupants become exposed."""
@@ -239,7 +255,7 @@ class CrowdModel(mesa.Model):
         if flooded and link.flooded_s is None:
             link.flooded_s = self.env.now
             for uid in self.on_link.get(key, ()):
-                self._by_id[uid].exposed = True
+                self._by_id[uid].meet_water()
         if key not in self.closed:
             self.closed.add(key)
             self.version += 1
@@ -283,6 +299,7 @@ class CrowdModel(mesa.Model):
 
     # --- people ----------------------------------------------------------------------------
     def draw_free_speed(self, group: str) -> float:
+        """A free walking speed (m/s) for someone of ``group``, drawn from ``self.rng``."""
         mean, sd = FREE_SPEED_M_S[group]
         return float(max(MIN_FREE_SPEED_M_S, self.rng.normal(mean, sd)))
 
@@ -295,42 +312,42 @@ class CrowdModel(mesa.Model):
         group: str = "adult",
         free_speed_m_s: float | None = None,
     ) -> Pedestrian:
+        """A pedestrian walking the shortest route from ``origin`` to ``destination`` (nodes),
+        setting out at ``depart_s`` (s); free speed (m/s) drawn for ``group`` unless given.
+        Raises nx.NetworkXNoPath when no walk exists."""
         speed = self.draw_free_speed(group) if free_speed_m_s is None else free_speed_m_s
+        route = self.route(origin, destination)
+        return self.add_walker(origin, route, depart_s, group=group, free_speed_m_s=speed, destination=destination)
+
+    def add_walker(
+        self,
+        origin: int,
+        route: list[str],
+        depart_s: float,
+        *,
+        group: str,
+        free_speed_m_s: float,
+        destination: int | None = None,
+    ) -> Pedestrian:
+        """A pedestrian walking ``route`` (edge keys) from ``origin`` at ``depart_s`` (s), at
+        ``free_speed_m_s`` (m/s); its walk starts as a process on the model's clock."""
         p = Pedestrian(
             self,
             origin=origin,
-            route=self.route(origin, destination),
+            route=route,
             depart_s=depart_s,
-            free_speed_m_s=speed,
+            free_speed_m_s=free_speed_m_s,
             group=group,
+            destination=destination,
         )
-        p.destination = destination
         self._by_id[p.unique_id] = p
         self.env.process(p.walk())
         return p
 
-    def may_set_out(self, p: Pedestrian) -> bool:
-        """Whether a pedestrian about to set out still does: not into a zone being cleared."""
-        if self.evacuation_ordered_s is None or p.origin in self.safe_nodes:
-            return True
-        here = {str(k) for _, _, k in self.graph.edges(p.origin, keys=True)}
-        return not (self.evacuation_zone & (here | set(p.route)))
-
-    def on_departure(self, p: Pedestrian) -> None:
-        pass
-
-    def on_enter(self, p: Pedestrian, link) -> None:
-        self.on_link.setdefault(link.key, set()).add(p.unique_id)
-        if link.flooded_s is not None:
-            p.exposed = True
-
-    def on_leave(self, p: Pedestrian, link) -> None:
-        self.on_link[link.key].discard(p.unique_id)
-        if link.flooded_s is not None:
-            p.exposure_s += self.env.now - max(p.entered_s, link.flooded_s)
-
-    def on_arrival(self, p: Pedestrian) -> None:
-        self.arrivals.append(p.arrived_s)
+    def pedestrian(self, unique_id: int) -> Pedestrian:
+        """The pedestrian with id ``unique_id``."""
+        return self._by_id[unique_id]
 
     def pedestrians(self) -> list[Pedestrian]:
+        """Everyone, by id."""
         return sorted(self._by_id.values(), key=lambda a: a.unique_id)

@@ -1,13 +1,22 @@
-"""A pedestrian: a Mesa agent whose walk is a SimPy process on the engine's clock."""
+"""A pedestrian: a Mesa agent whose walk is a SimPy process on the engine's clock.
+
+The agent makes its own decisions (set out or stay, re-plan at a node, which new route) and keeps
+its own state (where it is, whether it evacuates, its exposure). It asks its model only through
+the public routing and state API described by :class:`Walkway`; this module does not import the
+model.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import mesa
 
 if TYPE_CHECKING:
-    from .model import CrowdModel
+    import networkx as nx
+    import simpy
+
+    from .links import Link, LinkNetwork
 
 # free walking speed by group, m/s: mean and standard deviation (Weidmann 1993 for adults;
 # children and older people slower; limited mobility after studies of wheelchair and cane users)
@@ -19,6 +28,28 @@ FREE_SPEED_M_S = {
 }
 MIN_FREE_SPEED_M_S = 0.3
 CLOSED = "closed"
+CLOSED_AHEAD = "__closed__"
+"""Route marker: the next link turned the pedestrian away, so the route is planned again here."""
+
+
+class Walkway(Protocol):
+    """What a pedestrian asks of its model (the crowd model implements it). Times in simulated s."""
+
+    env: simpy.Environment
+    graph: nx.MultiGraph
+    links: LinkNetwork
+    safe_nodes: set[int]
+    version: int
+    evacuation_ordered_s: float | None
+
+    def route_to(self, node: int, targets: set[int]) -> list[str] | None: ...
+    def evacuation_route(self, node: int) -> list[str] | None: ...
+    def is_closed(self, key: str) -> bool: ...
+    def enters_closed_gate(self, node: int, keys: list[str]) -> bool: ...
+    def links_at(self, node: int) -> set[str]: ...
+    def in_evacuation_zone(self, keys: set[str]) -> bool: ...
+    def occupy(self, key: str, unique_id: int) -> None: ...
+    def vacate(self, key: str, unique_id: int) -> None: ...
 
 
 class Pedestrian(mesa.Agent):
@@ -28,10 +59,20 @@ class Pedestrian(mesa.Agent):
     the nearest safe node over open links. Times are simulated seconds; speeds m/s.
     """
 
+    model: Walkway  # type: ignore[assignment]  # a mesa.Model that offers the Walkway API
+
     def __init__(
-        self, model: CrowdModel, *, origin: int, route: list[str], depart_s: float, free_speed_m_s: float, group: str
+        self,
+        model: Walkway,
+        *,
+        origin: int,
+        route: list[str],
+        depart_s: float,
+        free_speed_m_s: float,
+        group: str,
+        destination: int | None = None,
     ) -> None:
-        super().__init__(model)
+        super().__init__(model)  # type: ignore[arg-type]
         self.origin = origin
         self.route = list(route)
         self.depart_s = float(depart_s)
@@ -51,25 +92,135 @@ class Pedestrian(mesa.Agent):
         self.trip_cut = False
         self.cancelled = False
         self.checked_version = -1
-        self.destination = origin if not route else None  # set by the model
+        self.destination = destination if destination is not None else (origin if not route else None)
         self.targets: set[int] | None = None  # for trips to the nearest of several places
         self.link_exit_s = 0.0
 
+    # --- what others tell it -------------------------------------------------------------------
+    def evacuate_to(self, targets: set[int], *, since_s: float) -> None:
+        """Go to the nearest of ``targets`` (nodes), evacuating since ``since_s`` (s)."""
+        self.evacuating_since = float(since_s)
+        self.heading_to_safety = True
+        self.targets = targets
+
+    def hear_order(self, now_s: float) -> None:
+        """An evacuation order reaches it (s): from now on it evacuates, if it did not already."""
+        if self.evacuating_since is None:
+            self.evacuating_since = now_s
+
+    def meet_water(self) -> None:
+        """The link it is on has just flooded."""
+        self.exposed = True
+
+    # --- what it reports -------------------------------------------------------------------------
+    def _flooded_now(self) -> Link | None:
+        if self.link is None:
+            return None
+        lk = self.model.links.links[self.link]
+        return lk if lk.flooded_s is not None else None
+
+    def exposure_at(self, now_s: float) -> float:
+        """Person-seconds on flooded links up to ``now_s``, counting the link it is on now."""
+        lk = self._flooded_now()
+        if lk is None:
+            return self.exposure_s
+        return self.exposure_s + (now_s - max(self.entered_s, lk.flooded_s))
+
+    def exposed_now(self) -> bool:
+        """Whether it has been on a flooded link, the one it is on now included."""
+        return self.exposed or self._flooded_now() is not None
+
+    def position_at(self, t: float) -> tuple[float, float] | None:
+        """Where it is at ``t`` (s) in the graph's metric CRS (m), along its link; None when not
+        out (not yet set out, arrived, or stayed home)."""
+        if t < self.depart_s or self.arrived_s is not None or self.cancelled:
+            return None
+        G = self.model.graph
+        a = G.nodes[self.node]
+        if self.link is None:
+            return a["x"], a["y"]
+        lk = self.model.links.links[self.link]
+        other = G.nodes[lk.v if self.node == lk.u else lk.u]
+        f = min(max((t - self.entered_s) / max(self.link_exit_s - self.entered_s, 1e-9), 0.0), 1.0)
+        return a["x"] + f * (other["x"] - a["x"]), a["y"] + f * (other["y"] - a["y"])
+
+    # --- its decisions ---------------------------------------------------------------------------
+    def may_set_out(self) -> bool:
+        """Whether it still sets out: not into a zone being cleared."""
+        m = self.model
+        if m.evacuation_ordered_s is None or self.origin in m.safe_nodes:
+            return True
+        return not m.in_evacuation_zone(m.links_at(self.origin) | set(self.route))
+
+    def must_replan(self, i: int) -> bool:
+        """Re-plan before taking link ``i`` of the route: a link ahead is closed, or an evacuation
+        order covers where it is or is going and it is not yet heading to safety. The route is
+        scanned again only after a closure or an order (the model's ``version``)."""
+        m = self.model
+        if self.checked_version == m.version and self.route and self.route[-1] != CLOSED_AHEAD:
+            return False
+        self.checked_version = m.version
+        ahead = self.route[i:]
+        if any(k == CLOSED_AHEAD or m.is_closed(k) for k in ahead):
+            return True
+        if m.enters_closed_gate(self.node, ahead):
+            return True
+        if m.evacuation_ordered_s is None or self.heading_to_safety:
+            return False
+        if self.evacuating_since is None and self.node in m.safe_nodes:
+            if m.in_evacuation_zone(set(ahead)):
+                del self.route[i:]  # on the street already: the trip into the cleared zone ends here
+                self.trip_cut = True
+            return False
+        if self.evacuating_since is not None or m.in_evacuation_zone(set(ahead) | m.links_at(self.node)):
+            if self.evacuating_since is None:
+                self.evacuating_since = m.env.now
+            return True
+        return False
+
+    def new_route(self) -> list[str] | None:
+        """Where it goes after a closure or an order: evacuees to the nearest safe node; others on
+        to their destination (or nearest target) over open links, else to safety."""
+        m = self.model
+        if self.evacuating_since is None or self.targets:
+            targets = self.targets or ({self.destination} if self.destination is not None else set())
+            if targets:
+                keys = m.route_to(self.node, targets)
+                if keys is not None:
+                    return keys
+        if self.evacuating_since is not None:
+            self.heading_to_safety = True
+        return m.evacuation_route(self.node)
+
+    # --- its walk --------------------------------------------------------------------------------
+    def _enter(self, link: Link) -> None:
+        self.link = link.key
+        self.entered_s = self.model.env.now
+        self.model.occupy(link.key, self.unique_id)
+        if link.flooded_s is not None:
+            self.exposed = True
+
+    def _leave(self, link: Link) -> None:
+        self.model.vacate(link.key, self.unique_id)
+        if link.flooded_s is not None:
+            self.exposure_s += self.model.env.now - max(self.entered_s, link.flooded_s)
+        self.link = None
+        self.distance_m += link.length_m
+        self.node = link.v if self.node == link.u else link.u
+
     def walk(self):
         """The SimPy process: wait for the departure time, then walk link by link."""
-        model = self.model
-        env = model.env
-        net = model.links
+        env = self.model.env
+        net = self.model.links
         if self.depart_s > env.now:
             yield env.timeout(self.depart_s - env.now)
-        if not model.may_set_out(self):
+        if not self.may_set_out():
             self.cancelled = True  # the paths it was going to walk are being cleared
             return
-        model.on_departure(self)
         i = 0
         while True:
-            if model.must_replan(self, i):
-                self.route, i = model.new_route(self), 0
+            if self.must_replan(i):
+                self.route, i = self.new_route(), 0  # type: ignore[assignment]
                 if self.route is None:
                     self.stranded = True  # no open way to safety: still here at the end
                     return
@@ -80,20 +231,14 @@ class Pedestrian(mesa.Agent):
             admitted = yield net.request(link)
             self.waited_s += env.now - asked
             if admitted in (CLOSED, "replan"):
-                self.route = self.route[:i] + ["__closed__"]  # forces a re-plan at this node
+                self.route = self.route[:i] + [CLOSED_AHEAD]  # forces a re-plan at this node
                 self.checked_version = -1
                 continue
-            self.link = link.key
-            self.entered_s = env.now
-            model.on_enter(self, link)
+            self._enter(link)
             travel = net.travel_time_s(link, self.free_speed_m_s)
             self.link_exit_s = env.now + travel
             yield env.timeout(travel)
             net.leave(link)
-            model.on_leave(self, link)
-            self.link = None
-            self.distance_m += link.length_m
-            self.node = link.v if self.node == link.u else link.u
+            self._leave(link)
             i += 1
         self.arrived_s = env.now
-        model.on_arrival(self)

@@ -1,0 +1,223 @@
+"""What a crowd run reports: the link samples of the time series, the trajectory sample, the
+evacuees table and the KPIs of ``summary.json`` (section ``crowd``).
+
+What is collected is declared once, Mesa ``DataCollector`` style: :data:`LINK_REPORTERS` (sampled
+for busy links every ``sample_interval``) and :data:`EVACUEE_COLUMNS` (one row per evacuee).
+Reading results changes nothing: :meth:`CrowdResults.summary` may be called at any time, and
+again, with the same answer. Positions in EPSG:5186 (m), lon/lat in WGS84; times in s.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ...city import CityModel
+from ...engine import Engine
+from .evacuation import Evacuation
+from .links import Link
+from .lower_bound import evacuation_lower_bound_s
+from .model import CrowdModel
+from .pedestrian import Pedestrian
+from .populations import EvacuatingGroup
+
+BOUND_STEP_S = 20.0
+"""Time step of the quickest-flow lower bound (s); the bound is exact to within a step per link."""
+RESIDENT_BOUND_MAX_NODES = 2000
+"""Above this many walk-graph nodes the residents' whole-network bound is not computed."""
+TRACK_INTERVAL_S = 30.0
+"""Interval (s) between two positions of the trajectory sample."""
+
+LINK_REPORTERS: dict[str, tuple[str, Callable[[Link], float]]] = {
+    "density": ("P/m2", lambda lk: lk.density_p_m2),
+    "occupants": ("P", lambda lk: float(lk.occupants)),
+}
+"""Time-series variable -> (unit, value of a link), recorded for every link with someone on it."""
+
+EVACUEE_COLUMNS: dict[str, Callable[[Pedestrian, float], Any]] = {
+    "person": lambda p, now: p.unique_id,
+    "group": lambda p, now: p.group,
+    "evacuating_since_s": lambda p, now: p.evacuating_since,
+    "arrived_s": lambda p, now: p.arrived_s,
+    "evacuation_s": lambda p, now: None if p.arrived_s is None else p.arrived_s - p.evacuating_since,
+    "exposed": lambda p, now: p.exposed_now(),
+    "stranded": lambda p, now: p.stranded,
+}
+"""Column of the evacuees table -> its value for a pedestrian at time ``now`` (s)."""
+
+
+def solve_bound(entry: dict[str, Any]) -> dict[str, Any]:
+    """The lower bound of an order's snapshot (see ``evacuation``), solved: people, cut_off,
+    time_step_s and bound_s (s; None when nobody was there or there is no way out)."""
+    out = {k: v for k, v in entry.items() if k != "problem" and v is not None or k == "bound_s"}
+    if "problem" not in entry:
+        out.setdefault("bound_s", None)
+        return out
+    sub, reachable, exits, vmax = entry["problem"]
+    out["time_step_s"] = BOUND_STEP_S
+    out["bound_s"] = evacuation_lower_bound_s(sub, reachable, exits, max_free_speed_m_s=vmax, time_step_s=BOUND_STEP_S)
+    return out
+
+
+class CrowdResults:
+    """The results of the crowd on ``model`` (graph of ``city``), with its ``evacuation`` and the
+    evacuating ``groups`` of its populations; ``spec`` is the scenario's ``crowd`` section."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        city: CityModel,
+        model: CrowdModel,
+        evacuation: Evacuation,
+        groups: dict[str, EvacuatingGroup],
+        spec,
+    ) -> None:
+        self.engine = engine
+        self.city = city
+        self.model = model
+        self.evacuation = evacuation
+        self.groups = groups
+        self.spec = spec
+        self.tracks: list[tuple] = []
+        for name, (unit, _) in LINK_REPORTERS.items():
+            engine.recorder.declare(name, unit)
+
+    # --- collected while the run goes --------------------------------------------------------
+    def processes(self) -> None:
+        """Start the link sampling and the trajectory sample on the engine's clock."""
+        self.engine.process(self._sample())
+        self.engine.process(self._tracks())
+
+    def _sample(self):
+        env = self.engine.env
+        rec = self.engine.recorder
+        links = self.model.links.links
+        while env.now + self.spec.sample_interval <= self.engine.duration_s + 1e-9:
+            yield env.timeout(self.spec.sample_interval)
+            busy = {k: lk for k, lk in links.items() if lk.occupants > 0}
+            for name, (_, value) in LINK_REPORTERS.items():
+                rec.record_many(env.now, name, {k: value(lk) for k, lk in sorted(busy.items())})
+
+    def _tracks(self):
+        """Positions of up to ``trajectory_sample`` people every 30 s, for the map (EPSG:5186 m)."""
+        env = self.engine.env
+        tracked = self.model.pedestrians()[: self.spec.trajectory_sample]
+        rows = self.tracks
+        while env.now + TRACK_INTERVAL_S <= self.engine.duration_s + 1e-9:
+            yield env.timeout(TRACK_INTERVAL_S)
+            t = env.now
+            for p in tracked:
+                xy = p.position_at(t)
+                if xy is not None:
+                    rows.append((t, p.unique_id, xy[0], xy[1], p.group, p.evacuating_since is not None))
+
+    # --- read at any time ---------------------------------------------------------------------
+    def positions(self) -> list[tuple[int, float, float, bool]]:
+        """Everyone out now: (person, x, y, heading to safety), EPSG:5186 m."""
+        t = self.engine.now
+        out = []
+        for p in self.model.pedestrians():
+            xy = p.position_at(t)
+            if xy is not None:
+                out.append((p.unique_id, xy[0], xy[1], p.evacuating_since is not None))
+        return out
+
+    def trajectories(self):
+        """Sampled positions: time_s, person, x, y (EPSG:5186), lon, lat (WGS84), group, evacuating."""
+        import pandas as pd
+        from pyproj import Transformer
+
+        df = pd.DataFrame(self.tracks, columns=["time_s", "person", "x", "y", "group", "evacuating"])
+        lon, lat = Transformer.from_crs("EPSG:5186", "EPSG:4326", always_xy=True).transform(df["x"], df["y"])
+        df["lon"], df["lat"] = np.round(lon, 7), np.round(lat, 7)
+        return df
+
+    def evacuees(self):
+        """One row per person told to leave (:data:`EVACUEE_COLUMNS`): person, group,
+        evacuating_since_s, arrived_s (None if not yet safe), evacuation_s (arrived - since),
+        exposed (so far, the link they are on included), stranded. Sorted by person."""
+        import pandas as pd
+
+        now = self.engine.now
+        rows = [
+            tuple(get(p, now) for get in EVACUEE_COLUMNS.values())
+            for p in self.model.pedestrians()
+            if p.evacuating_since is not None
+        ]
+        df = pd.DataFrame(rows, columns=list(EVACUEE_COLUMNS))
+        for c in ("evacuating_since_s", "arrived_s", "evacuation_s"):
+            df[c] = df[c].astype(float)
+        return df
+
+    def summary(self) -> dict[str, Any]:
+        """The crowd KPIs now: people, evacuation times (s; percentiles over those who arrived),
+        exposure (person-s, counting the links people are on now), orders, lower bounds (s),
+        warnings, densest links (P/m²) and longest queues (P). Changes nothing."""
+        now = self.engine.now
+        model = self.model
+        evac_state = self.evacuation
+        people = model.pedestrians()
+        evac = [p for p in people if p.evacuating_since is not None]
+        times = np.array([p.arrived_s - p.evacuating_since for p in evac if p.arrived_s is not None])
+
+        def pct(q: float) -> float | None:
+            return round(float(np.percentile(times, q)), 1) if len(times) else None
+
+        links = model.links.links
+        dens = sorted(
+            ((lk.peak_occupants / lk.area_m2, k) for k, lk in links.items() if lk.peak_occupants), reverse=True
+        )
+        queues = sorted(((lk.peak_queue, k) for k, lk in links.items() if lk.peak_queue > 1), reverse=True)
+        present_times = {}
+        for st, uids in evac_state.present_at_order.items():
+            t0 = evac_state.ordered[st]
+            done = [model.pedestrian(u).arrived_s for u in uids]
+            present_times[st] = round(max(done) - t0, 1) if uids and all(t is not None for t in done) else None
+        bounds = dict(evac_state.bound_problems)
+        for label, (order_at, members, targets) in sorted(self.groups.items()):
+            bound = None
+            if len(self.city.graph) <= RESIDENT_BOUND_MAX_NODES and members:
+                at: dict[int, int] = defaultdict(int)
+                for uid in members:
+                    at[model.pedestrian(uid).origin] += 1
+                vmax = max(model.pedestrian(u).free_speed_m_s for u in members)
+                bound = evacuation_lower_bound_s(
+                    self.city.graph, dict(at), targets, max_free_speed_m_s=vmax, time_step_s=BOUND_STEP_S
+                )
+            done = [model.pedestrian(u).arrived_s for u in members]
+            present_times[label] = round(max(done) - order_at, 1) if members and None not in done else None
+            bounds[label] = {
+                "people": len(members),
+                "bound_s": bound,
+                "note": None if bound is not None or not members else "network too large for the time-expanded bound",
+            }
+        warnings = evac_state.gate_warnings
+        return {
+            "people": len(people),
+            "cancelled": sum(1 for p in people if p.cancelled),
+            "evacuees": len(evac),
+            "evacuated": int(len(times)),
+            "still_evacuating": len(evac) - int(len(times)),
+            "stranded": sum(1 for p in people if p.stranded),
+            "t50_s": pct(50),
+            "t90_s": pct(90),
+            "t95_s": pct(95),
+            "t100_s": round(float(times.max()), 1) if len(times) else None,
+            "exposed_people": sum(1 for p in people if p.exposed_now()),
+            "exposure_person_s": round(sum(p.exposure_at(now) for p in people), 1),
+            "evacuation_orders": {
+                st: {"time_s": t, "people_on_paths": len(evac_state.present_at_order.get(st, []))}
+                for st, t in sorted(evac_state.ordered.items())
+            },
+            "evacuation_lower_bound_s": {
+                st: {**solve_bound(lb), "simulated_s": present_times.get(st)}
+                for st, lb in sorted(bounds.items())
+                if lb["people"] > 0
+            },
+            **({"gate_warnings": dict(sorted(warnings.items()))} if warnings else {}),
+            "max_density": [{"link": k, "density_p_m2": round(d, 3)} for d, k in dens[:10]],
+            "longest_queues": [{"link": k, "people": q} for q, k in queues[:10]],
+        }
