@@ -30,8 +30,6 @@ from ..errors import TwinError
 from ..input_files import _data_shape_problem, read_yaml_file
 from ..value_types import duration_type, number, rule_error
 
-POLICY_VERSION = 1
-
 MAX_POLICY_LEVEL_M = 100.0
 """Highest stage a policy may name, m above the stream bed (the channels here are a few metres deep)."""
 MAX_RAIN_TRIGGER_MM_H = 1000.0
