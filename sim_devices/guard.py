@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from twin.input_files import json_depth  # one depth scan for every JSON the project reads
+
 MAX_COMMAND_BYTES = 4096  # bytes: a gate command is {"command": "close"}, a few dozen bytes
 MAX_JSON_DEPTH = 32  # nesting levels of [ and { in a JSON document
 
@@ -30,29 +32,6 @@ LOGGER_NAME = "sim_devices.input"
 
 class BadInput(ValueError):
     """A message a device refuses; the text says what was wrong, never the message itself."""
-
-
-def json_depth(data: bytes | str) -> int:
-    """The deepest nesting of ``[``/``{`` in a JSON text, outside strings (a linear scan, no parse)."""
-    text = data if isinstance(data, str) else data.decode("utf-8", "replace")
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
 
 
 def parse_json_message(payload: bytes, *, max_bytes: int = MAX_COMMAND_BYTES, max_depth: int = MAX_JSON_DEPTH) -> Any:

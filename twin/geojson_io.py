@@ -29,6 +29,7 @@ from shapely.geometry.polygon import orient
 from .atomic import write_text_atomic
 from .dataset_schema import FILE_CRS, LAYERS, MANIFEST_NAME, SCHEMA_VERSION, WORKING_CRS
 from .errors import JSONFileError
+from .input_files import JSON_STRING, bracket_depth
 
 DECIMALS = 7
 MAX_JSON_DEPTH = 32
@@ -37,9 +38,7 @@ JSON parser stops at 32 by default)."""
 TOO_DEEP = "\x00twin: nested too deep\x00"
 """What :func:`read_json_file` puts in place of a value nested deeper than the limit."""
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _BRACKET = re.compile(r"[\[\]{}]")
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _MAYBE_NOT_FINITE = re.compile(r"NaN|Infinity|[eE]\+?0*[1-9][0-9]{2,}|[0-9]{300,}")
 """Outside strings: a token that may parse to a non-finite float (exponent >= 100, 300 digits)."""
 _MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -66,8 +65,8 @@ def read_json_file(path: Path, *, max_depth: int = MAX_JSON_DEPTH) -> tuple[Any,
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise JSONFileError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    structure = _STRING.sub('""', text)  # strings hold no structure
-    cut = _max_depth(structure) > max_depth
+    structure = JSON_STRING.sub('""', text)  # strings hold no structure
+    cut = bracket_depth(structure) > max_depth
     if cut:
         text = _cut_deep(text, max_depth)
     try:
@@ -131,18 +130,10 @@ def _parse_int(s: str) -> int | float:
     return int(s) if len(s.lstrip("-")) <= _MAX_INT_DIGITS else float(s)
 
 
-def _max_depth(structure: str) -> int:
-    """Deepest nesting of ``[``/``{`` in a JSON text whose strings are blanked (vectorised)."""
-    b = structure.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKETS)
-    if not b:
-        return 0
-    a = np.frombuffer(b, dtype=np.uint8)
-    return int(np.where((a == ord("[")) | (a == ord("{")), 1, -1).cumsum().max())
-
 
 def _cut_deep(text: str, max_depth: int) -> str:
     """``text`` with every value that opens nesting level ``max_depth + 1`` replaced by :data:`TOO_DEEP`."""
-    spans = np.array([m.span() for m in _STRING.finditer(text)], dtype=np.int64).reshape(-1, 2)
+    spans = np.array([m.span() for m in JSON_STRING.finditer(text)], dtype=np.int64).reshape(-1, 2)
     pieces, depth, start, last = [], 0, -1, 0
     for m in _BRACKET.finditer(text):
         pos = m.start()

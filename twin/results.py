@@ -15,7 +15,6 @@ import io
 import json
 import math
 import os
-import re
 import stat
 import zipfile
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .atomic import PARTIAL_NAME, atomic_dir
 from .errors import RunFolderError
+from .input_files import json_depth
 
 SUMMARY = "summary.json"
 REQUIRED = (SUMMARY, "timeseries.parquet", "events.parquet")
@@ -189,19 +189,6 @@ def validation_problem(exc: ValidationError) -> str:
     where = ".".join(str(x) for x in err["loc"]) or "top level"
     what = "expected a JSON object" if err["type"] in ("model_type", "dict_type") else err["msg"].lower()
     return f"{where}: {what}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
-
-
-def json_depth(text: str) -> int:
-    """The deepest nesting of ``[``/``{`` in a JSON text, outside strings (a scan, no parse)."""
-    depth = deepest = 0
-    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]', text):
-        ch = token.group()
-        if ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
 
 
 class _Refused(ValueError):
