@@ -255,18 +255,23 @@ def read_json(path: str | Path, *, max_bytes: int = MAX_SUMMARY_BYTES) -> Any:
         raise RunFolderError(f"{path}: not valid JSON for a run: {why}") from None
 
 
-def read_summary(path: str | Path) -> dict[str, Any]:
-    """summary.json, checked: strict bounded JSON (:func:`read_json`), an object whose known
-    sections have the expected types. RunFolderError otherwise."""
+def read_json_object(path: str | Path, model: type[BaseModel]) -> dict[str, Any]:
+    """A JSON object of a run folder: strict bounded JSON (:func:`read_json`) whose known
+    sections have the types ``model`` (pydantic) gives. RunFolderError naming file and field otherwise."""
     path = Path(path)
-    summary = read_json(path)
-    if not isinstance(summary, dict):
-        raise RunFolderError(f"{path}: expected a JSON object, got a {type(summary).__name__}")
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise RunFolderError(f"{path}: expected a JSON object, got a {type(data).__name__}")
     try:
-        _Summary.model_validate(summary)
+        model.model_validate(data)
     except ValidationError as exc:
         raise RunFolderError(f"{path}: {validation_problem(exc)}") from None
-    return summary
+    return data
+
+
+def read_summary(path: str | Path) -> dict[str, Any]:
+    """summary.json, checked (:func:`read_json_object`)."""
+    return read_json_object(path, _Summary)
 
 
 def _check_columns(path: Path, df: pd.DataFrame, columns: dict[str, str]) -> None:

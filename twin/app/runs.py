@@ -24,12 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from ..city import CityModel
 from ..errors import RunFolderError, ScenarioError
 from ..models.flood import LEVELS
-from ..results import RunData, read_json, read_run_folder, validation_problem
+from ..results import RunData, read_json_object, read_run_folder
 
 Progress = Callable[[float, float], None]
 ROOT_PREFIX = "twin-app-runs-"
@@ -188,13 +188,7 @@ def read_verdict(folder: str | Path) -> dict[str, Any] | None:
     path = Path(folder) / "verdict.json"
     if not path.exists() and not path.is_symlink():
         return None
-    data = read_json(path)
-    if not isinstance(data, dict):
-        raise RunFolderError(f"{path}: expected a JSON object, got a {type(data).__name__}")
-    try:
-        _Verdict.model_validate(data)
-    except ValidationError as exc:
-        raise RunFolderError(f"{path}: {validation_problem(exc)}") from None
+    data = read_json_object(path, _Verdict)
     for gate, checks in data["gates"].items():
         missing = [c for c in CHECKS if c not in checks]
         if missing:
