@@ -450,3 +450,27 @@ def test_faults_name_their_device_and_a_window():
     assert "faults.1.device: got 'LS-G01': expected no device for a broker_outage" in text
     with pytest.raises(ScenarioError, match="faults.0.kind"):
         load_scenario(MINIMAL, overrides=["faults=[{kind: melted, device: X, start: 0}]"])
+
+
+# --- the package ------------------------------------------------------------------------------
+
+
+def test_the_package_keeps_the_names_of_the_old_module():
+    """``twin.scenario`` was one module; every name importers used from it still comes from the
+    package, as the same object as in the module that now defines it."""
+    import twin.scenario as scenario
+    from twin.scenario import devices, fields, loading, populations, rain, schema
+
+    old = (
+        "SCENARIO_SCHEMA_ID SCENARIO_SCHEMA_VERSION DesignStorm Duration Hydraulics LocalizedText NoRain "
+        "ObservedRain PositiveDuration RainfallSpec Scenario ThresholdOverride dump_resolved format_duration "
+        "load_scenario parse_duration read_regular_file scenario_from_mapping scenario_json_schema "
+        "scenario_warnings DATETIME_EXPECTED DURATION_PATTERN MAX_YAML_BYTES MAX_YAML_DEPTH MAX_YAML_NODES "
+        "read_yaml_file DeviceSettings Fault FAULT_KINDS PEOPLE_GROUPS MAX_PEOPLE MAX_RAIN_MM"
+    ).split()
+    assert [name for name in old if not hasattr(scenario, name)] == []
+    assert sorted(set(scenario.__all__)) == sorted(scenario.__all__)
+    assert [name for name in scenario.__all__ if not hasattr(scenario, name)] == []
+    assert scenario.Scenario is schema.Scenario and scenario.load_scenario is loading.load_scenario
+    assert scenario.DesignStorm is rain.DesignStorm and scenario.Fault is devices.Fault
+    assert scenario.PEOPLE_GROUPS is populations.PEOPLE_GROUPS and scenario.MAX_PEOPLE == fields.MAX_PEOPLE

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ._scenario_errors import _one_line
+from .validation_messages import _one_line
 from .errors import ScenarioError, TwinError
 
 MAX_YAML_BYTES = 1 << 20

@@ -16,7 +16,7 @@ from .city import CityModel
 from .engine import Engine
 from .errors import ScenarioError
 from .results import SUMMARY, write_run_folder
-from .scenario import dump_resolved
+from .scenario import Scenario, dump_resolved
 from .simulation import Simulation
 
 _VOLATILE_RPT = ("Analysis begun on", "Analysis ended on", "Total elapsed time")
@@ -33,7 +33,7 @@ class RunResult:
     verdict: dict[str, Any] | None = None  # with a gate controller: the checks of twin.control.verdict
 
 
-def _check_dataset(scenario, city: CityModel) -> None:
+def _check_dataset(scenario: Scenario, city: CityModel) -> None:
     want, have = Path(scenario.dataset_path()).resolve(), Path(city.path).resolve()
     if want != have:
         src = scenario.source_path or "scenario"
@@ -44,7 +44,7 @@ def _check_dataset(scenario, city: CityModel) -> None:
 
 
 def run_scenario(
-    scenario,
+    scenario: Scenario,
     *,
     out: str | Path | None = None,
     city: CityModel | None = None,

@@ -10,21 +10,33 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .city import CityModel, load_city
 from .engine import Engine
 from .errors import ScenarioError
-from .models.flood import FloodModel, build_flood_model, rain_gauges
+from .models.flood import FloodModel, FloodSetup, build_flood_model, rain_gauges
 from .models.rain_field import rain_field
+from .scenario import Scenario
 from .scenario_city import city_problems
+
+if TYPE_CHECKING:  # imported when used: the crowd (Mesa) and the gates only load for runs that have them
+    from .control.policy import Policy
+    from .models.crowd.city_crowd import CityCrowd
+    from .models.gate import GateWatch
+    from .models.gate_control import GateControl
 
 
 class Simulation:
     """Use as a context manager; :meth:`advance_to` moves simulated time forward."""
 
     def __init__(
-        self, scenario, *, city: CityModel | None = None, controller: bool = True, watch_gates: bool | None = None
+        self,
+        scenario: Scenario,
+        *,
+        city: CityModel | None = None,
+        controller: bool = True,
+        watch_gates: bool | None = None,
     ) -> None:
         """``controller``: run the scenario's in-process gate controller, if it has one (a fleet
         does not: its gates are commanded over the network). ``watch_gates``: log what the
@@ -38,7 +50,7 @@ class Simulation:
         csv = scenario.resolve_path(scenario.rainfall.csv) if scenario.rainfall.kind == "observed" else None
         self.rainfall_csv = csv
         self.rain = rain_field(scenario.rainfall, rain_gauges(self.city), csv_path=csv, start=scenario.start)
-        self.setup = None
+        self.setup: FloodSetup | None = None
         if scenario.hydraulics.enabled:
             overrides = {k: v.model_dump() for k, v in scenario.thresholds.items()}
             self.setup = build_flood_model(
@@ -51,17 +63,17 @@ class Simulation:
             )
         self.engine = Engine(start=scenario.start, duration_s=scenario.duration_s, seed=scenario.seed)
         self.flood: FloodModel | None = None
-        self.crowd = None
+        self.crowd: CityCrowd | None = None
         self._scratch: tempfile.TemporaryDirectory | None = None
         self.report_text = ""
-        self.policy = None
+        self.policy: Policy | None = None
         if controller and scenario.controller is not None:
             from .control.policy import load_policy
 
             self.policy = load_policy(scenario.resolve_path(scenario.controller.policy))
         self.watch_gates = scenario.controller is not None if watch_gates is None else watch_gates
-        self.gate_watch = None
-        self.gates = None  # the in-process controller (GateControl)
+        self.gate_watch: GateWatch | None = None
+        self.gates: GateControl | None = None  # the in-process controller
 
     # --- lifecycle --------------------------------------------------------------------------
     def __enter__(self) -> Simulation:

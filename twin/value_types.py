@@ -3,9 +3,10 @@ and the cross-field problem that a model validator raises.
 
 Durations take a number of seconds or a string of ``d``/``h``/``min``/``s`` parts in that order
 ('90s', '45min', '1h30min', '1.5h', '2d') and are stored as float seconds. Numbers refuse
-booleans (YAML reads ``yes``/``no`` as booleans), NaN and infinity. Both build pydantic field
-types with bounds in their own unit: ``duration_type(ge=0, le=86_400)`` is 0 s to one day,
-``number(ge=0, le=100)`` whatever unit the field's name carries (``_m``, ``_mm_h``).
+booleans (YAML reads ``yes``/``no`` as booleans), NaN and infinity. Both are pydantic metadata
+with bounds in their own unit, declared as type aliases that a type checker reads as plain
+``float``/``int``: ``Annotated[float, duration(ge=0, le=86_400)]`` is 0 s to one day,
+``Annotated[float, number(ge=0, le=100)]`` whatever unit the field's name carries (``_m``, ``_mm_h``).
 
 This module sits below :mod:`twin.scenario` and :mod:`twin.control.policy` (docs/architecture.md),
 so both read their files with the same types and the same messages.
@@ -16,18 +17,20 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import Any
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from ._scenario_errors import DURATION_EXPECTED, _bounds_text, format_duration
+from .validation_messages import DURATION_EXPECTED, _bounds_text, format_duration
 
 __all__ = [
     "DURATION_PATTERN",
-    "duration_type",
+    "duration",
     "integer",
     "number",
     "parse_duration",
@@ -73,8 +76,21 @@ def _duration_error() -> PydanticCustomError:
     return PydanticCustomError("duration_parsing", "expected " + DURATION_EXPECTED)
 
 
-def duration_type(*, gt: float | None = None, ge: float | None = None, le: float | None = None) -> Any:
-    """A duration field type: parsed by :func:`parse_duration`, float seconds within bounds (s)."""
+class _Metadata(GroupedMetadata):
+    """Pydantic metadata items that go together: ``Annotated[float, _Metadata(a, b)]`` is ``Annotated[float, a, b]``."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, *items: object):
+        self._items = items
+
+    def __iter__(self) -> Iterator[object]:
+        return iter(self._items)
+
+
+def duration(*, gt: float | None = None, ge: float | None = None, le: float | None = None) -> GroupedMetadata:
+    """Metadata of a duration field, ``Annotated[float, duration(...)]``: parsed by :func:`parse_duration`,
+    float seconds within bounds (s)."""
     bounds = _bounds_text(gt, ge, le, format_duration)
 
     def check(seconds: float) -> float:
@@ -95,7 +111,7 @@ def duration_type(*, gt: float | None = None, ge: float | None = None, le: float
         "anyOf": [limits, {"type": "string", "pattern": DURATION_PATTERN}],
         "description": "Seconds, or a string of d/h/min/s parts such as '90s', '45min', '3h', '1h30min', '2d'.",
     }
-    return Annotated[float, BeforeValidator(parse_duration), AfterValidator(check), WithJsonSchema(json_schema)]
+    return _Metadata(BeforeValidator(parse_duration), AfterValidator(check), WithJsonSchema(json_schema))
 
 
 def reject_bool(value: Any) -> Any:
@@ -105,14 +121,16 @@ def reject_bool(value: Any) -> Any:
     return value
 
 
-def number(**bounds: float) -> Any:
-    """A finite float field within pydantic ``Field`` bounds (``gt``, ``ge``, ``lt``, ``le``), in the field's unit."""
-    return Annotated[float, Field(allow_inf_nan=False, **bounds), BeforeValidator(reject_bool)]
+def number(*, gt: float | None = None, ge: float | None = None, lt: float | None = None, le: float | None = None) -> GroupedMetadata:
+    """Metadata of a finite float field, ``Annotated[float, number(...)]``, within pydantic ``Field``
+    bounds (``gt``, ``ge``, ``lt``, ``le``), in the field's unit."""
+    return _Metadata(Field(allow_inf_nan=False, gt=gt, ge=ge, lt=lt, le=le), BeforeValidator(reject_bool))
 
 
-def integer(**bounds: int) -> Any:
-    """An int field within pydantic ``Field`` bounds; ``true``/``false`` refused."""
-    return Annotated[int, Field(**bounds), BeforeValidator(reject_bool)]
+def integer(*, ge: int | None = None, le: int | None = None) -> GroupedMetadata:
+    """Metadata of an int field, ``Annotated[int, integer(...)]``, within pydantic ``Field`` bounds;
+    ``true``/``false`` refused."""
+    return _Metadata(Field(ge=ge, le=le), BeforeValidator(reject_bool))
 
 
 def rule_error(problems: list[tuple[str, str, str]]) -> PydanticCustomError:

@@ -21,14 +21,14 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .._scenario_errors import _error_lines, _kind_word
 from ..errors import TwinError
 from ..input_files import _data_shape_problem, read_yaml_file
-from ..value_types import duration_type, number, rule_error
+from ..validation_messages import _error_lines, _kind_word
+from ..value_types import duration, number, rule_error
 
 MAX_POLICY_LEVEL_M = 100.0
 """Highest stage a policy may name, m above the stream bed (the channels here are a few metres deep)."""
@@ -37,10 +37,10 @@ MAX_RAIN_TRIGGER_MM_H = 1000.0
 MAX_POLICY_DURATION_S = 86_400.0
 """Longest wait of a policy (reopen_after, warn_before_close, stale_after): one day."""
 
-NonNegativeNumber = number(ge=0, le=MAX_POLICY_LEVEL_M)  # a stage, m
-RainTrigger = number(ge=0, le=MAX_RAIN_TRIGGER_MM_H)
-Duration = duration_type(ge=0, le=MAX_POLICY_DURATION_S)
-PositiveDuration = duration_type(ge=1, le=MAX_POLICY_DURATION_S)  # stale_after: at least a second
+NonNegativeNumber: TypeAlias = Annotated[float, number(ge=0, le=MAX_POLICY_LEVEL_M)]  # a stage, m
+RainTrigger: TypeAlias = Annotated[float, number(ge=0, le=MAX_RAIN_TRIGGER_MM_H)]
+Duration: TypeAlias = Annotated[float, duration(ge=0, le=MAX_POLICY_DURATION_S)]
+PositiveDuration: TypeAlias = Annotated[float, duration(ge=1, le=MAX_POLICY_DURATION_S)]  # stale_after: at least a second
 
 
 class PolicyError(TwinError, ValueError):

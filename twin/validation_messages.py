@@ -1,9 +1,11 @@
-"""How scenario problems are worded: ``--set`` overrides and pydantic errors as one-line messages.
+"""How problems in the files a user writes are worded: ``--set`` overrides and pydantic errors
+as one-line messages.
 
-:mod:`twin.scenario` defines the scenario models and loads files; this module turns what goes
-wrong into lines of the form ``field.path: got VALUE: expected WHAT`` (the caller puts the file
-name in front). It reads the scenario's JSON Schema, passed in as ``schema``, to name the fields
-and say what they accept, so it never imports :mod:`twin.scenario`. It also applies ``--set``
+Scenario files (:mod:`twin.scenario`) and gate policies (:mod:`twin.control.policy`) are both
+reported with these words, so this module sits below both (docs/architecture.md). It turns what
+goes wrong into lines of the form ``field.path: got VALUE: expected WHAT`` (the caller puts the
+file name in front). It reads the file's JSON Schema, passed in as ``schema``, to name the fields
+and say what they accept, so it never imports the models. It also applies ``--set``
 ``KEY.PATH=VALUE`` overrides, which need that schema to create missing sections and to start a
 rainfall section afresh when its ``kind`` changes.
 """
