@@ -51,13 +51,14 @@ def test_export_failure_leaves_no_partial_file(tmp_path, city, monkeypatch):
 
 @pytest.mark.skipif(importlib.util.find_spec("korean_romanizer") is None, reason="korean-romanizer not installed")
 def test_build_script_is_deterministic(tmp_path, reference_dir):
-    """Two builds from the same reference data are byte-identical and match the shipped counts."""
-    script = REPO / "gis_data" / "build" / "build_uijeongbu.py"
+    """Two builds (``twin gis build-default``) from the same reference data are byte-identical and
+    match the shipped counts."""
     outs = []
     for k in range(2):
         out = tmp_path / f"b{k}"
         proc = subprocess.run(
-            [sys.executable, str(script), "--reference", str(reference_dir), "--out", str(out)],
+            [sys.executable, "-m", "twin.cli", "gis", "build-default", "--reference", str(reference_dir)]
+            + ["--out", str(out)],
             capture_output=True,
             text=True,
             timeout=300,
@@ -73,9 +74,10 @@ def test_build_script_is_deterministic(tmp_path, reference_dir):
     assert {k: v["features"] for k, v in built["layers"].items()} == {
         k: v["features"] for k, v in shipped["layers"].items()
     }
-    # layers made without planar noding match the shipped files byte for byte; the others
-    # depend on the GEOS version's noding order, so only their counts are compared above
-    for name in ("boundary.geojson", "dongs.geojson", "streams.geojson", "facilities.geojson"):
+    # layers made without planar noding, and the manifest (with its hydrology), match the shipped
+    # files byte for byte; the others depend on the GEOS version's noding order, so only their
+    # counts are compared above
+    for name in ("boundary.geojson", "dongs.geojson", "streams.geojson", "facilities.geojson", "manifest.json"):
         assert (outs[0] / name).read_bytes() == (REPO / "gis_data" / "uijeongbu" / name).read_bytes(), name
 
 

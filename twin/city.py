@@ -22,20 +22,24 @@ from scipy.spatial import cKDTree
 from ._validate import read_dataset
 from .dataset_schema import LAYERS, WORKING_CRS
 from .errors import DatasetError, GraphError
+from .resources import default_dataset
+from .river_gauges import RiverGauges, read_river_gauges
 from .walk_graph import components_by_size
-
-DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "gis_data" / "uijeongbu"
-"""The shipped Uijeongbu dataset (present in a source checkout or an editable install)."""
 
 
 def default_dataset_path() -> Path:
-    """Path of the shipped Uijeongbu dataset. Raises DatasetError when it is not installed."""
-    if not (DEFAULT_DATASET / "manifest.json").is_file():
-        raise DatasetError(
-            f"the default dataset is not at {DEFAULT_DATASET}; install from a source checkout "
-            "(pip install -e .) or pass a dataset directory"
-        )
-    return DEFAULT_DATASET
+    """Path of the shipped Uijeongbu dataset (:func:`twin.resources.default_dataset`). Raises
+    DatasetError when it is not installed."""
+    return default_dataset()
+
+
+def __getattr__(name: str) -> Any:
+    """``DEFAULT_DATASET``: the shipped Uijeongbu dataset's folder, found when asked for (in a source
+    checkout, an editable install or an installed wheel alike), so importing this module never
+    fails on a broken install."""
+    if name == "DEFAULT_DATASET":
+        return default_dataset()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -63,6 +67,12 @@ class CityModel:
     def crs(self) -> str:
         """The working CRS of every layer and of the graph (``"EPSG:5186"``)."""
         return WORKING_CRS
+
+    @property
+    def river_gauges(self) -> RiverGauges:
+        """Which level gauge warns for which stream, the key gauge and the upstream basins: the
+        manifest's ``hydrology`` (see :mod:`twin.river_gauges`; checked when the dataset was loaded)."""
+        return read_river_gauges(self.manifest, self.layers.get("streams"), self.layers.get("devices"), [])
 
     @property
     def reference_year(self) -> int:

@@ -18,6 +18,9 @@ from .errors import TwinError
 COMMANDS_ENTRY_POINTS = "twin.commands"
 """Entry-point group of the command groups other packages add to ``twin`` (``devices`` and ``hil``
 come from sim_devices, see pyproject.toml); each names a :class:`click.Command`."""
+GIS_COMMANDS_ENTRY_POINTS = "twin.gis_commands"
+"""Entry-point group of the commands other packages add to ``twin gis`` (``build-default`` and
+``build-verification`` come from the dataset builder, gis_data.build)."""
 
 DATA_OPTION = click.option(
     "--data",
@@ -49,9 +52,11 @@ class _TwinGroup(click.Group):
     when used: ``twin gis`` or ``twin run`` never import the device package. A registered command
     whose package cannot be imported is left out of ``--help`` and says why when called."""
 
-    @staticmethod
-    def _registered() -> dict[str, EntryPoint]:
-        return {ep.name: ep for ep in entry_points(group=COMMANDS_ENTRY_POINTS)}
+    entry_point_group = COMMANDS_ENTRY_POINTS
+    command_prefix = "twin"
+
+    def _registered(self) -> dict[str, EntryPoint]:
+        return {ep.name: ep for ep in entry_points(group=self.entry_point_group)}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self._registered()})
@@ -66,17 +71,26 @@ class _TwinGroup(click.Group):
         try:
             return ep.load()
         except ImportError as exc:
-            return _unavailable(cmd_name, ep, exc)
+            return _unavailable(f"{self.command_prefix} {cmd_name}", ep, exc)
 
 
-def _unavailable(name: str, ep: EntryPoint, exc: ImportError) -> click.Command:
-    """A hidden stand-in for a registered command whose package cannot be imported."""
+class _GisGroup(_TwinGroup):
+    """``twin gis``: its own commands plus those registered under :data:`GIS_COMMANDS_ENTRY_POINTS`
+    (the dataset builder), loaded when used."""
+
+    entry_point_group = GIS_COMMANDS_ENTRY_POINTS
+    command_prefix = "twin gis"
+
+
+def _unavailable(command: str, ep: EntryPoint, exc: ImportError) -> click.Command:
+    """A hidden stand-in for a registered command (``command``: as typed, ``twin devices``) whose
+    package cannot be imported."""
 
     def fail(args: tuple[str, ...]) -> None:
-        _fail(TwinError(f"twin {name} is not available: {ep.value} could not be imported ({exc})"))
+        _fail(TwinError(f"{command} is not available: {ep.value} could not be imported ({exc})"))
 
     return click.Command(
-        name,
+        command.rsplit(" ", 1)[-1],
         callback=fail,
         hidden=True,
         params=[click.Argument(["args"], nargs=-1)],
@@ -90,9 +104,9 @@ def main() -> None:
     """Uijeongbu digital twin: city model, simulations, simulated devices."""
 
 
-@main.group()
+@main.group(cls=_GisGroup)
 def gis() -> None:
-    """The GIS city model: inspect, validate, export, import real data."""
+    """The GIS city model: inspect, validate, export, import real data, build the shipped datasets."""
 
 
 @gis.command("info")

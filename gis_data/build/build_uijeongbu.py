@@ -1,6 +1,6 @@
 """Build the default Uijeongbu dataset (gis_data/uijeongbu/) from ../shared/reference-data.
 
-    python gis_data/build/build_uijeongbu.py [--reference DIR] [--out DIR]
+    twin gis build-default --reference ../shared/reference-data --out gis_data/uijeongbu
 
 Deterministic: the same reference data and library versions give the same files, byte for
 byte (fixed seeds, sorted inputs, fixed coordinate precision). What is real and what is
@@ -10,9 +10,8 @@ authored is recorded per layer in manifest.json and per feature in ``approximate
 
 from __future__ import annotations
 
-import argparse
+import json
 import shutil
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,21 +20,35 @@ import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from twin.atomic import atomic_dir, write_text_atomic
+from twin.geojson_io import write_dataset
 
-from buildings import build_buildings  # noqa: E402
-from devices import build_devices, build_slopes  # noqa: E402
-from facilities import build_facilities  # noqa: E402
-from reference import load_reference  # noqa: E402
-from roads import WIDTH, build_roads  # noqa: E402
-from streams import build_streams  # noqa: E402
-
-from twin.atomic import atomic_dir  # noqa: E402
-from twin.geojson_io import write_dataset  # noqa: E402
+from .buildings import build_buildings
+from .devices import build_devices, build_slopes
+from .facilities import build_facilities
+from .reference import check_reference, load_reference
+from .roads import WIDTH, build_roads
+from .streams import build_streams
 
 SEED = 20261125
 REFERENCE_YEAR = 2026
+GENERATED_BY = "gis_data/build/build_uijeongbu.py"
+"""The manifest's ``generated_by``: the module that builds the dataset (``twin gis build-default``)."""
+HYDROLOGY = {
+    "stream_gauges": {"중랑천": "LS-1018665", "부용천": "LS-1018666", "민락천": "LS-1018666"},
+    "key_gauge": "LS-1018665",
+    "upstream_basins": [
+        {
+            "stream": "중랑천",
+            "gauge": "LS-1018665",
+            "area_above_gauge_km2": 80.4,
+            "source": "WAMIS basin area of 1018665 의정부시(신곡교)",
+        }
+    ],
+}
+"""The manifest's ``hydrology``, written after ``layers``: which WAMIS level gauge warns for each
+stream (device ids of the ``devices`` layer), the key gauge, and the basin area above 신곡교
+(km²) from WAMIS. Uijeongbu facts, not derived from the layers."""
 KOGL = (
     "KOGL Type 1 (공공누리 제1유형, attribution) as published; "
     "republished via GitHub repositories without a licence of their own"
@@ -121,17 +134,16 @@ def build(reference: Path, out: Path) -> dict:
         "slopes": slopes,
         "devices": devices,
     }
-    return write_dataset(
+    manifest = write_dataset(
         out,
         layers,
         name="Uijeongbu (의정부시) default dataset",
         sources=SOURCES,
-        extra_manifest={
-            "reference_year": REFERENCE_YEAR,
-            "generated_by": "gis_data/build/build_uijeongbu.py",
-            "seed": SEED,
-        },
+        extra_manifest={"reference_year": REFERENCE_YEAR, "generated_by": GENERATED_BY, "seed": SEED},
     )
+    manifest["hydrology"] = HYDROLOGY  # after "layers"; written as write_dataset writes the manifest
+    write_text_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    return manifest
 
 
 _SRC = "../shared/reference-data/"
@@ -198,31 +210,22 @@ SOURCES = {
     ),
 }
 
-_SRC = "../shared/reference-data/"
 SOURCES = {
     name: {"source": s, "licence": lic, "approximate": approx, "description": desc}
     for name, (s, lic, approx, desc) in SOURCES.items()
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reference", type=Path, default=HERE.parents[2] / "shared" / "reference-data")
-    ap.add_argument("--out", type=Path, default=HERE.parent / "uijeongbu")
-    args = ap.parse_args(argv)
-    if not args.reference.is_dir():
-        print(f"reference data not found at {args.reference} (pass --reference DIR)", file=sys.stderr)
-        return 2
-    # build beside the target and swap the whole directory in: a crash leaves the old dataset
-    with atomic_dir(args.out, overwrite=True, marker="manifest.json") as tmp:
-        manifest = build(args.reference, tmp)
-        readme = args.out / "README.md"  # hand-written credits live with the data
+def build_default(reference: Path, out: Path) -> dict:
+    """Build the dataset from ``reference`` into folder ``out``, replacing it whole (built beside it
+    and swapped in: a crash leaves the old dataset). A hand-written ``README.md`` already in ``out``
+    (the credits) is kept. Returns the manifest. Raises :class:`~twin.errors.TwinError` naming the
+    reference folder when it is missing or incomplete."""
+    check_reference(reference)
+    out = Path(out)
+    with atomic_dir(out, overwrite=True, marker="manifest.json") as tmp:
+        manifest = build(Path(reference), tmp)
+        readme = out / "README.md"
         if readme.is_file():
             shutil.copy2(readme, tmp / "README.md")
-    for name, entry in manifest["layers"].items():
-        print(f"{name:14s} {entry['features']:6d} features{'  (approximate)' if entry['approximate'] else ''}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return manifest

@@ -2,22 +2,18 @@
 room with two exits): datasets `load_city` accepts, on which scenarios check the crowd model
 against known answers (docs/crowd.md). Placed in an empty field west of Uijeongbu; EPSG:5186.
 
-    python gis_data/build/build_verification.py
+    twin gis build-verification --out gis_data/verification
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import geopandas as gpd
 from shapely.geometry import LineString, Point, box
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
-
-from twin.atomic import atomic_dir  # noqa: E402
-from twin.geojson_io import write_dataset  # noqa: E402
+from twin.atomic import atomic_dir
+from twin.geojson_io import write_dataset
 
 X0, Y0 = 195_000.0, 560_000.0  # EPSG:5186, metres
 CRS = "EPSG:5186"
@@ -28,7 +24,7 @@ SRC = {
 }
 
 
-def _write(name: str, edges: list[tuple[str, tuple, tuple, float, str]], facilities: list[tuple]) -> None:
+def _write(root: Path, name: str, edges: list[tuple[str, tuple, tuple, float, str]], facilities: list[tuple]) -> None:
     roads = gpd.GeoDataFrame(
         {
             "edge_id": [e[0] for e in edges],
@@ -58,7 +54,7 @@ def _write(name: str, edges: list[tuple[str, tuple, tuple, float, str]], facilit
         geometry=[Point(X0 + f[2][0], Y0 + f[2][1]) for f in facilities],
         crs=CRS,
     )
-    out = HERE.parent / "verification" / name
+    out = root / name
     with atomic_dir(out, overwrite=True) as tmp:
         write_dataset(
             tmp,
@@ -69,15 +65,20 @@ def _write(name: str, edges: list[tuple[str, tuple, tuple, float, str]], facilit
         )
 
 
-def main() -> int:
+def build_verification(out: Path) -> list[str]:
+    """Write the verification datasets into folders of ``out`` (each replaced whole); return their
+    names."""
+    out = Path(out)
     # a 40 m corridor, 3 m wide
     _write(
+        out,
         "corridor",
         [("c1", (0, 0), (40, 0), 3.0, "sidewalk")],
         [("F-START", "other", (0, 0)), ("F-END", "other", (40, 0))],
     )
     # 30 m x 3 m, a 1 m door 1 m deep, 30 m x 3 m
     _write(
+        out,
         "bottleneck",
         [
             ("in", (0, 0), (30, 0), 3.0, "sidewalk"),
@@ -101,12 +102,9 @@ def main() -> int:
         ("outE", (21, 10), (31, 10), 2.0, "sidewalk"),
     ]
     _write(
+        out,
         "room",
         edges,
         [("F-ROOM", "other", (10, 10)), ("F-EXIT-W", "shelter", (-11, 10)), ("F-EXIT-E", "shelter", (31, 10))],
     )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return ["corridor", "bottleneck", "room"]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-from names import romanize_facility
 from pyproj import Transformer
 from shapely.geometry import Point
+
+from .names import romanize_facility
 
 _TO_5186 = Transformer.from_crs("EPSG:4326", "EPSG:5186", always_xy=True)
 

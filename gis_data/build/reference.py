@@ -1,4 +1,9 @@
-"""Read ../shared/reference-data into GeoDataFrames in EPSG:5186 (metres)."""
+"""Read ../shared/reference-data into GeoDataFrames in EPSG:5186 (metres).
+
+The reference data is the public data the default dataset is built from (each folder with its
+SOURCE.md); it sits beside the repository in the development checkout and is not needed at run
+time.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,23 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from twin.errors import DataImportError
+
 CRS = "EPSG:5186"
+FILES = (
+    "kostat-southkorea-maps/ujb_city_2018.geojson",
+    "kostat-southkorea-maps/ujb_dong_2018.geojson",
+    "ngii-streams-traced/ujb_streams_traced.geojson",
+    "wamis-stations/ujb_hydro_stations.geojson",
+    "mois-flood-trace/ujb_flood_trace_2020_points.geojson",
+    "uijeongbu-lrt/uijeongbu_lrt_stations_20241015.csv",
+    "schools-location/ujb_schools_2025.csv",
+    "child-protection-zones/ujb_child_protection_zones_20250630.csv",
+    "civil-defense-shelters/ujb_civil_defense_shelters.csv",
+    "gyeonggi-bus-stops/ujb_bus_stops_gg.csv",
+    "road-address-points/ujb_road_address_points.csv",
+)
+"""The files :func:`load_reference` reads, relative to the reference folder."""
 
 
 @dataclass
@@ -31,7 +52,27 @@ def _points(df: pd.DataFrame, lon: str = "lon", lat: str = "lat") -> gpd.GeoData
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df[lon], df[lat]), crs="EPSG:4326").to_crs(CRS)
 
 
+def check_reference(root: Path) -> None:
+    """Raise :class:`~twin.errors.DataImportError` (one line, naming the folder and what it must
+    hold) when ``root`` is not a folder with every file of :data:`FILES`."""
+    root = Path(root)
+    expected = (
+        "the public reference data (../shared/reference-data in the development checkout: "
+        "kostat-southkorea-maps/, ngii-streams-traced/, wamis-stations/, ... with the files the builder "
+        "reads); pass --reference DIR"
+    )
+    if not root.is_dir():
+        raise DataImportError(f"reference data not found: {root} is not a folder; expected {expected}")
+    missing = [f for f in FILES if not (root / f).is_file()]
+    if missing:
+        raise DataImportError(
+            f"reference data incomplete: {root} lacks {len(missing)} of {len(FILES)} files "
+            f"(first: {missing[0]}); expected {expected}"
+        )
+
+
 def load_reference(root: Path) -> Reference:
+    """The reference data in ``root`` (see :func:`check_reference`), in EPSG:5186."""
     root = Path(root)
     lrt = pd.read_csv(root / "uijeongbu-lrt" / "uijeongbu_lrt_stations_20241015.csv")
     lrt = lrt.rename(columns={"역명": "station", "경도": "lon", "위도": "lat"})

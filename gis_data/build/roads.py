@@ -26,7 +26,8 @@ import shapely
 from scipy.spatial import Delaunay, cKDTree
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.ops import substring
-from streams import STREAMS, channel_polygons
+
+from .streams import STREAMS, channel_polygons
 
 GRID_M = 110.0
 MAX_BUS_EDGE_M = 900.0
