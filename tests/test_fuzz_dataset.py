@@ -116,7 +116,9 @@ def _small_dataset(out: Path) -> Path:
         (out / f"{name}.geojson").write_text(
             json.dumps({"type": "FeatureCollection", "features": kept}, ensure_ascii=False), encoding="utf-8"
         )
-    shutil.copy(DEFAULT_DATASET / "manifest.json", out / "manifest.json")
+    manifest = json.loads((DEFAULT_DATASET / "manifest.json").read_text(encoding="utf-8"))
+    manifest.pop("hydrology")  # its gauges (신곡교, 금신교) are not in the cut-out
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     return out
 
 

@@ -358,3 +358,99 @@ def test_no_waterways(tmp_path):
     report = import_osm(src, tmp_path / "out")  # a dataset without rivers is allowed
     assert report["layers"]["streams"] == 0
     assert len(load_city(tmp_path / "out").layers["streams"]) == 0
+
+
+# --------------------------------------------------------------------------- a city with its own gauges
+
+GAUGE_NODES = {
+    # a water-level station 5 m north of the river, and a rain gauge beside road A
+    90: (
+        (127.0451, 37.73605),
+        {
+            "man_made": "monitoring_station",
+            "monitoring:water_level": "yes",
+            "name": "시험교 수위관측소",
+            "ref": "2099001",
+        },
+    ),
+    91: ((127.0452, 37.7382), {"man_made": "monitoring_station", "monitoring:precipitation": "yes", "ref": "2099002"}),
+    92: ((127.0460, 37.7385), {"man_made": "monitoring_station", "monitoring:water_level": "yes", "ref": "far"}),
+}
+
+
+def gauged_xml() -> str:
+    """The fixture with gauges, and its river drawn as two ways that meet (flow west to east)."""
+    global NODE_TAGS, WAYS
+    saved = NODE_TAGS, WAYS
+    try:
+        NODE_TAGS = {**NODE_TAGS, **GAUGE_NODES}
+        WAYS = {k: v for k, v in WAYS.items() if k != 200}
+        river = {"waterway": "river", "name": "중랑천", "name:en": "Jungnangcheon", "width": "40"}
+        WAYS.update({200: ([20, 21], river), 201: ([21, 22], river)})
+        return osm_xml()
+    finally:
+        NODE_TAGS, WAYS = saved
+
+
+@pytest.fixture(scope="module")
+def gauged(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("osm-gauged")
+    src = tmp / "gauged.osm"
+    src.write_text(gauged_xml(), encoding="utf-8")
+    out = tmp / "dataset"
+    report = import_osm(src, out)
+    return out, report, load_city(out)
+
+
+def test_gauges_and_linked_reaches_are_imported(gauged):
+    out, report, city = gauged
+    dev = city.layers["devices"].set_index("device_id")
+    assert sorted(dev.index) == ["LS-2099001", "RG-2099002"]
+    assert report["dropped"]["devices"] == {"water-level station more than 100 m from a waterway": 1}
+    ls = dev.loc["LS-2099001"]
+    assert (ls["kind"], ls["stream"], ls["name"]) == ("level_sensor", "중랑천", "시험교 수위관측소")
+    stages = [ls[f"threshold_{lv}_m"] for lv in ("attention", "caution", "alert", "serious")]
+    assert stages == sorted(stages) and 0 < stages[0] and stages[-1] < 3.0  # below the 3 m placeholder bank
+    assert not ls["thresholds_verified"]
+    streams = city.layers["streams"].set_index("reach_id")
+    assert streams.loc["w200", "downstream_reach_id"] == "w201"
+    assert streams.loc["w201", "downstream_reach_id"] is None
+    # the bed falls downstream, continuously, to 0 m at the outlet
+    assert streams.loc["w201", "bed_elev_down_m"] == 0.0
+    assert streams.loc["w200", "bed_elev_down_m"] == pytest.approx(streams.loc["w201", "bed_elev_up_m"], abs=1e-3)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["hydrology"] == {"stream_gauges": {"중랑천": "LS-2099001"}, "key_gauge": "LS-2099001"}
+    assert city.river_gauges.warning_gauge("중랑천") == "LS-2099001"
+    assert not [w for w in city.warnings if "hydrology" in str(w)]
+
+
+def test_an_imported_city_floods_with_its_own_gauge(gauged, tmp_path):
+    """Issue 14: an OSM city with its own gauge runs a flood scenario and reports that gauge."""
+    from twin.runner import run_scenario
+    from twin.scenario import scenario_from_mapping
+
+    out, _, city = gauged
+    data = {
+        "schema_version": 1,
+        "name": {"ko": "시험 홍수", "en": "test flood"},
+        "dataset": str(out),
+        "seed": 1,
+        "start": "2026-07-15T14:00:00+09:00",
+        "duration": "3h",
+        "rainfall": {"kind": "design", "total_mm": 80, "duration": "1h", "pattern": "huff_q3", "interval": "10min"},
+        "hydraulics": {"routing": "dynamic", "routing_step_s": 5, "sample_interval": 60},
+    }
+    run = run_scenario(scenario_from_mapping(data, source=tmp_path / "s.yaml"), out=tmp_path / "run", city=city)
+    gauges = run.summary["gauges"]
+    assert list(gauges) == ["LS-2099001"]
+    assert gauges["LS-2099001"]["peak_stage_m"] > 0.0
+    for f in (tmp_path / "run").iterdir():  # nothing of Uijeongbu's gauges anywhere in the run folder
+        assert b"1018665" not in f.read_bytes(), f.name
+
+
+def test_a_city_without_gauges_is_told_what_it_lacks(imported):
+    _, out, _, city, _ = imported
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert "hydrology" not in manifest
+    said = [str(w) for w in city.warnings if "hydrology" in str(w)]
+    assert len(said) == 1 and "no warning gauge for 중랑천" in said[0]

@@ -72,3 +72,19 @@ def test_unknown_gauges_and_fault_devices_are_refused(city):
     assert any(p.startswith("rainfall.gauge_factors.RG-NOPE: got a gauge id") for p in problems)
     assert "faults[0].device: got 'LS-NOPE': expected a device of the dataset" in problems
     assert "faults[1].device: got 'LS-G01': expected a gate for gate_stuck_open" in problems
+
+
+def test_resizing_a_basin_the_dataset_lacks_is_refused(city):
+    """hydraulics.upstream_catchment_km2 resizes the dataset's upstream basin; a city without one
+    (an imported city) refuses it instead of silently ignoring it."""
+    import copy
+    import dataclasses
+
+    s = load_scenario(FLAGSHIP, overrides=["hydraulics.upstream_catchment_km2=60"])
+    assert city_problems(s, city) == []  # Uijeongbu has the basin above 신곡교
+    manifest = copy.deepcopy(city.manifest)
+    manifest["hydrology"].pop("upstream_basins")
+    bare = dataclasses.replace(city, manifest=manifest, fingerprint=None)
+    (problem,) = city_problems(s, bare)
+    assert problem.startswith("hydraulics.upstream_catchment_km2: got 60: expected null")
+    assert city_problems(load_scenario(FLAGSHIP), bare) == []

@@ -9,6 +9,9 @@ What passes is runnable: JSON files are read within bounds (UTF-8, nesting, fini
 :func:`twin.geojson_io.read_json_file`), numbers lie in the plausible ranges of the schema, every
 reference between layers resolves, alert thresholds rise, and stream beds do not rise downstream.
 Values outside the range where the models are valid are ``warnings``, not problems.
+
+Why one module of this size: it is the one place where every rule of a dataset is checked (the
+rules themselves are data in :mod:`twin.dataset_schema`), so that "valid" means one thing.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from .dataset_schema import (
 )
 from .errors import JSONFileError, Problem
 from .geojson_io import json_path, read_json_file
+from .river_gauges import read_river_gauges
 from .walk_graph import components_by_size, walk_graph
 
 MAX_ACCESS_DISTANCE_M = 200.0
@@ -864,6 +868,7 @@ def read_dataset(path: str | Path, *, check_graph: bool = True) -> ReadResult:
     check_references(result.layers, problems, unavailable)
     check_streams(result.layers.get("streams"), problems)
     check_thresholds(result.layers.get("devices"), problems, result.warnings)
+    read_river_gauges(manifest, result.layers.get("streams"), result.layers.get("devices"), problems, result.warnings)
     roads = result.layers.get("roads")
     if roads is not None and check_graph:
         usable = roads[

@@ -1,8 +1,9 @@
 """What a scenario says about its city, checked against the city before any model is built.
 
 A scenario names things of its dataset: level sensors whose alarm stages it overrides, rain gauges
-it scales, devices it breaks. :func:`city_problems` checks each name against the loaded
-:class:`~twin.city.CityModel` and the overridden stages against the dataset's own, so a typo or
+it scales, devices it breaks, the basin upstream of the city it resizes. :func:`city_problems`
+checks each name against the loaded :class:`~twin.city.CityModel` and the overridden stages
+against the dataset's own, so a typo or
 an inverted ladder of stages is refused at load time (``twin scenario validate``, and the start of
 every run) instead of doing nothing, or something else, hours into a simulation.
 
@@ -11,12 +12,9 @@ Problems are lines of the form ``field.path: got VALUE: expected WHAT``, like ev
 
 from __future__ import annotations
 
-from typing import Any
-
 from .city import CityModel
 from .dataset_schema import THRESHOLD_LEVELS
-
-GATE_FAULTS = frozenset({"gate_stuck_open"})
+from .scenario import GATE_FAULT_KINDS, THRESHOLD_FIELDS, Scenario
 
 
 def _ids(city: CityModel, kind: str) -> list[str]:
@@ -29,9 +27,9 @@ def _choices(ids: list[str], limit: int = 6) -> str:
     return f"one of {shown}" if ids else "none: the dataset has none"
 
 
-def city_problems(scenario: Any, city: CityModel) -> list[str]:
-    """One line per thing ``scenario`` (a :class:`twin.scenario.Scenario`) names that ``city``
-    lacks, and per alarm ladder that its overrides make non-increasing (stages in m)."""
+def city_problems(scenario: Scenario, city: CityModel) -> list[str]:
+    """One line per thing ``scenario`` names that ``city`` lacks, and per alarm ladder that its
+    overrides make non-increasing (stages in m)."""
     problems: list[str] = []
     sensors = _ids(city, "level_sensor")
     layer = city.devices_of_kind("level_sensor")
@@ -42,8 +40,8 @@ def city_problems(scenario: Any, city: CityModel) -> list[str]:
                             f"{_choices(sensors)}")  # fmt: skip
             continue
         stages = {lv: float(rows[sensor][f"threshold_{lv}_m"]) for lv in THRESHOLD_LEVELS}
-        for lv in THRESHOLD_LEVELS:
-            given = getattr(override, f"{lv}_m")
+        for lv, field in zip(THRESHOLD_LEVELS, THRESHOLD_FIELDS, strict=True):
+            given = getattr(override, field)
             if given is not None:
                 stages[lv] = float(given)
         for low, high in zip(THRESHOLD_LEVELS, THRESHOLD_LEVELS[1:], strict=False):
@@ -59,6 +57,12 @@ def city_problems(scenario: Any, city: CityModel) -> list[str]:
         if gauge not in gauges:
             problems.append(f"rainfall.gauge_factors.{gauge}: got a gauge id: expected a rain gauge of the dataset, "
                             f"{_choices(gauges)}")  # fmt: skip
+    hyd = scenario.hydraulics
+    if hyd.enabled and hyd.upstream_catchment_km2 is not None and not city.river_gauges.upstream_basins:
+        problems.append(
+            f"hydraulics.upstream_catchment_km2: got {hyd.upstream_catchment_km2:g}: expected null, because the "
+            "dataset names no basin upstream of the city (manifest hydrology.upstream_basins)"
+        )
     devices = city.layer("devices")
     known = set(str(x) for x in devices["device_id"]) if len(devices) else set()
     gates = set(_ids(city, "gate"))
@@ -67,6 +71,6 @@ def city_problems(scenario: Any, city: CityModel) -> list[str]:
             continue
         if fault.device not in known:
             problems.append(f"faults[{i}].device: got {fault.device!r}: expected a device of the dataset")
-        elif fault.kind in GATE_FAULTS and fault.device not in gates:
+        elif fault.kind in GATE_FAULT_KINDS and fault.device not in gates:
             problems.append(f"faults[{i}].device: got {fault.device!r}: expected a gate for {fault.kind}")
     return problems

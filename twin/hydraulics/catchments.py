@@ -12,8 +12,10 @@ so that runoff can be read per administrative area. Per subcatchment:
 * slope (%) = 2 % on developed land, 15 % on the rest (Uijeongbu's valley floor and the hills of
   도봉산, 수락산, 사패산 and 천보산 around it).
 
-The part of the Jungnangcheon basin north of the city (양주) is one more subcatchment draining
-into the top of Jungnangcheon, sized so that the area above the 신곡교 gauge is 80.4 km² (WAMIS).
+Land outside the city that drains into the top of a stream (for Uijeongbu, the part of the
+Jungnangcheon basin north of the city, in 양주) is one more subcatchment, sized so that the area
+above the stream's gauge matches the published basin area the dataset gives (80.4 km² above the
+신곡교 gauge, WAMIS; see :mod:`twin.river_gauges`).
 All approximate; units: m, ha, %.
 """
 
@@ -29,8 +31,6 @@ from shapely.geometry import box
 CELL_M = 100.0
 MIN_PIECE_CELLS = 10
 """A reach's land in one dong smaller than this many cells (10 ha) joins its largest piece."""
-SINGOK_AREA_KM2 = 80.4
-"""WAMIS basin area of 1018665 의정부시(신곡교), km²."""
 
 
 @dataclass(frozen=True)
@@ -168,21 +168,25 @@ def upstream_basin(
     top_junction: str,
     rain_gauge: str,
     *,
+    area_above_gauge_km2: float,
+    name: str,
     area_km2: float | None = None,
 ) -> Subcatchment | None:
-    """The basin north of the city draining into ``top_junction``.
+    """The basin outside the city draining into ``top_junction``, as subcatchment ``name``.
 
-    ``above_gauge``: names of the in-city subcatchments that drain to 신곡교. Default area: what
-    makes the total above 신곡교 equal 80.4 km². None when that leaves nothing (area <= 0).
+    ``above_gauge``: names of the in-city subcatchments that drain to the gauge whose published
+    basin area is ``area_above_gauge_km2`` (km², from the dataset's manifest: 80.4 km² above
+    신곡교 for Uijeongbu). Default area: what makes the total above that gauge equal it;
+    ``area_km2`` (km²) replaces it. None when that leaves nothing (area <= 0).
     """
     inside_km2 = sum(s.area_ha for s in subcatchments if s.name in above_gauge) / 100.0
-    area = SINGOK_AREA_KM2 - inside_km2 if area_km2 is None else area_km2
+    area = area_above_gauge_km2 - inside_km2 if area_km2 is None else area_km2
     if area <= 0.01:
         return None
     # mostly forested hills of 양주 with some town: 15 % impervious, 8 % slope, 3 km flow length
     area_ha = area * 100.0
     return Subcatchment(
-        "S-UPSTREAM-JN",
+        name,
         top_junction,
         rain_gauge,
         round(area_ha, 2),

@@ -60,6 +60,11 @@ class ChannelNetwork:
     """stream name -> its most upstream junction."""
     stream_of_reach: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def main_stem(self) -> str:
+        """The stream that leaves the network at the outfall (for Uijeongbu, 중랑천)."""
+        return self.junctions[self.outfall].stream
+
     def junction_table(self) -> gpd.GeoDataFrame:
         rows = [
             dict(
@@ -100,7 +105,13 @@ def build_channel_network(
     """
     if len(streams) == 0:
         raise NetworkError("the dataset has no streams: set hydraulics.enabled: false for a scenario without rivers")
-    reaches = streams.sort_values(["name", "chainage_up_m"] if "chainage_up_m" in streams else ["name", "reach_id"])
+    if "chainage_up_m" not in streams:
+        streams = with_chainage(streams)
+    if len(access_points) == 0:  # an empty layer may lack its columns
+        access_points = gpd.GeoDataFrame({"access_id": [], "stream": []}, geometry=[], crs=streams.crs)
+    if len(gauges) == 0:
+        gauges = gpd.GeoDataFrame({"device_id": [], "stream": []}, geometry=[], crs=streams.crs)
+    reaches = streams.sort_values(["name", "chainage_up_m"])
     by_id = {r.reach_id: r for r in reaches.itertuples()}
     if not by_id:
         raise NetworkError("the dataset has no streams: set hydraulics.enabled: false for a scenario without rivers")
@@ -118,8 +129,8 @@ def build_channel_network(
         parts = reaches[reaches["name"] == name].sort_values("chainage_up_m")
         coords: list = []
         for g in parts.geometry:
-            c = list(g.coords)
-            coords.extend(c if not coords else c[1:])
+            points = list(g.coords)
+            coords.extend(points if not coords else points[1:])
         lines[name] = LineString(coords)
     # first pass: cut chainages per stream
     cut_sets: dict[str, dict[float, str | None]] = {}
@@ -239,6 +250,36 @@ def build_channel_network(
     outfall = node_at[(outlet_stream, max(cut_sets[outlet_stream]))]
     stream_of_reach = {r.reach_id: r.name for r in reaches.itertuples()}
     return ChannelNetwork(junctions, conduits, outfall, entity_node, top_nodes, stream_of_reach)
+
+
+def with_chainage(streams: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``streams`` with ``chainage_up_m`` (m along its stream from the stream's top to the reach's
+    upstream end), for a layer that lacks it (an imported one): each stream's reaches in the order
+    of their ``downstream_reach_id`` links. Raises NetworkError when a stream's reaches are not one
+    chain (two heads, a gap or a loop)."""
+    out = streams.copy()
+    out["chainage_up_m"] = np.nan
+    down = dict(zip(out["reach_id"], out["downstream_reach_id"], strict=True))
+    for name, group in out.groupby("name", sort=True):
+        ids = set(group["reach_id"])
+        fed = {down[r] for r in ids if down[r] in ids}
+        heads = sorted(ids - fed)
+        chain: list[str] = []
+        cur = heads[0] if len(heads) == 1 else None
+        while cur is not None and cur in ids and cur not in chain:
+            chain.append(cur)
+            cur = down[cur]
+        if len(chain) != len(ids):
+            raise NetworkError(
+                f"stream {name}: its {len(ids)} reaches are not one chain of downstream_reach_id links "
+                f"({len(heads)} upstream ends); set downstream_reach_id, or give each branch its own name"
+            )
+        length = dict(zip(group["reach_id"], group.geometry.length, strict=True))
+        ch = 0.0
+        for rid in chain:
+            out.loc[out["reach_id"] == rid, "chainage_up_m"] = round(ch, 2)
+            ch += float(length[rid])
+    return out
 
 
 def _reach_at(parts: gpd.GeoDataFrame, starts: np.ndarray, ch: float):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from ..rainfall import Hyetograph
 from .catchments import Subcatchment
 from .channel_network import ChannelNetwork, base_flow_state
 
@@ -30,7 +31,7 @@ def _date(t: datetime) -> tuple[str, str]:
 def write_inp(
     net: ChannelNetwork,
     subcatchments: list[Subcatchment],
-    rain: Mapping[str, object],
+    rain: Mapping[str, Hyetograph],
     *,
     start: datetime,
     duration_s: float,
@@ -48,7 +49,7 @@ def write_inp(
     normal-depth estimate of the base flow."""
     start = start.replace(tzinfo=None)
     end = start + timedelta(seconds=duration_s)
-    jn_top = net.top_nodes.get("중랑천") or next(iter(net.top_nodes.values()))
+    jn_top = net.top_nodes[net.main_stem]  # the base flow enters at the top of the main stem
     # start from the steady base flow, not from a dry channel
     if initial_state is None:  # uniform-flow estimate; see steady_state() for SWMM's own
         init_flow, init_depth = base_flow_state(net, source=jn_top, flow_m3s=base_flow_m3s)
@@ -168,8 +169,8 @@ def write_inp(
         t0 = float(h.offset_s)
         if t0 > 0:
             add(f"TS-{g:<13} {_hhmm(0)}       0")
-        for k, d in enumerate(h.depths_mm):
-            add(f"TS-{g:<13} {_hhmm(t0 + k * h.interval_s)}  {float(d):.4f}")
+        for step, d in enumerate(h.depths_mm):
+            add(f"TS-{g:<13} {_hhmm(t0 + step * h.interval_s)}  {float(d):.4f}")
         add(f"TS-{g:<13} {_hhmm(t0 + len(h.depths_mm) * h.interval_s)}  0")
     add("")
     add("[REPORT]")

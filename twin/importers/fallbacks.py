@@ -57,6 +57,45 @@ def placeholder_channel(length_m: float, width_m: float) -> dict[str, Any]:
     }
 
 
+RAIN_GAUGE_RESOLUTION_MM = 0.5
+"""Placeholder tip of an imported rain gauge, mm (a common tipping-bucket size)."""
+GAUGE_THRESHOLD_SHARES = {"attention": 0.40, "caution": 0.55, "alert": 0.70, "serious": 0.85}
+"""Placeholder alert stages of an imported level gauge, as shares of the bank height (관심 .. 심각)."""
+
+
+def placeholder_gauge(bank_height_m: float = BANK_HEIGHT_M) -> dict[str, Any]:
+    """Level-sensor attributes a source without HRFCO stages lacks: alert stages at
+    :data:`GAUGE_THRESHOLD_SHARES` of ``bank_height_m`` (m above the bed), the sensor 1 m above
+    the bank top (m above the gauge datum), ``thresholds_verified`` false and a note saying so."""
+    out: dict[str, Any] = {
+        f"threshold_{level}_m": round(share * bank_height_m, 2) for level, share in GAUGE_THRESHOLD_SHARES.items()
+    }
+    out["thresholds_verified"] = False
+    out["sensor_height_m"] = round(bank_height_m + 1.0, 2)
+    out["thresholds_note"] = (
+        "placeholders: "
+        + "/".join(f"{share:.0%}" for share in GAUGE_THRESHOLD_SHARES.values())
+        + " of the bank height; set the published stages in the dataset or with --set thresholds.<id>.<level>_m"
+    )
+    return out
+
+
+def gauge_hydrology(gauges: gpd.GeoDataFrame, streams: gpd.GeoDataFrame) -> dict[str, Any] | None:
+    """The manifest ``hydrology`` of an imported city (see :mod:`twin.river_gauges`), None without gauges.
+
+    ``gauges``: level sensors with ``device_id`` and ``stream``; ``streams``: the reaches (EPSG:5186).
+    Each stream with gauges is warned by its first gauge (by device_id); the key gauge is that of
+    the longest stream with a gauge (total reach length, m). No upstream basin: a source does not say
+    how much land lies outside the extract.
+    """
+    if len(gauges) == 0:
+        return None
+    first = gauges.sort_values("device_id").groupby("stream", sort=True)["device_id"].first()
+    length = streams.assign(_len=streams.geometry.length).groupby("name")["_len"].sum()
+    key = max(first.index, key=lambda s: (float(length.get(s, 0.0)), s))
+    return {"stream_gauges": {str(s): str(g) for s, g in first.items()}, "key_gauge": str(first[key])}
+
+
 def _polygons(g: Any) -> list[Polygon]:
     """The non-empty polygons of ``g``, through nested multi-geometries and collections."""
     if isinstance(g, Polygon):

@@ -20,15 +20,24 @@ Layers:
   ``footway=sidewalk`` -> sidewalk, pedestrian-only ways with >= 70 % of their length within
   60 m of an imported waterway -> riverside_path, other pedestrian-only ways -> sidewalk, the
   rest -> road. ``width_m`` from the ``width`` tag (metres), else a default per highway class.
-* ``streams``: ``waterway=river|stream|canal`` ways, one reach per way. The channel values
-  (width, bank height, bed slope and elevations, Manning n) are placeholders, flagged
-  ``approximate``.
+* ``streams``: ``waterway=river|stream|canal`` ways, one reach per way; a way that starts at the
+  last node of another is its ``downstream_reach_id`` (OSM draws waterways in the direction of
+  flow). The channel values (width, bank height, bed slope and elevations, Manning n) are
+  placeholders, flagged ``approximate``; bed elevations fall along the linked reaches to 0 m at
+  each outlet.
+* ``devices``: ``man_made=monitoring_station`` nodes with ``monitoring:water_level`` (level gauges,
+  on the nearest waterway within 100 m, placeholder alert stages) or ``monitoring:precipitation``
+  (rain gauges); ``ref`` gives the id (``LS-<ref>``, ``RG-<ref>``). The manifest's ``hydrology``
+  names each stream's gauge (:mod:`twin.river_gauges`), so a flood run reports the city's own gauges.
 * ``buildings``: areas (closed ways, multipolygons) tagged ``building``.
 * ``facilities``: nodes and areas (representative point) with amenity, emergency or station tags
   the twin knows; facilities too far from the walk network for :func:`twin.load_city` are dropped.
 * ``boundary``: the largest ``boundary=administrative`` area, else the convex hull of everything
   imported buffered 100 m; ``dongs``: the ``admin_level=8`` areas, else the boundary.
-* ``slopes``, ``devices``, ``access_points``: empty (OSM has no such data).
+* ``slopes``, ``access_points``: empty (OSM has no such data).
+
+Why one module of this size: OSM's tag rules for each layer are read best in one place; what the
+OSM and shapefile importers share is in :mod:`twin.importers.fallbacks`.
 """
 
 from __future__ import annotations
@@ -58,11 +67,14 @@ from .fallbacks import (
     BED_SLOPE,
     BOUNDARY_BUFFER_M,
     MANNING_N,
+    RAIN_GAUGE_RESOLUTION_MM,
     REACH_LIMIT_M,
     dongs_from_boundary,
+    gauge_hydrology,
     hull_boundary,
     out_of_reach,
     placeholder_channel,
+    placeholder_gauge,
     polygonal,
 )
 
@@ -124,9 +136,12 @@ _STRUCTURES = {
     "wood": "wood",
     "timber": "wood",
 }
-_KEYS = ("highway", "waterway", "building", "boundary", "amenity", "emergency", "railway", "public_transport")
-_AREA_KEYS = _KEYS[2:]
+_AREA_KEYS = ("building", "boundary", "amenity", "emergency", "railway", "public_transport")
 """Keys of the relations assembled into areas (buildings, admin boundaries, facilities)."""
+_KEYS = ("highway", "waterway", *_AREA_KEYS, "man_made")
+GAUGE_SNAP_M = 100.0
+"""A ``man_made=monitoring_station`` node measuring water level is a level gauge of the nearest
+imported waterway when it lies within this distance of it (m); farther ones are dropped."""
 _WIDTH_RE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:m|meters?|metres?)?")
 _YEAR_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _FALSE = ("no", "false", "0")
@@ -211,6 +226,17 @@ def _facility_kind(tags: dict[str, str]) -> str | None:
     return None
 
 
+def _station_kind(tags: dict[str, str]) -> str | None:
+    """``level_sensor`` for a water-level monitoring station, ``rain_gauge`` for a precipitation one."""
+    if tags.get("man_made") != "monitoring_station":
+        return None
+    if tags.get("monitoring:water_level", "no") not in _FALSE:
+        return "level_sensor"
+    if any(tags.get(k, "no") not in _FALSE for k in ("monitoring:precipitation", "monitoring:rainfall")):
+        return "rain_gauge"
+    return None
+
+
 def _walk_skip_reason(tags: dict[str, str]) -> str | None:
     """Why a ``highway`` way is not walkable, or None when it is imported."""
     highway = tags["highway"]
@@ -268,6 +294,8 @@ class _OsmData:
     admin_areas: list[_Area] = field(default_factory=list)
     facility_nodes: list[tuple[str, str, dict[str, str], float, float]] = field(default_factory=list)
     facility_areas: list[tuple[_Area, str]] = field(default_factory=list)
+    stations: list[tuple[str, str, dict[str, str], float, float]] = field(default_factory=list)
+    """Monitoring stations: (node id, device kind, tags, lon, lat)."""
     timestamp: str = ""
 
 
@@ -292,6 +320,9 @@ def _read(src: Path, dropped: dict[str, Counter]) -> _OsmData:
                 kind = _facility_kind(tags)
                 if kind is not None:
                     data.facility_nodes.append((f"n{obj.id}", kind, tags, obj.location.lon, obj.location.lat))
+                station = _station_kind(tags)
+                if station is not None:
+                    data.stations.append((f"n{obj.id}", station, tags, obj.location.lon, obj.location.lat))
             elif obj.is_way():
                 if "highway" in tags:
                     reason = _walk_skip_reason(tags)
@@ -394,9 +425,45 @@ def _streams(data: _OsmData, tr: Transformer, dropped: dict[str, Counter]) -> gp
                 waterway=ww,
                 osm_way_id=way.id,
                 geometry=line,
+                _ends=(run[0][0], run[-1][0]),
             )
         )
+    # OSM draws a waterway in the direction of flow: a way that starts where another ends is downstream of it
+    starting = {}
+    for r in rows:
+        starting.setdefault(r["_ends"][0], r["reach_id"])
+    for r in rows:
+        down = starting.get(r.pop("_ends")[1])
+        r["downstream_reach_id"] = down if down != r["reach_id"] else None
+    _beds_from_outlets(rows)
     return _frame(rows, "streams")
+
+
+def _beds_from_outlets(rows: list[dict]) -> None:
+    """Placeholder bed elevations that fall downstream through linked reaches: 0 m at each outlet,
+    rising by the placeholder slope along the channel (m); a loop of reaches is cut where it closes."""
+    by_id = {r["reach_id"]: r for r in rows}
+    below: dict[str, float] = {}  # reach id -> channel length (m) from its downstream end to the outlet
+
+    def length_below(rid: str) -> float:
+        chain: list[str] = []
+        cur: str | None = rid
+        while cur is not None and cur not in below and cur not in chain:
+            chain.append(cur)
+            cur = by_id[cur]["downstream_reach_id"]
+        if cur is not None and cur in chain:  # a loop: the reach that closes it becomes an outlet
+            by_id[chain[-1]]["downstream_reach_id"] = None
+            cur = None
+        acc = 0.0 if cur is None else below[cur] + by_id[cur]["geometry"].length
+        for c in reversed(chain):
+            below[c] = acc
+            acc += by_id[c]["geometry"].length
+        return below[rid]
+
+    for r in rows:
+        base = length_below(r["reach_id"])
+        r["bed_elev_down_m"] = round(BED_SLOPE * base, 3)
+        r["bed_elev_up_m"] = round(BED_SLOPE * (base + r["geometry"].length), 3)
 
 
 def _frame(rows: list[dict], layer: str) -> gpd.GeoDataFrame:
@@ -549,6 +616,42 @@ def _facilities(
     return _frame(rows, "facilities")
 
 
+def _devices(
+    data: _OsmData, tr: Transformer, streams: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, dropped: dict[str, Counter]
+) -> gpd.GeoDataFrame:
+    """Level and rain gauges from monitoring stations, EPSG:5186 (see the module docstring)."""
+    rows: list[dict] = []
+    used: set[str] = set()
+    lines = streams.geometry.values if len(streams) else None
+    for nid, kind, tags, lon, lat in sorted(data.stations, key=lambda s: _id_key(s[0])):
+        x, y = tr.transform(lon, lat)
+        p = Point(x, y)
+        if out_of_reach(np.array([[x, y]]), roads.geometry.values, REACH_LIMIT_M)[0]:
+            dropped["devices"][f"more than {REACH_LIMIT_M:.0f} m from the walk network"] += 1
+            continue
+        prefix = "LS" if kind == "level_sensor" else "RG"
+        ref = re.sub(r"[^0-9A-Za-z_.-]+", "_", tags.get("ref", "")).strip("_")
+        did = f"{prefix}-{ref}" if ref and f"{prefix}-{ref}" not in used else f"{prefix}-{nid}"
+        row: dict[str, Any] = dict(device_id=did, kind=kind, name=tags.get("name"))
+        if kind == "level_sensor":
+            if lines is None:
+                dropped["devices"]["water-level station without a waterway"] += 1
+                continue
+            d = shapely.distance(lines, p)
+            i = int(np.argmin(d))
+            if d[i] > GAUGE_SNAP_M:
+                dropped["devices"][f"water-level station more than {GAUGE_SNAP_M:.0f} m from a waterway"] += 1
+                continue
+            row.update(stream=streams["name"].iloc[i], **placeholder_gauge())
+        else:
+            row["resolution_mm"] = RAIN_GAUGE_RESOLUTION_MM
+        row.update(approximate=True, osm_node_id=int(nid[1:]), geometry=p)
+        used.add(did)
+        rows.append(row)
+    keys = list(dict.fromkeys(k for r in rows for k in r if k != "geometry"))  # kinds have different columns
+    return _frame([{**{k: r.get(k) for k in keys}, "geometry": r["geometry"]} for r in rows], "devices")
+
+
 def _boundary_and_dongs(
     data: _OsmData,
     others: list[gpd.GeoDataFrame],
@@ -660,6 +763,7 @@ def import_osm(
     say("building buildings and facilities")
     buildings = _buildings(data, dropped)
     facilities = _facilities(data, tr, net.roads, dropped)
+    devices = _devices(data, tr, streams, net.roads, dropped)
     say("building boundary and dongs")
     boundary, dongs, bmeta, dmeta = _boundary_and_dongs(
         data, [net.roads, streams, buildings, facilities], name, stem, dropped
@@ -673,6 +777,7 @@ def import_osm(
         "roads": net.roads,
         "buildings": buildings,
         "facilities": facilities,
+        "devices": devices,
     }
     source = f"OpenStreetMap extract {src.name}"
     osm = {"source": source, "licence": LICENCE}
@@ -695,8 +800,8 @@ def import_osm(
             "description": (
                 "OSM waterway=river|stream|canal centrelines, one reach per way. Channel values are placeholders, "
                 "not measurements: width_m from the width tag else river 30 / canal 10 / stream 6 m, bank height "
-                f"{BANK_HEIGHT_M} m, bed slope {BED_SLOPE}, bed elevations relative to 0 m at the downstream end, "
-                f"Manning n {MANNING_N}; downstream_reach_id is not derived."
+                f"{BANK_HEIGHT_M} m, bed slope {BED_SLOPE}, bed elevations relative to 0 m at each outlet, "
+                f"Manning n {MANNING_N}; downstream_reach_id from ways that start where another ends."
             ),
         },
         "buildings": {
@@ -716,9 +821,21 @@ def import_osm(
             ),
         },
     }
-    for lname in ("slopes", "devices", "access_points"):
+    sources["devices"] = {
+        **osm,
+        "approximate": True,
+        "description": (
+            "Gauges from man_made=monitoring_station nodes (monitoring:water_level -> level_sensor on the nearest "
+            f"waterway within {GAUGE_SNAP_M:.0f} m, monitoring:precipitation -> rain_gauge); alert stages and "
+            "sensor heights are placeholders (thresholds_verified false)."
+        ),
+    }
+    for lname in ("slopes", "access_points"):
         sources[lname] = {"source": "none", "licence": "n/a", "description": "Empty: not available from OpenStreetMap."}
     extra: dict[str, Any] = {"generated_by": "twin.importers.osm", "source_file": src.name}
+    hydrology = gauge_hydrology(devices[devices["kind"] == "level_sensor"] if len(devices) else devices, streams)
+    if hydrology is not None:
+        extra["hydrology"] = hydrology
     if data.timestamp:
         extra["osm_replication_timestamp"] = data.timestamp
 

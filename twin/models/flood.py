@@ -5,7 +5,12 @@ Stage is the water depth above the bed at the junction of a gauge or access poin
 datum of the gauges' thresholds. A riverside path is flooded while the stage at its access point
 exceeds the path's height above the bed. The warning lead time of an access point is the time
 from the first alert that concerns it (an upward threshold crossing at its own level sensor or
-at the WAMIS gauge of its stream, or a KMA heavy-rain advisory) to the path flooding.
+at the gauge that warns for its stream, or a KMA heavy-rain advisory) to the path flooding.
+Which gauge warns for which stream is a fact of the city, read from its dataset
+(:mod:`twin.river_gauges`), as is the basin upstream of the city.
+
+Why one module of this size: it joins the SWMM run, the gauges and access points that watch it
+and the summary of alerts and lead times, which must agree on where and when stage is read.
 """
 
 from __future__ import annotations
@@ -21,18 +26,17 @@ import networkx as nx
 import numpy as np
 
 from ..city import CityModel
+from ..dataset_schema import THRESHOLD_LEVELS
 from ..engine import Engine
 from ..hydraulics.catchments import Subcatchment, delineate, upstream_basin
 from ..hydraulics.channel_network import ChannelNetwork, build_channel_network
 from ..hydraulics.swmm_inp import steady_state, write_inp
 from ..hydraulics.swmm_run import HydraulicsError, SwmmRun
 from ..rainfall import Hyetograph, kma_alerts
+from ..river_gauges import RiverGauges
 
-LEVELS = ("attention", "caution", "alert", "serious")
+LEVELS = THRESHOLD_LEVELS  # HRFCO alert levels, lowest first (defined in the dataset schema)
 LEVELS_KO = {"attention": "관심", "caution": "주의", "alert": "경계", "serious": "심각"}
-SINGOK = "LS-1018665"
-# the WAMIS gauge that speaks for each stream (tributaries without one: the gauge downstream)
-STREAM_GAUGE = {"중랑천": SINGOK, "부용천": "LS-1018666", "민락천": "LS-1018666"}
 
 
 @dataclass
@@ -55,6 +59,8 @@ class FloodSetup:
     watches: dict[str, Watch]
     inp_text: str
     rain: dict[str, Hyetograph]
+    river_gauges: RiverGauges = field(default_factory=RiverGauges)
+    """Which gauge warns for which stream (the dataset's manifest ``hydrology``)."""
 
 
 def build_flood_model(
@@ -124,7 +130,8 @@ def build_flood_model(
         watches[d.device_id] = Watch(d.device_id, "gauge", net.entity_node[d.device_id], d.stream, th)
     gates = city.devices_of_kind("gate")
     sensor_of_ap = dict(zip(gates["access_id"], gates["level_sensor_id"], strict=True)) if len(gates) else {}
-    for a in city.layer("access_points").sort_values("access_id").itertuples():
+    aps = city.layer("access_points")
+    for a in aps.sort_values("access_id").itertuples() if len(aps) else ():
         if a.access_id not in net.entity_node:
             continue
         sensor = sensor_of_ap.get(a.access_id)
@@ -138,7 +145,7 @@ def build_flood_model(
             float(a.path_height_m),
             sensor if sensor in watches else None,
         )
-    return FloodSetup(net, subs, watches, inp, rain)
+    return FloodSetup(net, subs, watches, inp, rain, city.river_gauges)
 
 
 def catchment_model(
@@ -158,22 +165,30 @@ def catchment_model(
         dongs=city.layer("dongs"),
         imperviousness_scale=imperviousness_scale,
     )
-    if "중랑천" in net.top_nodes:
-        # the basin north of the city: sized from the 신곡교 gauge's 80.4 km2 when the dataset has
-        # that gauge, else only when the scenario gives hydraulics.upstream_catchment_km2
-        top = net.top_nodes["중랑천"]
+    for basin in city.river_gauges.upstream_basins:
+        # the land outside the city above the top of the stream: sized from the area the dataset
+        # gives above its gauge, or as the scenario's hydraulics.upstream_catchment_km2
+        if basin.stream not in net.top_nodes:
+            continue
+        top = net.top_nodes[basin.stream]
         above: set[str] = set()
-        if SINGOK in net.entity_node:
+        if basin.gauge in net.entity_node:
             G = nx.DiGraph([(c.upstream, c.downstream) for c in net.conduits])
-            gauge_node = net.entity_node[SINGOK]
+            gauge_node = net.entity_node[basin.gauge]
             above = nx.ancestors(G, gauge_node) | {gauge_node}
-        if SINGOK in net.entity_node or upstream_catchment_km2 is not None:
+        if basin.gauge in net.entity_node or upstream_catchment_km2 is not None:
             nearest = _nearest_gauge(gauges, net.junctions[top].x, net.junctions[top].y)
-            basin = upstream_basin(
-                subs, {s.name for s in subs if s.outlet in above}, top, nearest, area_km2=upstream_catchment_km2
+            sub = upstream_basin(
+                subs,
+                {s.name for s in subs if s.outlet in above},
+                top,
+                nearest,
+                area_above_gauge_km2=basin.area_above_gauge_km2,
+                name=f"S-UPSTREAM-{_stream_code(city, basin.stream)}",
+                area_km2=upstream_catchment_km2,
             )
-            if basin is not None:
-                subs.append(basin)
+            if sub is not None:
+                subs.append(sub)
     return net, subs
 
 
@@ -185,6 +200,14 @@ def rain_gauges(city: CityModel) -> gpd.GeoDataFrame:
         return gauges[["device_id", "geometry"]].reset_index(drop=True)
     centre = city.layer("boundary").union_all().representative_point()
     return gpd.GeoDataFrame({"device_id": ["RG-CITY"]}, geometry=[centre], crs=city.crs)
+
+
+def _stream_code(city: CityModel, stream: str) -> str:
+    """The short code of ``stream`` (its reaches' ``stream_code``, else the first reach id's prefix)."""
+    reaches = city.layer("streams")
+    first = reaches[reaches["name"] == stream].sort_values("reach_id").iloc[0]
+    code = first.get("stream_code")
+    return str(code) if isinstance(code, str) and code else str(first["reach_id"]).split("-")[0]
 
 
 def _nearest_gauge(gauges, x: float, y: float) -> str:
@@ -308,7 +331,7 @@ class FloodModel:
             if w.kind == "gauge":
                 self._thresholds(wid, w, stage)
             if w.path_height_m is not None:
-                self._path(wid, w, stage)
+                self._path(wid, w, stage, w.path_height_m)
 
     def _thresholds(self, wid: str, w: Watch, stage: float) -> None:
         th = w.thresholds_m
@@ -342,8 +365,8 @@ class FloodModel:
                     listener(wid, w.stream, lv)
         self.level_index[wid] = new
 
-    def _path(self, wid: str, w: Watch, stage: float) -> None:
-        wet = stage > w.path_height_m
+    def _path(self, wid: str, w: Watch, stage: float, path_height_m: float) -> None:
+        wet = stage > path_height_m
         if wet == self.flooded[wid]:
             return
         self.flooded[wid] = wet
@@ -353,9 +376,9 @@ class FloodModel:
             "path.flooded" if wet else "path.dry",
             wid,
             f"riverside path {'under water' if wet else 'dry again'}: stage {stage:.2f} m, "
-            f"path {w.path_height_m:g} m above the bed",
+            f"path {path_height_m:g} m above the bed",
             stage_m=round(stage, 3),
-            path_height_m=w.path_height_m,
+            path_height_m=path_height_m,
         )
         if wet:
             for listener in self.on_path_flooded:
@@ -370,6 +393,7 @@ class FloodModel:
             wid: next((c["time_s"] for c in cs if c["direction"] == "up"), None) for wid, cs in self.crossings.items()
         }
         rain_first = min((a["time_s"] for a in self.rain_alerts), default=None)
+        river = self.setup.river_gauges
         for wid, w in self.setup.watches.items():
             peak, t_peak = self.peaks.get(w.junction, (float("nan"), float("nan")))
             base = {
@@ -398,12 +422,12 @@ class FloodModel:
                 }
                 continue
             sensor_crossings = self.crossings.get(w.sensor_id, []) if w.sensor_id else []
-            candidates = []
-            if w.sensor_id and first_up.get(w.sensor_id) is not None:
-                candidates.append((first_up[w.sensor_id], w.sensor_id))
-            ref = STREAM_GAUGE.get(w.stream, SINGOK)
-            if first_up.get(ref) is not None:
-                candidates.append((first_up[ref], ref))
+            candidates: list[tuple[float, str]] = []
+            if w.sensor_id and (sensor_up := first_up.get(w.sensor_id)) is not None:
+                candidates.append((sensor_up, w.sensor_id))
+            ref = river.warning_gauge(w.stream)
+            if ref is not None and (ref_up := first_up.get(ref)) is not None:
+                candidates.append((ref_up, ref))
             if rain_first is not None:
                 candidates.append((rain_first, "kma_rain_advisory"))
             first_alert = min(candidates) if candidates else None
@@ -421,7 +445,7 @@ class FloodModel:
                 "first_alert": {"time_s": first_alert[0], "source": first_alert[1]} if first_alert else None,
                 "warning_lead_time_s": lead,
             }
-        flooded = [a for a, v in out_a.items() if v["path_flooded_at_s"] is not None]
+        flooded_ids = [a for a, v in out_a.items() if v["path_flooded_at_s"] is not None]
         leads = [v["warning_lead_time_s"] for v in out_a.values() if v["warning_lead_time_s"] is not None]
         return {
             "gauges": out_g,
@@ -434,8 +458,8 @@ class FloodModel:
                 "kma_alerts": self.rain_alerts,
             },
             "flooded_paths": {
-                "count": len(flooded),
-                "first_s": min((out_a[a]["path_flooded_at_s"] for a in flooded), default=None),
+                "count": len(flooded_ids),
+                "first_s": min((out_a[a]["path_flooded_at_s"] for a in flooded_ids), default=None),
                 "min_warning_lead_time_s": min(leads, default=None),
             },
             "swmm": {

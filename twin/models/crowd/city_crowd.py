@@ -11,7 +11,7 @@ from typing import Any
 
 from ...city import CityModel
 from ...engine import Engine
-from .evacuation import WARNING_REACH_M, Evacuation
+from .evacuation import Evacuation
 from .model import CrowdModel
 from .populations import MIN_TRIP_M, Populations
 from .results import BOUND_STEP_S, RESIDENT_BOUND_MAX_NODES, CrowdResults
@@ -22,7 +22,6 @@ __all__ = [
     "MIN_TRIP_M",
     "PATH_KINDS",
     "RESIDENT_BOUND_MAX_NODES",
-    "WARNING_REACH_M",
     "CityCrowd",
 ]
 
@@ -58,7 +57,7 @@ class CityCrowd:
     def threshold_up(self, gauge_id: str, stream: str, level: str) -> None:
         self.evacuation.threshold_up(gauge_id, stream, level)
 
-    def gate_warning(self, source_id: str, access_id: str, reach_m: float = WARNING_REACH_M) -> None:
+    def gate_warning(self, source_id: str, access_id: str, reach_m: float) -> None:
         self.evacuation.gate_warning(source_id, access_id, reach_m)
 
     # --- results ---------------------------------------------------------------------------

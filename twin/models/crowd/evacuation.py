@@ -4,7 +4,8 @@ A riverside path link is closed, with its occupants exposed, when the stage at a
 either end passes the path. Its ramps and stairs stay open: they climb out of the water, and a
 flood does not stop anyone leaving (a closed gate will stop people entering). The order for a
 stream's paths comes with the first flooded path of that stream (``path_flooded``) or when its
-gauge reaches 관심 (``attention``). A gate's signboard and loudspeaker warn the people near it
+gauge (the dataset's ``hydrology.stream_gauges``, :mod:`twin.river_gauges`) reaches 관심
+(``attention``). A gate's signboard and loudspeaker warn the people near it
 (``gate_warning``). Each order keeps a snapshot of who was where, for the lower bound on the time
 to clear the paths (solved after the run, see ``results``). Geometry in EPSG:5186 (m).
 """
@@ -19,12 +20,9 @@ import numpy as np
 
 from ...city import CityModel
 from ...engine import Engine
-from ..flood import STREAM_GAUGE
 from .model import CrowdModel
 from .riverside import RiversidePaths
 
-WARNING_REACH_M = 300.0
-"""How far along the path a gate's signboard and loudspeaker reach by default (m, straight line)."""
 BOUND_SPOT_M = 25.0
 """People on a link stand, for the lower bound, at a multiple of this distance (m) from its ends."""
 
@@ -43,6 +41,7 @@ class Evacuation:
         self.model = model
         self.paths = paths
         self.trigger = trigger
+        self.river_gauges = city.river_gauges
         self.ordered: dict[str, float] = {}
         self.gate_warnings: dict[str, dict[str, Any]] = {}
         self.bound_problems: dict[str, dict[str, Any]] = {}
@@ -61,9 +60,8 @@ class Evacuation:
         """Gauge ``gauge_id`` has risen to ``level``: at 관심, with that trigger, its streams are cleared."""
         if self.trigger != "attention" or level != "attention":
             return
-        for st, g in STREAM_GAUGE.items():
-            if g == gauge_id:
-                self._order(st, f"{gauge_id} reached 관심")
+        for st in self.river_gauges.streams_of(gauge_id):
+            self._order(st, f"{gauge_id} reached 관심")
 
     def _order(self, stream: str, why: str) -> None:
         stream_links = self.paths.stream_links
@@ -82,7 +80,7 @@ class Evacuation:
         self.bound_problems[stream] = self._bound_problem(zone, present)
 
     # --- from the gates ----------------------------------------------------------------------
-    def gate_warning(self, source_id: str, access_id: str, reach_m: float = WARNING_REACH_M) -> None:
+    def gate_warning(self, source_id: str, access_id: str, reach_m: float) -> None:
         """A signboard (and loudspeaker) ``source_id`` at an access point warns that the path will
         close: people on its stream's paths within ``reach_m`` (m, straight line from the access
         point) leave for the street. Once per source."""
