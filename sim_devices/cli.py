@@ -5,9 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+
+
+@contextmanager
+def exits_on(*errors: type[BaseException], prefix: str = "") -> Iterator[None]:
+    """Any of ``errors`` raised inside becomes one line ``error: PREFIX<message>`` on stderr and
+    exit status 2 (a usage or input error, not a crash)."""
+    try:
+        yield
+    except errors as exc:
+        click.echo(f"error: {prefix}{exc}", err=True)
+        sys.exit(2)
 
 
 @click.group("devices")
@@ -78,31 +91,19 @@ def serve(
 
     from .fleet import Fleet
 
-    try:
+    with exits_on(ScenarioError):
         scenario = load_scenario(scenario_file, overrides=overrides)
-    except ScenarioError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    try:
+    with exits_on(ValueError, prefix=f"--until: got {until!r}: "):
         until_s = parse_duration(until) if until else None
-    except ValueError as exc:
-        click.echo(f"error: --until: got {until!r}: {exc}", err=True)
-        sys.exit(2)
     if out is not None:
         from twin.atomic import check_output_dir
         from twin.results import SUMMARY
 
-        try:
+        with exits_on(TwinError, OSError):
             check_output_dir(out, overwrite=True, marker=SUMMARY)  # refuse a bad --out before the run
-        except (TwinError, OSError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-    try:
+    with exits_on(ValueError, prefix="--speed: "):
         speed = parse_speed(speed_text, strict=strict_speed)
-    except ValueError as exc:
-        click.echo(f"error: --speed: {exc}", err=True)
-        sys.exit(2)
-    try:
+    with exits_on(TwinError):
         fleet = Fleet(
             scenario,
             speed=speed,
@@ -111,9 +112,6 @@ def serve(
             workdir=manifest.parent.resolve(),
             replicas=replicas,
         )
-    except TwinError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
 
     def progress(done: float, total: float) -> None:
         click.echo(f"simulated {done / 60:.0f} of {total / 60:.0f} min, {fleet.ctx.published} messages", err=True)
@@ -126,22 +124,17 @@ def serve(
     show_refused_inputs()
     interrupted = False
     try:
-        asyncio.run(fleet.serve(manifest=manifest, until_s=until_s, progress=progress, on_ready=ready))
+        with exits_on(TwinError):
+            asyncio.run(fleet.serve(manifest=manifest, until_s=until_s, progress=progress, on_ready=ready))
     except KeyboardInterrupt:
         interrupted = True
         click.echo(f"stopped at {fleet.sim.now / 60:.1f} simulated min", err=True)
-    except TwinError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
     result = fleet.result()
     click.echo(done_text(result, interrupted=interrupted), err=True)
     if out is not None:
         extra = {"interrupted": {"at_s": round(fleet.sim.now, 3)}} if interrupted else None
-        try:
+        with exits_on(TwinError, OSError):
             folder = fleet.write_run(out, result, summary_extra=extra)
-        except (TwinError, OSError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
         click.echo(
             f"wrote {folder}" + (" (interrupted: what was recorded until then)" if interrupted else ""), err=True
         )
@@ -202,11 +195,8 @@ def clients(device_id: str, manifest: Path, show_passwords: bool) -> None:
     from .clients import ClientError, client_commands
 
     twin = "twin" if shutil.which("twin") else str(Path(sys.executable).with_name("twin"))
-    try:
+    with exits_on(ClientError):
         commands = client_commands(manifest, device_id, twin=twin, show_passwords=show_passwords)
-    except ClientError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
     for what, command in commands:
         click.echo(f"# {what}\n{command}\n")
 
@@ -219,8 +209,5 @@ def password_cmd(user: str, manifest: Path) -> None:
     -P "$(twin devices password operator)"."""
     from .clients import ClientError, password
 
-    try:
+    with exits_on(ClientError):
         click.echo(password(manifest, user))
-    except ClientError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)

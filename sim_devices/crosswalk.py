@@ -10,28 +10,21 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from .broker import Account
-from .mqtt_link import device_prefix
-from .telemetry import FleetContext, topics
+from .device import DeviceBase
+from .telemetry import FleetContext
 
 
-class Crosswalk:
+class Crosswalk(DeviceBase):
     kind = "crosswalk"
 
     def __init__(self, row: dict[str, Any], ctx: FleetContext, *, port: int | None = None) -> None:
-        self.device_id = str(row["device_id"])
-        self.row = row
-        self.ctx = ctx
+        super().__init__(row, ctx)
         self.edge_id = str(row.get("edge_id") or "")
         self.interval_s = float(ctx.settings.crosswalk_interval)
         self.next_s = round(zlib.crc32(self.device_id.encode("utf-8")) % 1000 / 1000 * self.interval_s, 3)
         self.seq = 0
-        self.topics = topics(self.kind, self.device_id)
-        self.account = Account(self.device_id, "", publish=[f"{device_prefix(self.kind, self.device_id)}/#"])
+        self._mqtt()
         self.last: dict[str, Any] = {}
-
-    def due(self) -> float:
-        return self.next_s
 
     def counts(self) -> tuple[int, int, int]:
         """(waiting, crossing, entered so far) on the crossing's link."""
@@ -41,8 +34,7 @@ class Crosswalk:
             return 0, 0, 0
         return len(link.waiting), int(link.occupants), int(link.entered)
 
-    def sample(self, t_s: float) -> None:
-        self.next_s = t_s + self.interval_s
+    def _sample(self, t_s: float) -> None:
         if self.ctx.faults.active(self.device_id, "dropout", t_s):
             return
         waiting, crossing, count = self.counts()
@@ -61,13 +53,9 @@ class Crosswalk:
         }
         self.ctx.send(self.device_id, self.topics["telemetry"], self.last)
 
-    def manifest(self) -> dict[str, Any]:
+    def _faces(self) -> dict[str, Any]:
         return {
-            "id": self.device_id,
-            "kind": self.kind,
-            "name": self.row.get("name"),
             "edge_id": self.edge_id,
             "mqtt": self.topics | {"username": self.device_id},
             "interval_s": self.interval_s,
-            "credentials": f"credentials.json#{self.device_id}",
         }

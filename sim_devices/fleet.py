@@ -45,6 +45,7 @@ from .broker import (
 )
 from .clock import ClockFace, DeliveryTracker, PacedClock, timing_budget_s
 from .crosswalk import Crosswalk
+from .device import Device
 from .gate import Gate
 from .guard import shielded
 from .mqtt_link import TOPIC_ROOT, MqttLink
@@ -54,7 +55,7 @@ from .signboard import Signboard
 from .structural import StructuralSensor
 from .telemetry import FleetContext
 
-KINDS = {
+KINDS: dict[str, Callable[..., Device]] = {  # dataset kind -> device class, built as cls(row, ctx, port=...)
     "level_sensor": LevelSensor,
     "rain_gauge": RainGauge,
     "gate": Gate,
@@ -123,7 +124,7 @@ class Fleet:
             broker_host=bh,
             broker_port=bp,
         )
-        self.devices: list[Any] = []
+        self.devices: list[Device] = []
         for kind in kinds:
             layer = self.sim.city.devices_of_kind(kind)
             rows = layer.assign(x=layer.geometry.x, y=layer.geometry.y).drop(columns="geometry").to_dict("records")
@@ -220,9 +221,9 @@ class Fleet:
                 port=self.ctx.broker_port,
                 username=d.account.username,
                 password=d.account.password,
-                status_topic=d.topics["status"] if hasattr(d, "topics") else None,
+                status_topic=d.status_topic,
                 subscriptions=tuple(d.account.subscribe),
-                on_message=shielded(d.on_mqtt, d.device_id, self.ctx.input_log) if hasattr(d, "on_mqtt") else None,
+                on_message=shielded(d.on_mqtt, d.device_id, self.ctx.input_log) if d.on_mqtt is not None else None,
             )
             link.start()
             self.ctx.links[d.device_id] = link
@@ -231,11 +232,7 @@ class Fleet:
         """The fleet's own subscriber, on its loop: it sees every reading arrive (the clock waits for
         them) and, with ``record``, writes every message with its arrival time."""
         # the readings of the dataset's own sensors (not load-test replicas), or everything when recording
-        self.ctx.tracked = frozenset(
-            d.device_id
-            for d in self.devices
-            if isinstance(d, LevelSensor | RainGauge) and getattr(d, "source_id", d.device_id) == d.device_id
-        )
+        self.ctx.tracked = frozenset(d.device_id for d in self.devices if d.waited_for)
         mine = tuple(d.topics["telemetry"] for d in self.devices if d.device_id in self.ctx.tracked)
         subs = (f"{TOPIC_ROOT}/#", "application/#") if self.record_path else mine
         if self.record_path is not None:
@@ -349,12 +346,10 @@ class Fleet:
                 await self.clock_face.modbus.start()
                 self.clock_face.publish(time.monotonic())
                 for d in self.devices:
-                    if hasattr(d, "modbus"):
-                        self.ports.release(d.modbus.port)
-                        await d.modbus.start()
-                    elif hasattr(d, "start"):
-                        self.ports.release(d.port)
-                        d.start()
+                    port = d.listen_port()
+                    if port is not None:
+                        self.ports.release(port)
+                    await d.open()
                 self._start_links()
                 self._start_probe()
                 await self._online()
@@ -376,10 +371,7 @@ class Fleet:
                     self._record.close()
                 await self.clock_face.modbus.stop()
                 for d in self.devices:
-                    if hasattr(d, "modbus"):
-                        await d.modbus.stop()
-                    elif hasattr(d, "stop"):
-                        d.stop()
+                    await d.close()
                 if self._broker_job is not None:
                     await asyncio.gather(self._broker_job, return_exceptions=True)
                 if self.broker is not None:
@@ -396,8 +388,8 @@ class Fleet:
             "sim_time_s": self.sim.now,
             "messages": self.ctx.published,
             "messages_recorded": self.recorded,
-            "modbus_requests": sum(d.modbus.requests for d in self.devices if hasattr(d, "modbus")),
-            "http_requests": sum(d.requests for d in self.devices if isinstance(d, Signboard | Camera)),
+            "modbus_requests": sum(d.served().get("modbus", 0) for d in self.devices),
+            "http_requests": sum(d.served().get("http", 0) for d in self.devices),
             "max_clock_lag_s": round(self.max_lag_s, 2),
             "refused_inputs": dict(sorted(self.ctx.input_log.refused.items())),
             "timing": self.timing(),
@@ -492,8 +484,8 @@ class Fleet:
         return face.progress_s
 
     async def _clock(self, end: float, progress, stop) -> None:
-        sensors = [d for d in self.devices if hasattr(d, "due")]
-        gates = [d for d in self.devices if isinstance(d, Gate | Signboard)]  # stepped every tick
+        sensors = [d for d in self.devices if d.due() < math.inf]  # sampled when due
+        gates = [d for d in self.devices if d.every_step]  # stepped every tick (gates, signboards)
         heap = [(d.due(), i) for i, d in enumerate(sensors)]
         heapq.heapify(heap)
         clock = self.clock

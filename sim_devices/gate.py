@@ -22,11 +22,10 @@ from typing import Any
 
 from twin.models.gate import GateModel, GateZone
 
-from .broker import Account
-from .guard import MAX_COMMAND_BYTES, BadInput, parse_json_message
+from .device import ModbusDevice
+from .guard import BadInput, decode_message, parse_json_message
 from .modbus_face import ILLEGAL_VALUE, ModbusFace
-from .mqtt_link import device_prefix
-from .telemetry import FleetContext, topics
+from .telemetry import FleetContext
 
 STATES = ("open", "closing", "closed", "opening")
 SOURCES = {"none": 0, "modbus": 1, "mqtt": 2}
@@ -49,12 +48,7 @@ def parse_command(payload: bytes) -> str:
             raise BadInput(f'field "command": expected "close" or "open", got a JSON {type(what).__name__}')
         field = 'field "command"'
     else:
-        if len(payload) > MAX_COMMAND_BYTES:
-            raise BadInput(f"payload of {len(payload)} bytes, more than {MAX_COMMAND_BYTES}")
-        try:
-            what = payload.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BadInput(f"payload is not UTF-8 (byte {exc.start})") from None
+        what = decode_message(payload)
         field = "bare word"
     word = what.strip().lower()
     if word not in COMMANDS:
@@ -62,21 +56,20 @@ def parse_command(payload: bytes) -> str:
     return word
 
 
-class Gate:
+class Gate(ModbusDevice):
     kind = "gate"
+    every_step = True  # commands are taken and the barrier moves at every clock step
 
     def __init__(self, row: dict[str, Any], ctx: FleetContext, *, port: int) -> None:
-        self.device_id = str(row["device_id"])
-        self.row = row
-        self.ctx = ctx
+        super().__init__(row, ctx)
         self.access_id = row.get("access_id")
         self.zone = GateZone(ctx.sim.city, self.access_id)  # the way down to the path
         travel = row.get("travel_time_s")
         self.model = GateModel(float(travel) if travel == travel and travel is not None else 20.0)
-        self.topics = topics(self.kind, self.device_id)
+        self._mqtt(subscribe=("cmd",))
         self.inbox: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()  # (command, source), any thread
         self.seq = 0
-        self.next_s = 0.0
+        self.state_due_s = 0.0  # the next periodic state message
         self.people = 0
         self.modbus = ModbusFace(
             host=ctx.host,
@@ -87,12 +80,6 @@ class Gate:
             on_refuse=lambda why: ctx.input_log.refuse(self.device_id, why),
         )
         self.modbus.set("coils", 2, [1])
-        self.account = Account(
-            self.device_id,
-            "",
-            publish=[f"{device_prefix(self.kind, self.device_id)}/#"],
-            subscribe=[self.topics["cmd"]],
-        )
         self._refresh()
 
     # --- commands ---------------------------------------------------------------------------
@@ -143,9 +130,9 @@ class Gate:
         self.zone.update(crowd, self.model)
         if reached:
             self._reached(reached, t_s)
-        if self.model.state != before or t_s >= self.next_s:
+        if self.model.state != before or t_s >= self.state_due_s:
             self._publish_state(t_s)
-            self.next_s = t_s + float(self.ctx.settings.gate_state_interval)
+            self.state_due_s = t_s + float(self.ctx.settings.gate_state_interval)
         self._refresh()
 
     def _reached(self, reached: str, t_s: float) -> None:
@@ -214,11 +201,8 @@ class Gate:
         }
         self.ctx.send(self.device_id, self.topics["event"], payload)
 
-    def manifest(self) -> dict[str, Any]:
+    def _faces(self) -> dict[str, Any]:
         return {
-            "id": self.device_id,
-            "kind": self.kind,
-            "name": self.row.get("name"),
             "access_id": self.access_id,
             "level_sensor_id": self.row.get("level_sensor_id"),
             "rain_gauge_id": self.row.get("rain_gauge_id"),
@@ -245,5 +229,4 @@ class Gate:
             },
             "mqtt": self.topics | {"username": self.device_id},
             "travel_time_s": self.model.travel_s,
-            "credentials": f"credentials.json#{self.device_id}",
         }

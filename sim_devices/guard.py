@@ -34,15 +34,21 @@ class BadInput(ValueError):
     """A message a device refuses; the text says what was wrong, never the message itself."""
 
 
-def parse_json_message(payload: bytes, *, max_bytes: int = MAX_COMMAND_BYTES, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """A JSON message from a client, bounded: :class:`BadInput` if too large, too deep, not UTF-8
-    or not JSON. The text of the error never repeats the payload."""
+def decode_message(payload: bytes, *, max_bytes: int = MAX_COMMAND_BYTES) -> str:
+    """The text of a message from a client: :class:`BadInput` if larger than ``max_bytes`` or not
+    UTF-8. The text of the error never repeats the payload."""
     if len(payload) > max_bytes:
         raise BadInput(f"payload of {len(payload)} bytes, more than {max_bytes}")
     try:
-        text = payload.decode("utf-8")
+        return payload.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadInput(f"payload is not UTF-8 (byte {exc.start})") from None
+
+
+def parse_json_message(payload: bytes, *, max_bytes: int = MAX_COMMAND_BYTES, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """A JSON message from a client, bounded: :class:`BadInput` if too large, too deep, not UTF-8
+    or not JSON. The text of the error never repeats the payload."""
+    text = decode_message(payload, max_bytes=max_bytes)
     if json_depth(text) > max_depth:
         raise BadInput(f"JSON nested deeper than {max_depth} levels")
     try:

@@ -6,7 +6,8 @@ GetServices. Media ``/onvif/media_service``: GetProfiles, GetStreamUri, GetSnaps
 ``/onvif/event_service``: CreatePullPointSubscription; then PullMessages, Renew and Unsubscribe on
 the subscription's own address. Analytics: ``tns1:RuleEngine/FieldDetector/ObjectsInside`` with
 ``IsInside`` true while anyone stands in the camera's view (the rule is named after what it
-watches). ``/snapshot.png`` is a top-down picture of the view (HTTP Digest or Basic auth).
+watches); what the camera sees is :class:`twin.models.camera.CameraModel`'s, as in the in-process
+gate controller. ``/snapshot.png`` is a top-down picture of the view (HTTP Digest or Basic auth).
 
 Every SOAP call but GetSystemDateAndTime needs a WS-Security UsernameToken with PasswordDigest
 = Base64(SHA-1(nonce + Created + password)), Created within 5 minutes of the camera's clock and a
@@ -38,10 +39,11 @@ import defusedxml.ElementTree as SafeET
 import numpy as np
 from defusedxml import DefusedXmlException
 
+from twin.models.camera import CameraModel
 from twin.models.viewshed import Viewshed
 
-from .broker import Account
 from .camera_view import Scene
+from .device import HttpDevice
 from .http_face import MAX_CONNECTIONS, READ_TIMEOUT_S, GuardedHandler, HttpRefusal, start_server, stop_server
 from .soap import NS, SoapFault, envelope, fault, iso_utc, parse_datetime, parse_duration_s, xml_text
 from .telemetry import FleetContext
@@ -71,25 +73,19 @@ def termination_s(text: str | None, element: str, now: datetime) -> float:
     return ttl
 
 
-class Camera:
+class Camera(HttpDevice):
     kind = "cctv"
 
     def __init__(self, row: dict[str, Any], ctx: FleetContext, *, port: int) -> None:
-        self.device_id = str(row["device_id"])
-        self.row = row
-        self.ctx = ctx
+        super().__init__(row, ctx)  # its account is the ONVIF user; no MQTT topics of its own
         self.host, self.port = ctx.host, port
         self.interval_s = float(ctx.settings.camera_interval)
         self.next_s = 0.0
-        self.view = Viewshed.of_camera(float(row["x"]), float(row["y"]), row)  # EPSG:5186
+        self.model = CameraModel.of_camera(self.device_id, *self.position, row, faults=ctx.faults)  # what it sees
         self.scene: Scene | None = None  # built on the first snapshot
-        watches = row.get("watches")
-        self.rule = f"Zone-{watches}" if isinstance(watches, str) and watches else f"Zone-{self.device_id}"
-        self.account = Account(self.device_id, "")  # the ONVIF user; no MQTT topics of its own
         self.lock = threading.Lock()
-        self.people: list[tuple[float, float, bool]] = []
+        self.people: list[tuple[float, float, bool]] = []  # those in view at the last sample (x, y, evacuating)
         self.events: list[tuple[datetime, bool, str]] = []  # (UTC time, is inside, operation)
-        self.inside = False
         self.subscriptions: dict[str, dict[str, Any]] = {}
         password = lambda: self.account.password  # noqa: E731 - the fleet sets it after construction
         self.digest = DigestAuth(self.device_id, self.device_id, password)  # the snapshot's HTTP auth
@@ -105,34 +101,33 @@ class Camera:
     def base(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    # --- the fleet's loop: what the camera sees -------------------------------------------------------
-    def due(self) -> float:
-        return self.next_s
+    @property
+    def view(self) -> Viewshed:
+        """Its :class:`~twin.models.viewshed.Viewshed` (EPSG:5186)."""
+        return self.model.view
 
-    def sample(self, t_s: float) -> None:
-        self.next_s = t_s + self.interval_s
-        stopped = self.ctx.faults.active(self.device_id, "dropout", t_s) is not None  # a camera that stops sending
+    @property
+    def rule(self) -> str:
+        """The analytics rule its events are reported under (``Zone-{what it watches}``)."""
+        return self.model.rule
+
+    @property
+    def inside(self) -> bool:
+        """The state it reported last: someone inside its view."""
+        return self.model.inside
+
+    # --- the fleet's loop: what the camera sees -------------------------------------------------------
+    def _sample(self, t_s: float) -> None:
         people = self.ctx.people_now(t_s)
-        seen: list[tuple[float, float, bool]] = []
-        if people:
-            xs = np.array([p[1] for p in people])
-            ys = np.array([p[2] for p in people])
-            mask = self.view.contains(xs, ys)
-            seen = [(p[1], p[2], p[3]) for p, m in zip(people, mask, strict=True) if m]
-        inside = bool(seen)
+        xs = np.array([p[1] for p in people], dtype=float)
+        ys = np.array([p[2] for p in people], dtype=float)
         with self.lock:
-            self.people = seen
-            if inside != self.inside and not stopped:
-                self.inside = inside
-                self.events.append((datetime.now(UTC), inside, "Changed"))
+            seen = self.model.look(t_s, xs, ys)
+            self.people = [(p[1], p[2], p[3]) for p, m in zip(people, seen.seen, strict=True) if m]
+            if seen.changed:
+                self.events.append((datetime.now(UTC), seen.inside, "Changed"))
                 self.new_event.notify_all()
-                self.ctx.sim.engine.log(
-                    "cctv.objects_inside",
-                    self.device_id,
-                    f"{self.rule}: {'someone inside' if inside else 'clear'}",
-                    inside=inside,
-                    people=len(seen),
-                )
+                self.model.log(self.ctx.sim.engine, seen)
 
     # --- HTTP --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -421,11 +416,8 @@ class Camera:
             del self.subscriptions[sub]
         return "<wsnt:UnsubscribeResponse/>"
 
-    def manifest(self) -> dict[str, Any]:
+    def _faces(self) -> dict[str, Any]:
         return {
-            "id": self.device_id,
-            "kind": self.kind,
-            "name": self.row.get("name"),
             "watches": self.row.get("watches") if isinstance(self.row.get("watches"), str) else None,
             "onvif": {
                 "host": self.host,
@@ -437,5 +429,4 @@ class Camera:
                 "rule": self.rule,
             },
             "view": {"heading_deg": self.view.heading, "fov_deg": self.view.fov, "range_m": self.view.range},
-            "credentials": f"credentials.json#{self.device_id}",
         }

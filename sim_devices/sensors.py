@@ -18,10 +18,9 @@ from typing import Any
 
 from twin.models.sensor_model import RainTotals, SensorModel, sample_phase_s
 
-from .broker import Account
+from .device import ModbusDevice
 from .modbus_face import ModbusFace
-from .mqtt_link import device_prefix
-from .telemetry import FleetContext, telemetry_payload, topics
+from .telemetry import FleetContext, telemetry_payload
 
 LEVEL_MAP = {
     0: "stage_mm",
@@ -53,7 +52,7 @@ def _u32(x: float) -> list[int]:
     return [v >> 16, v & 0xFFFF]
 
 
-class Sensor:
+class Sensor(ModbusDevice):
     """Common to both kinds: sampling schedule, sequence numbers, Modbus face and MQTT account."""
 
     kind = "sensor"
@@ -61,43 +60,33 @@ class Sensor:
     register_map: dict[int, str] = {}
 
     def __init__(self, row: dict[str, Any], ctx: FleetContext, *, settings, port: int) -> None:
-        self.device_id = str(row["device_id"])
-        self.row = row
-        self.ctx = ctx
+        super().__init__(row, ctx)
+        self.source_id = self.device_id  # the sensor whose stage it reads (a load-test replica: the one it copies)
         self.interval_s = float(settings.sample_interval)
         self.model = SensorModel(
             self.device_id, seed=ctx.seed, noise_sd=settings.noise_sd, resolution=settings.resolution, faults=ctx.faults
         )
         self.seq = 0
         self.next_s = sample_phase_s(self.device_id, self.interval_s)
-        self.topics = topics(self.kind, self.device_id)
+        self._mqtt()
         self.modbus = ModbusFace(
             host=ctx.host,
             port=port,
             sizes={"holding_registers": len(self.register_map), "input_registers": len(self.register_map)},
             on_refuse=lambda why: ctx.input_log.refuse(self.device_id, why),
         )
-        self.account = Account(
-            self.device_id, "", publish=[f"{device_prefix(self.kind, self.device_id)}/#"], subscribe=[]
-        )
 
     def _registers(self, values: list[int]) -> None:
         self.modbus.set("holding_registers", 0, values)
         self.modbus.set("input_registers", 0, values)
 
-    def due(self) -> float:
-        return self.next_s
+    @property
+    def waited_for(self) -> bool:
+        """The fleet's clock waits for its readings to be delivered (a dataset sensor, not a replica)."""
+        return self.source_id == self.device_id
 
-    def sample(self, t_s: float) -> None:
-        """Take the reading due at ``t_s`` (the simulation has been advanced to it)."""
-        self.next_s = t_s + self.interval_s
-        self._sample(t_s)
-
-    def manifest(self) -> dict[str, Any]:
+    def _faces(self) -> dict[str, Any]:
         return {
-            "id": self.device_id,
-            "kind": self.kind,
-            "name": self.row.get("name"),
             "modbus": {
                 "host": self.modbus.host,
                 "port": self.modbus.port,
@@ -108,7 +97,6 @@ class Sensor:
             "mqtt": self.topics | {"username": self.device_id},
             "sample_interval_s": self.interval_s,
             "unit": self.unit,
-            "credentials": f"credentials.json#{self.device_id}",
         }
 
 

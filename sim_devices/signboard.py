@@ -24,13 +24,11 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from twin.control.signboard_text import layout, layout_parts
-from twin.models.crowd.city_crowd import WARNING_REACH_M
 
-from .broker import Account
 from .cap import MAX_BYTES, CapAlert, CapError, parse_cap
+from .device import HttpDevice
 from .http_face import MAX_CONNECTIONS, READ_TIMEOUT_S, GuardedHandler, HttpRefusal, basic_ok, start_server, stop_server
-from .mqtt_link import device_prefix
-from .telemetry import FleetContext, topics
+from .telemetry import FleetContext
 
 XML_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 
@@ -39,19 +37,17 @@ def _json(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
-class Signboard:
+class Signboard(HttpDevice):
     kind = "signboard"
+    every_step = True  # alerts taken over HTTP are shown (and expire) at every clock step
 
     def __init__(self, row: dict[str, Any], ctx: FleetContext, *, port: int) -> None:
-        self.device_id = str(row["device_id"])
-        self.row = row
-        self.ctx = ctx
+        super().__init__(row, ctx)
         self.host, self.port = ctx.host, port
         n, w = row.get("lines"), row.get("chars_per_line")
         self.lines = int(n) if n == n and n is not None else 2
         self.width = int(w) if w == w and w is not None else 12
-        self.topics = topics(self.kind, self.device_id)
-        self.account = Account(self.device_id, "", publish=[f"{device_prefix(self.kind, self.device_id)}/#"])
+        self._mqtt()
         self.inbox: queue.SimpleQueue[CapAlert] = queue.SimpleQueue()
         self.display: dict[str, Any] = {"device_id": self.device_id, "identifier": None, "lines": [], "since": None}
         self.lock = threading.Lock()
@@ -174,8 +170,7 @@ class Signboard:
         access = self.row.get("access_id")
         if lines and crowd is not None and isinstance(access, str) and access:
             # a message at an access point: the people near it read it (and hear the loudspeaker) and leave
-            spec = self.ctx.sim.scenario.controller
-            crowd.gate_warning(self.device_id, access, spec.warning_reach_m if spec else WARNING_REACH_M)
+            crowd.gate_warning(self.device_id, access, self.ctx.sim.scenario.warning_reach_m)
         self.ctx.sim.engine.log(
             "signboard.display",
             self.device_id,
@@ -185,11 +180,8 @@ class Signboard:
         )
         self.ctx.send(self.device_id, self.topics["state"], dict(self.display), retain=True)
 
-    def manifest(self) -> dict[str, Any]:
+    def _faces(self) -> dict[str, Any]:
         return {
-            "id": self.device_id,
-            "kind": self.kind,
-            "name": self.row.get("name"),
             "access_id": self.row.get("access_id") if isinstance(self.row.get("access_id"), str) else None,
             "http": {
                 "host": self.host,
@@ -200,5 +192,4 @@ class Signboard:
             },
             "display": {"lines": self.lines, "chars_per_line": self.width},
             "mqtt": self.topics | {"username": self.device_id},
-            "credentials": f"credentials.json#{self.device_id}",
         }

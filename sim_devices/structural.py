@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .broker import Account
+from .device import DeviceBase
 from .telemetry import FleetContext
 
 TENANT = uuid.uuid5(uuid.NAMESPACE_DNS, "uijeongbu.go.kr")
@@ -35,14 +36,12 @@ def dev_eui(device_id: str) -> str:
     return hashlib.sha1(device_id.encode("utf-8")).hexdigest()[:16]
 
 
-class StructuralSensor:
+class StructuralSensor(DeviceBase):
     """One LoRaWAN tilt or crack sensor; ``sample(t)`` sends its uplink due at ``t``."""
 
     def __init__(self, row: dict[str, Any], ctx: FleetContext, *, port: int | None = None) -> None:
-        self.device_id = str(row["device_id"])
-        self.kind = str(row["kind"])
-        self.row = row
-        self.ctx = ctx
+        super().__init__(row, ctx)
+        self.kind = str(row["kind"])  # tilt_sensor or crack_sensor
         self.eui = dev_eui(self.device_id)
         self.app = str(APPLICATION[self.kind])
         self.interval_s = float(ctx.settings.structural_interval)
@@ -57,11 +56,7 @@ class StructuralSensor:
         self.topic = f"application/{self.app}/device/{self.eui}/event/up"
         self.account = Account(self.device_id, "", publish=[f"application/{self.app}/device/{self.eui}/event/#"])
 
-    def due(self) -> float:
-        return self.next_s
-
-    def sample(self, t_s: float) -> None:
-        self.next_s = t_s + self.interval_s
+    def _sample(self, t_s: float) -> None:
         if self.ctx.faults.active(self.device_id, "dropout", t_s):
             return
         self.f_cnt += 1
@@ -122,11 +117,8 @@ class StructuralSensor:
             },
         }
 
-    def manifest(self) -> dict[str, Any]:
+    def _faces(self) -> dict[str, Any]:
         return {
-            "id": self.device_id,
-            "kind": self.kind,
-            "name": self.row.get("name"),
             "host_id": self.row.get("host_id"),
             "lorawan": {
                 "dev_eui": self.eui,
@@ -135,5 +127,4 @@ class StructuralSensor:
             },
             "mqtt": {"up": self.topic, "username": self.device_id},
             "uplink_interval_s": self.interval_s,
-            "credentials": f"credentials.json#{self.device_id}",
         }

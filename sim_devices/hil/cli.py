@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ..cli import exits_on
+
 
 class _DefaultToRun(click.Group):
     """``twin hil SCENARIO`` means ``twin hil run SCENARIO``."""
@@ -88,16 +90,10 @@ def run(
 
     from .runner import run_hil
 
-    try:
+    with exits_on(ScenarioError):
         scenario = load_scenario(scenario_file, overrides=overrides)
-    except ScenarioError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    try:
+    with exits_on(ValueError, prefix="--speed: "):
         speed = parse_speed(speed_text, strict=strict_speed)
-    except ValueError as exc:
-        click.echo(f"error: --speed: {exc}", err=True)
-        sys.exit(2)
     out = out or Path("runs") / f"hil-{scenario_file.stem}"
 
     import time
@@ -121,7 +117,7 @@ def run(
         if controller == "external":
             click.echo("start your controller now: the clock starts in a moment", err=True)
 
-    try:
+    with exits_on(PolicyError, TwinError, OSError):
         result = run_hil(
             scenario,
             controller=controller,
@@ -136,9 +132,6 @@ def run(
             on_manifest=announce,
             devices=devices,
         )
-    except (PolicyError, TwinError, OSError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
     click.echo(f"wrote {result.out} in {result.wall_s:.0f} s ({result.messages} MQTT messages recorded)")
     click.echo(text_report(result.verdict))
     sys.exit(EXIT_STATUS[result.status])
@@ -160,13 +153,10 @@ def replay_cmd(run_folder: Path, policy: Path | None, out: Path | None) -> None:
     from twin.control.replay import check_run, replay, replay_text
     from twin.errors import TwinError
 
-    try:
+    with exits_on(PolicyError, TwinError, OSError):
         check_run(run_folder)
         pol = load_policy(policy if policy is not None else run_folder / "policy.yaml")
         result = replay(run_folder, pol)
-    except (PolicyError, TwinError, OSError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
     click.echo(replay_text(result))
     if out is not None:
         with atomic_file(out) as tmp:

@@ -2,7 +2,7 @@
 
 Each gate's devices are modelled as the device fleet models them, with the same seeds and
 sampling times: the level sensor (:class:`~twin.models.sensor_model.SensorModel`, its own phase),
-the rain gauge, the camera that watches the access point (a :class:`~twin.models.viewshed.Viewshed`
+the rain gauge, the camera that watches the access point (a :class:`~twin.models.camera.CameraModel`
 over the pedestrians), the signboard and the barrier (:class:`~twin.models.gate.GateModel`).
 At every level reading the gate's :class:`~twin.control.gate_logic.GateLogic` decides; its
 actions put text on the signboard, warn the people near the gate, and move the barrier, which
@@ -26,10 +26,10 @@ from ..control.gate_logic import Action, GateLogic, Observation
 from ..control.policy import Policy
 from ..control.signboard_text import GATE_CLOSED, GATE_WARNING, GateMessage
 from ..engine import Engine
+from .camera import CameraModel
 from .faults import FaultSchedule
 from .gate import GateModel, GateSite, GateWatch, GateZone, gate_sites
 from .sensor_model import RainTotals, SensorModel, sample_phase_s
-from .viewshed import Viewshed
 
 BARRIER_STEP_S = 1.0  # how often a moving barrier is advanced
 
@@ -43,10 +43,9 @@ class _Gate:
     level: SensorModel | None
     rain: SensorModel | None
     totals: RainTotals | None
-    view: Viewshed | None
+    camera: CameraModel | None
     stage: tuple[float | None, float | None] = (None, None)  # last good reading and its time
     rain_mm_h: float | None = None
-    inside: bool = False
     moving: bool = False
     reason: str = ""
     decisions: list[dict[str, Any]] = field(default_factory=list)
@@ -64,7 +63,7 @@ class GateControl:
         self.crowd = crowd
         self.policy = policy
         self.settings = scenario.devices
-        self.reach_m = float(scenario.controller.warning_reach_m) if scenario.controller else 300.0
+        self.reach_m = scenario.warning_reach_m
         self.faults = FaultSchedule(scenario.faults)
         self.watch = watch
         self._people: tuple[float, np.ndarray, np.ndarray] = (-1.0, np.empty(0), np.empty(0))
@@ -77,10 +76,10 @@ class GateControl:
             if rule.rain_trigger_mm_h is not None:
                 rain = self._sensor(site.rain_gauge_id, self.settings.rain_gauge, scenario.seed)
                 totals = RainTotals(self.settings.rain_gauge.resolution) if rain is not None else None
-            view = None
+            camera = None
             if site.camera_id and site.camera_id in cams.index:
                 c = cams.loc[site.camera_id]
-                view = Viewshed.of_camera(c.geometry.x, c.geometry.y, c)
+                camera = CameraModel.of_camera(site.camera_id, c.geometry.x, c.geometry.y, c, faults=self.faults)
             self.gates.append(
                 _Gate(
                     site,
@@ -90,7 +89,7 @@ class GateControl:
                     level,
                     rain,
                     totals,
-                    view,
+                    camera,
                 )
             )
 
@@ -109,7 +108,7 @@ class GateControl:
                 self.engine.process(self._level(g))
             if g.rain is not None:
                 self.engine.process(self._rain(g))
-        if any(g.view is not None for g in self.gates):
+        if any(g.camera is not None for g in self.gates):
             self.engine.process(self._cameras())
 
     def _level(self, g: _Gate):
@@ -150,20 +149,11 @@ class GateControl:
             yield env.timeout(max(t - env.now, 0.0))
             xs, ys = self._positions(t)
             for g in self.gates:
-                if g.view is None:
+                if g.camera is None:
                     continue
-                seen = int(g.view.contains(xs, ys).sum()) if len(xs) else 0
-                inside = seen > 0
-                if inside != g.inside and self.faults.active(g.site.camera_id, "dropout", t) is None:
-                    g.inside = inside
-                    rule = f"Zone-{g.site.access_id}"
-                    self.engine.log(
-                        "cctv.objects_inside",
-                        g.site.camera_id,
-                        f"{rule}: {'someone inside' if inside else 'clear'}",
-                        inside=inside,
-                        people=seen,
-                    )
+                seen = g.camera.look(t, xs, ys)
+                if seen.changed:
+                    g.camera.log(self.engine, seen)
             t += interval
 
     def _positions(self, t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -174,7 +164,7 @@ class GateControl:
 
     # --- decisions and their effects ----------------------------------------------------------
     def _decide(self, g: _Gate, t: float) -> None:
-        people = (1 if g.inside else 0) if g.view is not None else None
+        people = (1 if g.camera.inside else 0) if g.camera is not None else None
         obs = Observation(t, g.stage[0], g.stage[1], g.rain_mm_h, people)
         for action in g.logic.step(obs):
             self._act(g, action)
