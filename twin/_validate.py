@@ -499,7 +499,8 @@ def check_layer(
         dup = ids[raw_ids.duplicated(keep=False) & raw_ids.notna()]
         if not dup.empty:
             _add(problems, name, sorted(set(map(str, dup))), f"duplicate {spec.id_column}")
-    checks = [(attr, None, None) for attr in spec.attrs]
+    # (attribute, rows it applies to or None for all, the kind that needs it or None for all)
+    checks: list[tuple[Attr, pd.Series | None, str | None]] = [(attr, None, None) for attr in spec.attrs]
     if spec.kind_attrs and "kind" in present:
         kinds = _raw_column(props, "kind", gdf.index)
         for kind, attrs in spec.kind_attrs.items():
@@ -507,9 +508,9 @@ def check_layer(
             if mask.any():
                 checks += [(attr, mask, kind) for attr in attrs]
     typed_ok: dict[str, bool] = {}
-    for attr, mask, kind in checks:
+    for attr, mask, of_kind in checks:
         if attr.name not in present:
-            why = f" required for kind '{kind}'" if kind else f" ({attr.dtype})"
+            why = f" required for kind '{of_kind}'" if of_kind else f" ({attr.dtype})"
             problems.append(Problem(name, None, f"missing attribute '{attr.name}'{why}"))
             typed_ok[attr.name] = False
             continue

@@ -121,7 +121,7 @@ def sweep_partials(parent: str | os.PathLike[str]) -> list[Path]:
     """Remove the temporary siblings left in ``parent`` by writers that died (their process is
     gone). Those of earlier versions carry no process id and are left alone (readers still refuse
     them). Returns what was removed."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(parent))
     except OSError:

@@ -101,7 +101,7 @@ class CityModel:
 
     def nearest_nodes(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest main-component node for each row of ``xy`` (EPSG:5186 metres): (ids, distances in m)."""
-        if self._tree is None:
+        if self._tree is None or self._tree_nodes is None:  # built together, on first use
             if self.graph.number_of_nodes() == 0:
                 raise GraphError("the walk graph is empty")
             main = sorted(components_by_size(self.graph)[0])

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
 import yaml
 
-from .validation_messages import _one_line
 from .errors import ScenarioError, TwinError
+from .validation_messages import _one_line
 
 MAX_YAML_BYTES = 1 << 20
 """Largest scenario or policy file, bytes (1 MiB; the shipped ones are about 2 kB)."""
@@ -59,7 +59,7 @@ class StrictLoader(yaml.SafeLoader):
             )
         return node
 
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, int] = {}
             for key_node, _ in node.value:

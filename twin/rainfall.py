@@ -16,6 +16,9 @@ Design storms:
 
 :data:`DEFAULT_IDF` is an approximate relation for the Seoul/Uijeongbu region, **not** the
 official MOLIT/KMA regional formula; replace it with the official one for design work.
+
+Why one module of this size: design storms, gauge files and KMA alerts all make and read the one
+:class:`Hyetograph` type with its units; split apart they would each need its invariants again.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from types import MappingProxyType
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -193,11 +197,15 @@ class Hyetograph:
         f = _check_non_negative("factor", factor)
         return Hyetograph(self.depths_mm * f, self.interval_s, self.offset_s)
 
-    def _cumulative_at_index(self, u: np.ndarray | float) -> np.ndarray:
+    def _cumulative_at_index(self, u: np.ndarray) -> np.ndarray:
         """Cumulative depth (mm) at ``u`` intervals after ``offset_s`` (fractional, clamped to the record)."""
         cum = np.concatenate(([0.0], np.cumsum(self.depths_mm)))
         return np.interp(u, np.arange(cum.size, dtype=float), cum)
 
+    @overload
+    def cumulative_mm(self, t_s: float) -> float: ...
+    @overload
+    def cumulative_mm(self, t_s: np.ndarray) -> np.ndarray: ...
     def cumulative_mm(self, t_s: float | np.ndarray) -> float | np.ndarray:
         """Depth (mm) fallen from the scenario start up to scenario time ``t_s`` (s).
 
@@ -572,9 +580,9 @@ def read_rain_csv(
                 f"{p} line {recs[j][0]}: time is {ts[j] - t0:g} s after the first time of its gauge_id, "
                 f"not a whole multiple of the interval {step:g} s"
             )
-        idx = k.astype(int)
-        d = np.zeros(int(idx.max()) + 1)
-        d[idx] = [r[2] for r in recs]
+        slots = k.astype(int)
+        d = np.zeros(int(slots.max()) + 1)
+        d[slots] = [r[2] for r in recs]
         out[g] = Hyetograph(d, step, t0 - start_s)
     return out
 

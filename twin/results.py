@@ -6,6 +6,9 @@ killed while it was written), a member that is a symbolic link, a summary that i
 or not of the expected types, a table that is damaged or lacks its columns, each gives a
 :class:`~twin.errors.RunFolderError` of one line naming the file and the problem, never the
 file's contents.
+
+Why one module of this size: the writer and the reader of a run folder must agree on every file,
+column and type, and keeping both sides together is what keeps them agreeing.
 """
 
 from __future__ import annotations
@@ -110,16 +113,21 @@ class RunData:
         return wide.sort_index()
 
 
+_ABSENT: Any = None
+"""The default of a field that may be missing but not null: pydantic does not validate defaults, so a
+missing field reads as None while the field's type (without None) refuses a null in the file."""
+
+
 class _Part(BaseModel):
     """A section of summary.json: the fields the app and ``twin run`` read, strictly typed; other
-    fields are kept as they are. ``Field(default=None)`` on a type without None: the field may be
+    fields are kept as they are. ``Field(default=_ABSENT)`` on a type without None: the field may be
     missing, not null."""
 
     model_config = ConfigDict(strict=True, extra="allow")
 
 
 class _Header(_Part):
-    name: dict[str, str] = Field(default=None)
+    name: dict[str, str] = Field(default=_ABSENT)
     seed: int | None = None
     start: str | None = None
     duration_s: float | None = None
@@ -130,9 +138,9 @@ class _Header(_Part):
 class _Gauge(_Part):
     peak_stage_m: float
     time_of_peak_s: float
-    time_of_peak: str = Field(default=None)
+    time_of_peak: str = Field(default=_ABSENT)
     peak_discharge_m3s: float | None = None
-    thresholds_m: dict[str, float | None] = Field(default=None)
+    thresholds_m: dict[str, float | None] = Field(default=_ABSENT)
     highest_level: str | None = None
 
 
@@ -157,29 +165,29 @@ class _Bound(_Part):
 
 
 class _Crowd(_Part):
-    people: int = Field(default=None)
-    evacuees: int = Field(default=None)
-    evacuated: int = Field(default=None)
-    stranded: int = Field(default=None)
-    exposed_people: int = Field(default=None)
+    people: int = Field(default=_ABSENT)
+    evacuees: int = Field(default=_ABSENT)
+    evacuated: int = Field(default=_ABSENT)
+    stranded: int = Field(default=_ABSENT)
+    exposed_people: int = Field(default=_ABSENT)
     t50_s: float | None = None
     t90_s: float | None = None
     t100_s: float | None = None
-    evacuation_orders: dict[str, _Order] = Field(default=None)
-    evacuation_lower_bound_s: dict[str, _Bound] = Field(default=None)
+    evacuation_orders: dict[str, _Order] = Field(default=_ABSENT)
+    evacuation_lower_bound_s: dict[str, _Bound] = Field(default=_ABSENT)
 
 
 class _Summary(_Part):
     """A section may be missing (a run without people has no ``crowd``) but, when present, is
     never null: the readers take a present section for the kind it always is."""
 
-    scenario: _Header = Field(default=None)
-    gauges: dict[str, _Gauge] = Field(default=None)
-    access_points: dict[str, dict[str, Any]] = Field(default=None)
-    flooded_paths: _FloodedPaths = Field(default=None)
-    swmm: _Swmm = Field(default=None)
-    crowd: _Crowd = Field(default=None)
-    gates: dict[str, Any] = Field(default=None)
+    scenario: _Header = Field(default=_ABSENT)
+    gauges: dict[str, _Gauge] = Field(default=_ABSENT)
+    access_points: dict[str, dict[str, Any]] = Field(default=_ABSENT)
+    flooded_paths: _FloodedPaths = Field(default=_ABSENT)
+    swmm: _Swmm = Field(default=_ABSENT)
+    crowd: _Crowd = Field(default=_ABSENT)
+    gates: dict[str, Any] = Field(default=_ABSENT)
 
 
 def validation_problem(exc: ValidationError) -> str:

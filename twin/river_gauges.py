@@ -147,15 +147,18 @@ def read_river_gauges(
             ok = False
         ok = gauge_ok(f"{where}.gauge", b.get("gauge"), nullable=True) and ok
         area = b.get("area_above_gauge_km2")
+        area_km2 = None
         if isinstance(area, bool) or not isinstance(area, int | float) or not 0 < area <= MAX_BASIN_KM2:
             bad(f"{where}.area_above_gauge_km2", f"expected a number of km² > 0 and <= {MAX_BASIN_KM2:,.0f}")
             ok = False
+        else:
+            area_km2 = float(area)
         source = b.get("source", "")
         if not isinstance(source, str):
             bad(f"{where}.source", f"expected text, got {_kind(source)}")
             ok = False
-        if ok:
-            basins.append(UpstreamBasin(b["stream"], b.get("gauge"), float(area), source))
+        if ok and area_km2 is not None:
+            basins.append(UpstreamBasin(b["stream"], b.get("gauge"), area_km2, source))
     seen = [b.stream for b in basins]
     for s in sorted({s for s in seen if seen.count(s) > 1}):
         bad(".upstream_basins", f"stream {s} has more than one upstream basin")

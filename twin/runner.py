@@ -77,6 +77,7 @@ def run_scenario(
     result = RunResult(summary, engine, inp_text, report, None, crowd)
     extra: dict[str, str] = {}
     if sim.gates is not None:  # a gate controller ran: judge it as a HIL run would be judged
+        assert scenario.controller is not None and sim.policy is not None  # the gates run only for them
         from .control.verdict import stale_limit_s, verdict
         from .control.verdict_report import html_report
         from .models.gate import gate_sites

@@ -15,11 +15,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
 import yaml
 from pydantic import ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 DURATION_EXPECTED = "a duration: seconds or a string like '3h', '90min'"
 DATETIME_EXPECTED = "a date and time (ISO 8601, e.g. 2026-07-15T06:00:00+09:00)"
@@ -180,7 +180,9 @@ def _apply_override(
 
 
 def _is_discriminator(node_schema: dict | None, key: str) -> bool:
-    return bool(node_schema) and node_schema.get("discriminator", {}).get("propertyName") == key
+    if not node_schema:
+        return False
+    return node_schema.get("discriminator", {}).get("propertyName") == key
 
 
 def _variant_schema(node_schema: dict | None, node: Any, root: dict) -> dict | None:
@@ -208,7 +210,7 @@ def _error_lines(exc: ValidationError, label: str, schema: dict) -> list[str]:
     return lines
 
 
-def _explain(err: dict, schema: dict) -> list[tuple[str, str, str]]:
+def _explain(err: ErrorDetails, schema: dict) -> list[tuple[str, str, str]]:
     """(field path, 'got ...' or 'missing' or 'unknown field', expected) for one pydantic error."""
     loc, kind, ctx = tuple(err["loc"]), err["type"], err.get("ctx") or {}
     value = err.get("input")
@@ -287,7 +289,12 @@ def _tags(node: dict, root: dict) -> list[str]:
     return [str(_deref(b, root)["properties"][prop]["const"]) for b in node.get("oneOf", [])]
 
 
+@overload
+def _deref(node: dict, root: dict) -> dict: ...
+@overload
+def _deref(node: dict | None, root: dict) -> dict | None: ...
 def _deref(node: dict | None, root: dict) -> dict | None:
+    """The schema ``node`` stands for, its ``$ref`` followed into ``root``'s ``$defs``."""
     while node is not None and "$ref" in node:
         node = root["$defs"][node["$ref"].rsplit("/", 1)[-1]]
     return node

@@ -121,7 +121,9 @@ def reject_bool(value: Any) -> Any:
     return value
 
 
-def number(*, gt: float | None = None, ge: float | None = None, lt: float | None = None, le: float | None = None) -> GroupedMetadata:
+def number(
+    *, gt: float | None = None, ge: float | None = None, lt: float | None = None, le: float | None = None
+) -> GroupedMetadata:
     """Metadata of a finite float field, ``Annotated[float, number(...)]``, within pydantic ``Field``
     bounds (``gt``, ``ge``, ``lt``, ``le``), in the field's unit."""
     return _Metadata(Field(allow_inf_nan=False, gt=gt, ge=ge, lt=lt, le=le), BeforeValidator(reject_bool))

@@ -104,6 +104,7 @@ class GateLogic:
             self.state, self.warned_at = "warning", t
             out.append(Action("warn", self.gate_id, t, why))
         if self.state == "warning":
+            assert self.warned_at is not None  # set with every change to "warning"
             if self.calm_since is not None and t - self.calm_since >= r.reopen_after:
                 self.state, self.warned_at = "open", None
                 out.append(Action("clear_warning", self.gate_id, t, "calm again before closing"))

@@ -22,7 +22,7 @@ controller.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 
@@ -31,7 +31,15 @@ from .fleet_clock import delay_stats
 STALE_FACTOR = 3.0  # a reading older than this many sampling intervals at a command: not what it acted on
 
 
-def budgets(sample_interval_s: float, *, controller_paced: bool) -> dict[str, float | None]:
+class Budgets(TypedDict):
+    """The timing budgets of a run, simulated s; ``reaction_s`` is None for a paced controller."""
+
+    clock_lag_s: float
+    delivery_delay_s: float
+    reaction_s: float | None
+
+
+def budgets(sample_interval_s: float, *, controller_paced: bool) -> Budgets:
     """Budgets (simulated s): half a sampling interval for clock lag and delivery, so a reading
     is never late enough to fall on the other side of the next sample; for the reaction of a
     controller the clock could not wait for, a sampling interval (its reading may be almost one
@@ -64,9 +72,9 @@ def reactions_from_decisions(decisions: list[dict[str, Any]], events: pd.DataFra
         reading = d.get("reading_time_s")
         if site is None or reading is None or "stale" in str(d.get("reason", "")):
             continue
-        kind = {"close": "gate.close_command", "open": "gate.open_command", "warn": "signboard.display"}.get(
-            d.get("action")
-        )
+        action = d.get("action")
+        kinds = {"close": "gate.close_command", "open": "gate.open_command", "warn": "signboard.display"}
+        kind = kinds.get(action) if isinstance(action, str) else None
         if kind is None:
             continue
         entity = site.signboard_id if kind == "signboard.display" else site.gate_id

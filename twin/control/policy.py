@@ -40,7 +40,8 @@ MAX_POLICY_DURATION_S = 86_400.0
 NonNegativeNumber: TypeAlias = Annotated[float, number(ge=0, le=MAX_POLICY_LEVEL_M)]  # a stage, m
 RainTrigger: TypeAlias = Annotated[float, number(ge=0, le=MAX_RAIN_TRIGGER_MM_H)]
 Duration: TypeAlias = Annotated[float, duration(ge=0, le=MAX_POLICY_DURATION_S)]
-PositiveDuration: TypeAlias = Annotated[float, duration(ge=1, le=MAX_POLICY_DURATION_S)]  # stale_after: at least a second
+# stale_after: at least a second
+PositiveDuration: TypeAlias = Annotated[float, duration(ge=1, le=MAX_POLICY_DURATION_S)]
 
 
 class PolicyError(TwinError, ValueError):

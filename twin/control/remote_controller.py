@@ -20,12 +20,16 @@ x ``speed``.
 Every decision is appended to ``--log`` (JSON lines) with the reading it was based on; every
 observation the decision logic was given goes to ``--inputs`` (JSON lines), so a replay with the
 same policy decides exactly as recorded (:mod:`twin.control.replay`).
+
+Why one module of this size: it is a whole program (MQTT, Modbus and ONVIF clients, clock
+following, logs); the decisions it makes live in :mod:`twin.control.gate_logic`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import queue
@@ -88,8 +92,9 @@ class RemoteController:
             raise ValueError("the manifest has neither a clock device nor a fixed speed")
         self.clock_s = 0.0  # the fleet's simulated time, as last read
         self.clock_state = WAITING
-        self._tick: asyncio.Condition | None = None
-        self._handled: asyncio.Event | None = None
+        # made anew by run(); asyncio binds them to the running loop when first used
+        self._tick = asyncio.Condition()
+        self._handled = asyncio.Event()  # every gate's loop has handled the latest clock reading
         self.intake_ages: list[float] = []  # clock - sample time of each new level reading taken in
         self.duration_s = float(self.m["duration_s"])
         self.start = datetime.fromisoformat(self.m["start"])
@@ -130,14 +135,17 @@ class RemoteController:
                 self.clock_s, self.clock_state = t_s, state
                 self._tick.notify_all()
 
-    def _progress(self) -> float | None:
-        done = [s.done_s for s in self.sites]
-        return None if not done or any(d is None for d in done) else min(done)
+    def _clock_moved(self, seen: float | None) -> bool:
+        """Whether the clock reads another time than ``seen`` (s), or has ended."""
+        return self.clock_s != seen or self.clock_state == ENDED
 
-    async def _follow_clock(self) -> None:
-        """Read the fleet's clock device every few ms, let the gates' loops handle the new time,
-        then write back their progress (the clock may wait for it)."""
-        dev = self.clock_dev
+    def _progress(self) -> float | None:
+        done = [s.done_s for s in self.sites if s.done_s is not None]
+        return None if not self.sites or len(done) < len(self.sites) else min(done)
+
+    async def _follow_clock(self, dev: dict[str, Any]) -> None:
+        """Read the fleet's clock device ``dev`` (its manifest entry) every few ms, let the gates'
+        loops handle the new time, then write back their progress (the clock may wait for it)."""
         unit = int(dev.get("unit_id", 1))
         written: float | None = None
         while True:
@@ -261,11 +269,10 @@ class RemoteController:
                 site.stage = (r[0] / 1000.0, sample_t)
                 self.readings["modbus"] += 1
 
-    async def _camera(self, site: _Site) -> None:
-        """Follow the camera's analytics events (ONVIF PullPoint) for the gate's access point."""
+    async def _camera(self, site: _Site, cam: dict[str, Any]) -> None:
+        """Follow the analytics events (ONVIF PullPoint) of ``cam``, the camera of the gate's access point."""
         from onvif import ONVIFCamera
 
-        cam = site.camera
         cid = cam["id"]
         while True:
             c = None
@@ -307,10 +314,10 @@ class RemoteController:
             return f"modbus write failed: {exc}"
         return f"modbus exception {rr}" if rr.isError() else None
 
-    async def _post(self, site: _Site, body: bytes) -> str | None:
+    async def _post(self, b: dict[str, Any], body: bytes) -> str | None:
+        """Post a CAP message to the signboard ``b`` (its manifest entry); the problem, or None."""
         import httpx
 
-        b = site.board
         url = f"http://{b['http']['host']}:{b['http']['port']}{b['http']['post_cap']}"
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=5.0)
@@ -342,7 +349,7 @@ class RemoteController:
             ident = f"UJB-{site.gate['id']}-{site.alerts:04d}"
             body = cap_alert(ident, sent, message, place=site.gate.get("access_id") or "")
             site.alert = (ident, sent)
-        return await self._post(site, body)
+        return await self._post(site.board, body)
 
     async def _act(self, site: _Site, a: Action, obs: Observation) -> None:
         from .signboard_text import GATE_CLOSED, GATE_WARNING
@@ -395,7 +402,7 @@ class RemoteController:
         seen: float | None = None
         while True:
             async with self._tick:
-                await self._tick.wait_for(lambda seen=seen: self.clock_s != seen or self.clock_state == ENDED)
+                await self._tick.wait_for(functools.partial(self._clock_moved, seen))
                 t, state = self.clock_s, self.clock_state
             seen = t
             if state == ENDED or t >= self.duration_s:
@@ -421,13 +428,13 @@ class RemoteController:
 
     async def run(self) -> list[dict[str, Any]]:
         self._tick = asyncio.Condition()
-        self._handled = asyncio.Event()  # every gate's loop has handled the latest clock reading
+        self._handled = asyncio.Event()
         if self.inputs_path is not None:
             self._inputs = self.inputs_path.open("w", encoding="utf-8")
         client = self._start_mqtt()
-        cams = [asyncio.create_task(self._camera(s)) for s in self.sites if s.camera is not None]
+        cams = [asyncio.create_task(self._camera(s, s.camera)) for s in self.sites if s.camera is not None]
         if self.clock_dev is not None:
-            follow = asyncio.create_task(self._follow_clock())
+            follow = asyncio.create_task(self._follow_clock(self.clock_dev))
         else:
             tick = min(max(self.interval_s / self.speed / 4, 0.005), 0.25)
             follow = asyncio.create_task(self._follow_wall_clock(tick))

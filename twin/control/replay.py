@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import pandas as pd
 
@@ -66,7 +66,7 @@ def _logged_actions(folder: Path, gate_id: str) -> list[tuple[float, str, float 
     logged = read_jsonl(path)
     if logged is None:
         return None
-    out = []
+    out: list[tuple[float, str, float | None]] = []
     for d in logged:
         if d.get("gate") == gate_id and "action" in d:
             t, reading = _number(d.get("time_s"), path, "time_s"), d.get("reading_time_s")
@@ -74,6 +74,10 @@ def _logged_actions(folder: Path, gate_id: str) -> list[tuple[float, str, float 
     return out
 
 
+@overload
+def _number(x: Any, path: Path, field: str, *, optional: Literal[False] = False) -> float: ...
+@overload
+def _number(x: Any, path: Path, field: str, *, optional: Literal[True]) -> float | None: ...
 def _number(x: Any, path: Path, field: str, *, optional: bool = False) -> float | None:
     """A finite number from a log record, or a clean error naming the file and the field."""
     if x is None and optional:
@@ -176,7 +180,12 @@ def replay(folder: str | Path, policy: Policy) -> dict[str, Any]:
     folder = check_run(folder)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     inputs = _logged_inputs(folder)
-    messages = read_jsonl(folder / "messages.jsonl") if inputs is None else []
+    messages: list[dict[str, Any]] = []
+    if inputs is None:  # the recorded telemetry stands in for the controller's own observations
+        recorded = read_jsonl(folder / "messages.jsonl")
+        if recorded is None:  # gone since check_run
+            raise ReplayError(f"{folder}: not a HIL run folder: no messages.jsonl (write one with twin hil --out)")
+        messages = recorded
     events = pd.read_parquet(folder / "events.parquet")
     devs = {d["id"]: d for d in manifest["devices"]}
     boards = {d.get("access_id"): d["id"] for d in devs.values() if d["kind"] == "signboard"}

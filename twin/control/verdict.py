@@ -31,6 +31,7 @@ Checks per gate (each ``{"passed": bool, "value": ..., "detail": str}``):
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -80,7 +81,7 @@ def gate_checks(
     events: pd.DataFrame,
     stage: pd.DataFrame | None,
     *,
-    dropouts: list[tuple[float, float]] = (),
+    dropouts: Sequence[tuple[float, float]] = (),
     stale_limit_s: float = 180.0,
     end_s: float,
 ) -> dict[str, dict[str, Any]]:

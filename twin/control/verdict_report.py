@@ -8,6 +8,7 @@ import base64
 import html
 import io
 import json
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -65,7 +66,7 @@ def text_report(verdict: dict) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(cols, *rows, strict=True)]
     line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True))  # noqa: E731
     out = [line(cols), line(["-" * w for w in widths]), *map(line, rows), ""]
-    timing = verdict.get("timing")
+    timing: dict[str, Any] = verdict.get("timing") or {}  # a HIL run's timing; none in process
     out += timing_lines(timing)
     status = status_of(verdict)
     if status == "inconclusive":

@@ -6,8 +6,10 @@ second). The run always releases the engine, even when the body raises.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from ..errors import TwinError
 
@@ -50,16 +52,16 @@ class SwmmRun:
     """
 
     def __init__(
-        self, inp: str | Path, *, watch: list[str], step_s: float, start: datetime, watch_links: list[str] = ()
+        self, inp: str | Path, *, watch: Sequence[str], step_s: float, start: datetime, watch_links: Sequence[str] = ()
     ) -> None:
         self.inp = Path(inp)
         self.watch = list(watch)
         self.watch_links = list(watch_links)
         self.step_s = float(step_s)
         self.start = start.replace(tzinfo=None)
-        self._sim = None
-        self._nodes: dict[str, object] = {}
-        self._links: dict[str, object] = {}
+        self._sim: Any | None = None  # the open pyswmm.Simulation (pyswmm has no type information)
+        self._nodes: dict[str, Any] = {}  # pyswmm Node of each watched junction
+        self._links: dict[str, Any] = {}  # pyswmm Link of each watched link
         self.elapsed_s = 0.0
         self.finished = False
 
@@ -67,22 +69,22 @@ class SwmmRun:
         from pyswmm import Links, Nodes, Simulation
 
         try:
-            self._sim = Simulation(str(self.inp))
-            self._sim.__enter__()
+            self._sim = sim = Simulation(str(self.inp))
+            sim.__enter__()
         except Exception as exc:  # noqa: BLE001 - pyswmm raises bare exceptions on bad input
             raise swmm_error("SWMM could not open the model", exc, self.inp.with_suffix(".rpt")) from exc
-        if self._sim.flow_units != "CMS":
+        if sim.flow_units != "CMS":
             self.__exit__(None, None, None)
-            raise HydraulicsError(f"{self.inp}: expected CMS flow units, got {self._sim.flow_units}")
-        self._sim.step_advance(int(round(self.step_s)))  # SWMM strides whole seconds
+            raise HydraulicsError(f"{self.inp}: expected CMS flow units, got {sim.flow_units}")
+        sim.step_advance(int(round(self.step_s)))  # SWMM strides whole seconds
         try:
-            self._sim.start()  # load the initial state, so depths at t = 0 are the initial depths
+            sim.start()  # load the initial state, so depths at t = 0 are the initial depths
         except Exception as exc:  # noqa: BLE001
             self.__exit__(None, None, None)
             raise swmm_error("SWMM could not start the model", exc, self.inp.with_suffix(".rpt")) from exc
-        nodes = Nodes(self._sim)
+        nodes = Nodes(sim)
         self._nodes = {name: nodes[name] for name in self.watch}
-        links = Links(self._sim)
+        links = Links(sim)
         self._links = {name: links[name] for name in self.watch_links}
         return self
 
@@ -91,16 +93,23 @@ class SwmmRun:
         simulated seconds elapsed since the start."""
         if self.finished:
             return self.elapsed_s
+        sim = self._open_sim()
         if step_s is not None:
-            self._sim.step_advance(int(round(step_s)))
+            sim.step_advance(int(round(step_s)))
         try:
-            next(self._sim)
+            next(sim)
         except StopIteration:
             self.finished = True
         except Exception as exc:  # noqa: BLE001 - pyswmm raises bare exceptions
             raise swmm_error(f"SWMM failed at {self.elapsed_s:.0f} s", exc, self.inp.with_suffix(".rpt")) from exc
-        self.elapsed_s = (self._sim.current_time - self.start).total_seconds()
+        self.elapsed_s = (sim.current_time - self.start).total_seconds()
         return self.elapsed_s
+
+    def _open_sim(self) -> Any:
+        """The open pyswmm.Simulation; HydraulicsError outside the ``with`` block."""
+        if self._sim is None:
+            raise HydraulicsError(f"{self.inp}: the SWMM run is not open (use SwmmRun in a with block)")
+        return self._sim
 
     def depths_m(self) -> dict[str, float]:
         """Water depth above the invert at each watched junction, m."""
@@ -123,7 +132,7 @@ class SwmmRun:
         """End the run and return the continuity errors in percent (runoff, flow routing)."""
         while not self.finished:
             self.advance()
-        model = self._sim._model
+        model = self._open_sim()._model
         model.swmm_end()
         runoff, routing, _quality = model.swmm_getMassBalErr()
         return {"runoff_continuity_error_pct": float(runoff), "flow_routing_continuity_error_pct": float(routing)}
@@ -135,8 +144,8 @@ class SwmmRun:
 
 
 def run_standalone(
-    inp: str | Path, *, watch: list[str], step_s: float, start: datetime, watch_links: list[str] = ()
-) -> dict:
+    inp: str | Path, *, watch: Sequence[str], step_s: float, start: datetime, watch_links: Sequence[str] = ()
+) -> dict[str, Any]:
     """Run ``inp`` alone (no engine): peaks and continuity, as an engineer would check it."""
     with SwmmRun(inp, watch=watch, step_s=step_s, start=start, watch_links=watch_links) as run:
         while not run.finished:

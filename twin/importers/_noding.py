@@ -159,18 +159,20 @@ def _split_line(line: LineString, cut_points: list[tuple[float, float]]) -> list
         cuts.append((d, c))
     if not cuts:
         return [line]
-    start_d, start_c = 0.0, None
+    start_d: float = 0.0
+    start_c: tuple[float, float] | None = None
     out = []
-    for d, c in [*cuts, (length, None)]:
+    ends: list[tuple[float, tuple[float, float] | None]] = [*cuts, (length, None)]  # the line's end: not snapped
+    for d, end_c in ends:
         piece = substring(line, start_d, d)
         coords = [tuple(xy[:2]) for xy in piece.coords]
         if start_c is not None:
             coords[0] = start_c
-        if c is not None:
-            coords[-1] = c
+        if end_c is not None:
+            coords[-1] = end_c
         if len(coords) >= 2:
             seg = LineString(coords)
             if seg.length > 0:
                 out.append(seg)
-        start_d, start_c = d, c
+        start_d, start_c = d, end_c
     return out

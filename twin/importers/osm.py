@@ -299,7 +299,7 @@ class _OsmData:
     timestamp: str = ""
 
 
-def _way_nodes(way) -> list[tuple[int, float | None, float | None]]:
+def _way_nodes(way: osmium.osm.Way) -> list[tuple[int, float | None, float | None]]:
     return [(n.ref, n.lon, n.lat) if n.location.valid() else (n.ref, None, None) for n in way.nodes]
 
 
@@ -316,14 +316,14 @@ def _read(src: Path, dropped: dict[str, Counter]) -> _OsmData:
         )
         for obj in fp:
             tags = dict(obj.tags)
-            if obj.is_node():
+            if isinstance(obj, osmium.osm.Node):
                 kind = _facility_kind(tags)
                 if kind is not None:
                     data.facility_nodes.append((f"n{obj.id}", kind, tags, obj.location.lon, obj.location.lat))
                 station = _station_kind(tags)
                 if station is not None:
                     data.stations.append((f"n{obj.id}", station, tags, obj.location.lon, obj.location.lat))
-            elif obj.is_way():
+            elif isinstance(obj, osmium.osm.Way):
                 if "highway" in tags:
                     reason = _walk_skip_reason(tags)
                     if reason is None:
@@ -332,7 +332,7 @@ def _read(src: Path, dropped: dict[str, Counter]) -> _OsmData:
                         dropped["roads"][reason] += 1
                 elif tags.get("waterway") in WATERWAY_WIDTH_M:
                     data.waterways.append(_Way(obj.id, tags, _way_nodes(obj)))
-            elif obj.is_area():
+            elif isinstance(obj, osmium.osm.Area):
                 building = tags.get("building", "no") != "no"
                 kind = _facility_kind(tags)
                 admin = tags.get("boundary") == "administrative"
@@ -429,7 +429,7 @@ def _streams(data: _OsmData, tr: Transformer, dropped: dict[str, Counter]) -> gp
             )
         )
     # OSM draws a waterway in the direction of flow: a way that starts where another ends is downstream of it
-    starting = {}
+    starting: dict[int, str] = {}  # OSM node id -> the reach that starts there
     for r in rows:
         starting.setdefault(r["_ends"][0], r["reach_id"])
     for r in rows:

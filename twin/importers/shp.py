@@ -80,6 +80,10 @@ Conversions:
   are dropped (the dataset would not validate).
 
 Invalid polygons are repaired with ``make_valid``; Z coordinates are dropped.
+
+Why one module of this size: the attribute presets and the per-layer rules of the Korean national
+shapefiles are one table read top to bottom; what the shapefile and OSM importers share is in
+:mod:`twin.importers.fallbacks`.
 """
 
 from __future__ import annotations
@@ -404,7 +408,7 @@ def _resolve_fields(
 ) -> dict[str, str | None]:
     """Source column per attribute of ``layer``: field_map first, then the presets."""
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    by_lower = {}
+    by_lower: dict[str, str] = {}  # lower-case column name -> the column
     for c in cols:
         by_lower.setdefault(str(c).lower(), c)
     fields: dict[str, str | None] = {}

@@ -15,7 +15,7 @@ and the summary of alerts and lead times, which must agree on where and when sta
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import simpy
 
 from ..city import CityModel
 from ..dataset_schema import THRESHOLD_LEVELS
@@ -35,7 +36,6 @@ from ..hydraulics.swmm_run import HydraulicsError, SwmmRun
 from ..rainfall import Hyetograph, kma_alerts
 from ..river_gauges import RiverGauges
 
-LEVELS = THRESHOLD_LEVELS  # HRFCO alert levels, lowest first (defined in the dataset schema)
 LEVELS_KO = {"attention": "관심", "caution": "주의", "alert": "경계", "serious": "심각"}
 
 
@@ -123,7 +123,7 @@ def build_flood_model(
     for d in level.sort_values("device_id").itertuples():
         if d.device_id not in net.entity_node:
             continue
-        th = {lv: float(getattr(d, f"threshold_{lv}_m")) for lv in LEVELS}
+        th = {lv: float(getattr(d, f"threshold_{lv}_m")) for lv in THRESHOLD_LEVELS}
         for lv, v in (overrides.get(d.device_id) or {}).items():
             if v is not None:
                 th[lv.removesuffix("_m")] = float(v)
@@ -254,7 +254,8 @@ class FloodModel:
         if gen is not None:
             gen.close()  # GeneratorExit at its yield: the SwmmRun context closes the model
 
-    def _rain_alerts(self):
+    def _rain_alerts(self) -> Generator[simpy.Event, Any, None]:
+        """The SimPy process that logs each KMA heavy-rain alert (first gauge to reach it) at its time."""
         env = self.engine.env
         first: dict[tuple[str, float], tuple[float, str, Any]] = {}
         for gauge, h in sorted(self.setup.rain.items()):
@@ -335,13 +336,13 @@ class FloodModel:
 
     def _thresholds(self, wid: str, w: Watch, stage: float) -> None:
         th = w.thresholds_m
-        new = sum(1 for lv in LEVELS if lv in th and stage >= th[lv])
+        new = sum(1 for lv in THRESHOLD_LEVELS if lv in th and stage >= th[lv])
         old = self.level_index[wid]
         if new == old:
             return
         step = 1 if new > old else -1
         for i in range(old, new, step):
-            lv = LEVELS[i if step > 0 else i - 1]
+            lv = THRESHOLD_LEVELS[i if step > 0 else i - 1]
             direction = "up" if step > 0 else "down"
             self.crossings[wid].append(
                 {
@@ -411,9 +412,9 @@ class FloodModel:
                     **base,
                     "thresholds_m": w.thresholds_m,
                     "threshold_crossings": self.crossings[wid],
-                    "highest_level": LEVELS[
+                    "highest_level": THRESHOLD_LEVELS[
                         max(
-                            (LEVELS.index(c["level"]) for c in self.crossings[wid] if c["direction"] == "up"),
+                            (THRESHOLD_LEVELS.index(c["level"]) for c in self.crossings[wid] if c["direction"] == "up"),
                             default=-1,
                         )
                     ]

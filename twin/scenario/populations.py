@@ -6,6 +6,7 @@ Counts are people, distances m, speeds m/s, times float seconds from the run sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal, get_args
 
 from pydantic import Field, model_validator
@@ -28,6 +29,11 @@ PeopleGroup = Literal["adult", "child", "older", "limited_mobility"]
 """A group of people with its own free walking speed (the keys of a population's ``groups``)."""
 PEOPLE_GROUPS: tuple[str, ...] = get_args(PeopleGroup)
 """Every people group, in the schema's order: adult, child, older, limited_mobility."""
+
+
+def _shares(shares: dict[PeopleGroup, float]) -> Callable[[], dict[PeopleGroup, float]]:
+    """A ``default_factory`` of a population's ``groups``: a fresh copy of ``shares`` each time."""
+    return lambda: dict(shares)
 
 
 def _population_rules(pop: RiversidePopulation | SchoolCommute | Trips | Residents) -> None:
@@ -53,7 +59,7 @@ class RiversidePopulation(Section):
         None, description="They set out uniformly over this time from the start; null = the whole run."
     )
     groups: dict[PeopleGroup, Share] = Field(
-        default_factory=lambda: {"adult": 0.75, "child": 0.08, "older": 0.14, "limited_mobility": 0.03},
+        default_factory=_shares({"adult": 0.75, "child": 0.08, "older": 0.14, "limited_mobility": 0.03}),
         description="Share of each group (normalised); free walking speeds differ by group.",
     )
 
@@ -74,7 +80,7 @@ class SchoolCommute(Section):
     window_start: Duration = Field(0.0, description="First departure, from the run start.")
     window_end: PositiveDuration = Field(1800.0, description="Last departure, from the run start.")
     groups: dict[PeopleGroup, Share] = Field(
-        default_factory=lambda: {"child": 0.8, "adult": 0.2},
+        default_factory=_shares({"child": 0.8, "adult": 0.2}),
         description="Share of each group (normalised).",
     )
 
@@ -97,7 +103,7 @@ class Trips(Section):
     window_start: Duration = Field(0.0, description="First departure, from the run start.")
     window_end: Duration = Field(0.0, description="Last departure, from the run start.")
     groups: dict[PeopleGroup, Share] = Field(
-        default_factory=lambda: {"adult": 1.0}, description="Share of each group (normalised)."
+        default_factory=_shares({"adult": 1.0}), description="Share of each group (normalised)."
     )
     free_speed_m_s: Speed | None = Field(
         None, description="Everyone's free walking speed, m/s (for verification); null = drawn per group."
@@ -120,7 +126,7 @@ class Residents(Section):
     reaction_max: Duration = Field(300.0, description="Reaction times spread uniformly up to this.")
     shelter_kind: NonEmptyText = Field("shelter", description="Facility kind they go to.")
     groups: dict[PeopleGroup, Share] = Field(
-        default_factory=lambda: {"adult": 0.7, "child": 0.12, "older": 0.15, "limited_mobility": 0.03},
+        default_factory=_shares({"adult": 0.7, "child": 0.12, "older": 0.15, "limited_mobility": 0.03}),
         description="Share of each group (normalised).",
     )
 

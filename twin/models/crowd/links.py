@@ -114,7 +114,7 @@ class LinkNetwork:
                 t = link.next_admit_s
                 if link.wake_s < 0 or link.wake_s > t:
                     link.wake_s = t
-                    self.env.timeout(t - now).callbacks.append(lambda _e, lk=link: self._wake(lk))
+                    self.env.timeout(t - now).callbacks.append(lambda _e: self._wake(link))
                 return
             ev = link.waiting.popleft()
             if ev.triggered:  # a closed link already answered it

@@ -104,8 +104,8 @@ class CrowdModel(mesa.Model):
         if not best:
             return csr_matrix((n, n))
         ij = np.array(list(best), dtype=np.int64)
-        w = np.array(list(best.values()))
-        return csr_matrix((w, (ij[:, 0], ij[:, 1])), shape=(n, n))
+        weights = np.array(list(best.values()))
+        return csr_matrix((weights, (ij[:, 0], ij[:, 1])), shape=(n, n))
 
     def _open_matrix(self):
         """The matrix over open links, rebuilt only after a closure."""

@@ -59,7 +59,7 @@ class Pedestrian(mesa.Agent):
     the nearest safe node over open links. Times are simulated seconds; speeds m/s.
     """
 
-    model: Walkway  # type: ignore[assignment]  # a mesa.Model that offers the Walkway API
+    model: Walkway  # a mesa.Model that offers the Walkway API
 
     def __init__(
         self,
@@ -72,7 +72,7 @@ class Pedestrian(mesa.Agent):
         group: str,
         destination: int | None = None,
     ) -> None:
-        super().__init__(model)  # type: ignore[arg-type]
+        super().__init__(model)
         self.origin = origin
         self.route = list(route)
         self.depart_s = float(depart_s)
@@ -122,7 +122,7 @@ class Pedestrian(mesa.Agent):
     def exposure_at(self, now_s: float) -> float:
         """Person-seconds on flooded links up to ``now_s``, counting the link it is on now."""
         lk = self._flooded_now()
-        if lk is None:
+        if lk is None or lk.flooded_s is None:
             return self.exposure_s
         return self.exposure_s + (now_s - max(self.entered_s, lk.flooded_s))
 
@@ -220,10 +220,11 @@ class Pedestrian(mesa.Agent):
         i = 0
         while True:
             if self.must_replan(i):
-                self.route, i = self.new_route(), 0  # type: ignore[assignment]
-                if self.route is None:
+                route = self.new_route()
+                if route is None:
                     self.stranded = True  # no open way to safety: still here at the end
                     return
+                self.route, i = route, 0
             if i >= len(self.route):
                 break
             link = net.links[self.route[i]]

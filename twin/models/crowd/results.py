@@ -37,12 +37,27 @@ LINK_REPORTERS: dict[str, tuple[str, Callable[[Link], float]]] = {
 }
 """Time-series variable -> (unit, value of a link), recorded for every link with someone on it."""
 
+
+def _evacuation_s(p: Pedestrian) -> float | None:
+    """Seconds from being told to leave to reaching safety; None while still on the way."""
+    if p.arrived_s is None or p.evacuating_since is None:
+        return None
+    return p.arrived_s - p.evacuating_since
+
+
+def _last_arrival_s(model: CrowdModel, uids: list[int]) -> float | None:
+    """When the last of these people reached their destination (s); None if one has not (or there are none)."""
+    done = [model.pedestrian(u).arrived_s for u in uids]
+    arrived = [t for t in done if t is not None]
+    return max(arrived) if uids and len(arrived) == len(done) else None
+
+
 EVACUEE_COLUMNS: dict[str, Callable[[Pedestrian, float], Any]] = {
     "person": lambda p, now: p.unique_id,
     "group": lambda p, now: p.group,
     "evacuating_since_s": lambda p, now: p.evacuating_since,
     "arrived_s": lambda p, now: p.arrived_s,
-    "evacuation_s": lambda p, now: None if p.arrived_s is None else p.arrived_s - p.evacuating_since,
+    "evacuation_s": lambda p, now: _evacuation_s(p),
     "exposed": lambda p, now: p.exposed_now(),
     "stranded": lambda p, now: p.stranded,
 }
@@ -161,7 +176,7 @@ class CrowdResults:
         evac_state = self.evacuation
         people = model.pedestrians()
         evac = [p for p in people if p.evacuating_since is not None]
-        times = np.array([p.arrived_s - p.evacuating_since for p in evac if p.arrived_s is not None])
+        times = np.array([t for t in map(_evacuation_s, evac) if t is not None])
 
         def pct(q: float) -> float | None:
             return round(float(np.percentile(times, q)), 1) if len(times) else None
@@ -174,8 +189,8 @@ class CrowdResults:
         present_times = {}
         for st, uids in evac_state.present_at_order.items():
             t0 = evac_state.ordered[st]
-            done = [model.pedestrian(u).arrived_s for u in uids]
-            present_times[st] = round(max(done) - t0, 1) if uids and all(t is not None for t in done) else None
+            last = _last_arrival_s(model, uids)
+            present_times[st] = round(last - t0, 1) if last is not None else None
         bounds = dict(evac_state.bound_problems)
         for label, (order_at, members, targets) in sorted(self.groups.items()):
             bound = None
@@ -187,8 +202,8 @@ class CrowdResults:
                 bound = evacuation_lower_bound_s(
                     self.city.graph, dict(at), targets, max_free_speed_m_s=vmax, time_step_s=BOUND_STEP_S
                 )
-            done = [model.pedestrian(u).arrived_s for u in members]
-            present_times[label] = round(max(done) - order_at, 1) if members and None not in done else None
+            last = _last_arrival_s(model, members)
+            present_times[label] = round(last - order_at, 1) if last is not None else None
             bounds[label] = {
                 "people": len(members),
                 "bound_s": bound,
