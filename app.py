@@ -1,7 +1,9 @@
 """Streamlit app of the Uijeongbu digital twin:  streamlit run app.py
 
-Thin on purpose: pages live in twin.app.pages (importable, tested); runs go through a
-twin.app.runs.RunStore, which runs each (scenario, parameters) once and keeps the run folder.
+Thin on purpose: pages live in twin.app.pages (importable, tested), put in ``st.navigation`` here
+with titles in the chosen language; what is built once (the city, its maps, the run store, the
+playbacks) lives in Streamlit's caches (twin.app.caches). Runs go through a twin.app.runs.RunStore,
+which runs each (scenario, parameters) once and keeps the run folder.
 
 It listens on 127.0.0.1 (.streamlit/config.toml beside this file); a workshop exposes it on
 purpose with ``--server.address 0.0.0.0`` (see twin.app.serving and docs/app.md).
@@ -9,32 +11,26 @@ purpose with ``--server.address 0.0.0.0`` (see twin.app.serving and docs/app.md)
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
+from twin.app import caches
 from twin.app.i18n import LANGS, t
-from twin.app.pages import LIVING_LAB_CSS, PAGES, compare_page, map_page, run_page, translated_radio
+from twin.app.pages import LIVING_LAB_CSS, PAGES, compare_page, map_page, run_page
 from twin.app.serving import current_exposure
 
 
-@st.cache_resource(show_spinner=False)
-def city():
-    from twin import load_city
-
-    return load_city()
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def city_deck(lang: str, layers: tuple[str, ...]):
-    from twin.app.map_layers import deck
-
-    return deck(city(), lang=lang, show=set(layers))
-
-
-@st.cache_resource(show_spinner=False)
-def store():
-    from twin.app.runs import RunStore
-
-    return RunStore(city())
+def draw(page: str, lang: str, living_lab: bool, exposure: str) -> None:
+    """One page of the navigation (``page`` in :data:`twin.app.pages.PAGES`)."""
+    if page != "run":
+        st.session_state.pop("playing", None)  # a playback stops when its page is left
+    if page == "map":
+        map_page(st, caches.city(), lang, caches.city_deck)
+    elif page == "run":
+        run_page(st, caches.city(), lang, caches.store(), living_lab=living_lab, exposure=exposure)
+    else:
+        compare_page(st, caches.city(), lang, caches.store(), living_lab=living_lab)
 
 
 def main() -> None:
@@ -53,23 +49,19 @@ def main() -> None:
     living_lab = st.sidebar.toggle(t("living_lab", lang), key="living_lab")
     if living_lab:
         st.markdown(LIVING_LAB_CSS, unsafe_allow_html=True)
+    # a page is known by its url_path (the same in both languages), so a language switch keeps it
+    pages = [
+        st.Page(
+            partial(draw, name, lang, living_lab, exposure),
+            title=t(f"page_{name}", lang),
+            url_path=name,
+            default=name == PAGES[0],
+        )
+        for name in PAGES
+    ]
+    page = st.navigation(pages, position="sidebar")
     st.title(t("title", lang))
-    page = translated_radio(
-        st,
-        st.sidebar,
-        t("page", lang),
-        PAGES,
-        key="page",
-        lang=lang,
-        default="map",
-        format_func=lambda p: t(f"page_{p}", lang),
-    )
-    if page == "map":
-        map_page(st, city(), lang, city_deck)
-    elif page == "run":
-        run_page(st, city(), lang, store(), living_lab=living_lab, exposure=exposure)
-    else:
-        compare_page(st, city(), lang, store(), living_lab=living_lab)
+    page.run()
 
 
 main()

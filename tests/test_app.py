@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
+from app_pages import open_page  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from twin.app.i18n import TEXT, t  # noqa: E402
@@ -26,7 +27,7 @@ def _app(timeout: int = 300) -> AppTest:
 
 
 def _run_page(at: AppTest, scenario: str | None = None) -> AppTest:
-    at.sidebar.radio(key="page:ko").set_value("run").run()
+    open_page(at, "run")
     if scenario:
         at.selectbox(key="scenario").set_value(f"{scenario}.yaml").run()
     assert not at.exception
@@ -92,7 +93,8 @@ def test_flagship_run_every_control_playback_and_downloads():
         assert want in sets, want
     assert any(x.startswith("populations=") and "부용천" in x and "300" in x for x in sets)
     labels = [m.label for m in at.metric]
-    assert t("peak_stage", "ko") in labels and t("paths_flooded", "ko") in labels
+    assert t("peak_stage", "ko").format(stream="중랑천", gauge="신곡교") in labels
+    assert t("paths_flooded", "ko") in labels
     assert t("people_exposed", "ko") in labels  # the walkers added by the form were simulated
     # playback: the slider moves the map; the flooded count follows the run's events
     at.select_slider(key="t_min").set_value(0).run()
@@ -103,7 +105,11 @@ def test_flagship_run_every_control_playback_and_downloads():
     at.select_slider(key="t_min").set_value(min(o for o in options if o * 60 >= first)).run()
     late = at.get("deck_gl_json_chart")[0].proto.json
     assert _flooded_links(early) == 0 < _flooded_links(late)
-    at.button(key="play").click().run()
+    at.button(key="play").click().run()  # plays one frame per run (a fragment tick), to the end
+    for _ in range(40):
+        if not at.session_state["playing"]:
+            break
+        at.run()
     assert not at.exception and at.session_state["t_min"] == int(at.select_slider(key="t_min").options[-1])
     at.multiselect(key="chart_gauges").set_value(["LS-1018665", "LS-G01"]).run()
     assert not at.exception and len(at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")) >= 2
@@ -120,7 +126,7 @@ def test_living_lab_mode_tells_the_run_in_plain_words_in_both_languages():
     cards = [m.value for m in at.markdown if "ll-card" in m.value]
     assert len(cards) >= 4 and any(t("ll_exposed", "ko") in c for c in cards)
     at.sidebar.radio(key="lang").set_value("en").run()
-    assert at.sidebar.radio(key="page:en").value == "run"  # the language switch keeps the page and the run
+    assert at.header[0].value == t("page_run", "en")  # the language switch keeps the page and the run
     cards = [m.value for m in at.markdown if "ll-card" in m.value]
     assert any("were still on a stretch of path" in c for c in cards)
     assert any(m.value.startswith("<style>") and "stMetricValue" in m.value for m in at.markdown)  # large text
@@ -146,9 +152,7 @@ def test_open_a_run_folder_and_a_wrong_folder(walkers_run, tmp_path):
 
 
 def test_compare_page_shows_both_runs_their_difference_and_both_maps():
-    at = _app()
-    at.sidebar.radio(key="page:ko").set_value("compare").run()
-    assert not at.exception
+    at = open_page(_app(), "compare")
     at.button(key="cmp_run").click().run()  # the default proposal: leave at a lowered 관심 level
     assert not at.exception
     table = at.dataframe[0].value
@@ -198,3 +202,91 @@ def test_an_inconclusive_hil_run_is_shown_as_neither_passed_nor_failed(gate_runs
     warnings = [w.value for w in at.warning]
     assert any(broken in w and "31x" in w for w in warnings), warnings
     assert not [e.value for e in at.error if "G04" in e.value]  # not shown as a failure
+
+
+def test_navigation_shows_every_page_with_its_title_in_both_languages():
+    from twin.app.pages import PAGES
+
+    at = _app(120)
+    for lang in ("ko", "en"):
+        at.sidebar.radio(key="lang").set_value(lang).run()
+        titles = [p["page_name"] for p in at._registered_pages.values()]  # the sidebar's links
+        assert titles == [t(f"page_{p}", lang) for p in PAGES]
+        for page in reversed(PAGES):
+            open_page(at, page)  # checks the page's header in this language
+            assert at.title[0].value == t("title", lang)
+            assert at.sidebar.radio(key="lang").value == lang and at.sidebar.toggle(key="living_lab")
+    at.sidebar.radio(key="lang").set_value("ko").run()
+    assert at.header[0].value == t("page_map", "ko")  # the switch keeps the page
+
+
+def _walkers_played(at: AppTest) -> AppTest:
+    _run_page(at, WALKERS)
+    at.button(key="run").click().run()
+    assert not at.exception and not at.error
+    return at
+
+
+def test_play_moves_one_frame_per_fragment_run_and_stops_at_the_last_minute():
+    from twin.app.pages import PLAY_FRAMES, play_step
+
+    at = _walkers_played(_app())
+    options = [int(o) for o in at.select_slider(key="t_min").options]
+    step = play_step(options)
+    assert step == len(options) // PLAY_FRAMES > 1
+    start = at.session_state["t_min"]
+    at.button(key="play").click().run()
+    assert at.session_state["playing"] and at.button(key="play").label == t("pause", "ko")
+    seen = [at.session_state["t_min"]]
+    assert seen[0] == options[options.index(start) + step]  # one frame per run: the run did not block
+    while at.session_state["playing"] and len(seen) < 2 * PLAY_FRAMES:
+        at.run()  # what the fragment's timer does every PLAY_TICK_S seconds in a browser
+        assert not at.exception
+        seen.append(at.session_state["t_min"])
+    assert seen[-1] == options[-1] and not at.session_state["playing"]
+    assert all(0 < b - a for a, b in zip(seen, seen[1:], strict=False))
+    assert len(seen) <= len(options) // step + 1
+    assert at.button(key="play").label == t("play", "ko") and int(at.select_slider(key="t_min").value) == options[-1]
+    at.run()
+    assert at.session_state["t_min"] == options[-1]  # stopped: no more frames
+    # pause in the middle, then the slider still moves the map
+    at.button(key="play").click().run()  # at the end, ▶ starts again from the first minute
+    assert at.session_state["playing"] and at.session_state["t_min"] == options[step]
+    at.run()
+    at.button(key="play").click().run()  # ❚❚ (pause)
+    paused = at.session_state["t_min"]
+    assert not at.session_state["playing"] and paused == options[2 * step]
+    at.run().run()
+    assert at.session_state["t_min"] == paused
+    at.select_slider(key="t_min").set_value(options[-1]).run()
+    assert not at.exception and at.session_state["t_min"] == options[-1] and not at.session_state["playing"]
+
+
+def test_a_playback_is_built_once_per_run_folder_and_language(monkeypatch):
+    from twin.app import caches, playback
+
+    built = []
+    real = playback.build_playback
+
+    def counting(city, run, *, lang="ko", **kw):
+        built.append((run.folder.name, lang))
+        return real(city, run, lang=lang, **kw)
+
+    monkeypatch.setattr(playback, "build_playback", counting)
+    caches.clear()
+    at = _walkers_played(_app())
+    options = at.select_slider(key="t_min").options
+    at.select_slider(key="t_min").set_value(options[0]).run()
+    at.button(key="play").click().run()
+    at.run().run()
+    at.multiselect(key="chart_gauges").set_value(["LS-G01"]).run()
+    assert not at.exception and len(built) == 1
+    at.sidebar.radio(key="lang").set_value("en").run()
+    at.sidebar.radio(key="lang").set_value("ko").run()
+    assert not at.exception and [lang for _, lang in built] == ["ko", "en"]
+    open_page(at, "compare")
+    at.button(key="cmp_run").click().run()
+    at.run()
+    assert not at.exception and len(built) == 4 and len(set(built)) == 4  # the baseline and the proposal
+    open_page(at, "run")
+    assert not at.exception and len(built) == 4  # the walkers' run is still cached

@@ -97,8 +97,14 @@ def test_map_flagship_playback_and_living_lab_in_chromium(app_url, tmp_path):
         page.wait_for_selector("canvas", timeout=180_000)
         page.wait_for_timeout(5000)  # let deck.gl draw
         page.screenshot(path=str(shots / "app_map.png"))
-        # the flagship, as shipped
-        page.get_by_text("Run a scenario").click()
+        # the flagship, as shipped; the pages are the sidebar's navigation links
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        assert [x.strip() for x in nav.get_by_role("link").all_inner_texts()] == [
+            "City map",
+            "Run a scenario",
+            "Compare a proposal",
+        ]
+        nav.get_by_text("Run a scenario").click()
         page.get_by_role("button", name="Run", exact=True).click()
         page.get_by_text("Peak stage at 신곡교").wait_for(timeout=180_000)
         page.get_by_text("Play back").wait_for(timeout=60_000)
@@ -120,9 +126,75 @@ def test_map_flagship_playback_and_living_lab_in_chromium(app_url, tmp_path):
         page.set_viewport_size({"width": 1400, "height": 2000})
         page.get_by_text("한국어").click()
         page.get_by_text("리빙랩 모드").click()
+        nav.get_by_text("시나리오 실행").wait_for(timeout=60_000)  # the links follow the language
+        assert "도시 지도" in nav.inner_text() and "/run" in page.url  # and the page stays
         page.get_by_text("침수 때 산책로에 남은 사람").wait_for(timeout=120_000)
         page.wait_for_timeout(6000)
         page.screenshot(path=str(shots / "app_living_lab.png"))
         browser.close()
     for name in ("app_map.png", "app_run.png", "app_living_lab.png"):
+        assert (shots / name).stat().st_size > 20_000, name
+
+
+def _minute(page) -> int:
+    """The minute the playback slider shows."""
+    return int(page.locator('[data-testid="stSlider"]').get_by_role("slider").first.get_attribute("aria-valuetext"))
+
+
+def test_play_animates_without_blocking_and_stops_at_the_end_then_compare(app_url, tmp_path):
+    """▶ moves the slider and the map by itself (a fragment on a timer), the page answers while it
+    plays (❚❚ stops it), and played to the end it stops at the last minute."""
+    shots = Path(os.environ.get("TWIN_SCREENSHOT_DIR", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(f"{app_url}/run", wait_until="networkidle")  # a page's own address
+        page.get_by_text("English").click()
+        page.get_by_role("heading", name="Run a scenario").wait_for(timeout=120_000)
+        page.locator('[data-testid="stSelectbox"]').first.click()
+        page.get_by_role("option", name="flash_flood_evening_walkers.yaml").click()
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.get_by_role("button", name="▶ Play").wait_for(timeout=180_000)
+        page.wait_for_selector("canvas", timeout=60_000)
+        slider = page.locator('[data-testid="stSlider"]').get_by_role("slider").first
+        slider.focus()
+        slider.press("Home")  # from the start: about 30 frames, half a second each
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=stSlider] input').getAttribute('aria-valuetext') === '0'",
+            timeout=30_000,
+        )
+        page.wait_for_timeout(1500)
+        first = _minute(page)
+        page.get_by_role("button", name="▶ Play").click()
+        pause = page.get_by_role("button", name="❚❚ Pause")
+        pause.wait_for(timeout=30_000)
+        seen = [first]
+        for _ in range(10):
+            page.wait_for_timeout(500)
+            seen.append(_minute(page))
+        assert seen[-1] > first and len(set(seen)) >= 3, seen  # it moves by itself, frame by frame
+        page.screenshot(path=str(shots / "app_playing.png"))
+        pause.click()  # the page answers while it plays
+        page.get_by_role("button", name="▶ Play").wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)
+        paused = _minute(page)
+        page.wait_for_timeout(2000)
+        assert _minute(page) == paused < 240
+        page.get_by_role("button", name="▶ Play").click()
+        pause.wait_for(timeout=30_000)
+        page.get_by_role("button", name="▶ Play").wait_for(timeout=120_000)  # back to ▶ at the end
+        page.wait_for_timeout(2000)
+        assert _minute(page) == 240  # the last minute of the 4-hour run, and it stays there
+        body = page.inner_text("body")
+        assert "Traceback" not in body and "Error" not in body
+        # the compare page: both runs, their difference and both maps
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Compare a proposal").click()
+        page.get_by_role("button", name="Compare", exact=True).click()
+        page.get_by_text("Map of the worst state").first.wait_for(timeout=300_000)
+        page.wait_for_timeout(6000)
+        assert page.locator("canvas").count() >= 2
+        page.screenshot(path=str(shots / "app_compare.png"), full_page=True)
+        browser.close()
+    for name in ("app_playing.png", "app_compare.png"):
         assert (shots / name).stat().st_size > 20_000, name

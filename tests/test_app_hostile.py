@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
+from app_pages import open_page  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from twin.errors import TwinError  # noqa: E402
@@ -112,8 +113,7 @@ def test_the_app_refuses_to_serve_on_every_interface_without_a_deliberate_settin
 
 # --- 2. no server path typed in the browser ---------------------------------------------------
 def _run_page(scenario: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300).run()
-    at.sidebar.radio(key="page:ko").set_value("run").run()
+    at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "run")
     if scenario:
         at.selectbox(key="scenario").set_value(f"{scenario}.yaml").run()
     assert not at.exception
@@ -154,8 +154,8 @@ def test_a_policy_typed_in_the_browser_is_refused(secret):
 
 
 def test_the_compare_page_refuses_path_fields_too(secret):
-    at = AppTest.from_file(APP, default_timeout=300).run()
-    at.sidebar.radio(key="page:ko").set_value("compare").run()
+    at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "compare")
+    assert at.header[0].value == "제안과 현재 비교"
     at.text_area(key="cmp_sets").input(f"controller.policy={secret}")
     at.button(key="cmp_run").click().run()
     assert not at.exception and at.error

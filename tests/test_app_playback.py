@@ -3,6 +3,7 @@ what the models must satisfy (thresholds crossed by the recorded stage, the max-
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,16 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from twin.app.kpis import kpis, plain_kpis
+from twin.app.kpis import KeyGauge, key_gauge, kpis, plain_kpis
 from twin.app.pages import (
     default_minute,
+    default_proposal,
     people_overrides,
     start_override,
     threshold_overrides,
 )
 from twin.app.playback import LEVEL_NAMES, build_playback, evacuation_curve, reach_gauges
+from twin.dataset_schema import THRESHOLD_LEVELS as LEVELS
 from twin.errors import RunFolderError
-from twin.models.flood import LEVELS
 from twin.results import read_run_folder, zip_run_folder
 from twin.scenario import load_scenario
 
@@ -100,25 +102,45 @@ def test_evacuation_curve_matches_the_summary_and_respects_the_max_flow_bound(wa
     assert evacuation_curve(None).empty
 
 
-def test_kpis_in_plain_words(walkers_run):
-    k = kpis(walkers_run.summary)
+def test_the_key_gauge_comes_from_the_dataset_by_name(city):
+    key = key_gauge(city)
+    assert key == KeyGauge("LS-1018665", "신곡교", "중랑천", "Jungnangcheon")  # WAMIS 의정부시(신곡교)
+    manifest = {**city.manifest, "hydrology": {"key_gauge": "LS-1018666"}}
+    other = key_gauge(dataclasses.replace(city, manifest=manifest, fingerprint=None))
+    assert other == KeyGauge("LS-1018666", "금신교", "부용천", "Buyongcheon")
+    none = key_gauge(dataclasses.replace(city, manifest={**city.manifest, "hydrology": {}}, fingerprint=None))
+    assert none is None
+    assert default_proposal(key).endswith("thresholds.LS-1018665.attention_m=1.5")
+    assert default_proposal(None) == "crowd.evacuation_trigger=attention"
+
+
+def test_kpis_in_plain_words(walkers_run, city):
+    key = key_gauge(city)
+    k = kpis(walkers_run.summary, key)
     assert k["people_exposed"] == walkers_run.summary["crowd"]["exposed_people"]
+    assert k["peak_stage"] == walkers_run.summary["gauges"]["LS-1018665"]["peak_stage_m"]
     for lang in ("ko", "en"):
-        cards = {c.key: c for c in plain_kpis(walkers_run.summary, lang)}
+        cards = {c.key: c for c in plain_kpis(walkers_run.summary, lang, key)}
         assert {"people_exposed", "warning", "paths", "all_safe", "peak"} <= set(cards)
         assert str(k["people_exposed"]) in cards["people_exposed"].value
+        assert "신곡교" in cards["peak"].label and "LS-1018665" not in cards["peak"].sentence
+    assert "중랑천 신곡교 수위는" in {c.key: c for c in plain_kpis(walkers_run.summary, "ko", key)}["peak"].sentence
+    assert "peak" not in {c.key for c in plain_kpis(walkers_run.summary, "en", None)}  # a city without a key gauge
     late = {"flooded_paths": {"count": 3, "min_warning_lead_time_s": -600.0}, "access_points": {"a": 1}}
-    card = next(c for c in plain_kpis(late, "en") if c.key == "warning")
+    card = next(c for c in plain_kpis(late, "en", key) if c.key == "warning")
     assert card.good is False and "too late" in card.value and "10 minutes before any alert" in card.sentence
     ok = {"flooded_paths": {"count": 0, "min_warning_lead_time_s": 1800.0}, "access_points": {"a": 1}}
-    card = next(c for c in plain_kpis(ok, "ko") if c.key == "warning")
+    card = next(c for c in plain_kpis(ok, "ko", key) if c.key == "warning")
     assert card.good is True and card.value == "30분"
 
 
-def test_playback_opens_after_the_busiest_order(walkers_run):
+def test_playback_opens_after_the_busiest_order(walkers_run, city):
     order = walkers_run.summary["crowd"]["evacuation_orders"]["중랑천"]["time_s"]
     assert default_minute(walkers_run.summary, list(range(0, 241))) == round((order + 180) / 60)
     assert default_minute({}, [0, 5]) == 0
+    peak = {"gauges": {"LS-1018665": {"time_of_peak_s": 600.0}}}
+    assert default_minute(peak, [0, 5, 10], key_gauge(city)) == 10  # else the key gauge's peak
+    assert default_minute(peak, [0, 5, 10], None) == 0
 
 
 def test_form_values_become_overrides_that_validate():

@@ -217,8 +217,10 @@ def test_a_file_where_the_folder_should_be(tmp_path):
 def test_the_app_shows_every_malformed_folder_as_a_message(malformed):
     """The same folders opened in the app: an error line each, no exception, no contents."""
     st_testing = pytest.importorskip("streamlit.testing.v1")
+    from app_pages import open_page
+
     at = st_testing.AppTest.from_file(str(REPO / "app.py"), default_timeout=300).run()
-    at.sidebar.radio(key="page:ko").set_value("run").run()
+    open_page(at, "run")
     shown = 0
     for name, _, _ in MALFORMED:
         at.text_input(key="folder").input(str(malformed[name]))
@@ -397,9 +399,11 @@ def test_fuzz_summary_json_is_refused_or_read_by_every_page_reader(tmp_path):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from twin.app.kpis import kpis, plain_kpis
+    from twin.app.kpis import KeyGauge, kpis, plain_kpis
     from twin.app.pages import default_minute, kpi_table
     from twin.results import read_summary
+
+    KEY = KeyGauge("LS-1018665", "신곡교", "중랑천", "Jungnangcheon")
 
     scalars = (
         st.none()
@@ -427,11 +431,12 @@ def test_fuzz_summary_json_is_refused_or_read_by_every_page_reader(tmp_path):
             assert "\n" not in str(exc)
             return
         seen["read"] += 1
-        kpis(summary)
-        for lang in ("ko", "en"):
-            plain_kpis(summary, lang)
-            kpi_table(summary, summary, lang)
-        default_minute(summary, [0, 5, 10])
+        for key in (None, KEY):
+            kpis(summary, key)
+            for lang in ("ko", "en"):
+                plain_kpis(summary, lang, key)
+                kpi_table(summary, summary, lang, key)
+            default_minute(summary, [0, 5, 10], key)
 
     check()
     print(f"summary fuzz: {seen}")

@@ -203,50 +203,21 @@ def build_devices(ref, streams, reaches, roads, access, facilities, buildings, s
     old = buildings[buildings["year_built"] <= 1996]
     old = old[old["structure"].isin(["masonry", "reinforced_concrete"]) & (old["storeys"] >= 3)]
     old = old.sort_values(["year_built", "building_id"]).head(40)
+
+    def structural(host_id: str, label: str, layer: str, c: Point, crack_offset_m: float) -> None:
+        """A tilt sensor at ``c`` and a crack sensor ``crack_offset_m`` m east (and north, on slopes) of it."""
+        dy = crack_offset_m if layer == "slopes" else 0.0
+        for prefix, kind, what, p in (
+            ("TILT", "tilt_sensor", "기울기", c),
+            ("CRACK", "crack_sensor", "균열", Point(c.x + crack_offset_m, c.y + dy)),
+        ):
+            add(f"{prefix}-{host_id}", kind, p, f"{label} {what} 센서", host_id=host_id, host_layer=layer,
+                approximate=True, source="authored")  # fmt: skip
+
     for _, b in old.iterrows():
-        c = b.geometry.representative_point()
-        add(
-            f"TILT-{b['building_id']}",
-            "tilt_sensor",
-            c,
-            f"{b['building_id']} 기울기 센서",
-            host_id=b["building_id"],
-            host_layer="buildings",
-            approximate=True,
-            source="authored",
-        )
-        add(
-            f"CRACK-{b['building_id']}",
-            "crack_sensor",
-            Point(c.x + 1, c.y),
-            f"{b['building_id']} 균열 센서",
-            host_id=b["building_id"],
-            host_layer="buildings",
-            approximate=True,
-            source="authored",
-        )
+        structural(b["building_id"], b["building_id"], "buildings", b.geometry.representative_point(), 1.0)
     for _, s in slopes.sort_values("slope_id").iterrows():
-        c = s.geometry.representative_point()
-        add(
-            f"TILT-{s['slope_id']}",
-            "tilt_sensor",
-            c,
-            f"{s['name']} 기울기 센서",
-            host_id=s["slope_id"],
-            host_layer="slopes",
-            approximate=True,
-            source="authored",
-        )
-        add(
-            f"CRACK-{s['slope_id']}",
-            "crack_sensor",
-            Point(c.x + 2, c.y + 2),
-            f"{s['name']} 균열 센서",
-            host_id=s["slope_id"],
-            host_layer="slopes",
-            approximate=True,
-            source="authored",
-        )
+        structural(s["slope_id"], s["name"], "slopes", s.geometry.representative_point(), 2.0)
 
     # IoT crosswalks at the two school zones ----------------------------------------------------
     street = roads[roads["kind"] == "road"]

@@ -11,6 +11,10 @@
 * Riverside paths inside the channels along both or one bank, joined to the streets only by
   ramps and stairs (the access points) every ~450 m.
 * Connectors (sidewalks) join every facility to the network.
+
+Why one module of this size: each step of the network is built from the one before (stops,
+main roads, bridges, streets, paths, connectors) and shares its indexes; split apart they would
+pass them around.
 """
 
 from __future__ import annotations

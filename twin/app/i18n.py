@@ -7,7 +7,6 @@ LANGS = ("ko", "en")
 TEXT: dict[str, dict[str, str]] = {
     "title": {"ko": "의정부 디지털 트윈", "en": "Uijeongbu digital twin"},
     "language": {"ko": "언어 / Language", "en": "Language / 언어"},
-    "page": {"ko": "화면", "en": "Page"},
     "page_map": {"ko": "도시 지도", "en": "City map"},
     "page_run": {"ko": "시나리오 실행", "en": "Run a scenario"},
     "map_caption": {
@@ -57,7 +56,7 @@ TEXT: dict[str, dict[str, str]] = {
         "repository or start it with streamlit run app.py --server.address 127.0.0.1 (a workshop: "
         "--server.address 0.0.0.0).",
     },
-    "peak_stage": {"ko": "신곡교 최고 수위", "en": "Peak stage at 신곡교 (Singok bridge)"},
+    "peak_stage": {"ko": "{stream} {gauge} 최고 수위", "en": "Peak stage at {gauge} ({stream})"},
     "paths_flooded": {"ko": "침수된 산책로 진출입로", "en": "Riverside access points flooded"},
     "warning_min": {"ko": "가장 짧은 경보 선행시간", "en": "Shortest warning before a path floods"},
     "people_on_path": {"ko": "침수 당시 산책로에 있던 사람", "en": "People on the path when it flooded"},
@@ -97,6 +96,7 @@ TEXT: dict[str, dict[str, str]] = {
     "playback": {"ko": "다시 보기", "en": "Play back"},
     "time_min": {"ko": "시작 후 시간 (분)", "en": "Minutes since the start"},
     "play": {"ko": "▶ 재생", "en": "▶ Play"},
+    "pause": {"ko": "❚❚ 일시 정지", "en": "❚❚ Pause"},  # U+275A: in DejaVu, unlike ⏸
     "legend": {
         "ko": "하천 색: 파랑 평상 · 노랑 관심 · 주황 주의 · 빨강 경계 · 보라 심각. "
         "산책로: 청록 통행 · 주황 대피 지시 · 빨강 침수. 점: 걷는 사람(검정), 대피 중(분홍).",
@@ -166,10 +166,10 @@ TEXT: dict[str, dict[str, str]] = {
         "ko": "대피 지시 때 산책로에 있던 {n}명이 모두 거리로 나오기까지 {m}분 걸렸습니다.",
         "en": "It took {m} minutes for all {n} people on the paths at the order to reach the street.",
     },
-    "ll_peak": {"ko": "신곡교 최고 수위", "en": "Highest water at 신곡교"},
+    "ll_peak": {"ko": "{gauge} 최고 수위", "en": "Highest water at {gauge}"},
     "ll_peak_sentence": {
-        "ko": "중랑천 신곡교 수위는 최고 {h:.1f} m로, 경보 단계는 '{level}'였습니다.",
-        "en": "The Jungnangcheon at 신곡교 (Singok bridge) rose to {h:.1f} m; highest alert level: {level}.",
+        "ko": "{stream} {gauge} 수위는 최고 {h:.1f} m로, 경보 단계는 '{level}'였습니다.",
+        "en": "The {stream} at {gauge} rose to {h:.1f} m; highest alert level: {level}.",
     },
     "ll_no_level": {"ko": "없음", "en": "none"},
 }

@@ -6,20 +6,53 @@ the summary and minutes on screen.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..city import CityModel
 from .i18n import t
 
-KEY_GAUGE = "LS-1018665"  # 신곡교 (Singok bridge) on the Jungnangcheon, the city's HRFCO gauge
 LEVEL_KO = {"attention": "관심", "caution": "주의", "alert": "경계", "serious": "심각"}
 
 
-def kpis(summary: dict[str, Any]) -> dict[str, Any]:
-    """Numbers for the KPI table: peak stage (m), paths flooded (count, of), shortest warning (s),
-    people on the path at the order and when it flooded, time for 90 % and everyone to be safe (s)."""
+@dataclass(frozen=True)
+class KeyGauge:
+    """The city's headline gauge (the dataset's ``hydrology.key_gauge``) as people name it:
+    ``site`` 신곡교 for the WAMIS name 의정부시(신곡교), on ``stream`` 중랑천 (``stream_en`` Jungnangcheon)."""
+
+    device_id: str
+    site: str
+    stream: str
+    stream_en: str
+
+    def words(self, lang: str) -> dict[str, str]:
+        """Fields for the texts of :mod:`twin.app.i18n` that name the gauge, in ``lang`` (ko/en)."""
+        return {"gauge": self.site, "stream": self.stream if lang == "ko" else self.stream_en}
+
+
+def key_gauge(city: CityModel) -> KeyGauge | None:
+    """The key gauge of ``city`` with its names, or None when the dataset names none."""
+    gid = city.river_gauges.key_gauge
+    level = city.devices_of_kind("level_sensor")
+    rows = level[level["device_id"] == gid] if gid is not None and len(level) else level.iloc[:0]
+    if gid is None or not len(rows):
+        return None
+    row = rows.iloc[0]
+    name = row.get("name") if isinstance(row.get("name"), str) else gid
+    site = m.group(1) if (m := re.fullmatch(r".*\((.+)\)\s*", name)) else name  # WAMIS: 시군(지점)
+    stream = str(row["stream"])
+    streams = city.layer("streams")
+    en = list(streams.loc[streams["name"] == stream, "name_en"]) if len(streams) else []
+    return KeyGauge(gid, site, stream, str(en[0]) if en else stream)
+
+
+def kpis(summary: dict[str, Any], key: KeyGauge | None) -> dict[str, Any]:
+    """Numbers for the KPI table: peak stage at the ``key`` gauge (m), paths flooded (count, of),
+    shortest warning (s), people on the path at the order and when it flooded, time for 90 % and
+    everyone to be safe (s)."""
     out: dict[str, Any] = {}
-    g = summary.get("gauges", {}).get(KEY_GAUGE)
+    g = summary.get("gauges", {}).get(key.device_id) if key else None
     if g:
         out["peak_stage"] = g["peak_stage_m"]
     fp = summary.get("flooded_paths")
@@ -51,9 +84,9 @@ def _min(seconds: float) -> int:
     return int(round(seconds / 60.0))
 
 
-def plain_kpis(summary: dict[str, Any], lang: str) -> list[PlainKpi]:
-    """The run told in a few plain figures, in ``lang`` (ko/en)."""
-    k = kpis(summary)
+def plain_kpis(summary: dict[str, Any], lang: str, key: KeyGauge | None) -> list[PlainKpi]:
+    """The run told in a few plain figures, in ``lang`` (ko/en); the stage is the ``key`` gauge's."""
+    k = kpis(summary, key)
     out: list[PlainKpi] = []
     if "people_exposed" in k:
         n = int(k["people_exposed"])
@@ -106,16 +139,16 @@ def plain_kpis(summary: dict[str, Any], lang: str) -> list[PlainKpi]:
                 None,
             )
         )
-    g = summary.get("gauges", {}).get(KEY_GAUGE)
-    if g:
+    g = summary.get("gauges", {}).get(key.device_id) if key else None
+    if g and key:
         level = g.get("highest_level")
         name = (LEVEL_KO.get(level, level) if lang == "ko" else level) if level else t("ll_no_level", lang)
         out.append(
             PlainKpi(
                 "peak",
-                t("ll_peak", lang),
+                t("ll_peak", lang).format(**key.words(lang)),
                 f"{g['peak_stage_m']:.1f} m",
-                t("ll_peak_sentence", lang).format(h=g["peak_stage_m"], level=name),
+                t("ll_peak_sentence", lang).format(h=g["peak_stage_m"], level=name, **key.words(lang)),
                 None,
             )
         )

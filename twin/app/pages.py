@@ -1,30 +1,38 @@
 """The app's pages. Each takes the streamlit module and draws; runs come from a RunStore.
 
 No simulation logic here: parameters become scenario overrides (``--set`` strings), the runner
-runs them, and the pages draw the run folder.
+runs them, and the pages draw the run folder. ``app.py`` puts the pages in ``st.navigation``; the
+playback is a fragment (:func:`playback_block`), its data cached in :mod:`twin.app.caches`.
+
+Why one module of this size: the three pages share their controls (scenario pick, overrides,
+the run with its progress, the KPI block, the playback), and each control is a small function
+here that the tests call directly.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
+from ..dataset_schema import THRESHOLD_LEVELS as LEVELS
+from ..resources import shipped_scenarios
+from ..scenario import DesignStorm
 from .i18n import t
-from .kpis import kpis, plain_kpis
+from .kpis import KeyGauge, key_gauge, kpis, plain_kpis
 
-REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = REPO / "scenarios"
+SCENARIOS = shipped_scenarios()
 POLICIES = SCENARIOS / "policies"
 PATTERNS = ("huff_q1", "huff_q2", "huff_q3", "huff_q4", "alternating_block")
-LEVELS = ("attention", "caution", "alert", "serious")
 TRIGGERS = ("path_flooded", "attention")
 PAGES = ("map", "run", "compare")
-# a proposal worth showing: clear the paths at 관심, with 신곡교's 관심 level lowered to 1.5 m
-DEFAULT_PROPOSAL = "crowd.evacuation_trigger=attention\nthresholds.LS-1018665.attention_m=1.5"
+# a proposal worth showing: clear the paths at 관심, with the key gauge's (신곡교's) 관심 level lowered to 1.5 m
+PROPOSAL_TRIGGER = "crowd.evacuation_trigger=attention"
+PROPOSAL_ATTENTION_M = 1.5
 PLAY_FRAMES = 30  # frames of the ▶ animation over the whole run
-PLAY_PAUSE_S = 0.2
+PLAY_TICK_S = 0.5  # s of wall time between two frames (the playback fragment reruns this often)
+# web-map zoom levels at which the whole city fits the smaller maps (the city map: 11.6 at 640 px)
+PLAY_ZOOM, COMPARE_ZOOM = 11.2, 10.7  # 480 px high, full width; 380 px high, half width
 
 LIVING_LAB_CSS = """<style>
 .stMarkdown p, .stCaption p, [data-testid="stWidgetLabel"] p, .stRadio label p {font-size: 1.3rem !important;}
@@ -60,7 +68,7 @@ def translated_radio(st, where, label: str, options, *, key: str, lang: str, def
     return value
 
 
-def shipped_scenarios() -> list[Path]:
+def scenario_files() -> list[Path]:
     """Scenario files a planner can pick: the city's and the smart gates' (the verification
     geometries are left out)."""
     return sorted(SCENARIOS.glob("*.yaml")) + sorted((SCENARIOS / "gates").glob("*.yaml"))
@@ -68,7 +76,7 @@ def shipped_scenarios() -> list[Path]:
 
 def _pick_scenario(st, lang: str, key: str, default: str = "flash_flood_jungnangcheon.yaml") -> Path:
     """A select box of the shipped scenarios; returns the chosen file."""
-    names = [f.relative_to(SCENARIOS).as_posix() for f in shipped_scenarios()]
+    names = [f.relative_to(SCENARIOS).as_posix() for f in scenario_files()]
     name = st.selectbox(t("scenario", lang), names, key=key, index=names.index(default))
     return SCENARIOS / name
 
@@ -216,12 +224,13 @@ def run_controls(st, city, lang: str, living_lab: bool, store=None) -> tuple[Pat
     base = load_scenario(path)
     sets: list[str] = []
     c1, c2, c3 = st.columns(3)
-    design = base.rainfall.kind == "design"
+    storm = base.rainfall if isinstance(base.rainfall, DesignStorm) else None
+    design = storm is not None
     total = c1.number_input(
         t("rain_total", lang),
         min_value=0.0,
         max_value=500.0,
-        value=float(base.rainfall.total_mm) if design else 90.0,
+        value=float(storm.total_mm) if storm is not None else 90.0,
         step=10.0,
         key=f"total_mm:{path.stem}",
         disabled=not design,
@@ -230,7 +239,7 @@ def run_controls(st, city, lang: str, living_lab: bool, store=None) -> tuple[Pat
         t("rain_duration", lang),
         min_value=0.5,
         max_value=24.0,
-        value=float(base.rainfall.duration / 3600) if design else 3.0,
+        value=float(storm.duration / 3600) if storm is not None else 3.0,
         step=0.5,
         key=f"hours:{path.stem}",
         disabled=not design,
@@ -238,7 +247,7 @@ def run_controls(st, city, lang: str, living_lab: bool, store=None) -> tuple[Pat
     pattern = c3.selectbox(
         t("pattern", lang),
         PATTERNS,
-        index=PATTERNS.index(base.rainfall.pattern) if design else 2,
+        index=PATTERNS.index(storm.pattern) if storm is not None else 2,
         key=f"pattern:{path.stem}",
         disabled=not design,
     )
@@ -284,14 +293,18 @@ def run_controls(st, city, lang: str, living_lab: bool, store=None) -> tuple[Pat
         with st.expander(t("thresholds", lang)):
             table = _gauge_thresholds(city)
             gauges = sorted(table)
+            key = key_gauge(city)
             gauge = st.selectbox(
-                t("gauge", lang), gauges, index=gauges.index("LS-1018665"), key=f"th_gauge:{path.stem}"
+                t("gauge", lang),
+                gauges,
+                index=gauges.index(key.device_id) if key is not None and key.device_id in gauges else 0,
+                key=f"th_gauge:{path.stem}",
             )
             current = {
                 **table[gauge],
                 **{
                     k[:-2]: v
-                    for k, v in (base.thresholds.get(gauge).model_dump().items() if gauge in base.thresholds else [])
+                    for k, v in (base.thresholds[gauge].model_dump().items() if gauge in base.thresholds else [])
                     if v is not None
                 },
             }
@@ -368,6 +381,7 @@ def run_page(st, city, lang: str, store, *, living_lab: bool = False, exposure: 
     if chosen is not None:
         st.session_state["run_key"] = (str(chosen[0]), tuple(chosen[1]))
         st.session_state.pop("t_min", None)
+        st.session_state.pop("playing", None)
     if not living_lab and exposure == "loopback":
         with st.expander(t("open_folder", lang)):
             folder = st.text_input(t("folder_path", lang), "", key="folder")
@@ -377,6 +391,7 @@ def run_page(st, city, lang: str, store, *, living_lab: bool = False, exposure: 
                     open_run(folder.strip(), city)
                     st.session_state["run_key"] = ("folder", folder.strip())
                     st.session_state.pop("t_min", None)
+                    st.session_state.pop("playing", None)
                 except TwinError as exc:
                     st.error(str(exc))
     key = st.session_state.get("run_key")
@@ -406,20 +421,21 @@ def shown(st, lang: str, run, draw) -> None:
         st.error(t("cannot_show", lang).format(folder=run.folder, what=type(exc).__name__))
 
 
-def kpi_block(st, summary: dict[str, Any], lang: str, living_lab: bool) -> None:
+def kpi_block(st, summary: dict[str, Any], lang: str, living_lab: bool, key: KeyGauge | None) -> None:
+    """The run's key figures: cards in plain words (living lab) or metrics; stage at the ``key`` gauge."""
     if living_lab:
-        for k in plain_kpis(summary, lang):
-            css = {True: "ll-good", False: "ll-bad", None: "ll-none"}[k.good]
+        for card in plain_kpis(summary, lang, key):
+            css = {True: "ll-good", False: "ll-bad", None: "ll-none"}[card.good]
             st.markdown(
-                f'<div class="ll-card {css}"><div>{k.label}</div><div class="ll-value">{k.value}</div>'
-                f"<div>{k.sentence}</div></div>",
+                f'<div class="ll-card {css}"><div>{card.label}</div><div class="ll-value">{card.value}</div>'
+                f"<div>{card.sentence}</div></div>",
                 unsafe_allow_html=True,
             )
         return
-    k = kpis(summary)
+    k = kpis(summary, key)
     cols = st.columns(3) + st.columns(3)
-    if "peak_stage" in k:
-        cols[0].metric(t("peak_stage", lang), f"{k['peak_stage']:.2f} m")
+    if "peak_stage" in k and key is not None:
+        cols[0].metric(t("peak_stage", lang).format(**key.words(lang)), f"{k['peak_stage']:.2f} m", help=key.device_id)
     if "paths_flooded" in k:
         cols[1].metric(t("paths_flooded", lang), f"{k['paths_flooded'][0]} / {k['paths_flooded'][1]}")
         lead = k["warning_min"]
@@ -436,42 +452,64 @@ def kpi_block(st, summary: dict[str, Any], lang: str, living_lab: bool) -> None:
         cols[5].metric(t("evac_t90", lang), f"{k['evac_t90'] / 60:.1f} {t('minutes', lang)}")
 
 
-def _playback(st, city, run, lang: str):
-    from .playback import build_playback
-
-    cache = st.session_state.setdefault("_playbacks", {})
-    key = (str(run.folder), lang)
-    if key not in cache:
-        cache.clear()  # one at a time: the frames of an old run are not needed again
-        cache[key] = build_playback(city, run, lang=lang)
-    return cache[key]
+def play_step(minutes: list[int]) -> int:
+    """Index step of one ▶ frame: about :data:`PLAY_FRAMES` frames over the whole run."""
+    return max(1, len(minutes) // PLAY_FRAMES)
 
 
-def playback_block(st, city, run, lang: str, *, living_lab: bool) -> float:
-    """Time slider, ▶ play and the map at the chosen time; returns the chosen minute."""
-    pb = _playback(st, city, run, lang)
+def next_minute(minutes: list[int], minute: int) -> int:
+    """The minute of the ▶ frame after ``minute`` (``minutes`` sorted; the last one at most)."""
+    from bisect import bisect_right
+
+    i = max(bisect_right(minutes, minute) - 1, 0)
+    return minutes[min(i + play_step(minutes), len(minutes) - 1)]
+
+
+def playback_block(st, city, run, lang: str, *, living_lab: bool) -> None:
+    """Time slider, ▶ play / ❚❚ pause, the map at the chosen minute, and the charts with a cursor
+    there: one fragment, so moving the slider or playing reruns only this block.
+
+    While ▶ plays (``st.session_state["playing"]``), the fragment reruns every
+    :data:`PLAY_TICK_S` seconds and each run moves the minute one frame on; at the last minute it
+    stops. Nothing sleeps: between frames the page answers as usual (pause, the slider, the rest
+    of the page). The timer starts and stops with a full rerun, which registers the fragment
+    with or without ``run_every``."""
+    from .caches import playback_of
+
+    pb = playback_of(city, run, lang)
+    key = key_gauge(city)
     st.subheader(t("playback", lang))
     st.caption(t("legend", lang))
     minutes = sorted({int(x // 60) for x in pb.times} | {int(pb.duration_s // 60)})
-    slot = st.container()
-    play = st.button(t("play", lang), key="play")
-    board = st.empty()
-    counts = st.empty()
-    if play:  # animate from the chosen minute to the end, then leave the slider at the end
-        first = st.session_state.get("t_min", minutes[0])
-        frames = [m for m in minutes if m >= first]
-        step = max(1, len(frames) // PLAY_FRAMES)
-        for m in frames[::step] + ([frames[-1]] if frames[-1] not in frames[::step] else []):
-            board.pydeck_chart(pb.deck_at(m * 60.0), height=560 if living_lab else 480)
-            counts.caption(_counts(pb, m, lang))
-            time.sleep(PLAY_PAUSE_S)
-        st.session_state["t_min"] = frames[-1]
-    if "t_min" not in st.session_state:
-        st.session_state["t_min"] = default_minute(run.summary, minutes)
+    if st.session_state.get("t_min") not in minutes:
+        st.session_state["t_min"] = default_minute(run.summary, minutes, key)
+    playing = bool(st.session_state.get("playing"))
+
+    @st.fragment(run_every=PLAY_TICK_S if playing else None)
+    def frame() -> None:
+        shown(st, lang, run, lambda: _frame(st, run, pb, minutes, lang, key, living_lab=living_lab))
+
+    frame()
+
+
+def _frame(st, run, pb, minutes: list[int], lang: str, key: KeyGauge | None, *, living_lab: bool) -> None:
+    """One run of the playback fragment: a tick while playing, then the slider and what it shows."""
+    playing = bool(st.session_state.get("playing"))
+    if playing and not st.session_state.get("play"):  # a tick (not the ❚❚ click): one frame on
+        st.session_state["t_min"] = next_minute(minutes, st.session_state.get("t_min", minutes[0]))
+        if st.session_state["t_min"] >= minutes[-1]:  # the last frame: stop the timer
+            st.session_state["playing"] = False
+            st.rerun()
+    slot = st.container()  # the slider above the button, drawn after the button may move it
+    if st.button(t("pause" if playing else "play", lang), key="play"):
+        if not playing and st.session_state.get("t_min") == minutes[-1]:
+            st.session_state["t_min"] = minutes[0]  # ▶ at the end plays the run again
+        st.session_state["playing"] = not playing
+        st.rerun()  # the whole page, so the fragment's timer starts or stops
     with slot:
         t_min = st.select_slider(t("time_min", lang), options=minutes, key="t_min")
-    board.pydeck_chart(pb.deck_at(t_min * 60.0), height=560 if living_lab else 480)
-    counts.caption(_counts(pb, t_min, lang))
+    st.pydeck_chart(pb.deck_at(t_min * 60.0, zoom=PLAY_ZOOM), height=560 if living_lab else 480)
+    st.caption(_counts(pb, t_min, lang))
     ev = pb.events_until(t_min * 60.0)
     if len(ev) and not living_lab:
         st.markdown(f"**{t('events_so_far', lang)}**")
@@ -479,18 +517,34 @@ def playback_block(st, city, run, lang: str, *, living_lab: bool) -> float:
             ev.head(8).assign(minute=(ev["time_s"].head(8) / 60).round(1))[["minute", "kind", "entity_id", "message"]],
             hide_index=True,
         )
-    return t_min
+    cursor_charts(st, run, lang, t_min, key)
 
 
-def default_minute(summary: dict[str, Any], minutes: list[int]) -> int:
+def cursor_charts(st, run, lang: str, t_min: int, key: KeyGauge | None) -> None:
+    """The stage at the chosen gauges and the hyetograph, with a cursor at minute ``t_min``."""
+    from .charts import rain_chart, stage_chart
+
+    summary = run.summary
+    gauges = sorted(summary.get("gauges", {}))
+    if gauges:
+        st.subheader(t("stage_chart", lang))
+        default = [key.device_id] if key is not None and key.device_id in gauges else gauges[:1]
+        chosen = st.multiselect(t("gauge", lang), gauges, default=default, key="chart_gauges")
+        st.altair_chart(stage_chart(run, chosen, lang, t_min=t_min), width="stretch")
+    if (run.timeseries["variable"] == "rain").any():
+        st.subheader(t("rain_chart", lang))
+        st.altair_chart(rain_chart(run, lang, t_min=t_min), width="stretch")
+
+
+def default_minute(summary: dict[str, Any], minutes: list[int], key: KeyGauge | None = None) -> int:
     """Where playback opens: a few minutes after the order that moved the most people, else the
-    peak at 신곡교, else the first flooded path, else the start."""
+    peak at the ``key`` gauge (신곡교 in Uijeongbu), else the first flooded path, else the start."""
     orders = summary.get("crowd", {}).get("evacuation_orders", {})
     busiest = max(orders.values(), key=lambda o: o["people_on_paths"], default=None)
     if busiest and busiest["people_on_paths"]:
         want = busiest["time_s"] + 180.0
-    elif "LS-1018665" in summary.get("gauges", {}):
-        want = summary["gauges"]["LS-1018665"]["time_of_peak_s"]
+    elif key is not None and key.device_id in summary.get("gauges", {}):
+        want = summary["gauges"][key.device_id]["time_of_peak_s"]
     elif (summary.get("flooded_paths") or {}).get("first_s") is not None:
         want = summary["flooded_paths"]["first_s"]
     else:
@@ -504,21 +558,12 @@ def _counts(pb, minute: int, lang: str) -> str:
 
 
 def show_results(st, city, run, lang: str, *, living_lab: bool = False) -> None:
-    from .charts import evacuation_chart, rain_chart, stage_chart
+    from .charts import evacuation_chart
     from .playback import evacuation_curve
 
     summary = run.summary
-    kpi_block(st, summary, lang, living_lab)
-    t_min = playback_block(st, city, run, lang, living_lab=living_lab)
-    gauges = sorted(summary.get("gauges", {}))
-    if gauges:
-        st.subheader(t("stage_chart", lang))
-        default = ["LS-1018665"] if "LS-1018665" in gauges else gauges[:1]
-        chosen = st.multiselect(t("gauge", lang), gauges, default=default, key="chart_gauges")
-        st.altair_chart(stage_chart(run, chosen, lang, t_min=t_min), width="stretch")
-    if (run.timeseries["variable"] == "rain").any():
-        st.subheader(t("rain_chart", lang))
-        st.altair_chart(rain_chart(run, lang, t_min=t_min), width="stretch")
+    kpi_block(st, summary, lang, living_lab, key_gauge(city))
+    playback_block(st, city, run, lang, living_lab=living_lab)
     curve = evacuation_curve(run.evacuees)
     if len(curve):
         st.subheader(t("evac_chart", lang))
@@ -544,12 +589,13 @@ def downloads(st, city, run, lang: str) -> None:
     import json
 
     from ..results import zip_run_folder
+    from .caches import playback_of
     from .report import report_html
 
     c1, c2, c3 = st.columns(3)
     c1.download_button(
         t("download_report", lang),
-        lambda: report_html(run, city, _playback(st, city, run, lang), lang),
+        lambda: report_html(run, city, playback_of(city, run, lang), lang),
         file_name="uijeongbu_twin_report.html",
         mime="text/html",
         key="dl_report",
@@ -572,31 +618,41 @@ def downloads(st, city, run, lang: str) -> None:
 
 
 # --- compare ---------------------------------------------------------------------------------
-def kpi_table(base: dict[str, Any], prop: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+def kpi_table(base: dict[str, Any], prop: dict[str, Any], lang: str, key: KeyGauge | None) -> list[dict[str, Any]]:
     """Rows (KPI, baseline, proposal, difference) for the comparison, plain numbers."""
-    kb, kp = kpis(base), kpis(prop)
+    kb, kp = kpis(base, key), kpis(prop, key)
+    words = key.words(lang) if key is not None else {}
     rows = []
-    for key in ("peak_stage", "paths_flooded", "warning_min", "people_on_path", "people_exposed", "evac_t90"):
-        if key not in kb and key not in kp:
+    for kpi in ("peak_stage", "paths_flooded", "warning_min", "people_on_path", "people_exposed", "evac_t90"):
+        if kpi not in kb and kpi not in kp:
             continue
-        b, q = kb.get(key), kp.get(key)
-        if key == "paths_flooded":
+        b, q = kb.get(kpi), kp.get(kpi)
+        if kpi == "paths_flooded":
             b, q = (b[0] if b else None), (q[0] if q else None)
-        if key in ("warning_min", "evac_t90"):
+        if kpi in ("warning_min", "evac_t90"):
             b, q = (None if b is None else round(b / 60, 1)), (None if q is None else round(q / 60, 1))
         diff = None if b is None or q is None else round(q - b, 3)
-        rows.append({"KPI": t(key, lang), t("baseline", lang): b, t("proposal", lang): q, t("difference", lang): diff})
+        label = t(kpi, lang).format(**words)
+        rows.append({"KPI": label, t("baseline", lang): b, t("proposal", lang): q, t("difference", lang): diff})
     return rows
+
+
+def default_proposal(key: KeyGauge | None) -> str:
+    """The compare page's example proposal: clear the paths at 관심, with the key gauge's 관심
+    stage lowered to :data:`PROPOSAL_ATTENTION_M` (m) when the city has a key gauge."""
+    if key is None:
+        return PROPOSAL_TRIGGER
+    return f"{PROPOSAL_TRIGGER}\nthresholds.{key.device_id}.attention_m={PROPOSAL_ATTENTION_M:g}"
 
 
 def compare_page(st, city, lang: str, store, *, living_lab: bool = False) -> None:
     """Two runs of one scenario side by side: the baseline and a proposal with changed values."""
+    from .caches import playback_of
     from .charts import stage_chart
-    from .playback import build_playback
 
     st.header(t("page_compare", lang))
     path = _pick_scenario(st, lang, "cmp_scenario", default="flash_flood_evening_walkers.yaml")
-    text = st.text_area(t("proposal_overrides", lang), DEFAULT_PROPOSAL, key="cmp_sets")
+    text = st.text_area(t("proposal_overrides", lang), default_proposal(key_gauge(city)), key="cmp_sets")
     if st.button(t("compare", lang), key="cmp_run", type="primary"):
         st.session_state.pop("cmp_key", None)
         if not refused_overrides(st, parse_overrides(text), lang):
@@ -608,15 +664,16 @@ def compare_page(st, city, lang: str, store, *, living_lab: bool = False) -> Non
     prop = get_run(st, store, key[0], key[1], lang) if base is not None else None
     if base is None or prop is None:
         return
-    st.dataframe(kpi_table(base.summary, prop.summary, lang), hide_index=True)
+    gauge = key_gauge(city)
+    st.dataframe(kpi_table(base.summary, prop.summary, lang, gauge), hide_index=True)
     left, right = st.columns(2)
     for col, run, label in ((left, base, "baseline"), (right, prop, "proposal")):
         col.subheader(t(label, lang))
         if living_lab:
             with col:
-                kpi_block(st, run.summary, lang, True)
-        pb = build_playback(city, run, lang=lang)
+                kpi_block(st, run.summary, lang, True, gauge)
+        pb = playback_of(city, run, lang)
         col.caption(t("peak_map", lang))
-        col.pydeck_chart(pb.deck_at(0.0, peak=True), height=380)
-        if "LS-1018665" in run.summary.get("gauges", {}):
-            col.altair_chart(stage_chart(run, ["LS-1018665"], lang, height=200), width="stretch")
+        col.pydeck_chart(pb.deck_at(0.0, peak=True, zoom=COMPARE_ZOOM), height=380)
+        if gauge is not None and gauge.device_id in run.summary.get("gauges", {}):
+            col.altair_chart(stage_chart(run, [gauge.device_id], lang, height=200), width="stretch")

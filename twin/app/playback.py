@@ -23,7 +23,7 @@ import pandas as pd
 import pydeck as pdk
 
 from ..city import CityModel
-from ..models.flood import LEVELS
+from ..dataset_schema import THRESHOLD_LEVELS as LEVELS
 from ..results import RunData
 from .map_layers import DECIMALS, CompactDeck, lonlat, path_layer, points_layer, view_state
 
@@ -203,10 +203,15 @@ class Playback:
             layers.append(points_layer(data, "people", radius=6, min_px=2, pickable=False))
         return layers
 
-    def deck_at(self, t: float, *, peak: bool = False, tiles: str | None = None) -> pdk.Deck:
+    def deck_at(self, t: float, *, peak: bool = False, tiles: str | None = None, zoom: float | None = None) -> pdk.Deck:
+        """The map at ``t`` (see :meth:`layers_at`); ``zoom`` (web-map zoom level) for a map
+        smaller than the city map, so that the whole city still fits."""
+        view = self.view
+        if zoom is not None and view is not None:
+            view = pdk.ViewState(longitude=view.longitude, latitude=view.latitude, zoom=zoom, pitch=view.pitch)
         return CompactDeck(
             layers=self.layers_at(t, peak=peak),
-            initial_view_state=self.view,
+            initial_view_state=view,
             map_style=tiles,
             map_provider="carto" if tiles else None,  # no base map at all unless asked
             tooltip={"text": "{label}"},

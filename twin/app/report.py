@@ -19,7 +19,7 @@ from ..city import CityModel
 from ..results import RunData
 from .charts import rain_table
 from .i18n import t
-from .kpis import KEY_GAUGE, plain_kpis
+from .kpis import key_gauge, plain_kpis
 from .playback import LEVEL_RGB, PATH_STATE_RGB, PERSON_RGB, Playback, evacuation_curve
 
 
@@ -116,8 +116,10 @@ def _chart(
         if bars:
             ax.bar(x, y, width=10, align="edge", alpha=0.7, label=label)
         else:
-            draw = ax.step if label == "evac" else ax.plot
-            draw(x, y, label=label, **({"where": "post"} if label == "evac" else {}))
+            if label == "evac":
+                ax.step(x, y, label=label, where="post")
+            else:
+                ax.plot(x, y, label=label)
     for name, v in (hlines or {}).items():
         ax.axhline(v, linestyle="--", linewidth=0.8, color="gray")
         ax.annotate(name, (ax.get_xlim()[0], v), fontsize=7, va="bottom")
@@ -135,10 +137,11 @@ def report_html(run: RunData, city: CityModel, pb: Playback, lang: str) -> str:
     """One HTML file (no external resources): the scenario, plain-language KPIs, maps of the worst
     state and of the evacuation, stage with thresholds, rain, evacuation curve and the events."""
     summary = run.summary
+    key = key_gauge(city)
     name = summary.get("scenario", {}).get("name", {}).get(lang, "")
     cards = "".join(
         f"<tr><th>{html.escape(k.label)}</th><td><b>{html.escape(k.value)}</b></td><td>{html.escape(k.sentence)}</td></tr>"
-        for k in plain_kpis(summary, lang)
+        for k in plain_kpis(summary, lang, key)
     )
     imgs = [(t("peak_map", lang), state_map_png(city, pb, t=None, title=t("peak_map", lang)))]
     orders = summary.get("crowd", {}).get("evacuation_orders", {})
@@ -147,13 +150,13 @@ def report_html(run: RunData, city: CityModel, pb: Playback, lang: str) -> str:
         when = busiest[1]["time_s"] + 60.0
         title = f"{busiest[0]} +{when / 60:.0f} {t('minutes', lang)}"
         imgs.append((title, state_map_png(city, pb, t=when, title=title, zoom_to_people=True)))
-    stage = run.series("stage", KEY_GAUGE)
     charts = []
-    if len(stage):
-        th = summary.get("gauges", {}).get(KEY_GAUGE, {}).get("thresholds_m") or {}
+    stage = run.series("stage", key.device_id) if key is not None else None
+    if key is not None and stage is not None and len(stage):
+        th = summary.get("gauges", {}).get(key.device_id, {}).get("thresholds_m") or {}
         charts.append(
             _chart_png(
-                {KEY_GAUGE: (stage.index.to_numpy() / 60, stage[KEY_GAUGE].to_numpy())},
+                {key.site: (stage.index.to_numpy() / 60, stage[key.device_id].to_numpy())},
                 t("stage_chart", lang),
                 xlabel="min",
                 ylabel="m",

@@ -27,8 +27,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..city import CityModel
+from ..dataset_schema import THRESHOLD_LEVELS as LEVELS
 from ..errors import RunFolderError, ScenarioError
-from ..models.flood import LEVELS
 from ..results import RunData, read_json_object, read_run_folder
 
 Progress = Callable[[float, float], None]

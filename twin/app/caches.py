@@ -1,0 +1,76 @@
+"""What the app builds once and shares between reruns and sessions, in Streamlit's caches.
+
+All four are :func:`streamlit.cache_resource`: the city model, its map decks, the run store and
+the playbacks are large, read-only after they are built, and some are not picklable (the store
+holds a lock file and a thread lock), so every session gets the same object, never a copy
+(``st.cache_data`` would pickle and unpickle them on every call). The caches are bounded
+(``max_entries``), so memory stays bounded whatever the sessions ask for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ..city import CityModel
+from ..results import RunData
+from .playback import Playback
+
+MAX_DECKS = 8  # city maps: (language, layers) choices
+MAX_PLAYBACKS = 4  # about 1 MB each: the run page's run and the compare page's two, in one language
+
+
+@st.cache_resource(show_spinner=False)
+def city() -> CityModel:
+    """The shipped Uijeongbu dataset, loaded once per server."""
+    from .. import load_city
+
+    return load_city()
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_DECKS)
+def city_deck(lang: str, layers: tuple[str, ...]):
+    """The city map (a pydeck Deck, WGS84) in ``lang`` with ``layers`` shown."""
+    from .map_layers import deck
+
+    return deck(city(), lang=lang, show=set(layers))
+
+
+@st.cache_resource(show_spinner=False)
+def store():
+    """The app's :class:`~twin.app.runs.RunStore` (its own temporary root, removed at exit)."""
+    from .runs import RunStore
+
+    return RunStore(city())
+
+
+def folder_stamp(folder: str | Path) -> tuple[tuple[str, int, int], ...]:
+    """(name, size in bytes, mtime in ns) of each file of a run folder: a folder written again
+    (``twin run --out`` into the same path) gets a new playback."""
+    out = []
+    for p in sorted(Path(folder).iterdir()):
+        if p.is_file():
+            s = p.stat()
+            out.append((p.name, s.st_size, s.st_mtime_ns))
+    return tuple(out)
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_PLAYBACKS)
+def _playback(folder: str, stamp: tuple, lang: str, _city: CityModel, _run: RunData) -> Playback:
+    # keyed by the folder, its files and the language; the city and the run (unhashable) are not
+    # part of the key: a run folder names its dataset, and the app has one city
+    from . import playback
+
+    return playback.build_playback(_city, _run, lang=lang)
+
+
+def playback_of(city: CityModel, run: RunData, lang: str) -> Playback:
+    """The playback of ``run`` in ``lang``, built once per run folder and language (the same
+    object for every rerun, fragment tick and session)."""
+    return _playback(str(Path(run.folder).resolve()), folder_stamp(run.folder), lang, city, run)
+
+
+def clear() -> None:
+    """Forget every playback (tests count the builds from an empty cache)."""
+    _playback.clear()
