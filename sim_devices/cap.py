@@ -151,7 +151,7 @@ def parse_cap(data: bytes) -> CapAlert:
         codes = {}
         for ec in info.findall(f"{{{NS}}}eventCode"):
             codes[_need(ec, "valueName", f"{where}/eventCode")] = _text(ec, "value") or ""
-        areas = []
+        areas: list[dict[str, object]] = []
         for a, area in enumerate(info.findall(f"{{{NS}}}area")):
             geocodes = {
                 _need(g, "valueName", f"{where}/area[{a + 1}]/geocode"): _text(g, "value") or ""

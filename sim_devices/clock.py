@@ -86,6 +86,7 @@ class PacedClock:
 
     def target(self, wall: float) -> float:
         """Where a strict clock is at ``wall``: (wall - start) × speed."""
+        assert self.wall0 is not None, "the clock is read before start()"
         return min((wall - self.wall0) * self.speed, self.end_s)
 
     def advance(self, wall: float, *, undelivered_s: float | None = None, progress_s: float | None = None) -> float:

@@ -30,8 +30,13 @@ class Device(Protocol):
     device_id: str
     row: dict[str, Any]  # its dataset row, with x and y (EPSG:5186 m)
     account: Account  # its MQTT account (no topics: no MQTT face)
+    topics: dict[str, str]  # its MQTT topics by name (telemetry, status, state, cmd, event); empty: none
     every_step: bool  # stepped at every clock step (commands, alerts), not only when due
-    on_mqtt: Callable[[str, bytes], None] | None  # messages on its subscriptions, if any
+
+    @property
+    def on_mqtt(self) -> Callable[[str, bytes], None] | None:
+        """What takes the messages on its subscriptions, if any (a method, or None)."""
+        ...
 
     @property
     def name(self) -> str | None: ...

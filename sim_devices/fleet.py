@@ -10,6 +10,9 @@ Modbus endpoint and register map, its MQTT topics and a reference into ``credent
 reads the simulated time from. A probe subscriber on the fleet's own loop sees every reading
 arrive: the clock waits for it, and with ``record=`` it writes every MQTT message with its
 arrival time (``messages.jsonl``).
+
+Why one module of this size: one object owns the order of everything that happens in a fleet
+(servers up, manifest, clock ticks, sampling, delivery, shutdown), and that order is the point.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from twin.atomic import atomic_file
 from twin.city import CityModel
@@ -114,7 +117,10 @@ class Fleet:
         self.broker_kind = default_broker_kind() if auto else broker_url if broker_url in BROKER_KINDS else "external"
         self.external = self.broker_kind == "external"
         self.ports = PortReservations(host)  # held until each server binds its own
-        bh, bp = parse_broker_url(broker_url) if self.external else (host, self.ports.take())
+        if self.external and broker_url is not None:  # external: a URL, neither None, "auto" nor a kind
+            bh, bp = parse_broker_url(broker_url)
+        else:
+            bh, bp = host, self.ports.take()
         self.ctx = FleetContext(
             sim=self.sim,
             faults=FaultSchedule(scenario.faults),
@@ -161,7 +167,7 @@ class Fleet:
         self.controller_paced = False  # a controller reported its progress and the clock waited for it
         self.probe: MqttLink | None = None
         self.recorded = 0
-        self._record = None
+        self._record: TextIO | None = None  # messages.jsonl, open while recording
         self.manifest_path: Path | None = None
 
     # --- the parts ---------------------------------------------------------------------------

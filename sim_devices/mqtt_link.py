@@ -40,6 +40,7 @@ class MqttLink:
         subscribe_qos: int = 1,
         on_message: Callable[[str, bytes], None] | None = None,
     ) -> None:
+        self.client_id = client_id
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -68,18 +69,31 @@ class MqttLink:
         c.on_message = self._message
         c.on_socket_open = self._socket_open
         c.on_socket_close = self._socket_close
-        c.on_socket_register_write = lambda cl, ud, sock: self.loop.add_writer(sock, cl.loop_write)
-        c.on_socket_unregister_write = lambda cl, ud, sock: self.loop.remove_writer(sock)
+        c.on_socket_register_write = self._register_write
+        c.on_socket_unregister_write = self._unregister_write
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop :meth:`start` ran on: paho calls back, and a link is stopped, only after it."""
+        assert self.loop is not None, f"MQTT link {self.client_id!r} used before start()"
+        return self.loop
 
     # --- paho's external-loop callbacks -----------------------------------------------------------
+    def _register_write(self, client, userdata, sock) -> None:
+        self._running_loop().add_writer(sock, client.loop_write)
+
+    def _unregister_write(self, client, userdata, sock) -> None:
+        self._running_loop().remove_writer(sock)
+
     def _socket_open(self, client, userdata, sock) -> None:
-        self.loop.add_reader(sock, client.loop_read)
+        loop = self._running_loop()
+        loop.add_reader(sock, client.loop_read)
         if self._misc is None or self._misc.done():
-            self._misc = self.loop.create_task(self._misc_loop())
+            self._misc = loop.create_task(self._misc_loop())
 
     def _socket_close(self, client, userdata, sock) -> None:
-        self.loop.remove_reader(sock)
-        self.loop.remove_writer(sock)
+        loop = self._running_loop()
+        loop.remove_reader(sock)
+        loop.remove_writer(sock)
 
     async def _misc_loop(self) -> None:
         while not self._stopping:  # keepalive pings and retries of unacknowledged messages
@@ -100,7 +114,7 @@ class MqttLink:
     def _disconnected(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
         if not self._stopping and (self._retry is None or self._retry.done()):
-            self._retry = self.loop.create_task(self._reconnect())
+            self._retry = self._running_loop().create_task(self._reconnect())
 
     def _message(self, client, userdata, msg) -> None:
         # only what was subscribed to: a broker restarting can misroute a message (amqtt does)
@@ -120,11 +134,11 @@ class MqttLink:
     # --- the device's side -------------------------------------------------------------------------
     def start(self) -> None:
         """Connect (on the running asyncio loop); a broker that is not up yet is retried."""
-        self.loop = asyncio.get_running_loop()
+        self.loop = loop = asyncio.get_running_loop()
         try:
             self.client.connect(self.host, self.port, keepalive=10)
         except OSError:
-            self._retry = self.loop.create_task(self._reconnect())
+            self._retry = loop.create_task(self._reconnect())
 
     def publish(self, topic: str, payload: dict[str, Any] | str, retain: bool = False) -> None:
         data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
@@ -135,8 +149,9 @@ class MqttLink:
         """Say offline, let queued messages go out (up to 2 s), disconnect."""
         if self.status_topic and self.connected.is_set():
             self.client.publish(self.status_topic, "offline", qos=1, retain=True)
-        deadline = self.loop.time() + 2.0
-        while self.connected.is_set() and self.client._out_messages and self.loop.time() < deadline:  # noqa: SLF001
+        loop = self._running_loop()
+        deadline = loop.time() + 2.0
+        while self.connected.is_set() and self.client._out_messages and loop.time() < deadline:  # noqa: SLF001
             await asyncio.sleep(0.02)
         self._stopping = True
         self.client.disconnect()

@@ -22,6 +22,9 @@ Renew is shortened to it, as WS-BaseNotification lets a producer do); a camera h
 ``MAX_SUBSCRIPTIONS`` live ones (one more gets ``ter:MaxPullPointsReached``; expired ones are
 freed). HTTP Digest nonces are the camera's own, with a nonce count that must grow
 (:mod:`.web_auth`); SOAP envelopes and faults are built by :mod:`.soap`.
+
+Why one module of this size: it is the camera's whole ONVIF face, one operation after another as
+the ONVIF core and event specifications list them; what it sees is the model's.
 """
 
 from __future__ import annotations

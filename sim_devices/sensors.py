@@ -115,7 +115,7 @@ class LevelSensor(Sensor):
         true = self.ctx.sim.stage_m(self.source_id)
         r = self.model.read(true, t_s)
         valid = r.value is not None
-        stage = r.value if valid else 0.0
+        stage = r.value if r.value is not None else 0.0
         self.seq += 1 if valid else 0
         self._registers(
             [
@@ -127,7 +127,7 @@ class LevelSensor(Sensor):
                 *_u32(t_s),
             ]
         )
-        if valid:
+        if r.value is not None:
             msg = telemetry_payload(self.ctx, self.device_id, self.kind, self.seq, t_s, r.value, "m", r.quality)
             self.ctx.send(self.device_id, self.topics["telemetry"], msg, latency_s=r.latency_s)
 

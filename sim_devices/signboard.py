@@ -136,6 +136,7 @@ class Signboard(HttpDevice):
         if alert.msg_type not in ("Alert", "Update"):
             return
         ko = alert.info("ko-KR")
+        assert ko is not None  # parse_cap refuses an Alert or Update without a ko-KR info block
         shown = layout_parts([ko.headline, ko.description], self.lines, self.width) or layout(
             ko.event, self.lines, self.width
         )

@@ -105,38 +105,40 @@ class GateControl:
     def processes(self) -> None:
         for g in self.gates:
             if g.level is not None:
-                self.engine.process(self._level(g))
-            if g.rain is not None:
-                self.engine.process(self._rain(g))
+                self.engine.process(self._level(g, g.level))
+            if g.rain is not None and g.totals is not None:  # built together: a gauge and its totals
+                self.engine.process(self._rain(g, g.rain, g.totals))
         if any(g.camera is not None for g in self.gates):
             self.engine.process(self._cameras())
 
-    def _level(self, g: _Gate):
-        """Read the level sensor at its sampling times and let the logic decide at each."""
+    def _level(self, g: _Gate, level: SensorModel):
+        """Read the level sensor ``level`` (``g``'s) at its sampling times and let the logic decide at each."""
         env = self.engine.env
         interval = float(self.settings.level_sensor.sample_interval)
-        t = sample_phase_s(g.site.level_sensor_id, interval)
+        t = sample_phase_s(level.device_id, interval)
         end = self.engine.duration_s
         while t <= end + 1e-9:
             yield env.timeout(max(t - env.now, 0.0))
-            true = self.flood.current_stage.get(g.site.level_sensor_id) if self.flood is not None else None
-            r = g.level.read(true, t)
+            true = self.flood.current_stage.get(level.device_id) if self.flood is not None else None
+            r = level.read(true, t)
             if r.value is not None:
                 g.stage = (r.value, t)
             self._decide(g, t)
             t += interval
 
-    def _rain(self, g: _Gate):
+    def _rain(self, g: _Gate, rain: SensorModel, totals: RainTotals):
+        """Read the rain gauge ``rain`` (``g``'s) at its sampling times; its 10-minute total, as mm/h,
+        is what the logic sees of the rain."""
         env = self.engine.env
         interval = float(self.settings.rain_gauge.sample_interval)
-        t = sample_phase_s(g.site.rain_gauge_id, interval)
-        h = self.flood.setup.rain.get(g.site.rain_gauge_id) if self.flood is not None else None
+        t = sample_phase_s(rain.device_id, interval)
+        h = self.flood.setup.rain.get(rain.device_id) if self.flood is not None else None
         while t <= self.engine.duration_s + 1e-9:
             yield env.timeout(max(t - env.now, 0.0))
             true = float(h.cumulative_mm(np.array([0.0, t]))[1]) if h is not None else 0.0
-            r = g.rain.read(true, t)
+            r = rain.read(true, t)
             if r.value is not None:
-                _, last10, _, _ = g.totals.add(t, r.value)
+                _, last10, _, _ = totals.add(t, r.value)
                 g.rain_mm_h = last10 * 6.0
             t += interval
 
