@@ -454,3 +454,27 @@ def test_a_city_without_gauges_is_told_what_it_lacks(imported):
     assert "hydrology" not in manifest
     said = [str(w) for w in city.warnings if "hydrology" in str(w)]
     assert len(said) == 1 and "no warning gauge for 중랑천" in said[0]
+
+
+def test_a_city_without_devices_or_chainage_still_floods(imported, tmp_path):
+    """Issue 15 (crashes on valid datasets): an empty devices layer (no gauge to cut the channel at)
+    and reaches without ``chainage_up_m`` used to crash ``twin run`` with KeyError; such a dataset
+    is valid, so it must run: the flood is modelled and no gauge is reported."""
+    from twin.runner import run_scenario
+    from twin.scenario import scenario_from_mapping
+
+    _, out, _, city, _ = imported
+    assert len(city.layers["devices"]) == 0 and "chainage_up_m" not in city.layers["streams"]
+    data = {
+        "schema_version": 1,
+        "name": {"ko": "장치 없는 도시", "en": "a city without devices"},
+        "dataset": str(out),
+        "seed": 1,
+        "start": "2026-07-15T14:00:00+09:00",
+        "duration": "2h",
+        "rainfall": {"kind": "design", "total_mm": 60, "duration": "1h", "pattern": "huff_q3", "interval": "10min"},
+    }
+    run = run_scenario(scenario_from_mapping(data, source=tmp_path / "s.yaml"), out=tmp_path / "run", city=city)
+    assert run.summary["gauges"] == {} and run.summary["access_points"] == {}
+    assert run.summary["swmm"]["conduits"] >= 1
+    assert abs(run.summary["swmm"]["flow_routing_continuity_error_pct"]) < 5.0  # mass balance holds

@@ -120,7 +120,7 @@ def build_flood_model(
     )
     overrides = threshold_overrides or {}
     watches: dict[str, Watch] = {}
-    for d in level.sort_values("device_id").itertuples():
+    for d in level.sort_values("device_id").itertuples() if len(level) else ():  # an empty layer may lack columns
         if d.device_id not in net.entity_node:
             continue
         th = {lv: float(getattr(d, f"threshold_{lv}_m")) for lv in THRESHOLD_LEVELS}
