@@ -424,23 +424,27 @@ def test_gauges_and_linked_reaches_are_imported(gauged):
     assert not [w for w in city.warnings if "hydrology" in str(w)]
 
 
-def test_an_imported_city_floods_with_its_own_gauge(gauged, tmp_path):
-    """Issue 14: an OSM city with its own gauge runs a flood scenario and reports that gauge."""
+def _flood(city, dataset, tmp_path, *, total_mm: float, duration: str):
+    """A design storm of ``total_mm`` mm in 1 h on ``dataset``, run for ``duration``."""
     from twin.runner import run_scenario
     from twin.scenario import scenario_from_mapping
 
-    out, _, city = gauged
     data = {
         "schema_version": 1,
         "name": {"ko": "시험 홍수", "en": "test flood"},
-        "dataset": str(out),
+        "dataset": str(dataset),
         "seed": 1,
         "start": "2026-07-15T14:00:00+09:00",
-        "duration": "3h",
-        "rainfall": {"kind": "design", "total_mm": 80, "duration": "1h", "pattern": "huff_q3", "interval": "10min"},
-        "hydraulics": {"routing": "dynamic", "routing_step_s": 5, "sample_interval": 60},
+        "duration": duration,
+        "rainfall": {"kind": "design", "total_mm": total_mm, "duration": "1h", "pattern": "huff_q3"},
     }
-    run = run_scenario(scenario_from_mapping(data, source=tmp_path / "s.yaml"), out=tmp_path / "run", city=city)
+    return run_scenario(scenario_from_mapping(data, source=tmp_path / "s.yaml"), out=tmp_path / "run", city=city)
+
+
+def test_an_imported_city_floods_with_its_own_gauge(gauged, tmp_path):
+    """Issue 14: an OSM city with its own gauge runs a flood scenario and reports that gauge."""
+    out, _, city = gauged
+    run = _flood(city, out, tmp_path, total_mm=80, duration="3h")
     gauges = run.summary["gauges"]
     assert list(gauges) == ["LS-2099001"]
     assert gauges["LS-2099001"]["peak_stage_m"] > 0.0
@@ -460,21 +464,9 @@ def test_a_city_without_devices_or_chainage_still_floods(imported, tmp_path):
     """Issue 15 (crashes on valid datasets): an empty devices layer (no gauge to cut the channel at)
     and reaches without ``chainage_up_m`` used to crash ``twin run`` with KeyError; such a dataset
     is valid, so it must run: the flood is modelled and no gauge is reported."""
-    from twin.runner import run_scenario
-    from twin.scenario import scenario_from_mapping
-
     _, out, _, city, _ = imported
     assert len(city.layers["devices"]) == 0 and "chainage_up_m" not in city.layers["streams"]
-    data = {
-        "schema_version": 1,
-        "name": {"ko": "장치 없는 도시", "en": "a city without devices"},
-        "dataset": str(out),
-        "seed": 1,
-        "start": "2026-07-15T14:00:00+09:00",
-        "duration": "2h",
-        "rainfall": {"kind": "design", "total_mm": 60, "duration": "1h", "pattern": "huff_q3", "interval": "10min"},
-    }
-    run = run_scenario(scenario_from_mapping(data, source=tmp_path / "s.yaml"), out=tmp_path / "run", city=city)
+    run = _flood(city, out, tmp_path, total_mm=60, duration="2h")
     assert run.summary["gauges"] == {} and run.summary["access_points"] == {}
     assert run.summary["swmm"]["conduits"] >= 1
     assert abs(run.summary["swmm"]["flow_routing_continuity_error_pct"]) < 5.0  # mass balance holds
