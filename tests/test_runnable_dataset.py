@@ -266,3 +266,22 @@ def test_shipped_dataset_has_no_problems_and_no_warnings():
     assert result.problems == [] and result.warnings == []
     for sub in ("bottleneck", "corridor", "room"):
         assert read_dataset(REPO / "gis_data" / "verification" / sub).problems == []
+
+
+def test_a_run_on_a_dataset_with_a_link_shorter_than_the_merge_distance_is_a_clean_error(dataset_copy, tmp_path):
+    """Issue 15: a 0.3 m link collapsed into a loop no route used; the run went on without it."""
+
+    def door(fs):
+        (lon, lat) = fs[0]["geometry"]["coordinates"][-1][:2]
+        props = {"edge_id": "E-DOOR", "kind": "road", "width_m": 1.0, "name": None}
+        line = [[lon, lat], [lon + 3e-6, lat]]  # about 0.26 m east at 37.7 N
+        fs.append({"type": "Feature", "properties": props, "geometry": {"type": "LineString", "coordinates": line}})
+
+    _edit_features(dataset_copy / "roads.geojson", door)
+    code, out = _validate(dataset_copy)
+    assert code == 1 and "roads[E-DOOR]: roads.geojson: geometry: got a link 0.26 m long" in out, out
+    scenario = str(REPO / "scenarios" / "dry_baseline.yaml")
+    args = ["run", scenario, "--set", f"dataset={dataset_copy}", "--out", str(tmp_path / "run"), "--quiet"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    assert "Traceback" not in res.output and "roads[E-DOOR]" in res.output

@@ -228,3 +228,60 @@ def test_real_cli_prints_no_traceback(dataset_copy):
         timeout=120,
     )
     assert proc.returncode == 2 and "error:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _add_door(path: Path, edge_id: str = "E-DOOR", length_m: float = 0.3) -> None:
+    """A link ``length_m`` long from the last point of E00001 (lengths in EPSG:5186 metres)."""
+    from pyproj import Transformer
+
+    to_m = Transformer.from_crs("EPSG:4326", "EPSG:5186", always_xy=True)
+    to_deg = Transformer.from_crs("EPSG:5186", "EPSG:4326", always_xy=True)
+
+    def door(features):
+        lon, lat = features[0]["geometry"]["coordinates"][-1][:2]
+        x, y = to_m.transform(lon, lat)
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"edge_id": edge_id, "kind": "road", "width_m": 1.0, "name": None},
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[lon, lat], list(to_deg.transform(x, y + length_m))],
+                },
+            }
+        )
+
+    _edit_features(path, door)
+
+
+def test_a_link_shorter_than_the_merge_distance_is_refused(dataset_copy):
+    """Issue 15: a 0.3 m door became a loop no route used, and the dataset was called valid."""
+    _add_door(dataset_copy / "roads.geojson")
+    code, out = _validate(dataset_copy)
+    assert code == 1
+    assert (
+        "roads[E-DOOR]: roads.geojson: geometry: got a link 0.30 m long: expected a link at least 0.5 m long "
+        "whose ends stay apart (the walk graph joins line ends closer than 0.5 m); make it longer or merge it "
+        "into its neighbour" in out
+    ), out
+    assert len([line for line in out.splitlines() if line.startswith("  - ")]) == 1, out
+    with pytest.raises(DatasetError, match=r"roads\[E-DOOR\]"):
+        load_city(dataset_copy)
+
+
+def test_a_link_just_longer_than_the_merge_distance_is_kept(dataset_copy):
+    _add_door(dataset_copy / "roads.geojson", length_m=0.7)
+    code, out = _validate(dataset_copy)
+    assert code == 0, out
+    edge = [d for _, _, k, d in load_city(dataset_copy).graph.edges(keys=True, data=True) if k == "E-DOOR"]
+    assert len(edge) == 1 and edge[0]["length_m"] == pytest.approx(0.7, abs=0.01)
+
+
+def test_the_short_link_problem_names_the_file_the_manifest_gives(dataset_copy):
+    manifest = json.loads((dataset_copy / "manifest.json").read_text(encoding="utf-8"))
+    manifest["layers"]["roads"]["file"] = "walk_links.geojson"
+    (dataset_copy / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    (dataset_copy / "roads.geojson").rename(dataset_copy / "walk_links.geojson")
+    _add_door(dataset_copy / "walk_links.geojson")
+    code, out = _validate(dataset_copy)
+    assert code == 1 and "roads[E-DOOR]: walk_links.geojson: geometry: got a link 0.30 m long" in out, out

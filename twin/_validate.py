@@ -46,7 +46,7 @@ from .dataset_schema import (
 from .errors import JSONFileError, Problem
 from .geojson_io import json_path, read_json_file
 from .river_gauges import read_river_gauges
-from .walk_graph import components_by_size, walk_graph
+from .walk_graph import MERGE_DISTANCE_M, collapse_reason, collapsed_links, components_by_size, walk_graph
 
 MAX_ACCESS_DISTANCE_M = 200.0
 """A point feature counts as reachable when the nearest walk-graph node of the main component
@@ -543,6 +543,29 @@ def check_layer(
             problems.append(Problem(name, None, f"... and {len(idx) - MAX_PROBLEMS_PER_CHECK} more invalid geometries"))
 
 
+def check_collapsed_links(roads: gpd.GeoDataFrame, fname: str, problems: list[Problem]) -> np.ndarray:
+    """A problem for every link whose two ends fall in one walk-graph node (shorter than
+    :data:`~twin.walk_graph.MERGE_DISTANCE_M`, closed, or joined through a chain of close line
+    ends): the graph would keep it as a loop no route uses. ``roads`` in metres; returns the mask."""
+    collapsed = collapsed_links(roads)
+    if not collapsed.any():
+        return collapsed
+    ids = _ids(roads, LAYERS["roads"])
+    expected = (
+        f"expected a link at least {MERGE_DISTANCE_M:g} m long whose ends stay apart (the walk graph joins line "
+        f"ends closer than {MERGE_DISTANCE_M:g} m)"
+    )
+    rows = roads.index[collapsed]
+    for idx in rows[:MAX_PROBLEMS_PER_CHECK]:
+        got, fix = collapse_reason(roads.geometry.loc[idx])
+        problems.append(Problem("roads", ids[idx], f"{fname}: geometry: got {got}: {expected}; {fix}"))
+    if len(rows) > MAX_PROBLEMS_PER_CHECK:
+        problems.append(
+            Problem("roads", None, f"{fname}: ... and {len(rows) - MAX_PROBLEMS_PER_CHECK} more such links: {expected}")
+        )
+    return collapsed
+
+
 def check_reachability(layers: dict[str, gpd.GeoDataFrame], G: nx.MultiGraph, problems: list[Problem]) -> None:
     """One connected walk graph, and every facility, access point and device close to it."""
     if G.number_of_nodes() == 0:
@@ -880,6 +903,8 @@ def read_dataset(path: str | Path, *, check_graph: bool = True) -> ReadResult:
         ]
         if {"edge_id", "kind", "width_m"} <= set(usable.columns):
             usable = usable[pd.to_numeric(usable["width_m"], errors="coerce").notna()]
+            fname = str(manifest["layers"]["roads"]["file"])
+            usable = usable[~check_collapsed_links(usable, fname, problems)]
             result.graph = walk_graph(usable)
             check_reachability(result.layers, result.graph, problems)
     return result

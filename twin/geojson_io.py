@@ -130,7 +130,6 @@ def _parse_int(s: str) -> int | float:
     return int(s) if len(s.lstrip("-")) <= _MAX_INT_DIGITS else float(s)
 
 
-
 def _cut_deep(text: str, max_depth: int) -> str:
     """``text`` with every value that opens nesting level ``max_depth + 1`` replaced by :data:`TOO_DEEP`."""
     spans = np.array([m.span() for m in JSON_STRING.finditer(text)], dtype=np.int64).reshape(-1, 2)

@@ -22,6 +22,7 @@ from shapely.geometry import LineString
 
 from twin.atomic import atomic_dir, write_text_atomic
 from twin.geojson_io import write_dataset
+from twin.walk_graph import collapsed_links
 
 from .buildings import build_buildings
 from .devices import build_devices, build_slopes
@@ -123,6 +124,9 @@ def build(reference: Path, out: Path) -> dict:
     ).sort_values("dong_code")
 
     roads = roads.drop(columns=["cls"])
+    # a link whose ends fall in one walk-graph node would be refused by validation (issue 15);
+    # dropped last, so that no other layer's numbering or draws change
+    roads = roads[~collapsed_links(roads)].reset_index(drop=True)
     layers = {
         "boundary": boundary,
         "dongs": dongs,

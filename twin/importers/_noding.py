@@ -20,7 +20,9 @@ from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
-SNAP_M = 0.5
+from ..walk_graph import MERGE_DISTANCE_M
+
+SNAP_M = MERGE_DISTANCE_M
 """Tolerance (m) of the walk graph's end-point snapping, used when noding roads."""
 MERGE_CUT_M = 1e-3
 """Cuts closer than this along one line (m) are one cut (numerical noise of intersections)."""

@@ -14,8 +14,10 @@ Layers:
 * ``roads``: ways whose ``highway`` is walkable (footway, path, pedestrian, steps, residential,
   primary, ...; never motorways), without ``foot=no`` and without ``access=private|no`` unless
   ``foot=yes|designated``. Every way is split at each node it shares with another kept way (and
-  at nodes it visits twice), so edges meet only at shared end points, the rule of
-  :mod:`twin.walk_graph`. Only the largest connected component is kept. ``kind``: steps ->
+  at nodes it visits twice; a piece that would start and end at one node is also cut in its
+  middle), so edges meet only at shared end points, the rule of :mod:`twin.walk_graph`. A piece whose two ends fall
+  in one walk-graph node (shorter than 0.5 m, or its ends joined through other ends closer than
+  0.5 m) is dropped and counted in the report. Only the largest connected component is kept. ``kind``: steps ->
   stairs, ``bridge`` -> bridge, ``ramp=yes`` (or ``incline`` on a footway/path) -> ramp,
   ``footway=sidewalk`` -> sidewalk, pedestrian-only ways with >= 70 % of their length within
   60 m of an imported waterway -> riverside_path, other pedestrian-only ways -> sidewalk, the
@@ -62,6 +64,7 @@ from ..atomic import atomic_dir, check_output_dir
 from ..dataset_schema import FILE_CRS, LAYERS, WORKING_CRS
 from ..errors import DataImportError
 from ..geojson_io import write_dataset
+from ..walk_graph import MERGE_DISTANCE_M, collapsed_links
 from .fallbacks import (
     BANK_HEIGHT_M,
     BED_SLOPE,
@@ -105,6 +108,7 @@ WALKABLE_HIGHWAYS = frozenset(
     }
 )
 """``highway`` values imported as walkable ways (motorways are never walkable)."""
+SHORT_LINK_REASON = f"shorter than the {MERGE_DISTANCE_M:g} m merge distance of the walk graph (both ends in one node)"
 PEDESTRIAN_ONLY = frozenset({"footway", "path", "pedestrian", "cycleway", "corridor"})
 """``highway`` values without motor traffic: sidewalk or riverside_path unless a tag says otherwise."""
 WATERWAY_WIDTH_M = {"river": 30.0, "canal": 10.0, "stream": 6.0}
@@ -533,6 +537,7 @@ def _roads(data: _OsmData, streams: gpd.GeoDataFrame, tr: Transformer, dropped: 
     for way, run in runs:
         ids = [ref for ref, _, _ in run]
         cuts = [i for i, ref in enumerate(ids) if i == 0 or i == len(ids) - 1 or uses[ref] >= 2]
+        cuts = _split_loops(ids, cuts)
         for i, j in zip(cuts[:-1], cuts[1:], strict=True):
             line = LineString([xy[r] for r in ids[i : j + 1]])
             pieces.append(dict(way=way.id, tags=way.tags, index=piece_no[way.id], u=ids[i], v=ids[j], geometry=line))
@@ -570,7 +575,23 @@ def _roads(data: _OsmData, streams: gpd.GeoDataFrame, tr: Transformer, dropped: 
         )
     if dropped_edges:
         dropped["roads"]["not in the largest connected component"] += dropped_edges
-    return _Roads(_frame(rows, "roads"), len(comps) - 1, dropped_edges)
+    roads = _frame(rows, "roads")
+    collapsed = collapsed_links(roads)
+    if collapsed.any():
+        dropped["roads"][SHORT_LINK_REASON] += int(collapsed.sum())
+        roads = roads[~collapsed].reset_index(drop=True)
+    return _Roads(roads, len(comps) - 1, dropped_edges)
+
+
+def _split_loops(ids: list[int], cuts: list[int]) -> list[int]:
+    """Add a cut in the middle of every piece that starts and ends at the same node (a closed
+    footway touching the network once), so that it becomes two links rather than a loop."""
+    out = [cuts[0]]
+    for i, j in zip(cuts[:-1], cuts[1:], strict=True):
+        if ids[i] == ids[j] and j - i >= 2:
+            out.append((i + j) // 2)
+        out.append(j)
+    return out
 
 
 def _buildings(data: _OsmData, dropped: dict[str, Counter]) -> gpd.GeoDataFrame:

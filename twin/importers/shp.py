@@ -59,8 +59,11 @@ Conversions:
   lines' ends it passes over it, and neither is split (a bridge over a riverside path). A road is also
   cut at the point nearest to a facility that has no edge end within
   :data:`twin._validate.MAX_ACCESS_DISTANCE_M` (200 m). ``edge_id`` is ``"r<row>-<piece>"``
-  (row in the source file, piece counted along the row's parts). Only the largest connected
-  component is kept; the other edges are reported as dropped.
+  (row in the source file, piece counted along the row's parts). A piece whose two ends fall in
+  one walk-graph node (shorter than 0.5 m, closed, or its ends joined through other line ends
+  closer than 0.5 m; :func:`twin.walk_graph.collapsed_links`) is dropped and reported: the
+  validator refuses such links. Only the largest connected component is kept; the other edges
+  are reported as dropped.
 * boundary: without a boundary file, the convex hull of the roads buffered by 100 m
   (marked approximate). dongs: without a dongs file, one dong per boundary feature.
 * buildings: structure names map to :data:`twin.dataset_schema.BUILDING_STRUCTURES`
@@ -110,7 +113,7 @@ from ..atomic import atomic_dir, check_output_dir
 from ..dataset_schema import FACILITY_KINDS, LAYERS, WORKING_CRS
 from ..errors import DataImportError
 from ..geojson_io import write_dataset
-from ..walk_graph import components_by_size, walk_graph
+from ..walk_graph import MERGE_DISTANCE_M, collapsed_links, components_by_size, walk_graph
 from ._noding import SNAP_M, _line_parts, node_lines, split_for_anchors
 from .fallbacks import (
     BOUNDARY_BUFFER_M,
@@ -128,6 +131,7 @@ MIN_WALK_WIDTH_M = 1.5
 MAX_WALK_WIDTH_M = 6.0
 SIDEWALK_SHARE = 0.2
 """Walkable width as a share of the total road width (both sidewalks)."""
+SHORT_LINK_REASON = f"shorter than the {MERGE_DISTANCE_M:g} m merge distance of the walk graph (both ends in one node)"
 MAX_REPORTED = 50
 """At most this many dropped feature ids are listed per layer in the report."""
 _NEED_STREAMS = (
@@ -504,6 +508,12 @@ def _roads(
     if not rows:
         raise DataImportError("roads: no usable line geometry in the roads file")
     roads = gpd.GeoDataFrame(rows, geometry="geometry", crs=WORKING_CRS)
+    collapsed = collapsed_links(roads, snap_m=SNAP_M)
+    for eid in roads.loc[collapsed, "edge_id"]:
+        _dropped(report, "roads", eid, SHORT_LINK_REASON)
+    roads = roads[~collapsed].reset_index(drop=True)
+    if len(roads) == 0:
+        raise DataImportError(f"roads: every line is shorter than the {MERGE_DISTANCE_M:g} m merge distance")
     G = walk_graph(roads, snap_m=SNAP_M)
     comps = components_by_size(G)
     main = comps[0]
