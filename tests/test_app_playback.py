@@ -16,6 +16,7 @@ from twin.app.pages import (
     default_minute,
     default_proposal,
     people_overrides,
+    scenario_overrides,
     start_override,
     threshold_overrides,
 )
@@ -154,6 +155,27 @@ def test_form_values_become_overrides_that_validate():
     assert people_overrides(flagship, 0, "중랑천", "path_flooded") == []
     walkers = load_scenario(WALKERS)
     assert people_overrides(walkers, 10, "중랑천", "path_flooded")[0] == "populations.0.count=10"
+
+
+def test_rain_form_people_go_to_the_riverside_population_wherever_it_is():
+    """The rain form's people are riverside walkers: the count of the riverside population, not of
+    the first one (a flow has no count: ``populations.0.count`` made the scenario unloadable), and
+    no population at all when the scenario has no riverside walkers."""
+    flow = "{kind: flow, origin: F-CITYHALL, destination: 'nearest:shelter', rate_p_s: 1, duration: 10}"
+    both = f"populations=[{flow}, {{kind: riverside, stream: 중랑천, count: 1500}}]"
+    base = load_scenario(WALKERS, overrides=[both])
+    sets = scenario_overrides(120, 2, "huff_q3", 250, base)
+    assert "populations.1.count=250" in sets and not any(x.startswith("populations.0") for x in sets)
+    s = load_scenario(WALKERS, overrides=[both, *sets])
+    assert [p.count for p in s.populations] == [10, 250]  # the flow keeps its 1 P/s x 10 s
+    assert s.rainfall.total_mm == 120 and s.rainfall.duration == 2 * 3600
+    only_flow = load_scenario(WALKERS, overrides=[f"populations=[{flow}]"])
+    sets = scenario_overrides(120, 2, "huff_q3", 250, only_flow)
+    assert not any(x.startswith("populations") for x in sets)
+    assert load_scenario(WALKERS, overrides=[f"populations=[{flow}]", *sets]).populations[0].count == 10
+    walkers = load_scenario(WALKERS)
+    assert scenario_overrides(90, 3, "huff_q3", 40, walkers)[-1] == "populations.0.count=40"
+    assert scenario_overrides(90, 3, "huff_q3", None, walkers)[-1] == "rainfall.start_offset=0"
 
 
 def test_run_folder_read_back_and_zipped_deterministically(walkers_run, tmp_path):

@@ -168,7 +168,7 @@ def test_the_scenario_schema_uses_the_shared_enumerations():
     assert get_args(get_args(RiversidePopulation.model_fields["groups"].annotation)[0]) == PEOPLE_GROUPS
     defs = scenario_json_schema()["$defs"]
     assert defs["Fault"]["properties"]["kind"]["enum"] == list(FAULT_KINDS)
-    for pop in ("RiversidePopulation", "SchoolCommute", "Trips", "Residents"):
+    for pop in ("RiversidePopulation", "SchoolCommute", "Trips", "Residents", "Flow"):
         assert defs[pop]["properties"]["groups"]["propertyNames"]["enum"] == list(PEOPLE_GROUPS)
 
 

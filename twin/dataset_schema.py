@@ -51,6 +51,8 @@ BED_RISE_TOLERANCE_M = 0.05
 of the same stream) before it is an error, m: survey noise, not a channel that flows uphill."""
 BUILDING_STRUCTURES = ("reinforced_concrete", "masonry", "steel", "wood", "other", "unknown")
 ACCESS_KINDS = ("ramp", "stairs")
+RIVERSIDE_PATH_KINDS = ("riverside_path", *ACCESS_KINDS)
+"""Road kinds whose ``stream`` makes them a stream's riverside paths (the path and the ways down)."""
 
 
 @dataclass(frozen=True)

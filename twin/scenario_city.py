@@ -1,7 +1,8 @@
 """What a scenario says about its city, checked against the city before any model is built.
 
 A scenario names things of its dataset: level sensors whose alarm stages it overrides, rain gauges
-it scales, devices it breaks, the basin upstream of the city it resizes. :func:`city_problems`
+it scales, devices it breaks, the basin upstream of the city it resizes, the facilities, schools,
+dongs, streams and points its populations walk between. :func:`city_problems`
 checks each name against the loaded :class:`~twin.city.CityModel` and the overridden stages
 against the dataset's own, so a typo or
 an inverted ladder of stages is refused at load time (``twin scenario validate``, and the start of
@@ -12,9 +13,25 @@ Problems are lines of the form ``field.path: got VALUE: expected WHAT``, like ev
 
 from __future__ import annotations
 
+import numpy as np
+
 from .city import CityModel
-from .dataset_schema import THRESHOLD_LEVELS
-from .scenario import GATE_FAULT_KINDS, THRESHOLD_FIELDS, Scenario
+from .dataset_schema import RIVERSIDE_PATH_KINDS, THRESHOLD_LEVELS
+from .scenario import (
+    GATE_FAULT_KINDS,
+    THRESHOLD_FIELDS,
+    Flow,
+    Residents,
+    RiversidePopulation,
+    Scenario,
+    SchoolCommute,
+    Trips,
+)
+from .validation_messages import _show
+
+MAX_SNAP_M = 50.0
+"""Farthest a scenario point (a flow's ``origin_xy``, ``destination_xy``) may lie from the
+walk-graph node it is snapped to, m: the crowd model's rule, checked here before the run."""
 
 
 def _ids(city: CityModel, kind: str) -> list[str]:
@@ -73,4 +90,102 @@ def city_problems(scenario: Scenario, city: CityModel) -> list[str]:
             problems.append(f"faults[{i}].device: got {fault.device!r}: expected a device of the dataset")
         elif fault.kind in GATE_FAULT_KINDS and fault.device not in gates:
             problems.append(f"faults[{i}].device: got {fault.device!r}: expected a gate for {fault.kind}")
+    problems += _population_problems(scenario, city)
     return problems
+
+
+def _population_problems(scenario: Scenario, city: CityModel) -> list[str]:
+    """One line per place a population names that ``city`` lacks: what the crowd model would
+    refuse, or leave without people, once the run has started."""
+    fac = city.layer("facilities")
+    ids = sorted(str(x) for x in fac["facility_id"]) if len(fac) else []
+    kinds = sorted({str(x) for x in fac["kind"]}) if len(fac) else []
+    problems: list[str] = []
+    for k, pop in enumerate(scenario.populations):
+        here = f"populations.{k}"
+        if isinstance(pop, Trips | Flow):
+            problems += _place_problems(here, pop, city, ids, kinds)
+        elif isinstance(pop, SchoolCommute):
+            problems += _school_problems(here, pop, city)
+        elif isinstance(pop, Residents):
+            problems += _residents_problems(here, pop, city, kinds)
+        elif isinstance(pop, RiversidePopulation):
+            problems += _riverside_problems(here, pop, city)
+    return problems
+
+
+def _place_problems(here: str, pop: Trips | Flow, city: CityModel, ids: list[str], kinds: list[str]) -> list[str]:
+    """``origin`` and ``destination``: a facility_id of the dataset, or (a destination)
+    ``nearest:<kind>`` with a facility kind the dataset has; a flow's ``origin_xy`` and
+    ``destination_xy`` (EPSG:5186, m): within :data:`MAX_SNAP_M` of a walk-graph node."""
+    out = []
+    for name in ("origin", "destination"):
+        value = getattr(pop, name)
+        if value is None:
+            pass
+        elif name == "destination" and value.startswith("nearest:"):
+            if value.split(":", 1)[1] not in kinds:
+                shown = [f"nearest:{kind}" for kind in kinds]
+                out.append(f"{here}.{name}: got {_show(value)}: expected nearest:<kind> with a facility kind of "
+                           f"the dataset, {_choices(shown, limit=len(shown))}")  # fmt: skip
+        elif value not in ids:
+            out.append(f"{here}.{name}: got {_show(value)}: expected a facility_id of the dataset, {_choices(ids)}")
+        xy = getattr(pop, f"{name}_xy", None)
+        if xy is None:
+            continue
+        _, dist = city.nearest_nodes(np.array([xy], dtype=float))
+        if dist[0] > MAX_SNAP_M:
+            out.append(
+                f"{here}.{name}_xy: got {_show(list(xy))}: expected a point within {MAX_SNAP_M:g} m of the walk "
+                f"graph (EPSG:5186, m; the nearest node is {dist[0]:.0f} m away)"
+            )
+    return out
+
+
+def _school_problems(here: str, pop: SchoolCommute, city: CityModel) -> list[str]:
+    """``school``: the name or facility_id of a facility of kind school."""
+    fac = city.facilities_of_kind("school")
+    if len(fac) and ((fac["facility_id"] == pop.school) | (fac["name"] == pop.school)).any():
+        return []
+    names = sorted(str(x) for x in fac["name"]) if len(fac) else []
+    return [f"{here}.school: got {_show(pop.school)}: expected a school of the dataset (its name or facility_id), "
+            f"{_choices(names)}"]  # fmt: skip
+
+
+def _residents_problems(here: str, pop: Residents, city: CityModel, kinds: list[str]) -> list[str]:
+    """``dong``: 'all', or a dong that buildings of the dataset are in; ``shelter_kind``: a
+    facility kind the dataset has."""
+    out = []
+    b = city.layer("buildings")
+    if pop.dong != "all" and "dong" not in b.columns:
+        out.append(f"{here}.dong: got {_show(pop.dong)}: expected 'all', because the dataset's buildings do not "
+                   "say which dong they are in (buildings column dong)")  # fmt: skip
+    elif pop.dong != "all":
+        dongs = sorted({str(x) for x in b["dong"].dropna()})
+        if pop.dong not in dongs:
+            out.append(f"{here}.dong: got {_show(pop.dong)}: expected 'all' or a dong with buildings in the "
+                       f"dataset, {_choices(dongs)}")  # fmt: skip
+    elif b.empty:
+        out.append(f"{here}.dong: got 'all': expected a dataset with buildings (the residents leave from them)")
+    if pop.shelter_kind not in kinds:
+        out.append(f"{here}.shelter_kind: got {_show(pop.shelter_kind)}: expected a facility kind of the dataset, "
+                   f"{_choices(kinds, limit=len(kinds))}")  # fmt: skip
+    return out
+
+
+def _riverside_problems(here: str, pop: RiversidePopulation, city: CityModel) -> list[str]:
+    """``stream``: one with riverside paths (roads of :data:`RIVERSIDE_PATH_KINDS` with a
+    ``stream``); null needs a dataset with some."""
+    roads = city.layer("roads")
+    streams: list[str] = []
+    if len(roads) and "stream" in roads.columns:
+        on_paths = roads.loc[roads["kind"].isin(RIVERSIDE_PATH_KINDS), "stream"]
+        streams = sorted({s for s in on_paths if isinstance(s, str)})
+    if not streams:
+        kinds = f"{', '.join(RIVERSIDE_PATH_KINDS[:-1])} or {RIVERSIDE_PATH_KINDS[-1]}"
+        return [f"{here}.stream: got {_show(pop.stream)}: expected a dataset with riverside paths (roads of kind "
+                f"{kinds} with a stream), and this one has none"]  # fmt: skip
+    if pop.stream is not None and pop.stream not in streams:
+        return [f"{here}.stream: got {_show(pop.stream)}: expected a stream with riverside paths, "
+                f"{_choices(streams, limit=len(streams))}"]  # fmt: skip
+    return []

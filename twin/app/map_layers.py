@@ -14,6 +14,7 @@ import numpy as np
 import pydeck as pdk
 
 from ..city import CityModel
+from ..dataset_schema import RIVERSIDE_PATH_KINDS
 
 STREAM_RGB = [30, 120, 200, 230]
 PATH_RGB = [20, 190, 210, 255]
@@ -137,7 +138,7 @@ def city_layers(city: CityModel, *, lang: str = "ko", show: set[str] | None = No
         ]
         layers.append(path_layer(data, "streams", width="width", min_px=3, color=STREAM_RGB))
     if "paths" in show:
-        layers.append(_road_layer(roads, ("riverside_path", "ramp", "stairs"), PATH_RGB, 4, 2, "riverside_paths"))
+        layers.append(_road_layer(roads, RIVERSIDE_PATH_KINDS, PATH_RGB, 4, 2, "riverside_paths"))
     if "buildings" in show:
         b = city.layer("buildings")
         old = (b["year_built"] <= city.reference_year - 30).fillna(False).to_numpy(bool)

@@ -146,8 +146,10 @@ def policy_pick(st, base, lang: str, key: str) -> list[str]:
     return [] if chosen.resolve() == current.resolve() else [f"controller.policy={chosen}"]
 
 
-def scenario_overrides(total_mm: float, hours: float, pattern: str, people: int | None) -> list[str]:
-    """The rain parameters (and the walkers of the first population) as ``--set`` overrides."""
+def scenario_overrides(total_mm: float, hours: float, pattern: str, people: int | None, scenario=None) -> list[str]:
+    """The rain parameters (``total_mm`` mm over ``hours`` h) as ``--set`` overrides, and with
+    ``people`` the count of ``scenario``'s riverside population, as :func:`people_overrides` sets
+    it (nothing when there is none: another kind's count, or a flow's rate, is not walkers)."""
     sets = [
         "rainfall.kind=design",
         f"rainfall.total_mm={total_mm:g}",
@@ -156,8 +158,10 @@ def scenario_overrides(total_mm: float, hours: float, pattern: str, people: int 
         "rainfall.interval=10min",
         "rainfall.start_offset=0",
     ]
-    if people is not None:
-        sets.append(f"populations.0.count={int(people)}")
+    pops = scenario.populations if scenario is not None else []
+    idx = next((i for i, p in enumerate(pops) if p.kind == "riverside"), None)
+    if people is not None and idx is not None:
+        sets.append(f"populations.{idx}.count={int(people)}")
     return sets
 
 

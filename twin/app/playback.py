@@ -23,6 +23,7 @@ import pandas as pd
 import pydeck as pdk
 
 from ..city import CityModel
+from ..dataset_schema import RIVERSIDE_PATH_KINDS
 from ..dataset_schema import THRESHOLD_LEVELS as LEVELS
 from ..results import RunData
 from .map_layers import DECIMALS, CompactDeck, lonlat, path_layer, points_layer, view_state
@@ -276,7 +277,7 @@ def build_playback(city: CityModel, run: RunData, *, lang: str = "ko", base: lis
     wgs = streams.to_crs("EPSG:4326")
     gauge_of = reach_gauges(city)
     roads = city.layer("roads")
-    rp = roads[roads["kind"].isin(["riverside_path", "ramp", "stairs"])]
+    rp = roads[roads["kind"].isin(RIVERSIDE_PATH_KINDS)]
     rp_wgs = rp.to_crs("EPSG:4326")
     links = [
         {

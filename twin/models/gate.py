@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..dataset_schema import ACCESS_KINDS
+
 
 class GateModel:
     """The barrier itself, in simulated seconds. ``position`` 0 = open, 1 = closed."""
@@ -63,7 +65,7 @@ class GateZone:
 
     def __init__(self, city, access_id: str | None) -> None:
         roads = city.layer("roads")
-        entry = roads[(roads["access_id"] == access_id) & roads["kind"].isin(["ramp", "stairs"])]
+        entry = roads[(roads["access_id"] == access_id) & roads["kind"].isin(ACCESS_KINDS)]
         self.access_id = access_id
         self.links = sorted(str(e) for e in entry["edge_id"])
         self.blocked = False

@@ -78,6 +78,7 @@ from .loading import dump_resolved, load_scenario, scenario_from_mapping, scenar
 from .populations import (
     PEOPLE_GROUPS,
     Crowd,
+    Flow,
     PeopleGroup,
     Population,
     Residents,
@@ -111,6 +112,7 @@ __all__ = [
     "DesignStorm",
     "DeviceSettings",
     "Fault",
+    "Flow",
     "Hydraulics",
     "LocalizedText",
     "NoRain",

@@ -3,8 +3,9 @@ walk graph (EPSG:5186, m) as pedestrians of a :class:`~.model.CrowdModel`.
 
 Kinds: ``school_commute`` (from street nodes around a school to its gate), ``trips`` (from a
 facility to another, or to the nearest facility of a kind: an evacuation), ``residents`` (from
-the buildings of a dong to the nearest shelter after an order) and ``riverside`` (walks along a
-stream's paths). Every random draw comes from the model's ``rng``, in the scenario's order.
+the buildings of a dong to the nearest shelter after an order), ``riverside`` (walks along a
+stream's paths) and ``flow`` (a fixed rate of people from one place, evenly spaced in time).
+Every random draw comes from the model's ``rng``, in the scenario's order.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy as np
 
 from ...city import CityModel
 from ...errors import ScenarioError
+from ...scenario_city import MAX_SNAP_M
+from ...validation_messages import _show
 from .model import CrowdModel, ShortestTree
 from .riverside import RiversidePaths
 
@@ -30,6 +33,31 @@ class EvacuatingGroup(NamedTuple):
     order_at_s: float
     members: list[int]
     targets: set[int]
+
+
+class QuickestExit:
+    """Capacity-constrained exit choice (after CCRP, Lu, George & Shekhar 2005) for people setting
+    out from one ``origin`` node for the nearest of ``targets``, in order of departure: each takes,
+    among the 8 nearest, the one where it expects to be through soonest, given its own free speed
+    and those who chose it before: max(depart + L/v, free_k) + 1/c_k, where c_k (P/s) is the
+    capacity of the narrowest link on the way and free_k when that link is next free (s).
+    Deterministic: no draw."""
+
+    def __init__(self, model: CrowdModel, origin: int, targets: set[int]) -> None:
+        self.options = model.exit_options(origin, targets)
+        self.free_s = [0.0] * len(self.options)
+
+    def choose(self, depart_s: float, free_speed_m_s: float) -> list[str] | None:
+        """The route (edge keys) of the choice for someone setting out at ``depart_s`` (s)."""
+        best, best_t = None, float("inf")
+        for i, o in enumerate(self.options):
+            t = max(depart_s + o.length_m / free_speed_m_s, self.free_s[i]) + 1.0 / o.capacity_p_s
+            if t < best_t - 1e-9:
+                best, best_t = i, t
+        if best is None:
+            return None
+        self.free_s[best] = best_t
+        return list(self.options[best].route)
 
 
 class Populations:
@@ -53,6 +81,8 @@ class Populations:
                 self._spawn_trips(pop, k)
             elif pop.kind == "residents":
                 self._spawn_residents(pop, k)
+            elif pop.kind == "flow":
+                self._spawn_flow(pop, k)
             else:
                 self._spawn_riverside(pop)
 
@@ -64,6 +94,17 @@ class Populations:
             raise ScenarioError(f"populations: facility {facility_id!r} is not in the dataset")
         g = row.iloc[0].geometry
         return self.city.nearest_node(g.x, g.y)
+
+    def _point_node(self, xy: tuple[float, float], field: str) -> int:
+        """The walk-graph node nearest to ``xy`` (EPSG:5186, m); ScenarioError naming ``field``
+        (e.g. ``populations.0.origin_xy``) when it is more than :data:`MAX_SNAP_M` away."""
+        nodes, dist = self.city.nearest_nodes(np.array([xy], dtype=float))
+        if dist[0] > MAX_SNAP_M:
+            raise ScenarioError(
+                f"{field}: got {_show(list(xy))}: expected a point within {MAX_SNAP_M:g} m of the walk graph "
+                f"(EPSG:5186, m; the nearest node is {dist[0]:.0f} m away)"
+            )
+        return int(nodes[0])
 
     def _nearest_of_kind(self, kind: str) -> ShortestTree:
         """The shortest walks to the nearest facility of ``kind``."""
@@ -78,14 +119,26 @@ class Populations:
         w = np.array([groups[g] for g in names], float)
         return [names[i] for i in self.model.rng.choice(len(names), size=n, p=w / w.sum())]
 
-    def _evacuee(self, origin: int, tree: ShortestTree, depart: float, group: str, since_s: float, speed=None):
-        """Someone setting out at ``depart`` (s) for the nearest target of ``tree``, evacuating
-        since ``since_s`` (s); None (and no draw) when no walk gets there."""
+    def _evacuee(
+        self,
+        origin: int,
+        tree: ShortestTree,
+        depart: float,
+        group: str,
+        since_s: float,
+        speed=None,
+        chooser: QuickestExit | None = None,
+    ):
+        """Someone setting out at ``depart`` (s) for the nearest target of ``tree`` (or the one
+        ``chooser`` picks), evacuating since ``since_s`` (s); None (and no draw) when no walk
+        gets there."""
         m = self.model
         keys = m.route_along(tree, origin)
         if keys is None:
             return None
         speed = m.draw_free_speed(group) if speed is None else speed
+        if chooser is not None:
+            keys = chooser.choose(depart, speed) or keys
         p = m.add_walker(origin, keys, depart, group=group, free_speed_m_s=speed)
         p.evacuate_to(set(tree.targets), since_s=since_s)
         return p
@@ -99,9 +152,10 @@ class Populations:
         speed = pop.free_speed_m_s
         if pop.destination.startswith("nearest:"):  # an evacuation: reported with its lower bound
             tree = self._nearest_of_kind(pop.destination.split(":", 1)[1])
+            chooser = QuickestExit(self.model, origin, set(tree.targets)) if pop.exit_choice == "quickest" else None
             members = []
             for depart, group in zip(departs, groups, strict=True):
-                p = self._evacuee(origin, tree, float(depart), group, float(depart), speed)
+                p = self._evacuee(origin, tree, float(depart), group, float(depart), speed, chooser)
                 if p is not None:
                     members.append(p.unique_id)
             self.groups[f"trips:{pop.origin}#{k}"] = EvacuatingGroup(pop.window_start, members, set(tree.targets))
@@ -109,6 +163,45 @@ class Populations:
         dest = self._facility_node(pop.destination)
         for depart, group in zip(departs, groups, strict=True):
             self.model.add_trip(origin, dest, float(depart), group=group, free_speed_m_s=speed)
+
+    def _spawn_flow(self, pop, k: int) -> None:
+        """``floor(rate_p_s x duration)`` people setting out every ``1 / rate_p_s`` s (no draw for
+        the times). Draws, in order: the groups of all of them, then each one's free speed (unless
+        ``free_speed_m_s`` is given), in order of departure."""
+        here = f"populations.{k}"
+        if pop.origin is not None:
+            origin, label = self._facility_node(pop.origin), pop.origin
+        else:
+            origin = self._point_node(pop.origin_xy, f"{here}.origin_xy")
+            label = f"node {origin}"
+        departs = pop.departures_s()
+        groups = self._groups(pop.groups, len(departs))
+        speed = pop.free_speed_m_s
+        if pop.destination is not None and pop.destination.startswith("nearest:"):  # an evacuation
+            tree = self._nearest_of_kind(pop.destination.split(":", 1)[1])
+            chooser = QuickestExit(self.model, origin, set(tree.targets)) if pop.exit_choice == "quickest" else None
+            members = []
+            for depart, group in zip(departs, groups, strict=True):
+                p = self._evacuee(origin, tree, depart, group, depart, speed, chooser)
+                if p is not None:
+                    members.append(p.unique_id)
+            self.groups[f"flow:{label}#{k}"] = EvacuatingGroup(pop.start, members, set(tree.targets))
+            return
+        if pop.destination is not None:
+            dest = self._facility_node(pop.destination)
+        else:
+            dest = self._point_node(pop.destination_xy, f"{here}.destination_xy")
+        try:
+            route = self.model.route(origin, dest)
+        except nx.NetworkXNoPath:
+            which = "destination" if pop.destination is not None else "destination_xy"
+            raise ScenarioError(
+                f"{here}.{which}: got node {dest}: expected a place that can be walked to from node {origin}"
+            ) from None
+        m = self.model
+        for depart, group in zip(departs, groups, strict=True):
+            free = m.draw_free_speed(group) if speed is None else speed
+            m.add_walker(origin, list(route), depart, group=group, free_speed_m_s=free, destination=dest)
 
     def _spawn_residents(self, pop, k: int) -> None:
         """Residents leave random buildings of the dong for the nearest shelter after the order."""
@@ -175,8 +268,13 @@ class Populations:
         window = self.duration_s if pop.arrival_window is None else pop.arrival_window
         origins = rng.choice(path_nodes, size=pop.count)
         departs = np.sort(rng.uniform(0.0, window, size=pop.count))
+        exit_xy = np.array([xy[e] for e in exits])
+        far_of: dict[int, list[int]] = {}  # origin -> the exits at least MIN_TRIP_M from it
         for origin, depart, group in zip(origins, departs, self._groups(pop.groups, pop.count), strict=True):
-            far = [e for e in exits if np.hypot(xy[e][0] - xy[origin][0], xy[e][1] - xy[origin][1]) >= MIN_TRIP_M]
+            far = far_of.get(origin)
+            if far is None:
+                d = np.hypot(exit_xy[:, 0] - xy[origin][0], exit_xy[:, 1] - xy[origin][1])
+                far = far_of[origin] = [e for e, ok in zip(exits, d >= MIN_TRIP_M, strict=True) if ok]
             dest = int(rng.choice(far or exits))
             try:
                 self.model.add_trip(int(origin), dest, float(depart), group=group)
