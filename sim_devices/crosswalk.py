@@ -27,12 +27,12 @@ class Crosswalk(DeviceBase):
         self.last: dict[str, Any] = {}
 
     def counts(self) -> tuple[int, int, int]:
-        """(waiting, crossing, entered so far) on the crossing's link."""
+        """(waiting to cross: at its kerb or queued behind it; crossing; entered so far) on the crossing's link."""
         crowd = self.ctx.sim.crowd
         link = crowd.model.links.links.get(self.edge_id) if crowd is not None else None
         if link is None:
             return 0, 0, 0
-        return len(link.waiting), int(link.occupants), int(link.entered)
+        return int(link.waiting_n), int(link.occupants), int(link.entered)
 
     def _sample(self, t_s: float) -> None:
         if self.ctx.faults.active(self.device_id, "dropout", t_s):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import networkx as nx
+import pytest
 import simpy
 
 from twin.models.crowd.model import CrowdModel
@@ -120,3 +121,35 @@ def test_a_gate_opened_again_lets_people_in():
 def _at(env, t, action):
     yield env.timeout(t)
     action()
+
+
+def test_people_cut_off_between_two_flooded_links_are_exposed_where_they_stand():
+    """Water closes p0 and p2 around a walker on the dry p1: it is cut off, stranded at the end of
+    p1, and standing where p2's water is, so it is exposed from then on (issue 15)."""
+    env = simpy.Environment()
+    crowd = CrowdModel(env, riverside(), seed=10)
+    w = crowd.add_trip(1, 13, 0.0, free_speed_m_s=1.0)  # on p1 (200 m) from 0 s to 200 s
+    env.process(_at(env, 50.0, lambda: [crowd.close_link(k, flooded=True) for k in ("p0", "p2")]))
+    env.run(until=1000.0)
+    assert w.stranded and w.arrived_s is None and w.node == 2
+    assert w.exposed_now() and w.exposure_at(1000.0) == pytest.approx(1000.0 - 200.0, abs=1.0)
+    # never on a flooded link, yet in water: exposure counts wherever the water is
+    assert crowd.links.links["p1"].flooded_s is None
+
+
+def test_water_at_two_access_points_covers_the_whole_path_between_them():
+    """A 400 m path in four 100 m links with access points at its ends only: each link floods with
+    the access point nearest to either of its ends, so when both flood no link between them stays
+    dry (people cut off there stand in water), and one alone covers its half (issue 15)."""
+    from twin.models.crowd.riverside import _nearest_access_point
+
+    G = nx.MultiGraph()
+    for i in range(4):
+        G.add_edge(i, i + 1, key=f"p{i}", length_m=100.0, width_m=3.0, kind="riverside_path")
+    G.add_edge(0, 10, key="rampW", length_m=16.0, width_m=2.0, kind="ramp")
+    G.add_edge(4, 14, key="rampE", length_m=16.0, width_m=2.0, kind="ramp")
+    links = _nearest_access_point(G, ["AP-W", "AP-E"], [0, 4])
+    assert links["AP-W"] | links["AP-E"] == {"p0", "p1", "p2", "p3"}
+    assert {"p0", "p1"} <= links["AP-W"] and "p3" not in links["AP-W"]
+    assert {"p2", "p3"} <= links["AP-E"] and "p0" not in links["AP-E"]
+    assert "rampW" not in links["AP-W"]  # the way up never floods

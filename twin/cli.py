@@ -349,10 +349,16 @@ def run_cmd(scenario_file: Path, out: Path | None, seed: int | None, overrides: 
         )
     if "crowd" in s:
         c = s["crowd"]
+        t100 = f"t100 {c['t100_s']} s" if c["t100_s"] is not None else f"{c['not_safe']} not yet safe"
         click.echo(
-            f"  people: {c['people']}, evacuated {c['evacuated']} (t90 {c['t90_s']} s, t100 {c['t100_s']} s), "
+            f"  people: {c['people']}, evacuated {c['evacuated']} (t90 {c['t90_s']} s, {t100}), "
             f"exposed to water {c['exposed_people']}, stranded {c['stranded']}"
         )
+        for zone, b in c.get("evacuation_lower_bound_s", {}).items():
+            sim = f"{b['simulated_s']:g} s" if b["simulated_s"] is not None else "not everyone got out"
+            ratio = f", {b['ratio']:.2f} x the bound" if b["ratio"] is not None else ""
+            bound = f"{b['bound_s']:g} s" if b["bound_s"] is not None else "none (no way out)"
+            click.echo(f"  {zone}: {b['people']} evacuees, simulated {sim}, lower bound {bound}{ratio}")
     if result.verdict is not None:
         from .control.verdict_report import text_report
 

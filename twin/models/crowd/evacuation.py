@@ -12,19 +12,12 @@ to clear the paths (solved after the run, see ``results``). Geometry in EPSG:518
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
-
-import networkx as nx
-import numpy as np
 
 from ...city import CityModel
 from ...engine import Engine
 from .model import CrowdModel
 from .riverside import RiversidePaths
-
-BOUND_SPOT_M = 25.0
-"""People on a link stand, for the lower bound, at a multiple of this distance (m) from its ends."""
 
 
 class Evacuation:
@@ -111,49 +104,12 @@ class Evacuation:
 
     # --- the snapshot for the lower bound -------------------------------------------------------
     def _bound_problem(self, zone: set[str], present: list[int]) -> dict[str, Any]:
-        """Quickest-flow bound for the people on the zone's links at the order, on the zone's
-        subnetwork plus the ramps out of it. Each person stands where they are on their link
-        (to the nearest 25 m, rounded towards the nearer end, which only lowers the bound)."""
-        G = self.city.graph
-        zone_nodes = {n for u, v, k in G.edges(keys=True) if str(k) in zone for n in (u, v)}
-        sub = nx.MultiGraph()
-        for u, v, k, d in G.edges(keys=True, data=True):
-            # closed links stay in: people on them walk on, and more ways out only lower a bound
-            if str(k) in zone or (u in zone_nodes and v in zone_nodes):
-                sub.add_edge(u, v, key=k, **d)
-        for u, v, k, d in G.edges(keys=True, data=True):  # the ramps and stairs out of the zone
-            if d["kind"] in ("ramp", "stairs") and (u in zone_nodes or v in zone_nodes):
-                sub.add_edge(u, v, key=k, **d)
-        exits = set(sub.nodes) & self.model.safe_nodes
-        if not present or not exits:
-            return {"people": len(present), "bound_s": None}
-        at: dict[Any, int] = defaultdict(int)
+        """Who was where when the order came, for the lower bound solved after the run: each
+        person as a :class:`~.lower_bound.Start` at the node ahead of them, ready when their own
+        free speed would bring them there (s after the order)."""
         now = self.engine.now
-        vmax = 0.0
-        step = BOUND_SPOT_M
+        starts = []
         for uid in present:
             a = self.model.pedestrian(uid)
-            vmax = max(vmax, a.free_speed_m_s)
-            lk = self.model.links.links[a.link] if a.link else None
-            if lk is None or not sub.has_edge(lk.u, lk.v, key=lk.key):
-                at[a.node] += 1
-                continue
-            frac = min(max((now - a.entered_s) / max(a.link_exit_s - a.entered_s, 1e-9), 0.0), 1.0)
-            from_u = frac if a.node == lk.u else 1.0 - frac  # fraction of the link from its u end
-            d_u = step * np.floor(from_u * lk.length_m / step)  # towards u: shorter (optimistic)
-            d_v = step * np.floor((1.0 - from_u) * lk.length_m / step)
-            spot = ("on", lk.key, d_u)
-            if spot not in sub:
-                w = lk.width_m
-                sub.add_edge(spot, lk.u, key=f"{lk.key}@u{d_u:g}", length_m=d_u, width_m=w, kind="split")
-                sub.add_edge(spot, lk.v, key=f"{lk.key}@v{d_u:g}", length_m=d_v, width_m=w, kind="split")
-            at[spot] += 1
-        reach = set()
-        for e in exits:
-            reach |= nx.node_connected_component(sub, e)
-        reachable = {n: c for n, c in at.items() if n in reach}
-        return {
-            "people": len(present),
-            "cut_off": len(present) - sum(reachable.values()),
-            "problem": (sub, reachable, exits, vmax),
-        }
+            starts.append(a.bound_start(now))
+        return {"people": len(present), "order_s": now, "starts": starts}

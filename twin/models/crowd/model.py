@@ -13,6 +13,7 @@ on which link). The model tells agents of events (an order, water) by calling th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import mesa
@@ -33,6 +34,17 @@ class ShortestTree:
     targets: frozenset[int]
     pred: np.ndarray
     target_index: frozenset[int]
+
+
+@dataclass(frozen=True)
+class ExitOption:
+    """One place to go: ``target`` node, the ``route`` there (edge keys), its length (m) and the
+    capacity of its narrowest link (P/s)."""
+
+    target: int
+    route: list[str]
+    length_m: float
+    capacity_p_s: float
 
 
 class CrowdModel(mesa.Model):
@@ -76,6 +88,11 @@ class CrowdModel(mesa.Model):
         self.closed: set[str] = set()
         self.entry_blocked: dict[str, int] = {}  # link -> the node it may not be entered from (a closed gate)
         self._by_id: dict[int, Pedestrian] = {}
+        self._links_at: dict[int, frozenset[str]] = {}
+        self._shortest: dict[tuple[int, int], str] = {}  # (a, b) -> the shortest link between them
+        self._routes: dict[tuple[int, int], list[str]] = {}  # (origin, destination) -> route, all links
+        self._edges = self._edge_arrays()
+        self.wet_nodes: dict[int, float] = {}  # node -> when a flooded link at it was first flooded (s)
 
     # --- routing (scipy's C Dijkstra on a sparse matrix of the graph) ------------------------
     def _matrix(self, *, open_only: bool):
@@ -86,26 +103,47 @@ class CrowdModel(mesa.Model):
         """
         from scipy.sparse import csr_matrix
 
-        best: dict[tuple[int, int], float] = {}
-        for u, v, k, length in self.graph.edges(keys=True, data="length_m"):
-            if open_only and str(k) in self.closed:
-                continue
-            a, b = self._index[u], self._index[v]
-            if a == b:
-                continue
-            w = max(float(length), 1e-3)
-            blocked = self.entry_blocked.get(str(k)) if open_only else None
-            for x, y, x_node in ((a, b, u), (b, a, v)):
-                if blocked is not None and blocked == x_node:
-                    continue  # walking x -> y would enter through a closed gate
-                if w < best.get((y, x), float("inf")):
-                    best[(y, x)] = w
+        e = self._edges
+        keep = e["a"] != e["b"]
+        if open_only and self.closed:
+            keep &= ~np.isin(e["key"], sorted(self.closed))
+        fwd, back = keep.copy(), keep.copy()  # walking a -> b, and b -> a
+        if open_only and self.entry_blocked:
+            for key, node in self.entry_blocked.items():
+                rows = e["row_of"].get(key, ())
+                for r in rows:
+                    if e["u"][r] == node:
+                        fwd[r] = False  # walking u -> v would enter through a closed gate
+                    if e["v"][r] == node:
+                        back[r] = False
+        y = np.concatenate([e["b"][fwd], e["a"][back]])
+        x = np.concatenate([e["a"][fwd], e["b"][back]])
+        w = np.concatenate([e["w"][fwd], e["w"][back]])
         n = len(self._nodes)
-        if not best:
+        if not len(w):
             return csr_matrix((n, n))
-        ij = np.array(list(best), dtype=np.int64)
-        weights = np.array(list(best.values()))
-        return csr_matrix((weights, (ij[:, 0], ij[:, 1])), shape=(n, n))
+        order = np.lexsort((w, x, y))  # the shortest parallel link first
+        y, x, w = y[order], x[order], w[order]
+        first = np.ones(len(w), bool)
+        first[1:] = (y[1:] != y[:-1]) | (x[1:] != x[:-1])
+        return csr_matrix((w[first], (y[first], x[first])), shape=(n, n))
+
+    def _edge_arrays(self) -> dict:
+        """The graph's links as arrays for :meth:`_matrix`: node indices ``a``, ``b``, nodes ``u``,
+        ``v``, length ``w`` (m), ``key``, and ``row_of`` (key -> rows)."""
+        rows = [(u, v, str(k), max(float(d), 1e-3)) for u, v, k, d in self.graph.edges(keys=True, data="length_m")]
+        row_of: dict[str, list[int]] = {}
+        for r, (_, _, k, _) in enumerate(rows):
+            row_of.setdefault(k, []).append(r)
+        return {
+            "a": np.array([self._index[u] for u, _, _, _ in rows], dtype=np.int64),
+            "b": np.array([self._index[v] for _, v, _, _ in rows], dtype=np.int64),
+            "u": [u for u, _, _, _ in rows],
+            "v": [v for _, v, _, _ in rows],
+            "w": np.array([w for _, _, _, w in rows], dtype=float),
+            "key": np.array([k for _, _, k, _ in rows], dtype=object),
+            "row_of": row_of,
+        }
 
     def _open_matrix(self):
         """The matrix over open links, rebuilt only after a closure."""
@@ -116,9 +154,14 @@ class CrowdModel(mesa.Model):
     def _edge_between(self, a: int, b: int, *, open_only: bool = False) -> str:
         """The shortest link to walk from node ``a`` to node ``b`` (open ones only: not closed, and
         not entered through a closed gate)."""
+        if not open_only and (a, b) in self._shortest:
+            return self._shortest[(a, b)]
         data = self.graph.get_edge_data(a, b)
         keys = [k for k in data if not open_only or (str(k) not in self.closed and self.entry_blocked.get(str(k)) != a)]
-        return str(min(keys, key=lambda k: (data[k]["length_m"], str(k))))
+        key = str(min(keys, key=lambda k: (data[k]["length_m"], str(k))))
+        if not open_only:
+            self._shortest[(a, b)] = key  # over all links it never changes
+        return key
 
     def _follow(self, pred, start: int, stop, *, open_only: bool) -> list[str] | None:
         keys = []
@@ -146,9 +189,13 @@ class CrowdModel(mesa.Model):
             _, pred = dijkstra(self._full, indices=self._index[destination], return_predecessors=True)
             self._trees[destination] = pred
         target = self._index[destination]
-        keys = self._follow(pred, origin, lambda i: i == target, open_only=False)
+        keys = self._routes.get((origin, destination))
         if keys is None:
-            raise nx.NetworkXNoPath(f"no walk from node {origin} to node {destination}")
+            keys = self._follow(pred, origin, lambda i: i == target, open_only=False)
+            if keys is None:
+                raise nx.NetworkXNoPath(f"no walk from node {origin} to node {destination}")
+            self._routes[(origin, destination)] = keys
+        keys = list(keys)
         return keys
 
     def evacuation_route(self, node: int) -> list[str] | None:
@@ -202,22 +249,51 @@ class CrowdModel(mesa.Model):
         idx = tree.target_index
         return self._follow(tree.pred, origin, lambda i: i in idx, open_only=False)
 
+    def exit_options(self, origin: int, targets: set[int], *, k: int = 8) -> list[ExitOption]:
+        """The ``k`` nearest of ``targets`` (nodes) from ``origin`` by walking distance (all
+        links), each with its route, length (m) and narrowest capacity (P/s), nearest first."""
+        from scipy.sparse.csgraph import dijkstra
+
+        full = self._full if self._full is not None else self._matrix(open_only=False)
+        self._full = full
+        start = self._index[origin]
+        dist, pred = dijkstra(full.T, indices=start, return_predecessors=True)
+        ranked = sorted((float(dist[self._index[t]]), t) for t in targets if np.isfinite(dist[self._index[t]]))
+        out = []
+        for d, t in ranked[:k]:
+            keys = self._follow(pred, t, lambda i: i == start, open_only=False) or []
+            keys.reverse()  # followed from the target back to the origin
+            cap = min((self.links.links[key].capacity_p_s for key in keys), default=float("inf"))
+            out.append(ExitOption(t, keys, d, cap))
+        return out
+
     # --- state a pedestrian asks about -------------------------------------------------------
     def is_closed(self, key: str) -> bool:
         """Whether link ``key`` is closed (a gate shut across it, or water)."""
         return key in self.closed
 
+    def any_closed(self, keys: Iterable[str]) -> bool:
+        """Whether any of the links ``keys`` is closed."""
+        return not self.closed.isdisjoint(keys)
+
+    def node_flooded_s(self, node: int) -> float | None:
+        """When the water reached a link at ``node`` (s), or None while every link there is dry."""
+        return self.wet_nodes.get(node)
+
     def enters_closed_gate(self, node: int, keys: list[str]) -> bool:
         """Whether walking ``keys`` from ``node`` enters a link through a closed gate."""
         return bool(self.entry_blocked) and self._gate_ahead(node, keys)
 
-    def links_at(self, node: int) -> set[str]:
-        """Keys of the links that meet at ``node``."""
-        return {str(k) for _, _, k in self.graph.edges(node, keys=True)}
+    def links_at(self, node: int) -> frozenset[str]:
+        """Keys of the links that meet at ``node`` (kept once asked)."""
+        keys = self._links_at.get(node)
+        if keys is None:
+            keys = self._links_at[node] = frozenset(str(k) for _, _, k in self.graph.edges(node, keys=True))
+        return keys
 
-    def in_evacuation_zone(self, keys: set[str]) -> bool:
+    def in_evacuation_zone(self, keys: Iterable[str]) -> bool:
         """Whether any of the links ``keys`` is under an evacuation order."""
-        return bool(self.evacuation_zone & keys)
+        return not self.evacuation_zone.isdisjoint(keys)
 
     def occupy(self, key: str, unique_id: int) -> None:
         """Pedestrian ``unique_id`` is now on link ``key``."""
@@ -244,8 +320,8 @@ class CrowdModel(mesa.Model):
         self.version += 1
         if self.evacuation_ordered_s is None:
             self.evacuation_ordered_s = self.env.now
+        self.links.reroute_waiting([self.links.links[key] for key in sorted(zone)])
         for key in sorted(zone):
-            self.links.reroute_waiting(self.links.links[key])
             for uid in self.on_link.get(key, ()):
                 self._by_id[uid].hear_order(self.env.now)
 
@@ -254,6 +330,8 @@ class CrowdModel(mesa.Model):
         link = self.links.links[key]
         if flooded and link.flooded_s is None:
             link.flooded_s = self.env.now
+            for node in (link.u, link.v):
+                self.wet_nodes.setdefault(node, self.env.now)
             for uid in self.on_link.get(key, ()):
                 self._by_id[uid].meet_water()
         if key not in self.closed:
@@ -288,7 +366,7 @@ class CrowdModel(mesa.Model):
         self.version += 1
         self.closed_version += 1
         self._escape = None
-        self.links.reroute_waiting(self.links.links[key])  # those waiting to go down turn back
+        self.links.reroute_waiting([self.links.links[key]], from_node=top)  # those about to go down turn back
 
     def open_entry(self, key: str) -> None:
         """The gate at the top of link ``key`` opens again."""

@@ -9,7 +9,6 @@ again, with the same answer. Positions in EPSG:5186 (m), lon/lat in WGS84; times
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -19,15 +18,16 @@ from ...city import CityModel
 from ...engine import Engine
 from .evacuation import Evacuation
 from .links import Link
-from .lower_bound import evacuation_lower_bound_s
+from .lower_bound import Bound, Start, evacuation_lower_bound
 from .model import CrowdModel
 from .pedestrian import Pedestrian
 from .populations import EvacuatingGroup
 
 BOUND_STEP_S = 20.0
-"""Time step of the quickest-flow lower bound (s); the bound is exact to within a step per link."""
+"""Time step of the quickest-flow lower bound (s); it is exact to within a step per link."""
 RESIDENT_BOUND_MAX_NODES = 2000
-"""Above this many walk-graph nodes the residents' whole-network bound is not computed."""
+"""Above this many nodes within an evacuating group's reach only the walk bound is solved (the
+quickest-flow bound over a whole city is too large to be worth its time)."""
 TRACK_INTERVAL_S = 30.0
 """Interval (s) between two positions of the trajectory sample."""
 
@@ -64,17 +64,26 @@ EVACUEE_COLUMNS: dict[str, Callable[[Pedestrian, float], Any]] = {
 """Column of the evacuees table -> its value for a pedestrian at time ``now`` (s)."""
 
 
-def solve_bound(entry: dict[str, Any]) -> dict[str, Any]:
-    """The lower bound of an order's snapshot (see ``evacuation``), solved: people, cut_off,
-    time_step_s and bound_s (s; None when nobody was there or there is no way out)."""
-    out = {k: v for k, v in entry.items() if k != "problem" and v is not None or k == "bound_s"}
-    if "problem" not in entry:
-        out.setdefault("bound_s", None)
-        return out
-    sub, reachable, exits, vmax = entry["problem"]
-    out["time_step_s"] = BOUND_STEP_S
-    out["bound_s"] = evacuation_lower_bound_s(sub, reachable, exits, max_free_speed_m_s=vmax, time_step_s=BOUND_STEP_S)
-    return out
+def _bound_entry(b: Bound, people: int, simulated_s: float | None) -> dict[str, Any]:
+    """One line of ``evacuation_lower_bound_s``: the bound, its parts, the simulated time on the
+    same origin, and their ratio (s)."""
+
+    def r(x: float | None) -> float | None:
+        return None if x is None else round(float(x), 1)
+
+    ratio = None
+    if simulated_s is not None and b.bound_s:
+        ratio = round(simulated_s / b.bound_s, 2)
+    return {
+        "people": people,
+        "cut_off": b.cut_off,
+        "time_step_s": BOUND_STEP_S,
+        "bound_s": r(b.bound_s),
+        "walk_bound_s": r(b.walk_s),
+        "flow_bound_s": r(b.flow_s),
+        "simulated_s": simulated_s,
+        "ratio": ratio,
+    }
 
 
 class CrowdResults:
@@ -177,6 +186,7 @@ class CrowdResults:
         people = model.pedestrians()
         evac = [p for p in people if p.evacuating_since is not None]
         times = np.array([t for t in map(_evacuation_s, evac) if t is not None])
+        all_safe = len(times) == len(evac) and len(evac) > 0
 
         def pct(q: float) -> float | None:
             return round(float(np.percentile(times, q)), 1) if len(times) else None
@@ -186,53 +196,81 @@ class CrowdResults:
             ((lk.peak_occupants / lk.area_m2, k) for k, lk in links.items() if lk.peak_occupants), reverse=True
         )
         queues = sorted(((lk.peak_queue, k) for k, lk in links.items() if lk.peak_queue > 1), reverse=True)
-        present_times = {}
-        for st, uids in evac_state.present_at_order.items():
-            t0 = evac_state.ordered[st]
-            last = _last_arrival_s(model, uids)
-            present_times[st] = round(last - t0, 1) if last is not None else None
-        bounds = dict(evac_state.bound_problems)
-        for label, (order_at, members, targets) in sorted(self.groups.items()):
-            bound = None
-            if len(self.city.graph) <= RESIDENT_BOUND_MAX_NODES and members:
-                at: dict[int, int] = defaultdict(int)
-                for uid in members:
-                    at[model.pedestrian(uid).origin] += 1
-                vmax = max(model.pedestrian(u).free_speed_m_s for u in members)
-                bound = evacuation_lower_bound_s(
-                    self.city.graph, dict(at), targets, max_free_speed_m_s=vmax, time_step_s=BOUND_STEP_S
-                )
-            last = _last_arrival_s(model, members)
-            present_times[label] = round(last - order_at, 1) if last is not None else None
-            bounds[label] = {
-                "people": len(members),
-                "bound_s": bound,
-                "note": None if bound is not None or not members else "network too large for the time-expanded bound",
-            }
+        bounds = self._bounds()
         warnings = evac_state.gate_warnings
         return {
             "people": len(people),
             "cancelled": sum(1 for p in people if p.cancelled),
             "evacuees": len(evac),
             "evacuated": int(len(times)),
-            "still_evacuating": len(evac) - int(len(times)),
+            "still_evacuating": sum(1 for p in evac if p.arrived_s is None and not p.stranded),
+            "not_safe": len(evac) - int(len(times)),
             "stranded": sum(1 for p in people if p.stranded),
+            "accounting": self.accounting(),
             "t50_s": pct(50),
             "t90_s": pct(90),
             "t95_s": pct(95),
-            "t100_s": round(float(times.max()), 1) if len(times) else None,
+            "t100_s": round(float(times.max()), 1) if all_safe else None,
             "exposed_people": sum(1 for p in people if p.exposed_now()),
             "exposure_person_s": round(sum(p.exposure_at(now) for p in people), 1),
             "evacuation_orders": {
                 st: {"time_s": t, "people_on_paths": len(evac_state.present_at_order.get(st, []))}
                 for st, t in sorted(evac_state.ordered.items())
             },
-            "evacuation_lower_bound_s": {
-                st: {**solve_bound(lb), "simulated_s": present_times.get(st)}
-                for st, lb in sorted(bounds.items())
-                if lb["people"] > 0
-            },
+            "evacuation_lower_bound_s": bounds,
             **({"gate_warnings": dict(sorted(warnings.items()))} if warnings else {}),
             "max_density": [{"link": k, "density_p_m2": round(d, 3)} for d, k in dens[:10]],
             "longest_queues": [{"link": k, "people": q} for q, k in queues[:10]],
+            "gridlock_entries": sum(lk.forced for lk in links.values()),
         }
+
+    def accounting(self) -> dict[str, int]:
+        """Everyone who set out, by where they are now: ``arrived`` + ``walking`` + ``stranded`` =
+        ``set_out`` (``exposed``, who have been in water, overlaps them); ``not_set_out``: not yet
+        departed, or stayed home after an order."""
+        now = self.engine.now
+        out = {"set_out": 0, "arrived": 0, "walking": 0, "stranded": 0, "not_set_out": 0, "exposed": 0}
+        for p in self.model.pedestrians():
+            if p.cancelled or p.depart_s > now:
+                out["not_set_out"] += 1
+                continue
+            out["set_out"] += 1
+            out["arrived" if p.arrived_s is not None else "stranded" if p.stranded else "walking"] += 1
+            out["exposed"] += p.exposed_now()
+        return out
+
+    def _bounds(self) -> dict[str, dict[str, Any]]:
+        """The lower bound of each order's zone and each evacuating group, beside the simulated
+        time of the same people on the same time origin (the order, or the group's first
+        departure window): s."""
+        model = self.model
+        links = model.links.links
+        out: dict[str, dict[str, Any]] = {}
+        ev = self.evacuation
+        for st, entry in sorted(ev.bound_problems.items()):
+            if not entry["people"]:
+                continue
+            t0 = entry["order_s"]
+            wet = {k for k, lk in links.items() if lk.flooded_s is not None and lk.flooded_s <= t0}
+            b = evacuation_lower_bound(
+                self.city.graph, entry["starts"], model.safe_nodes, time_step_s=BOUND_STEP_S, closed=wet
+            )
+            last = _last_arrival_s(model, ev.present_at_order.get(st, []))
+            out[st] = _bound_entry(b, entry["people"], None if last is None else round(last - t0, 1))
+        for label, (order_at, members, targets) in sorted(self.groups.items()):
+            if not members:
+                continue
+            starts = []
+            for uid in members:
+                p = model.pedestrian(uid)
+                starts.append(Start(p.origin, max(0.0, p.depart_s - order_at), p.free_speed_m_s))
+            b = evacuation_lower_bound(
+                self.city.graph,
+                starts,
+                targets,
+                time_step_s=BOUND_STEP_S,
+                max_flow_nodes=RESIDENT_BOUND_MAX_NODES,
+            )
+            last = _last_arrival_s(model, members)
+            out[label] = _bound_entry(b, len(members), None if last is None else round(last - order_at, 1))
+        return out

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 
 from ...city import CityModel
+from ...dataset_schema import RIVERSIDE_PATH_KINDS
 
-PATH_KINDS = ("riverside_path", "ramp", "stairs")
+PATH_KINDS = RIVERSIDE_PATH_KINDS
 """Link kinds that belong to a stream's paths (the path itself and the ways down to it)."""
 
 
@@ -18,7 +20,8 @@ PATH_KINDS = ("riverside_path", "ramp", "stairs")
 class RiversidePaths:
     """``stream_of_edge``: link key -> stream, for path, ramp and stairs links with a stream;
     ``stream_links``: stream -> those link keys; ``ap_links``: access point id -> the riverside
-    path links at its node (they flood with it)."""
+    path links with an end nearer to it, along the paths, than to any other access point (they
+    flood with it)."""
 
     stream_of_edge: dict[str, str]
     stream_links: dict[str, set[str]]
@@ -41,8 +44,31 @@ def riverside_paths(city: CityModel) -> RiversidePaths:
     aps = city.layer("access_points")
     if len(aps):
         nodes, _ = city.nearest_nodes(np.column_stack([aps.geometry.x, aps.geometry.y]))
-        for aid, node in zip(aps["access_id"], nodes, strict=True):
-            ap_links[aid] = {
-                str(k) for _, _, k, kind in G.edges(int(node), keys=True, data="kind") if kind == "riverside_path"
-            }
+        ap_links = _nearest_access_point(G, [str(a) for a in aps["access_id"]], [int(n) for n in nodes])
     return RiversidePaths(stream_of_edge, stream_links, ap_links)
+
+
+def _nearest_access_point(G, access_ids: list[str], nodes: list[int]) -> dict[str, set[str]]:
+    """Each riverside path link goes with the access point nearest to each of its ends along the
+    paths (m), so that the water at an access point covers the path on either side up to halfway
+    to the next one, and a link floods when the water reaches either half. Access points whose
+    node has no path link get none; a path that no access point reaches never floods."""
+    H = nx.MultiGraph()
+    H.add_edges_from(
+        (u, v, k, {"length_m": d})
+        for u, v, k, d in G.edges(keys=True, data="length_m")
+        if G.edges[u, v, k]["kind"] == "riverside_path"
+    )
+    source_of: dict[int, str] = {}
+    for aid, node in sorted(zip(access_ids, nodes, strict=True)):
+        if node in H:
+            source_of.setdefault(node, aid)  # two access points at one node: the first by id
+    out: dict[str, set[str]] = {aid: set() for aid in access_ids}
+    if not source_of:
+        return out
+    dist, paths = nx.multi_source_dijkstra(H, set(source_of), weight="length_m")
+    for u, v, k in H.edges(keys=True):
+        for end in (u, v):
+            if end in dist:
+                out[source_of[paths[end][0]]].add(str(k))
+    return out
