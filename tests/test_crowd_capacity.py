@@ -158,19 +158,54 @@ def test_a_queue_spills_back_and_drains_at_capacity():
         assert _window_counts(t, 10.0) <= cap * 10.0 + 1
 
 
-def test_counterflow_on_a_full_link_cannot_stop_the_run():
-    """Two crowds meet head-on in a 1 m × 4 m passage (storage 22) between two rooms: the queues
-    block each other, and the head waiting longest is let in after the stuck time (counted)."""
+def test_counterflow_through_a_full_passage_passes_at_its_capacity():
+    """Two crowds of 150 meet head-on in a 1 m × 4 m passage (storage 22) between two full 10 m ×
+    2 m corridors (storage 108): people at the end of the passage wait for room in the corridor
+    ahead, which is full of people waiting for the passage. Facing heads pass each other, so
+    nobody needs the stuck time, and the passage carries both directions at its shared capacity
+    (1.225 P/s): 300 people in no less than 299/1.225 s, and not much more."""
     G = nx.MultiGraph()
-    G.add_edge(0, 1, key="west", length_m=10.0, width_m=10.0, kind="sidewalk")
+    G.add_edge(0, 1, key="west", length_m=10.0, width_m=2.0, kind="sidewalk")
     G.add_edge(1, 2, key="passage", length_m=4.0, width_m=1.0, kind="sidewalk")
-    G.add_edge(2, 3, key="east", length_m=10.0, width_m=10.0, kind="sidewalk")
+    G.add_edge(2, 3, key="east", length_m=10.0, width_m=2.0, kind="sidewalk")
     env = simpy.Environment()
     m = CrowdModel(env, G, seed=2)
     a = [m.add_trip(0, 3, 0.0, free_speed_m_s=1.2) for _ in range(150)]
     b = [m.add_trip(3, 0, 0.0, free_speed_m_s=1.2) for _ in range(150)]
-    env.run(until=5000)
+    env.run(until=20_000)
+    links = m.links.links
     assert all(p.arrived_s is not None for p in a + b)
+    assert links["passage"].swapped > 0 and sum(lk.forced for lk in links.values()) == 0
+    last = max(p.arrived_s for p in a + b)
+    assert 299 / JMAX <= last <= 1.2 * 299 / JMAX + 2 * 20.0 / 1.2
+
+
+def test_a_ring_of_full_links_is_released_by_the_stuck_time(monkeypatch):
+    """Three 1 m × 2 m links in a triangle (storage 11 each), each full of people who want the next
+    one clockwise: a gridlock that no passing resolves. The head that has waited 30 s goes in
+    anyway (counted) and everyone gets round; without the stuck time nobody would."""
+    import twin.models.crowd.links as links_module
+
+    def run():
+        G = nx.MultiGraph()
+        G.add_edge(0, 1, key="a", length_m=1.0, width_m=2.0, kind="sidewalk")
+        G.add_edge(1, 2, key="b", length_m=1.0, width_m=2.0, kind="sidewalk")
+        G.add_edge(2, 0, key="c", length_m=1.0, width_m=2.0, kind="sidewalk")
+        env = simpy.Environment()
+        m = CrowdModel(env, G, seed=1)
+        people = [
+            m.add_walker(origin, route, 0.0, group="adult", free_speed_m_s=1.2)
+            for origin, route in ((0, ["a", "b"]), (1, ["b", "c"]), (2, ["c", "a"]))
+            for _ in range(20)
+        ]
+        env.run(until=5_000)
+        return people, sum(lk.forced for lk in m.links.links.values())
+
+    people, forced = run()
+    assert all(p.arrived_s is not None for p in people) and forced > 0
+    monkeypatch.setattr(links_module, "STUCK_S", 1e9)
+    people, forced = run()
+    assert not any(p.arrived_s is not None for p in people if p.route[-1] != p.route[0])
 
 
 # -- the lower bound ------------------------------------------------------------------------

@@ -164,7 +164,8 @@ def test_a_point_1_km_off_the_graph_is_refused_before_the_run(corridor, field):
         CORRIDOR, overrides=[f"populations.0={{kind: flow, {field}: {far}, {other}, rate_p_s: 1, duration: 5}}"]
     )
     with pytest.raises(
-        ScenarioError, match=rf"yaml: populations\.0\.{field}: got \[195000\.0, 561000\.0\]: expected a point within 50 m"
+        ScenarioError,
+        match=rf"yaml: populations\.0\.{field}: got \[195000\.0, 561000\.0\]: expected a point within 50 m",
     ) as err:
         run_scenario(s, city=corridor)
     assert "1000 m away" in str(err.value)

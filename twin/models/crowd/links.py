@@ -16,15 +16,17 @@ L (m) and clear width W (m) has the walkable area A = L·W and:
   P/m², the density of its maximum flow). Congestion is not a slower walk but the queue at the
   exit, as in the link transmission model. Density is read at entry (a mesoscopic model).
 - **exit**: people reach the end in their own time, so fast walkers overtake slow ones inside a
-  link, and queue there in the order they arrive. The head leaves when the exit's capacity allows
+  link, and queue there in the order they arrive (each end has its own queue and its own exit).
+  The head leaves when the exit's capacity allows
   and the next link admits them, or at once when their walk ends at this node. So, while a queue
   stands before a door, the door discharges at its capacity whatever the mix of speeds, unless
   the people inside walk so slowly that its storage cannot hold enough of them: below
   J_s,max/ρ_jam = 0.23 m/s on average (the one physical case of a lower discharge: flow is density
   times speed, and density stops at ρ_jam).
-- **gridlock**: a head blocked by a full link for ``STUCK_S`` is let in anyway (MATSim's stuck
-  time), so that two queues blocking each other (counterflow on a full link) cannot stop a run.
-  Each such entry is counted (``Link.forced``).
+- **counterflow and gridlock**: two heads facing each other at the entries of each other's full
+  links pass each other (``Link.swapped``). A head blocked by a full link for ``STUCK_S`` is let in
+  anyway (MATSim's stuck time), so that queues blocking each other in a cycle cannot stop a run;
+  each such entry is counted (``Link.forced``).
 
 Both directions share a link's capacity and storage. No loop steps every link or person: state
 changes only at admissions, exits and the wake-ups that capacity schedules.
@@ -67,6 +69,17 @@ class Passage:
     node: int
     redirect: bool = False
     stuck_timer: bool = False
+    untimed: bool = False  # counted in its next link's ``untimed``: waiting there, stuck time not started
+
+
+@dataclass(eq=False)
+class Exit:
+    """One end of a link: the queue of those who reached it, in order, and when it next lets one go."""
+
+    queue: deque = field(default_factory=deque)
+    head_out: bool = False  # the head is waiting at the next link's entry
+    next_s: float = 0.0
+    wake_s: float = -1.0  # time of the retry already scheduled, if any
 
 
 @dataclass(eq=False)
@@ -79,23 +92,22 @@ class Link:
     kind: str
     capacity_p_s: float
     storage: int
-    occupants: int = 0  # walking it or queued at its end
+    occupants: int = 0  # walking it or queued at one of its ends
     open: bool = True
     next_admit_s: float = 0.0
-    next_exit_s: float = 0.0
     waiting: deque = field(default_factory=deque)  # passages asking to enter, in order
-    exit_queue: deque = field(default_factory=deque)  # passages of those at its end, in order
-    head_out: bool = False  # the head of the exit queue is waiting at the next link's entry
+    exits: tuple[Exit, Exit] = field(default_factory=lambda: (Exit(), Exit()))  # at u, at v
     waiting_n: int = 0  # people waiting to enter: at its entry or queued at the end of the link before
     entered: int = 0
     forced: int = 0  # entries past a full storage after STUCK_S (gridlock)
+    swapped: int = 0  # entries by passing someone facing the other way between two full links
+    untimed: int = 0  # passages from links waiting at its entry whose stuck time has not started
     peak_occupants: int = 0
     peak_queue: int = 0
     wake_s: float = -1.0  # time of the admission retry already scheduled, if any
-    exit_wake_s: float = -1.0  # time of the exit retry already scheduled, if any
     flooded_s: float | None = None  # when the water reached it
     admitted_s: array = field(default_factory=lambda: array("d"))  # entry times, s
-    exited_s: array = field(default_factory=lambda: array("d"))  # exit times, s
+    exited_s: array = field(default_factory=lambda: array("d"))  # exit times at either end, s
 
     @property
     def area_m2(self) -> float:
@@ -103,13 +115,17 @@ class Link:
 
     @property
     def density_p_m2(self) -> float:
-        """Everyone on it (walking or queued at its end) per m² of walkable area."""
+        """Everyone on it (walking or queued at its ends) per m² of walkable area."""
         return self.occupants / self.area_m2
 
     @property
     def walking(self) -> int:
-        """People walking it, not yet queued at its end."""
-        return self.occupants - len(self.exit_queue)
+        """People walking it, not yet queued at one of its ends."""
+        return self.occupants - len(self.exits[0].queue) - len(self.exits[1].queue)
+
+    def exit_at(self, node: int) -> Exit:
+        """The end of the link at ``node``."""
+        return self.exits[0] if node == self.u else self.exits[1]
 
 
 class LinkNetwork:
@@ -126,7 +142,7 @@ class LinkNetwork:
             width = float(d["width_m"])
             storage = max(1, math.ceil(diagram.jam_density_p_m2 * length * width))
             self.links[str(key)] = Link(str(key), u, v, length, width, d.get("kind", "road"), jmax * width, storage)
-        self._work: deque[tuple[bool, Link]] = deque()
+        self._work: deque[tuple[Link, Exit | None]] = deque()  # (link, None): its entry; (link, end): that exit
         self._settling = False
 
     # --- what a pedestrian asks -------------------------------------------------------------
@@ -136,7 +152,7 @@ class LinkNetwork:
         p = Passage(self.env.event(), None, link, node)
         self._queue_for(link)
         link.waiting.append(p)
-        self._kick(True, link)
+        self._kick(link, None)
         return p.event
 
     def leave(self, link: Link, dst: Link | None, node: int) -> simpy.Event:
@@ -144,29 +160,28 @@ class LinkNetwork:
         Fires with :data:`ADMITTED` (now on ``dst``), :data:`ARRIVED`, or :data:`CLOSED` /
         :data:`REPLAN` (off ``link``, at the node, to plan again)."""
         now = self.env.now
+        end = link.exit_at(node)
         if (
-            not link.exit_queue
-            and now + _EPS_S >= link.next_exit_s
+            not end.queue
+            and now + _EPS_S >= end.next_s
             and (
                 dst is None
                 or (dst.open and not dst.waiting and dst.occupants < dst.storage and now + _EPS_S >= dst.next_admit_s)
             )
         ):  # nothing in the way: the same steps as the queue's, without it (most passages)
             ev = self.env.event()
-            link.occupants -= 1
-            link.next_exit_s = max(link.next_exit_s, now) + 1.0 / link.capacity_p_s
-            link.exited_s.append(now)
+            self._let_out(link, end, now)
             if dst is not None:
                 self._take_in(dst, now)
             ev.succeed(ARRIVED if dst is None else ADMITTED)
             if link.waiting:
-                self._kick(True, link)
+                self._kick(link, None)
             return ev
         p = Passage(self.env.event(), link, dst, node)
         if dst is not None:
             self._queue_for(dst)
-        link.exit_queue.append(p)
-        self._kick(False, link)
+        end.queue.append(p)
+        self._kick(link, end)
         return p.event
 
     def travel_time_s(self, link: Link, free_speed_m_s: float) -> float:
@@ -180,12 +195,12 @@ class LinkNetwork:
         """Close ``link``: nobody more is admitted; those waiting are told (:data:`CLOSED`)."""
         link.open = False
         self._answer_waiting(link, CLOSED)
-        self._kick(False, link)  # settles the links those people left
+        self._kick(link, None)  # settles the links those people left
 
     def reopen(self, link: Link) -> None:
         """Open ``link`` again (a gate lifted); people may be admitted from now on."""
         link.open = True
-        self._kick(True, link)
+        self._kick(link, None)
 
     def reroute_waiting(self, links: list[Link], *, from_node: int | None = None) -> None:
         """Tell everyone about to enter one of ``links`` (from ``from_node`` only, if given) to
@@ -202,14 +217,15 @@ class LinkNetwork:
                     kept.append(p)
             link.waiting = kept
         for lk in self.links.values():
-            if not lk.exit_queue:
-                continue
-            for p in lk.exit_queue:
-                if p.dst is not None and id(p.dst) in targets and (from_node is None or p.node == from_node):
-                    p.redirect = True
-            self._work.append((False, lk))
+            for end in lk.exits:
+                if not end.queue:
+                    continue
+                for p in end.queue:
+                    if p.dst is not None and id(p.dst) in targets and (from_node is None or p.node == from_node):
+                        p.redirect = True
+                self._work.append((lk, end))
         for link in links:
-            self._kick(True, link)
+            self._kick(link, None)
 
     # --- the queues ---------------------------------------------------------------------------
     def _queue_for(self, link: Link) -> None:
@@ -223,26 +239,27 @@ class LinkNetwork:
 
     def _answer(self, p: Passage, value: str) -> None:
         """Turn ``p`` away from its next link: off its link (if any), standing at the node."""
+        self._counted_out(p)
         if p.dst is not None:
             p.dst.waiting_n -= 1
         if p.src is not None:
-            self._exit_done(p.src)
+            self._exit_done(p.src, p.src.exit_at(p.node))
         p.event.succeed(value)
 
-    def _kick(self, admit: bool, link: Link) -> None:
-        """Settle the entry (``admit``) or the exit of ``link`` and everything that follows from it,
-        as a worklist (a spillback chain of any length needs no recursion)."""
-        self._work.append((admit, link))
+    def _kick(self, link: Link, end: Exit | None) -> None:
+        """Settle the entry (``end`` None) or that exit of ``link`` and everything that follows
+        from it, as a worklist (a spillback chain of any length needs no recursion)."""
+        self._work.append((link, end))
         if self._settling:
             return
         self._settling = True
         try:
             while self._work:
-                is_admit, lk = self._work.popleft()
-                if is_admit:
+                lk, e = self._work.popleft()
+                if e is None:
                     self._admit(lk)
                 else:
-                    self._serve(lk)
+                    self._serve(lk, e)
         finally:
             self._settling = False
 
@@ -251,18 +268,45 @@ class LinkNetwork:
         while link.waiting and link.open:
             p = link.waiting[0]
             if link.occupants >= link.storage:
-                if p.src is not None and not p.stuck_timer:
-                    p.stuck_timer = True
-                    self.env.timeout(STUCK_S).callbacks.append(partial(self._stuck, p))
+                if p.src is not None and self._swap(p):
+                    continue
+                if link.untimed:  # full: the stuck time starts for everyone waiting from a link
+                    for q in link.waiting:
+                        self._time_stuck(q)
                 return
             if now + _EPS_S < link.next_admit_s:
-                t = link.next_admit_s
-                if link.wake_s < 0 or link.wake_s > t:
-                    link.wake_s = t
-                    self.env.timeout(t - now).callbacks.append(lambda _e: self._wake(link, True))
+                self._retry(link, None)
                 return
             link.waiting.popleft()
             self._enter(link, p)
+
+    def _swap(self, p: Passage) -> bool:
+        """``p`` waits at the entry of a full link whose head at that end waits, facing it, at the
+        entry of ``p``'s own full link: the two pass each other (each leaves its link at its
+        exit's capacity, already respected, and enters the other; storage is unchanged)."""
+        a, b = p.src, p.dst
+        if a is None or b is None:
+            return False
+        end = b.exit_at(p.node)
+        if not end.head_out or not end.queue:
+            return False
+        q = end.queue[0]
+        if q.dst is not a or q not in a.waiting:
+            return False
+        b.waiting.popleft()  # p, at the front
+        a.waiting.remove(q)
+        b.swapped += 1
+        a.swapped += 1
+        self._enter(b, p)
+        self._enter(a, q)
+        self._work.append((a, None))
+        return True
+
+    def _let_out(self, link: Link, end: Exit, now: float) -> None:
+        """One person fewer on ``link``, out by ``end`` at ``now`` (s): counts and its next exit time."""
+        link.occupants -= 1
+        end.next_s = max(end.next_s, now) + 1.0 / link.capacity_p_s
+        link.exited_s.append(now)
 
     def _take_in(self, link: Link, now: float) -> None:
         """One more person on ``link`` at ``now`` (s): counts and the next entry time."""
@@ -274,52 +318,77 @@ class LinkNetwork:
         link.next_admit_s = max(link.next_admit_s, now) + 1.0 / link.capacity_p_s
 
     def _enter(self, link: Link, p: Passage) -> None:
+        self._counted_out(p)
         link.waiting_n -= 1
         self._take_in(link, self.env.now)
         if p.src is not None:
-            self._exit_done(p.src)
+            self._exit_done(p.src, p.src.exit_at(p.node))
         p.event.succeed(ADMITTED)
 
-    def _serve(self, link: Link) -> None:
-        """Let the head of ``link``'s exit queue go, if its exit's capacity allows."""
-        if link.head_out or not link.exit_queue:
+    def _serve(self, link: Link, end: Exit) -> None:
+        """Let the head of the queue at ``end`` of ``link`` go, if that exit's capacity allows."""
+        if end.head_out or not end.queue:
             return
-        now = self.env.now
-        if now + _EPS_S < link.next_exit_s:
-            t = link.next_exit_s
-            if link.exit_wake_s < 0 or link.exit_wake_s > t:
-                link.exit_wake_s = t
-                self.env.timeout(t - now).callbacks.append(lambda _e: self._wake(link, False))
+        if self.env.now + _EPS_S < end.next_s:
+            self._retry(link, end)
             return
-        p = link.exit_queue[0]
+        p = end.queue[0]
         dst = p.dst
         if dst is None:
-            self._exit_done(link)
+            self._exit_done(link, end)
             p.event.succeed(ARRIVED)
         elif p.redirect or not dst.open:
             self._answer(p, REPLAN if p.redirect else CLOSED)
         else:
-            link.head_out = True
+            end.head_out = True
             dst.waiting.append(p)
-            self._work.append((True, dst))
+            if dst.occupants >= dst.storage:
+                self._time_stuck(p)  # behind others, perhaps: it is timed from now all the same
+            else:
+                p.untimed = True
+                dst.untimed += 1
+            self._work.append((dst, None))
 
-    def _exit_done(self, link: Link) -> None:
-        """The head of ``link``'s exit queue has left it."""
-        now = self.env.now
-        link.exit_queue.popleft()
-        link.head_out = False
-        link.occupants -= 1
-        link.next_exit_s = max(link.next_exit_s, now) + 1.0 / link.capacity_p_s
-        link.exited_s.append(now)
-        self._work.append((True, link))
-        self._work.append((False, link))
+    def _exit_done(self, link: Link, end: Exit) -> None:
+        """The head of the queue at ``end`` of ``link`` has left it."""
+        end.queue.popleft()
+        end.head_out = False
+        self._let_out(link, end, self.env.now)
+        self._work.append((link, None))
+        self._work.append((link, end))
 
-    def _wake(self, link: Link, admit: bool) -> None:
-        if admit:
+    def _retry(self, link: Link, end: Exit | None) -> None:
+        """Settle ``link``'s entry (``end`` None) or that exit again when its capacity next
+        allows, unless a retry no later than that is already scheduled."""
+        t = link.next_admit_s if end is None else end.next_s
+        pending = link.wake_s if end is None else end.wake_s
+        if 0 <= pending <= t:
+            return
+        if end is None:
+            link.wake_s = t
+        else:
+            end.wake_s = t
+        self.env.timeout(t - self.env.now).callbacks.append(lambda _e: self._wake(link, end))
+
+    def _wake(self, link: Link, end: Exit | None) -> None:
+        if end is None:
             link.wake_s = -1.0  # this retry has fired: a later one may be scheduled
         else:
-            link.exit_wake_s = -1.0
-        self._kick(admit, link)
+            end.wake_s = -1.0
+        self._kick(link, end)
+
+    def _time_stuck(self, p: Passage) -> None:
+        """Start ``p``'s stuck time, if it comes from a link (one waiting at a node blocks nobody)."""
+        self._counted_out(p)
+        if p.src is not None and not p.stuck_timer:
+            p.stuck_timer = True
+            self.env.timeout(STUCK_S).callbacks.append(partial(self._stuck, p))
+
+    def _counted_out(self, p: Passage) -> None:
+        """``p`` no longer counts among its next link's untimed passages."""
+        if p.untimed and p.dst is not None:
+            p.untimed = False
+            p.dst.untimed -= 1
 
     def _stuck(self, p: Passage, _event: simpy.Event | None = None) -> None:
         """``p`` has waited ``STUCK_S`` at the entry of a full link: let it in past the storage."""
@@ -332,4 +401,4 @@ class LinkNetwork:
         link.waiting.remove(p)
         link.forced += 1
         self._enter(link, p)
-        self._kick(True, link)
+        self._kick(link, None)
