@@ -29,6 +29,14 @@ def _groups(model: CrowdModel, n: int, mix: dict[str, float]) -> list[str]:
     return [names[i] for i in model.rng.choice(len(names), size=n, p=w / w.sum())]
 
 
+def _chain(*links: tuple[str, float, float]) -> nx.MultiGraph:
+    """Sidewalk links (key, length m, width m) end to end: nodes 0, 1, 2, ..."""
+    G = nx.MultiGraph()
+    for i, (key, length, width) in enumerate(links):
+        G.add_edge(i, i + 1, key=key, length_m=length, width_m=width, kind="sidewalk")
+    return G
+
+
 def _window_counts(times, window_s: float) -> int:
     """The most events in any window of ``window_s`` seconds."""
     t = np.sort(np.frombuffer(times) if not isinstance(times, np.ndarray) else times)
@@ -43,10 +51,7 @@ def test_outflow_of_an_overfed_corridor_never_exceeds_capacity_in_any_10_s(seed)
     """A 2.5 m × 60 m corridor fed at 5 P/s (1.6 × its capacity of 3.06 P/s) by a wide square,
     with the riverside speed mix: fast walkers overtake slow ones inside it, yet in any 10 s (and
     30 s) window no more than capacity × window + 1 leave it."""
-    G = nx.MultiGraph()
-    G.add_edge(0, 1, key="square", length_m=10.0, width_m=20.0, kind="sidewalk")
-    G.add_edge(1, 2, key="corridor", length_m=60.0, width_m=2.5, kind="sidewalk")
-    G.add_edge(2, 3, key="out", length_m=20.0, width_m=10.0, kind="sidewalk")
+    G = _chain(("square", 10.0, 20.0), ("corridor", 60.0, 2.5), ("out", 20.0, 10.0))
     env = simpy.Environment()
     m = CrowdModel(env, G, seed=seed)
     groups = _groups(m, 900, RIVERSIDE_MIX)
@@ -68,11 +73,7 @@ def test_outflow_of_an_overfed_corridor_never_exceeds_capacity_in_any_10_s(seed)
 
 
 def _room_with_door(depth_m: float, width_m: float) -> nx.MultiGraph:
-    G = nx.MultiGraph()
-    G.add_edge(0, 1, key="room", length_m=10.0, width_m=10.0, kind="sidewalk")
-    G.add_edge(1, 2, key="door", length_m=depth_m, width_m=width_m, kind="sidewalk")
-    G.add_edge(2, 3, key="out", length_m=10.0, width_m=5.0, kind="sidewalk")
-    return G
+    return _chain(("room", 10.0, 10.0), ("door", depth_m, width_m), ("out", 10.0, 5.0))
 
 
 @pytest.mark.parametrize("depth_m", [0.5, 1.2, 3.0])
@@ -119,11 +120,7 @@ def test_a_queue_spills_back_and_drains_at_capacity():
     The link before the passage fills to its storage, and so do the links before it, up to the
     start (spillback); no link ever holds more than its storage; while the queue stands, the
     passage lets out 0.735 P/s (±5 %), and so does the link before it (it drains at capacity)."""
-    G = nx.MultiGraph()
-    for i in range(4):
-        G.add_edge(i, i + 1, key=f"f{i}", length_m=10.0, width_m=2.0, kind="sidewalk")
-    G.add_edge(4, 5, key="passage", length_m=2.0, width_m=0.6, kind="sidewalk")
-    G.add_edge(5, 6, key="out", length_m=20.0, width_m=5.0, kind="sidewalk")
+    G = _chain(*[(f"f{i}", 10.0, 2.0) for i in range(4)], ("passage", 2.0, 0.6), ("out", 20.0, 5.0))
     env = simpy.Environment()
     m = CrowdModel(env, G, seed=11)
     people = [m.add_trip(0, 6, k / 3.0, group=g) for k, g in enumerate(_groups(m, 600, RIVERSIDE_MIX))]
@@ -164,10 +161,7 @@ def test_counterflow_through_a_full_passage_passes_at_its_capacity():
     ahead, which is full of people waiting for the passage. Facing heads pass each other, so
     nobody needs the stuck time, and the passage carries both directions at its shared capacity
     (1.225 P/s): 300 people in no less than 299/1.225 s, and not much more."""
-    G = nx.MultiGraph()
-    G.add_edge(0, 1, key="west", length_m=10.0, width_m=2.0, kind="sidewalk")
-    G.add_edge(1, 2, key="passage", length_m=4.0, width_m=1.0, kind="sidewalk")
-    G.add_edge(2, 3, key="east", length_m=10.0, width_m=2.0, kind="sidewalk")
+    G = _chain(("west", 10.0, 2.0), ("passage", 4.0, 1.0), ("east", 10.0, 2.0))
     env = simpy.Environment()
     m = CrowdModel(env, G, seed=2)
     a = [m.add_trip(0, 3, 0.0, free_speed_m_s=1.2) for _ in range(150)]
@@ -187,10 +181,8 @@ def test_a_ring_of_full_links_is_released_by_the_stuck_time(monkeypatch):
     import twin.models.crowd.links as links_module
 
     def run():
-        G = nx.MultiGraph()
-        G.add_edge(0, 1, key="a", length_m=1.0, width_m=2.0, kind="sidewalk")
-        G.add_edge(1, 2, key="b", length_m=1.0, width_m=2.0, kind="sidewalk")
-        G.add_edge(2, 0, key="c", length_m=1.0, width_m=2.0, kind="sidewalk")
+        G = _chain(("a", 1.0, 2.0), ("b", 1.0, 2.0))
+        G.add_edge(2, 0, key="c", length_m=1.0, width_m=2.0, kind="sidewalk")  # closes the ring
         env = simpy.Environment()
         m = CrowdModel(env, G, seed=1)
         people = [
