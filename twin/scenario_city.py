@@ -133,13 +133,24 @@ def _place_problems(here: str, pop: Trips | Flow, city: CityModel, ids: list[str
         xy = getattr(pop, f"{name}_xy", None)
         if xy is None:
             continue
-        _, dist = city.nearest_nodes(np.array([xy], dtype=float))
-        if dist[0] > MAX_SNAP_M:
-            out.append(
-                f"{here}.{name}_xy: got {_show(list(xy))}: expected a point within {MAX_SNAP_M:g} m of the walk "
-                f"graph (EPSG:5186, m; the nearest node is {dist[0]:.0f} m away)"
-            )
+        _, problem = snap_point(city, xy, f"{here}.{name}_xy")
+        if problem:
+            out.append(problem)
     return out
+
+
+def snap_point(
+    city: CityModel, xy: tuple[float, float], field: str, *, max_m: float = MAX_SNAP_M
+) -> tuple[int, str | None]:
+    """The walk-graph node nearest to ``xy`` (EPSG:5186, m), and the problem line naming ``field``
+    (e.g. ``populations.0.origin_xy``) when it is more than ``max_m`` (m) away (else None)."""
+    nodes, dist = city.nearest_nodes(np.array([xy], dtype=float))
+    if dist[0] <= max_m:
+        return int(nodes[0]), None
+    return int(nodes[0]), (
+        f"{field}: got {_show(list(xy))}: expected a point within {max_m:g} m of the walk "
+        f"graph (EPSG:5186, m; the nearest node is {dist[0]:.0f} m away)"
+    )
 
 
 def _school_problems(here: str, pop: SchoolCommute, city: CityModel) -> list[str]:

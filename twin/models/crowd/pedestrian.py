@@ -143,6 +143,10 @@ class Pedestrian(mesa.Agent):
         """Whether it has been in water, where it is now included."""
         return self.exposed or self._flooded_now() is not None
 
+    def _walked_share(self, t: float) -> float:
+        """How much of its current link it has walked at ``t`` (s), 0 to 1."""
+        return min(max((t - self.entered_s) / max(self.link_exit_s - self.entered_s, 1e-9), 0.0), 1.0)
+
     def bound_start(self, now_s: float) -> Start:
         """Where it can first stand at a node, for a lower bound taken at ``now_s`` (s): the node
         ahead if it is on a link (it cannot turn round inside one), ready when its own free speed
@@ -151,7 +155,7 @@ class Pedestrian(mesa.Agent):
             return Start(self.node, 0.0, self.free_speed_m_s)
         lk = self.model.links.links[self.link]
         ahead = lk.v if self.link_from == lk.u else lk.u
-        f = min(max((now_s - self.entered_s) / max(self.link_exit_s - self.entered_s, 1e-9), 0.0), 1.0)
+        f = self._walked_share(now_s)
         return Start(ahead, (1.0 - f) * lk.length_m / self.free_speed_m_s, self.free_speed_m_s)
 
     def position_at(self, t: float) -> tuple[float, float] | None:
@@ -166,7 +170,7 @@ class Pedestrian(mesa.Agent):
         lk = self.model.links.links[self.link]
         a = G.nodes[self.link_from]
         other = G.nodes[lk.v if self.link_from == lk.u else lk.u]
-        f = min(max((t - self.entered_s) / max(self.link_exit_s - self.entered_s, 1e-9), 0.0), 1.0)
+        f = self._walked_share(t)
         return a["x"] + f * (other["x"] - a["x"]), a["y"] + f * (other["y"] - a["y"])
 
     # --- its decisions ---------------------------------------------------------------------------

@@ -17,8 +17,7 @@ import numpy as np
 
 from ...city import CityModel
 from ...errors import ScenarioError
-from ...scenario_city import MAX_SNAP_M
-from ...validation_messages import _show
+from ...scenario_city import MAX_SNAP_M, snap_point
 from .model import CrowdModel, ShortestTree
 from .riverside import RiversidePaths
 
@@ -98,13 +97,10 @@ class Populations:
     def _point_node(self, xy: tuple[float, float], field: str) -> int:
         """The walk-graph node nearest to ``xy`` (EPSG:5186, m); ScenarioError naming ``field``
         (e.g. ``populations.0.origin_xy``) when it is more than :data:`MAX_SNAP_M` away."""
-        nodes, dist = self.city.nearest_nodes(np.array([xy], dtype=float))
-        if dist[0] > MAX_SNAP_M:
-            raise ScenarioError(
-                f"{field}: got {_show(list(xy))}: expected a point within {MAX_SNAP_M:g} m of the walk graph "
-                f"(EPSG:5186, m; the nearest node is {dist[0]:.0f} m away)"
-            )
-        return int(nodes[0])
+        node, problem = snap_point(self.city, xy, field, max_m=MAX_SNAP_M)
+        if problem:
+            raise ScenarioError(problem)
+        return node
 
     def _nearest_of_kind(self, kind: str) -> ShortestTree:
         """The shortest walks to the nearest facility of ``kind``."""
