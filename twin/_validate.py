@@ -46,6 +46,7 @@ from .dataset_schema import (
 from .errors import JSONFileError, Problem
 from .geojson_io import json_path, read_json_file
 from .river_gauges import read_river_gauges
+from .surveillance import read_surveillance
 from .walk_graph import MERGE_DISTANCE_M, collapse_reason, collapsed_links, components_by_size, walk_graph
 
 MAX_ACCESS_DISTANCE_M = 200.0
@@ -685,6 +686,19 @@ def check_references(
         refs("devices", "school_id", "facilities", kinds == "crosswalk")
         refs("devices", "zone_id", "facilities", kinds == "cctv")
         device_refs("level_sensor_id", "level_sensor", "gate")
+        if "ptz_sweep_deg" in devices:
+            sweep = pd.to_numeric(_column(devices, "ptz_sweep_deg"), errors="coerce")
+            period = pd.to_numeric(
+                _column(devices, "ptz_period_s") if "ptz_period_s" in devices else pd.Series(None, index=devices.index),
+                errors="coerce",
+            )
+            no_period = (kinds == "cctv") & (sweep > 0) & period.isna()
+            _add(
+                problems,
+                "devices",
+                dev_ids[no_period].tolist(),
+                "attribute 'ptz_period_s': missing, expected the tour's period in s for a camera with a ptz_sweep_deg",
+            )
         device_refs("rain_gauge_id", "rain_gauge", "gate")
         buildings, slopes = known("buildings"), known("slopes")
         if buildings is not None and slopes is not None and "host_id" in devices:
@@ -893,6 +907,7 @@ def read_dataset(path: str | Path, *, check_graph: bool = True) -> ReadResult:
     check_streams(result.layers.get("streams"), problems)
     check_thresholds(result.layers.get("devices"), problems, result.warnings)
     read_river_gauges(manifest, result.layers.get("streams"), result.layers.get("devices"), problems, result.warnings)
+    read_surveillance(manifest, problems)
     roads = result.layers.get("roads")
     if roads is not None and check_graph:
         usable = roads[

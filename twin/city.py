@@ -24,6 +24,7 @@ from .dataset_schema import LAYERS, WORKING_CRS
 from .errors import DatasetError, GraphError
 from .resources import default_dataset
 from .river_gauges import RiverGauges, read_river_gauges
+from .surveillance import Surveillance, read_surveillance
 from .walk_graph import components_by_size
 
 
@@ -73,6 +74,12 @@ class CityModel:
         """Which level gauge warns for which stream, the key gauge and the upstream basins: the
         manifest's ``hydrology`` (see :mod:`twin.river_gauges`; checked when the dataset was loaded)."""
         return read_river_gauges(self.manifest, self.layers.get("streams"), self.layers.get("devices"), [])
+
+    @property
+    def surveillance(self) -> Surveillance:
+        """What the city's cameras must watch: zone reaches, watched streets and placement
+        priorities, the manifest's ``surveillance`` (see :mod:`twin.surveillance`)."""
+        return read_surveillance(self.manifest, [])
 
     @property
     def reference_year(self) -> int:

@@ -50,6 +50,35 @@ HYDROLOGY = {
 """The manifest's ``hydrology``, written after ``layers``: which WAMIS level gauge warns for each
 stream (device ids of the ``devices`` layer), the key gauge, and the basin area above 신곡교
 (km²) from WAMIS. Uijeongbu facts, not derived from the layers."""
+SURVEILLANCE = {
+    "school_zone_m": 300,
+    "protection_zone_m": 300,
+    "access_zone_m": 10,
+    "streets": [
+        {
+            "name": "행복로",
+            "name_en": "Haengbok-ro",
+            "line": [[127.0464, 37.7385], [127.0514, 37.7438]],
+            "corridor_m": 20,
+            "smart_pole_spacing_m": 25,
+            "source": "authored: from 의정부역 (east side) to the bus stops 행복로.시장앞 (Gyeonggi bus-stop data); "
+            "the city plan names smart poles on 행복로; pole spacing assumed",
+            "approximate": True,
+        }
+    ],
+    "priorities": {
+        "access_points": 5,
+        "riverside_path": 3,
+        "school_zone": 3,
+        "child_protection_zone": 3,
+        "street": 2,
+        "rest": 1,
+    },
+}
+"""The manifest's ``surveillance``: school zones reach 300 m from the school (어린이보호구역, Road
+Traffic Act art. 12 and its rule; measured here from the school's point, not its gate), the same
+for the children's protection zones; the 행복로 corridor (approximate) and placement priorities
+(assumed). Uijeongbu facts and choices, read by twin.surveillance."""
 KOGL = (
     "KOGL Type 1 (공공누리 제1유형, attribution) as published; "
     "republished via GitHub repositories without a licence of their own"
@@ -146,6 +175,7 @@ def build(reference: Path, out: Path) -> dict:
         extra_manifest={"reference_year": REFERENCE_YEAR, "generated_by": GENERATED_BY, "seed": SEED},
     )
     manifest["hydrology"] = HYDROLOGY  # after "layers"; written as write_dataset writes the manifest
+    manifest["surveillance"] = SURVEILLANCE
     write_text_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
     return manifest
 

@@ -31,6 +31,17 @@ GAUGE_THRESHOLDS = {
 }
 GATES_PER_STREAM = {"중랑천": 5, "부용천": 3, "백석천": 2}
 
+# Camera optics (approximate, authored). 2 MP (1920 px wide) is the floor Korean districts set for
+# school-zone cameras (Jongno-gu: "200만 화소 이상"; no national minimum found); lenses and IR reach
+# are typical data-sheet values of a fixed bullet camera (IR 30 m) and a speed dome (IR 100 m),
+# whose preset tour pans over ptz_sweep_deg in ptz_period_s. Day ranges follow from the optics by
+# the DORI densities (twin/models/camera_optics.py); at night the IR reach caps them.
+GATE_CAMERA = dict(mount_height_m=6.0, fov_deg=90.0, resolution_px=1920, ir_range_m=30.0)
+ZONE_FIXED_CAMERA = dict(mount_height_m=5.0, fov_deg=70.0, resolution_px=1920, ir_range_m=30.0)
+ZONE_PTZ_CAMERA = dict(
+    mount_height_m=6.0, fov_deg=60.0, resolution_px=1920, ir_range_m=100.0, ptz_sweep_deg=180.0, ptz_period_s=60.0
+)
+
 
 def _spread(items: list, k: int) -> list:
     """k items spread evenly over a sorted list."""
@@ -153,10 +164,8 @@ def build_devices(ref, streams, reaches, roads, access, facilities, buildings, s
                 "cctv",
                 Point(top.x + 2, top.y - 3),
                 f"{stream} {gid} AI CCTV",
-                mount_height_m=6.0,
+                **GATE_CAMERA,
                 heading_deg=heading,
-                fov_deg=90.0,
-                range_m=60.0,
                 watches=ap.access_id,
                 approximate=True,
                 source="authored",
@@ -185,15 +194,14 @@ def build_devices(ref, streams, reaches, roads, access, facilities, buildings, s
             d = 25.0
             x = z.geometry.x + d * math.sin(math.radians(heading + 180))
             y = z.geometry.y + d * math.cos(math.radians(heading + 180))
+            ptz = j == 0  # the zone's first camera is its rotating one (회전형), the others fixed (고정형)
             add(
                 f"CAM-{z['facility_id'][2:]}-{j + 1}",
                 "cctv",
                 Point(x, y),
                 f"{z['protected_facility']} 어린이보호구역 CCTV",
-                mount_height_m=5.0,
+                **(ZONE_PTZ_CAMERA if ptz else ZONE_FIXED_CAMERA),
                 heading_deg=round(heading, 1),
-                fov_deg=70.0,
-                range_m=50.0,
                 zone_id=z["facility_id"],
                 approximate=True,
                 source="count from child-protection-zones; pose authored",
