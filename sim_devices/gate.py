@@ -121,7 +121,10 @@ class Gate(ModbusDevice):
                 engine.log("gate.rejected", self.device_id, f"{what} from {source} rejected: {why}")
             else:
                 self._event(t_s, "command", command=what, source=source)
-                engine.log(f"gate.{what}_command", self.device_id, f"{what} command from {source}", source=source)
+                watch = self.ctx.sim.gate_watch
+                zone = watch.in_camera_zone(self.device_id) if watch is not None else None
+                engine.log(f"gate.{what}_command", self.device_id, f"{what} command from {source}", source=source,
+                           people_in_camera_zone=zone)  # fmt: skip
         crowd = self.ctx.sim.crowd
         self.people = self.zone.people(crowd)
         stuck = self.ctx.faults.active(self.device_id, "gate_stuck_open", t_s) is not None

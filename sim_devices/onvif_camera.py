@@ -84,7 +84,7 @@ class Camera(HttpDevice):
         self.host, self.port = ctx.host, port
         self.interval_s = float(ctx.settings.camera_interval)
         self.next_s = 0.0
-        self.model = CameraModel.of_camera(self.device_id, *self.position, row, faults=ctx.faults)  # what it sees
+        self.model: CameraModel = ctx.camera_model(self.device_id)  # what it sees
         self.scene: Scene | None = None  # built on the first snapshot
         self.lock = threading.Lock()
         self.people: list[tuple[float, float, bool]] = []  # those in view at the last sample (x, y, evacuating)
@@ -125,7 +125,7 @@ class Camera(HttpDevice):
         xs = np.array([p[1] for p in people], dtype=float)
         ys = np.array([p[2] for p in people], dtype=float)
         with self.lock:
-            seen = self.model.look(t_s, xs, ys)
+            seen = self.model.look(t_s, xs, ys, np.array([p[0] for p in people], dtype=np.int64))
             self.people = [(p[1], p[2], p[3]) for p, m in zip(people, seen.seen, strict=True) if m]
             if seen.changed:
                 self.events.append((datetime.now(UTC), seen.inside, "Changed"))

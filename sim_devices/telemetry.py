@@ -34,6 +34,16 @@ class FleetContext:
     tracking: bool = True  # off while the broker is down (an outage fault): those readings come late on purpose
     input_log: InputLog = field(default_factory=InputLog)  # refused inputs, one rate-limited line each
     _people: tuple[float, list] = (-1.0, [])
+    _cameras: dict[str, Any] | None = None
+
+    def camera_model(self, device_id: str):
+        """The camera ``device_id`` as the run sees it (twin.models.camera.camera_models: occluded
+        view, detection, night), all of the fleet's cameras built once on the first call."""
+        if self._cameras is None:
+            from twin.models.camera import camera_models
+
+            self._cameras = camera_models(self.sim.city, self.sim.scenario, faults=self.faults)
+        return self._cameras[device_id]
 
     def people_now(self, t_s: float) -> list[tuple[int, float, float, bool]]:
         """Everyone out at simulated time ``t_s`` (person, x, y, heading to safety), computed once per time."""

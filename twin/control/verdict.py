@@ -16,7 +16,10 @@ Checks per gate (each ``{"passed": bool, "value": ..., "detail": str}``):
   value: the lead (s). Passes when the gate was never commanded closed.
 - ``people_on_path_at_closure``: people on the gate's stretch of path (the path links at its
   access point, and its ramp) when it closed. A closed gate lets them out, so it passes when none
-  of them is still on the path when the water comes (or the path does not flood).
+  of them is still on the path when the water comes (or the path does not flood). It fails, too,
+  when the close command went out with people in the gate's camera zone (within
+  ``surveillance.access_zone_m`` of its access point) while its camera reported the zone clear:
+  the controller closed on people it could not see (a blind spot, an occluded or misaimed camera).
 - ``people_on_path_at_flooding``: people on that stretch when the water reaches it; passes at 0.
 - ``closing_time``: from a close command to fully closed; passes within the gate's travel time
   plus ``CLOSING_GRACE_S`` (the obstacle interlock may hold it while people clear the ramp).
@@ -67,6 +70,18 @@ def _data(ev: pd.DataFrame, kind: str, entity: str, t: float) -> dict[str, Any]:
     if sel.empty or not isinstance(sel.iloc[0]["data"], str):
         return {}
     return json.loads(sel.iloc[0]["data"] or "{}")
+
+
+def _unseen_at_command(ev: pd.DataFrame, site, t: float) -> int:
+    """People in the gate's camera zone at the close command at ``t`` while its camera's last
+    report before it said clear (0 without a camera or without the count)."""
+    if not site.camera_id:
+        return 0
+    people = _data(ev, "gate.close_command", site.gate_id, t).get("people_in_camera_zone") or 0
+    reports = ev[(ev["kind"] == "cctv.objects_inside") & (ev["entity_id"] == site.camera_id) & (ev["time_s"] <= t)]
+    reports = reports.sort_values("time_s", kind="stable")
+    inside = bool(json.loads(reports.iloc[-1]["data"] or "{}").get("inside")) if len(reports) else False
+    return 0 if inside else int(people)
 
 
 def _fmt(t: float | None) -> str:
@@ -160,7 +175,13 @@ def gate_checks(
             text = f"{n} on the path at {_fmt(closed[0])}; {left} still there when it flooded"
         else:
             text = f"{n} on the path at {_fmt(closed[0])}, all off it before the water came"
-        out["people_on_path_at_closure"] = _check(left == 0, n, text)
+        unseen = _unseen_at_command(ev, site, commands[0]) if commands else 0
+        if unseen:
+            text += (
+                f"; commanded closed at {_fmt(commands[0])} with {unseen} in its camera zone that camera"
+                f" {site.camera_id} reported clear (it could not see them)"
+            )
+        out["people_on_path_at_closure"] = _check(left == 0 and not unseen, n, text)
     else:
         out["people_on_path_at_closure"] = _check(True, None, "never closed")
     if flooded is not None:

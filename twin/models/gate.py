@@ -148,7 +148,9 @@ class GateWatch:
     """Counts for the verdict: people on each gate's stretch of path (the path links at its access
     point, and its ramp) when the gate closes and when the water reaches the path. Logs
     ``gate.path_flooded`` (entity: the gate) when a gate's path floods, with how many of those on
-    the path when the gate closed are still on it."""
+    the path when the gate closed are still on it. A gate's camera zone is the ground within the
+    dataset's ``surveillance.access_zone_m`` of its access point (what its camera must see, the
+    ``access_points`` zone of the coverage metrics)."""
 
     def __init__(self, engine, crowd, sites: list[GateSite], city) -> None:
         self.engine = engine
@@ -157,6 +159,18 @@ class GateWatch:
         self.by_gate = {s.gate_id: s for s in sites}
         self.zones = {s.gate_id: GateZone(city, s.access_id) for s in sites}
         self.at_closure: dict[str, set[int]] = {}  # gate -> people on its path when it last closed
+        aps = city.layer("access_points")
+        at = {a: (g.x, g.y) for a, g in zip(aps.get("access_id", []), aps.geometry, strict=True)}
+        self.access_xy = {s.gate_id: at[s.access_id] for s in sites if s.access_id in at}
+        self.access_zone_m = city.surveillance.access_zone_m
+
+    def in_camera_zone(self, gate_id: str) -> int:
+        """People within ``access_zone_m`` of the gate's access point now (what its camera must see)."""
+        xy = self.access_xy.get(gate_id)
+        if self.crowd is None or xy is None:
+            return 0
+        r2 = self.access_zone_m**2
+        return sum(1 for _, x, y, _ in self.crowd.positions() if (x - xy[0]) ** 2 + (y - xy[1]) ** 2 <= r2)
 
     def on_path(self, gate_id: str) -> set[int]:
         """Ids of the people on the gate's stretch of path now."""

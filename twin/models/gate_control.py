@@ -26,7 +26,7 @@ from ..control.gate_logic import Action, GateLogic, Observation
 from ..control.policy import Policy
 from ..control.signboard_text import GATE_CLOSED, GATE_WARNING, GateMessage
 from ..engine import Engine
-from .camera import CameraModel
+from .camera import CameraModel, camera_models
 from .faults import FaultSchedule
 from .gate import GateModel, GateSite, GateWatch, GateZone, gate_sites
 from .sensor_model import RainTotals, SensorModel, sample_phase_s
@@ -66,8 +66,9 @@ class GateControl:
         self.reach_m = scenario.warning_reach_m
         self.faults = FaultSchedule(scenario.faults)
         self.watch = watch
-        self._people: tuple[float, np.ndarray, np.ndarray] = (-1.0, np.empty(0), np.empty(0))
-        cams = city.devices_of_kind("cctv").set_index("device_id")
+        self._people: tuple[float, np.ndarray, np.ndarray, np.ndarray] = (-1.0, np.empty(0), np.empty(0), np.empty(0))
+        watched = [s.camera_id for s in gate_sites(city) if s.camera_id]
+        cams = camera_models(city, scenario, faults=self.faults, ids=watched)
         self.gates: list[_Gate] = []
         for site in gate_sites(city):
             rule = policy.rule(site.gate_id)
@@ -76,10 +77,7 @@ class GateControl:
             if rule.rain_trigger_mm_h is not None:
                 rain = self._sensor(site.rain_gauge_id, self.settings.rain_gauge, scenario.seed)
                 totals = RainTotals(self.settings.rain_gauge.resolution) if rain is not None else None
-            camera = None
-            if site.camera_id and site.camera_id in cams.index:
-                c = cams.loc[site.camera_id]
-                camera = CameraModel.of_camera(site.camera_id, c.geometry.x, c.geometry.y, c, faults=self.faults)
+            camera = cams.get(site.camera_id) if site.camera_id else None
             self.gates.append(
                 _Gate(
                     site,
@@ -149,20 +147,26 @@ class GateControl:
         t = 0.0
         while t <= self.engine.duration_s + 1e-9:
             yield env.timeout(max(t - env.now, 0.0))
-            xs, ys = self._positions(t)
+            xs, ys, ids = self._positions(t)
             for g in self.gates:
                 if g.camera is None:
                     continue
-                seen = g.camera.look(t, xs, ys)
+                seen = g.camera.look(t, xs, ys, ids)
                 if seen.changed:
                     g.camera.log(self.engine, seen)
             t += interval
 
-    def _positions(self, t: float) -> tuple[np.ndarray, np.ndarray]:
+    def _positions(self, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Everyone out at ``t``: x, y (EPSG:5186 m) and their ids."""
         if self._people[0] != t:
             pos = self.crowd.positions() if self.crowd is not None else []
-            self._people = (t, np.array([p[1] for p in pos]), np.array([p[2] for p in pos]))
-        return self._people[1], self._people[2]
+            self._people = (
+                t,
+                np.array([p[1] for p in pos]),
+                np.array([p[2] for p in pos]),
+                np.array([p[0] for p in pos], dtype=np.int64),
+            )
+        return self._people[1], self._people[2], self._people[3]
 
     # --- decisions and their effects ----------------------------------------------------------
     def _decide(self, g: _Gate, t: float) -> None:
@@ -187,7 +191,9 @@ class GateControl:
             if why:
                 eng.log("gate.rejected", site.gate_id, f"{a.kind} from controller rejected: {why}")
                 return
-            eng.log(f"gate.{a.kind}_command", site.gate_id, f"{a.kind} command from controller", source="controller")
+            zone = self.watch.in_camera_zone(site.gate_id) if self.watch is not None else None
+            eng.log(f"gate.{a.kind}_command", site.gate_id, f"{a.kind} command from controller", source="controller",
+                    people_in_camera_zone=zone)  # fmt: skip
             if a.kind == "close":
                 self._show(g, GATE_CLOSED)
             if not g.moving:

@@ -15,7 +15,17 @@ from pydantic import Field, model_validator
 from ..dataset_schema import THRESHOLD_LEVELS
 from ..validation_messages import _num, _show, format_duration
 from ..value_types import rule_error
-from .fields import Distance, Duration, Latency, Level, NonEmptyText, SampleInterval, Section, SmallNonNegative
+from .fields import (
+    Distance,
+    Duration,
+    Latency,
+    Level,
+    NonEmptyText,
+    Probability,
+    SampleInterval,
+    Section,
+    SmallNonNegative,
+)
 
 THRESHOLD_FIELDS: tuple[str, ...] = tuple(f"{level}_m" for level in THRESHOLD_LEVELS)
 """The keys of a sensor's ``thresholds`` entry, one per alarm level, lowest first: attention_m ... serious_m."""
@@ -62,6 +72,19 @@ class SensorSettings(Section):
     noise_sd: SmallNonNegative = Field(0.0, description="Standard deviation of Gaussian noise added (m or mm).")
 
 
+class CameraDetection(Section):
+    """How surely a camera's analytics detect a person in its view, per look, by the DORI level
+    that holds where the person stands (twin/models/camera_optics.py). Assumed values: KISA's
+    intelligent-CCTV certification asks at least 90 % accuracy for intrusion and loitering on its
+    test videos, taken here as the rate at the edge of detection range; closer in, more."""
+
+    detection: Probability = Field(0.9, description="Beyond observation range, within detection range.")
+    observation: Probability = Field(0.97, description="Within observation range (62.5 px/m).")
+    recognition: Probability = Field(0.99, description="Within recognition range (125 px/m).")
+    identification: Probability = Field(0.99, description="Within identification range (250 px/m).")
+    occlusion: bool = Field(True, description="Buildings block a camera's view (false: it sees through them).")
+
+
 class DeviceSettings(Section):
     """Settings of the simulated device fleet (``twin devices serve``)."""
 
@@ -79,6 +102,9 @@ class DeviceSettings(Section):
     )
     crosswalk_interval: SampleInterval = Field(5.0, description="How often crosswalks publish their state.")
     camera_interval: SampleInterval = Field(5.0, description="How often cameras look for people in their view.")
+    camera_detection: CameraDetection = Field(
+        default_factory=CameraDetection, description="How surely cameras detect the people in their view."
+    )
 
 
 class Fault(Section):
