@@ -264,6 +264,164 @@ def _report_import(out: Path, report: dict) -> None:
     click.echo(f"check it with: twin gis validate --data {out}")
 
 
+@main.command("coverage")
+@click.argument("scenario_file", metavar="[SCENARIO]", required=False, type=click.Path(path_type=Path))
+@DATA_OPTION
+@click.option(
+    "--weights",
+    "weights",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="RUN_DIR",
+    help="A crowd run's folder: weigh coverage and placement by the person-seconds on each link.",
+)
+@click.option(
+    "--add",
+    "add",
+    type=click.IntRange(min=0, max=1000),
+    default=0,
+    show_default=True,
+    help="Place this many new cameras (greedy and exact integer program).",
+)
+@click.option(
+    "--budget",
+    type=str,
+    default=None,
+    metavar="SHARE",
+    help="Fewest new cameras that see this share of the served demand (0.8 or 80%).",
+)
+@click.option("--reaim", is_flag=True, help="Choose new headings for the existing cameras instead of adding any.")
+@click.option(
+    "--zones",
+    default=None,
+    metavar="ZONE,...",
+    help="Zones a placement serves, comma-separated (default: access_points,riverside_path,street).",
+)
+@click.option(
+    "--level",
+    type=click.Choice(["detection", "observation", "recognition", "identification"]),
+    default="detection",
+    show_default=True,
+    help="DORI level a placement asks for.",
+)
+@click.option(
+    "--headings",
+    type=click.IntRange(min=1, max=72),
+    default=8,
+    show_default=True,
+    help="Headings tried at each candidate site.",
+)
+@click.option(
+    "--spacing",
+    type=click.FloatRange(min=5.0, max=1000.0),
+    default=40.0,
+    show_default=True,
+    help="Candidate poles every this many metres along the served network.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=1.0, max=3600.0),
+    default=60.0,
+    show_default=True,
+    help="Seconds the integer program may take.",
+)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write the results to.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def coverage_cmd(scenario_file, data, weights, add, budget, reaim, zones, level, headings, spacing, time_limit, out,
+                 quiet) -> None:  # fmt: skip
+    """Measure what the CCTV cameras see and miss (per zone and DORI level, by day and by night),
+    and place new cameras: writes coverage.json, blind_spots.gpkg (.geojson), views.geojson and
+    placement.json to --out."""
+    from tqdm import tqdm
+
+    from .city import load_city
+    from .coverage.assess import CoverageOptions, assess, write_assessment
+    from .coverage.exposure import exposure_of_run
+    from .errors import ScenarioError
+
+    day = CoverageOptions().day
+    if scenario_file is not None:
+        from .scenario import load_scenario
+
+        if data is not None:
+            click.echo("error: give a SCENARIO or --data, not both (the scenario names its dataset)", err=True)
+            sys.exit(2)
+        try:
+            scenario = load_scenario(scenario_file)
+        except ScenarioError as exc:
+            for line in exc.problems:
+                click.echo(line, err=True)
+            sys.exit(2)
+        data = scenario.dataset_path()
+        day = scenario.start.date()
+    share = None
+    if budget is not None:
+        text = budget.strip()
+        try:
+            share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            click.echo(f"error: --budget: got {budget[:40]!r}: expected a share such as 0.8 or 80%", err=True)
+            sys.exit(2)
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if quiet:
+            return
+        bar = bars.get(stage)
+        if bar is None:
+            for done_bar in bars.values():
+                done_bar.close()
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="", file=sys.stderr, leave=True)
+        bar.update(done - bar.n)
+
+    try:
+        city = load_city(data)
+        exposure = exposure_of_run(weights) if weights is not None else None
+        served = CoverageOptions().zones if zones is None else tuple(z.strip() for z in zones.split(",") if z.strip())
+        options = CoverageOptions(add=add, budget=share, reaim=reaim, level=level, headings=headings, zones=served,
+                                  spacing_m=spacing, time_limit_s=time_limit, day=day)  # fmt: skip
+        result = assess(city, options, exposure=exposure, progress=progress)
+        files = write_assessment(result, out)
+    except (TwinError, OSError) as exc:
+        _fail(exc)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    _report_coverage(result.coverage, result.placement)
+    for f in files:
+        click.echo(f"wrote {f}")
+
+
+def _report_coverage(cov: dict, placement: dict | None) -> None:
+    """A few lines people read: per zone, the share seen by day and by night, then the placement."""
+    click.echo(f"{cov['cameras']} cameras; share of walkable length seen (detection, >= 1 camera): day / night")
+    for zone, m in cov["day"].items():
+        d = m["levels"]["detection"]["length_share_1"]
+        n = cov["night"][zone]["levels"]["detection"]["length_share_1"]
+        if d is None:
+            continue
+        click.echo(f"  {zone:<22} {m['length_m'] / 1000:8.1f} km  {d:6.1%} / {n:6.1%}")
+    unseen = [a for a in cov["access_points"] if not a["day_share"]]
+    gates = [a for a in unseen if a["gate_id"]]
+    click.echo(f"  access points no camera sees: {len(unseen)} of {len(cov['access_points'])} (gates: {len(gates)})")
+    if placement is None:
+        return
+    if "k" in placement:
+        g, e = placement["greedy"], placement["exact"]
+        click.echo(
+            f"placing {placement['k']} cameras ({placement['mode']}): served demand seen"
+            f" {placement['before_share']:.1%}"
+            f" -> greedy {g['share']:.1%} ({g['solve_s']:.2f} s), exact {e['share']:.1%} ({e['status']},"
+            f" gap {e['gap'] if e['gap'] is not None else 0:.2%}, {e['solve_s']:.2f} s)"
+        )
+    if "budget" in placement:
+        b = placement["budget"]
+        click.echo(
+            f"to see {b['target_share']:.0%} of the served demand: {b['exact']['cameras']} new cameras (exact,"
+            f" {b['exact']['status']}), greedy {b['greedy']['cameras']}"
+        )
+
+
 @main.command("run")
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
 @click.option(

@@ -81,3 +81,7 @@ class RunFolderError(TwinError, ValueError):
 class JSONFileError(TwinError, ValueError):
     """A JSON file of a dataset cannot be read: missing, not UTF-8, not JSON. The message names the
     file and the place (line, column, byte), never the file's contents."""
+
+
+class CoverageError(TwinError, ValueError):
+    """A coverage request that cannot be met: an unknown zone or level, a target out of reach."""

@@ -1,0 +1,113 @@
+"""Coverage metrics on hand-computed scenes (tests/coverage_scene.py): a 200 m street along
+y = 5 m, cameras at the origin, a building casting a shadow whose ends follow from its corners.
+
+Camera optics: 1920 px over 90° give a detection range of 1920 / (2 · 25 · tan 45°) = 38.4 m,
+observation 15.36 m, recognition 7.68 m (mounted at face height, so ground ranges equal them). A
+camera at the origin looking east over 90° sees the street y = 5 from x = 5 (the 45° edge) to
+x = √(R² − 25). Samples every 0.25 m: a share is exact to within one sample at each edge.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import geopandas as gpd
+import pytest
+from coverage_scene import Cam, Scene
+from shapely.geometry import box
+
+from twin.coverage.assess import CoverageOptions, assess, write_assessment
+
+STEP = 0.25
+TOL = 2 * STEP  # m of length: one sample at each end of a seen stretch
+R_DET, R_OBS, R_REC = 38.4, 15.36, 7.68
+STREET = [("r1", [(-100.0, 5.0), (100.0, 5.0)], "sidewalk", 2.0)]
+SHADOW = box(20, 2, 25, 3)  # hides the street from x = 5/0.15 = 33.33 to x = 5/0.08 = 62.5
+
+
+def _seen_m(a, zone: str = "rest", level: str = "detection", k: int = 1, night: bool = False) -> float:
+    m = a.coverage["night" if night else "day"][zone]
+    return m["levels"][level][f"length_share_{k}"] * m["length_m"]
+
+
+def _assess(tmp_path, scene: Scene, **kw):
+    return assess(scene.city(tmp_path / "city", **kw), CoverageOptions(step_m=STEP))
+
+
+def _on_street(x: float) -> float:
+    return math.sqrt(x * x - 25.0)
+
+
+def test_a_camera_sees_the_street_between_its_fov_edge_and_each_dori_range(tmp_path):
+    a = _assess(tmp_path, Scene(STREET, cameras=[Cam(0, 0, 90)]))
+    assert a.coverage["day"]["rest"]["length_m"] == pytest.approx(200.0)
+    assert _seen_m(a) == pytest.approx(_on_street(R_DET) - 5, abs=TOL)
+    assert _seen_m(a, level="observation") == pytest.approx(_on_street(R_OBS) - 5, abs=TOL)
+    assert _seen_m(a, level="recognition") == pytest.approx(_on_street(R_REC) - 5, abs=TOL)
+    assert _seen_m(a, level="identification") == 0.0  # 3.84 m does not reach the street
+    # area: the street is 2 m wide
+    m = a.coverage["day"]["rest"]
+    assert m["levels"]["detection"]["area_share_1"] * m["area_m2"] == pytest.approx(
+        2 * (_on_street(R_DET) - 5), abs=2 * TOL
+    )
+
+
+def test_a_building_between_camera_and_street_hides_its_shadow(tmp_path):
+    a = _assess(tmp_path, Scene(STREET, buildings=[SHADOW], cameras=[Cam(0, 0, 90)]))
+    assert _seen_m(a) == pytest.approx(5 / 0.15 - 5, abs=TOL)  # the shadow starts at the corner (20, 3)
+    spots = a.blind_spots.sort_values("from_m")
+    assert list(spots["length_m"].round(0)) == [105.0, round(100 - 5 / 0.15)]
+    assert spots["zone"].tolist() == ["rest", "rest"]
+
+
+def test_a_camera_facing_away_sees_nothing_on_that_side(tmp_path):
+    a = _assess(tmp_path, Scene([("r1", [(5.0, 5.0), (100.0, 5.0)], "sidewalk", 2.0)], cameras=[Cam(0, 0, 270)]))
+    assert _seen_m(a) == 0.0
+    assert a.blind_spots["length_m"].sum() == pytest.approx(95.0, abs=TOL)
+
+
+def test_two_cameras_count_their_overlap_once_for_one_and_once_for_two(tmp_path):
+    a = _assess(tmp_path, Scene(STREET, buildings=[SHADOW], cameras=[Cam(0, 0, 90), Cam(70, 0, 270)]))
+    far = 70 - _on_street(R_DET)  # the west camera's far edge, 31.93 m
+    assert _seen_m(a) == pytest.approx(65 - 5, abs=TOL)
+    assert _seen_m(a, k=2) == pytest.approx(5 / 0.15 - far, abs=TOL)
+
+
+def test_at_night_a_camera_sees_only_as_far_as_its_infrared(tmp_path):
+    a = _assess(tmp_path, Scene(STREET, cameras=[Cam(0, 0, 90, ir_range_m=20.0), Cam(0, 0, 270)]))
+    assert _seen_m(a, night=True) == pytest.approx(_on_street(20.0) - 5, abs=TOL)  # the second has no IR
+    assert _seen_m(a) == pytest.approx(2 * (_on_street(R_DET) - 5), abs=2 * TOL)
+
+
+@pytest.mark.parametrize("angle, dx, dy", [(37.0, 123.4, -45.6), (90.0, 0.0, 0.0), (200.0, -350.0, 80.0)])
+def test_rotating_and_translating_the_whole_scene_leaves_the_metrics_unchanged(tmp_path, angle, dx, dy):
+    scene = Scene(STREET, buildings=[SHADOW], cameras=[Cam(0, 0, 90), Cam(70, 0, 270), Cam(-30, 20, 200, fov_deg=60)])
+    a = _assess(tmp_path / "a", scene)
+    b = _assess(tmp_path / "b", scene.moved(angle, dx, dy))
+    for level in ("detection", "observation", "recognition"):
+        for k in (1, 2):
+            assert _seen_m(b, level=level, k=k) == pytest.approx(_seen_m(a, level=level, k=k), abs=TOL)
+    assert b.blind_spots["length_m"].sum() == pytest.approx(a.blind_spots["length_m"].sum(), abs=2 * TOL)
+
+
+def test_a_school_zone_reaches_its_distance_from_the_school(tmp_path):
+    scene = Scene(STREET, cameras=[Cam(0, 0, 90)], facilities=[("F-SCH-1", "school", (0.0, 150.0))])
+    a = _assess(tmp_path, scene, manifest={"school_zone_m": 150})
+    half = math.sqrt(150**2 - 145**2)  # the street within 150 m of (0, 150): |x| ≤ 38.4
+    assert a.coverage["day"]["school_zone"]["length_m"] == pytest.approx(2 * half, abs=TOL)
+    assert a.coverage["day"]["rest"]["length_m"] == pytest.approx(200 - 2 * half, abs=TOL)
+    assert _seen_m(a, zone="school_zone") == pytest.approx(_on_street(R_DET) - 5, abs=TOL)
+
+
+def test_the_outputs_are_written_and_read_back(tmp_path):
+    a = _assess(tmp_path, Scene(STREET, buildings=[SHADOW], cameras=[Cam(0, 0, 90)]))
+    files = write_assessment(a, tmp_path / "out")
+    assert {f.name for f in files} == {"coverage.json", "blind_spots.gpkg", "blind_spots.geojson", "views.geojson"}
+    spots = gpd.read_file(tmp_path / "out" / "blind_spots.gpkg")
+    assert spots.crs.to_epsg() == 5186 and len(spots) == 2
+    assert gpd.read_file(tmp_path / "out" / "blind_spots.geojson").crs.to_epsg() == 4326
+    views = gpd.read_file(tmp_path / "out" / "views.geojson")
+    assert set(views["level"]) == {"detection", "observation", "recognition", "identification"}
+    cov = json.loads((tmp_path / "out" / "coverage.json").read_text(encoding="utf-8"))
+    assert cov["cameras"] == 1 and cov["levels"][0] == "detection"
