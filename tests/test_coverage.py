@@ -13,11 +13,14 @@ import json
 import math
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from coverage_scene import Cam, Scene
 from shapely.geometry import box
 
+from twin.city import load_city
 from twin.coverage.assess import CoverageOptions, assess, write_assessment
+from twin.coverage.exposure import Exposure
 
 STEP = 0.25
 TOL = 2 * STEP  # m of length: one sample at each end of a seen stretch
@@ -111,3 +114,71 @@ def test_the_outputs_are_written_and_read_back(tmp_path):
     assert set(views["level"]) == {"detection", "observation", "recognition", "identification"}
     cov = json.loads((tmp_path / "out" / "coverage.json").read_text(encoding="utf-8"))
     assert cov["cameras"] == 1 and cov["levels"][0] == "detection"
+
+
+def test_person_seconds_seen_follow_the_share_of_each_link_seen(tmp_path):
+    """3,600 person-seconds on the street at 10:00 and 1,800 at 22:00 (night, no IR): the share
+    seen is the share of the street's length the camera sees by day, and nothing at night."""
+    city = Scene(STREET, cameras=[Cam(0, 0, 90)]).city(tmp_path / "city")
+    ps = pd.DataFrame(0.0, index=["r1"], columns=range(24))
+    ps.loc["r1", 10], ps.loc["r1", 22] = 3600.0, 1800.0
+    a = assess(city, CoverageOptions(step_m=STEP), exposure=Exposure(ps, tmp_path))
+    z = a.coverage["person_seconds"]["zones"]["rest"]
+    hours = {h["hour"]: h for h in z["hours"]}
+    assert hours[10]["person_s"] == pytest.approx(3600) and hours[22]["person_s"] == pytest.approx(1800)
+    assert hours[10]["seen_share"] == pytest.approx((_on_street(R_DET) - 5) / 200, abs=TOL / 200)
+    assert hours[22]["seen_share"] == 0.0
+    assert z["seen_share"] == pytest.approx(3600 * (_on_street(R_DET) - 5) / 200 / 5400, abs=0.01)
+
+
+def test_back_roads_for_smart_paths_rank_by_unseen_length_times_people(tmp_path):
+    """Two unseen back roads near a school: the longer one first by length alone, the busier one
+    first when a crowd run says people walk it more per metre."""
+    roads = [
+        ("long", [(0.0, 0.0), (120.0, 0.0)], "road", 3.0),
+        ("busy", [(120.0, 0.0), (120.0, 60.0)], "road", 3.0),
+    ]
+    scene = Scene(roads, facilities=[("F-SCH-1", "school", (60.0, 30.0))])
+    folder = scene.write(tmp_path / "city")
+    data = json.loads((folder / "roads.geojson").read_text(encoding="utf-8"))
+    for f in data["features"]:
+        f["properties"]["road_class"] = "local"
+    (folder / "roads.geojson").write_text(json.dumps(data), encoding="utf-8")
+    city = load_city(folder, cache=False)
+    by_length = assess(city, CoverageOptions(step_m=STEP)).coverage["smart_path_candidates"]
+    assert [c["edge_id"] for c in by_length] == ["long", "busy"]
+    assert by_length[0]["unseen_m"] == pytest.approx(120, abs=TOL) and "F-SCH-1" in by_length[0]["reasons"]
+    ps = pd.DataFrame(0.0, index=["long", "busy"], columns=range(24))
+    ps.loc["long", 8], ps.loc["busy", 8] = 1200.0, 1800.0  # 10 vs 30 person-seconds per metre: 1,200 vs 1,800
+    ranked = assess(city, CoverageOptions(step_m=STEP), exposure=Exposure(ps, tmp_path))
+    assert [c["edge_id"] for c in ranked.coverage["smart_path_candidates"]] == ["busy", "long"]
+
+
+def test_the_command_places_cameras_and_refuses_bad_input(tmp_path):
+    from click.testing import CliRunner
+
+    from twin.cli import main
+
+    scene = Scene(
+        [
+            ("p1", [(0.0, 0.0), (300.0, 0.0)], "riverside_path", 3.0),
+            ("p2", [(300.0, 0.0), (300.0, 200.0)], "riverside_path", 3.0),
+        ],
+        buildings=[SHADOW],
+        cameras=[Cam(0, 0, 90)],
+    )
+    data = scene.write(tmp_path / "city")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["coverage", "--data", str(data), "--add", "2", "--budget", "50%", "--out", str(out),
+                                  "--quiet"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    p = json.loads((out / "placement.json").read_text(encoding="utf-8"))
+    assert p["exact"]["status"] == "optimal" and p["exact"]["share"] >= p["greedy"]["share"] > p["before_share"]
+    assert p["budget"]["exact"]["share"] >= 0.5 and p["budget"]["exact"]["cameras"] <= p["budget"]["greedy"]["cameras"]
+    assert "placing 2 cameras" in r.output and "riverside_path" in r.output
+    bad = CliRunner().invoke(main, ["coverage", "--data", str(data), "--budget", "lots", "--out", str(out)])
+    assert bad.exit_code == 2 and "--budget: got 'lots'" in bad.output
+    zone = CliRunner().invoke(
+        main, ["coverage", "--data", str(data), "--add", "1", "--zones", "parks", "--out", str(out)]
+    )
+    assert zone.exit_code == 2 and "zones: got 'parks'" in zone.output

@@ -404,6 +404,11 @@ def _report_coverage(cov: dict, placement: dict | None) -> None:
     unseen = [a for a in cov["access_points"] if not a["day_share"]]
     gates = [a for a in unseen if a["gate_id"]]
     click.echo(f"  access points no camera sees: {len(unseen)} of {len(cov['access_points'])} (gates: {len(gates)})")
+    paths = cov.get("smart_path_candidates") or []
+    if paths:
+        click.echo("back roads for the next smart pedestrian paths (unseen length x people walking):")
+        for c in paths:
+            click.echo(f"  {c['rank']}. {c['street']}: {c['reasons']}")
     if placement is None:
         return
     if "k" in placement:

@@ -40,6 +40,7 @@ from .candidates import (
 from .demand import DEFAULT_STEP_M, Demand, sample_walk_network
 from .exposure import Exposure
 from .metrics import blind_spots, person_seconds_coverage, zone_metrics
+from .smart_paths import smart_path_candidates
 from .views import (
     CameraView,
     buildings_key,
@@ -148,6 +149,9 @@ def assess(
             "zones": person_seconds_coverage(demand, day_counts, night_counts, exposure.person_s, nights),
         }
     spots = blind_spots(demand, day_counts)
+    coverage["smart_path_candidates"] = smart_path_candidates(
+        city, demand, spots, exposure.per_link() if exposure is not None else None
+    )
     placement = None
     if options.add > 0 or options.budget is not None or options.reaim:
         placement = _place(city, options, demand, day_counts, specs, occluders, key, exposure, tick)
@@ -161,7 +165,8 @@ def _place(city, options, demand, counts, specs, occluders, key, exposure, tick)
     served = np.flatnonzero(zones)
     if not len(served):
         raise CoverageError(f"zones: {', '.join(options.zones)}: no walkable network in them to serve")
-    names = dict(zip(city.devices_of_kind("cctv")["device_id"], city.devices_of_kind("cctv")["name"], strict=True))
+    cams = city.devices_of_kind("cctv")
+    names = {} if cams.empty else dict(zip(cams["device_id"], cams["name"], strict=True))
     camera = options.camera
     if options.reaim:
         sites = existing_sites(specs, names)
@@ -184,6 +189,11 @@ def _place(city, options, demand, counts, specs, occluders, key, exposure, tick)
     )
     ps = exposure.per_link() if exposure is not None else None
     w = demand_weights(demand, dict(city.surveillance.priorities), ps)[served]
+    if not w.sum() > 0:
+        raise CoverageError(
+            f"zones: nobody walked {', '.join(options.zones)} in the run {exposure.folder if exposure else ''}: "
+            "nothing to place cameras for (choose other --zones)"
+        )
     A = poses.cover[:, served].tocsr()
     lv = DORI_LEVELS.index(options.level)
     already = None if options.reaim else counts[served, lv] >= 1

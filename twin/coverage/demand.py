@@ -92,6 +92,7 @@ def sample_walk_network(city: CityModel, *, step_m: float = DEFAULT_STEP_M) -> D
             "edge_id": roads["edge_id"].to_numpy(),
             "name": roads.get("name", pd.Series(None, index=roads.index)).to_numpy(),
             "kind": roads["kind"].to_numpy(),
+            "road_class": roads.get("road_class", pd.Series(None, index=roads.index)).to_numpy(),
             "width_m": width,
             "first": first,
             "count": counts,

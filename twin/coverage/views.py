@@ -42,7 +42,10 @@ class CameraView:
 
 def cameras_of_city(city: CityModel) -> list[CameraSpec]:
     """The dataset's cameras (devices of kind ``cctv``), sorted by device_id."""
-    cams = city.devices_of_kind("cctv").sort_values("device_id")
+    cams = city.devices_of_kind("cctv")
+    if cams.empty:
+        return []
+    cams = cams.sort_values("device_id")
     return [CameraSpec.of_row(r["device_id"], r.geometry.x, r.geometry.y, r) for _, r in cams.iterrows()]
 
 
