@@ -16,6 +16,7 @@ from functools import partial
 import streamlit as st
 
 from twin.app import caches
+from twin.app.coverage_view import coverage_page
 from twin.app.i18n import LANGS, t
 from twin.app.pages import LIVING_LAB_CSS, PAGES, compare_page, map_page, run_page
 from twin.app.serving import current_exposure
@@ -29,6 +30,8 @@ def draw(page: str, lang: str, living_lab: bool, exposure: str) -> None:
         map_page(st, caches.city(), lang, caches.city_deck)
     elif page == "run":
         run_page(st, caches.city(), lang, caches.store(), living_lab=living_lab, exposure=exposure)
+    elif page == "cctv":
+        coverage_page(st, caches.city(), lang, caches.coverage, living_lab=living_lab)
     else:
         compare_page(st, caches.city(), lang, caches.store(), living_lab=living_lab)
 

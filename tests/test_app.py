@@ -290,3 +290,24 @@ def test_a_playback_is_built_once_per_run_folder_and_language(monkeypatch):
     assert not at.exception and len(built) == 4 and len(set(built)) == 4  # the baseline and the proposal
     open_page(at, "run")
     assert not at.exception and len(built) == 4  # the walkers' run is still cached
+
+
+def test_cctv_page_shows_views_by_dori_level_blind_spots_and_proposed_cameras_in_both_languages():
+    at = _app(300)
+    open_page(at, "cctv")
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert t("cctv_paths_day", "ko") in labels and t("cctv_served", "ko").format(n=10) in labels
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    ids = {x["id"] for x in spec["layers"]}
+    assert {"view_detection", "view_observation", "blind_spots", "cameras", "new_cameras"} <= ids
+    new = next(x for x in spec["layers"] if x["id"] == "new_cameras")
+    assert len(new["data"]) == 10 and "LS-" not in json.dumps(new["data"], ensure_ascii=False)
+    assert "http" not in json.dumps(spec.get("mapStyle")) and spec.get("mapProvider") is None  # no tiles
+    assert len(at.dataframe) == 2  # zones, smart-path candidates
+    at.slider(key="cctv_add").set_value(0).run()
+    assert not at.exception and t("cctv_served", "ko").format(n=0) not in [m.label for m in at.metric]
+    at.sidebar.radio(key="lang").set_value("en").run()
+    assert at.header[0].value == t("page_cctv", "en")
+    at.sidebar.toggle(key="living_lab").set_value(True).run()
+    assert not at.exception and len(at.dataframe) == 0  # living-lab mode: the map and the big numbers only

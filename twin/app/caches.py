@@ -37,6 +37,14 @@ def city_deck(lang: str, layers: tuple[str, ...]):
     return deck(city(), lang=lang, show=set(layers))
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def coverage(add: int):
+    """The coverage of the city's cameras with ``add`` new ones placed (twin.coverage.assess)."""
+    from ..coverage.assess import CoverageOptions, assess
+
+    return assess(city(), CoverageOptions(add=add))
+
+
 @st.cache_resource(show_spinner=False)
 def store():
     """The app's :class:`~twin.app.runs.RunStore` (its own temporary root, removed at exit)."""

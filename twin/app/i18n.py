@@ -68,6 +68,42 @@ TEXT: dict[str, dict[str, str]] = {
     "no_warning": {"ko": "경보 전에 침수", "en": "flooded before any alert"},
     "continuity": {"ko": "SWMM 연속성 오차", "en": "SWMM continuity error"},
     "page_compare": {"ko": "제안과 현재 비교", "en": "Compare a proposal"},
+    "page_cctv": {"ko": "CCTV 사각지대와 배치", "en": "CCTV blind spots and placement"},
+    "cctv_caption": {
+        "ko": "카메라가 보는 곳(건물에 가려진 곳 제외)을 DORI 수준별 색으로, 하천 산책로·진출입로·행복로의 "
+        "사각지대를 빨간 선으로, 새 카메라 제안을 파란 점으로 보여 줍니다. 카메라 위치와 사양은 근사값입니다.",
+        "en": "Where the cameras see (buildings block the view) coloured by DORI level, the blind spots of the "
+        "riverside paths, access points and Haengbok-ro as red lines, and proposed new cameras as blue dots. "
+        "Camera positions and optics are approximate.",
+    },
+    "cctv_add": {"ko": "새 카메라 수", "en": "New cameras"},
+    "cctv_blind": {"ko": "사각지대", "en": "Blind spot"},
+    "cctv_paths": {"ko": "하천 산책로·진출입로", "en": "Riverside paths and ramps"},
+    "cctv_camera": {"ko": "기존 CCTV", "en": "Existing camera"},
+    "cctv_new_camera": {"ko": "새 카메라 제안", "en": "Proposed camera"},
+    "cctv_paths_day": {"ko": "낮에 보이는 하천 산책로", "en": "Riverside paths seen by day"},
+    "cctv_paths_night": {"ko": "밤에 보이는 하천 산책로", "en": "Riverside paths seen at night"},
+    "cctv_aps_seen": {"ko": "카메라가 보는 진출입로", "en": "Access points a camera sees"},
+    "cctv_served": {
+        "ko": "새 카메라 {n}대: 산책로·진출입로·행복로 중 보이는 비율 (중요도 가중)",
+        "en": "{n} new cameras: share of paths, access points and Haengbok-ro seen (weighted by priority)",
+    },
+    "cctv_solvers": {
+        "ko": "탐욕법 {greedy}, 정수계획 {exact} ({status}, {seconds}초)",
+        "en": "Greedy {greedy}, integer program {exact} ({status}, {seconds} s)",
+    },
+    "cctv_zones": {"ko": "구역별로 보이는 보행로 길이", "en": "Walkable length seen, by zone"},
+    "cctv_zone": {"ko": "구역", "en": "Zone"},
+    "cctv_km": {"ko": "길이 (km)", "en": "Length (km)"},
+    "cctv_day": {"ko": "낮 (1대 이상)", "en": "Day (1+ cameras)"},
+    "cctv_night": {"ko": "밤 (1대 이상)", "en": "Night (1+ cameras)"},
+    "cctv_two": {"ko": "낮 (2대 이상)", "en": "Day (2+ cameras)"},
+    "cctv_smart_paths": {
+        "ko": "스마트 보행로 후보 이면도로 (사각지대 길이 순)",
+        "en": "Back roads for the next smart pedestrian paths (by unseen length)",
+    },
+    "cctv_street": {"ko": "도로", "en": "Street"},
+    "cctv_why": {"ko": "이유", "en": "Why"},
     "baseline": {"ko": "현재 (기준)", "en": "Baseline"},
     "proposal": {"ko": "제안", "en": "Proposal"},
     "proposal_overrides": {

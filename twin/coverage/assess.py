@@ -349,7 +349,7 @@ def write_assessment(a: Assessment, out: str | Path) -> list[Path]:
     write_text_atomic(p, spots.to_crs("EPSG:4326").to_json(drop_id=True, ensure_ascii=False))
     written.append(p)
     p = out / "views.geojson"
-    write_text_atomic(p, _views_frame(a.views).to_crs("EPSG:4326").to_json(drop_id=True, ensure_ascii=False))
+    write_text_atomic(p, views_frame(a.views).to_crs("EPSG:4326").to_json(drop_id=True, ensure_ascii=False))
     written.append(p)
     if a.placement is not None:
         p = out / "placement.json"
@@ -358,7 +358,7 @@ def write_assessment(a: Assessment, out: str | Path) -> list[Path]:
     return written
 
 
-def _views_frame(views: list[CameraView]) -> gpd.GeoDataFrame:
+def views_frame(views: list[CameraView]) -> gpd.GeoDataFrame:
     """One polygon per camera and DORI level: the part of its view where that level holds."""
     rows = []
     for v in views:
