@@ -84,7 +84,7 @@ class Camera(HttpDevice):
         self.host, self.port = ctx.host, port
         self.interval_s = float(ctx.settings.camera_interval)
         self.next_s = 0.0
-        self.model: CameraModel = ctx.camera_model(self.device_id)  # what it sees
+        self.model: CameraModel = ctx.camera_model(self.device_id, row, self.position)  # what it sees
         self.scene: Scene | None = None  # built on the first snapshot
         self.lock = threading.Lock()
         self.people: list[tuple[float, float, bool]] = []  # those in view at the last sample (x, y, evacuating)

@@ -36,14 +36,18 @@ class FleetContext:
     _people: tuple[float, list] = (-1.0, [])
     _cameras: dict[str, Any] | None = None
 
-    def camera_model(self, device_id: str):
+    def camera_model(self, device_id: str, row: dict[str, Any], position: tuple[float, float]):
         """The camera ``device_id`` as the run sees it (twin.models.camera.camera_models: occluded
-        view, detection, night), all of the fleet's cameras built once on the first call."""
-        if self._cameras is None:
-            from twin.models.camera import camera_models
+        view, detection, night), all of the fleet's cameras built once on the first call; a camera
+        the run's city does not have (a device started on its own) from its ``row`` alone."""
+        from twin.models.camera import CameraModel, camera_models
 
-            self._cameras = camera_models(self.sim.city, self.sim.scenario, faults=self.faults)
-        return self._cameras[device_id]
+        if self._cameras is None:
+            city = getattr(self.sim, "city", None)
+            self._cameras = camera_models(city, self.sim.scenario, faults=self.faults) if city is not None else {}
+        if device_id in self._cameras:
+            return self._cameras[device_id]
+        return CameraModel.of_camera(device_id, *position, row, faults=self.faults)
 
     def people_now(self, t_s: float) -> list[tuple[int, float, float, bool]]:
         """Everyone out at simulated time ``t_s`` (person, x, y, heading to safety), computed once per time."""

@@ -182,3 +182,16 @@ def test_the_command_places_cameras_and_refuses_bad_input(tmp_path):
         main, ["coverage", "--data", str(data), "--add", "1", "--zones", "parks", "--out", str(out)]
     )
     assert zone.exit_code == 2 and "zones: got 'parks'" in zone.output
+
+
+def test_reaiming_turns_a_camera_facing_away_toward_the_path_and_never_does_worse(tmp_path):
+    path = [("p1", [(-100.0, 5.0), (100.0, 5.0)], "riverside_path", 3.0)]
+    away = assess(Scene(path, cameras=[Cam(0, 0, 180)]).city(tmp_path / "a"), CoverageOptions(step_m=STEP, reaim=True))
+    p = away.placement
+    assert p["before_share"] == 0.0
+    # best of the 8 headings: 45° (or 315°), whose sector from north to east sees x = 0 … √(R² − 25)
+    assert p["exact"]["share"] == pytest.approx(_on_street(R_DET) / 200, abs=TOL / 200)
+    assert p["exact"]["poses"][0]["heading_deg"] in (45.0, 315.0)
+    good = Scene(path, cameras=[Cam(0, 0, 100)]).city(tmp_path / "b")  # 100° is not among the 8 headings
+    q = assess(good, CoverageOptions(step_m=STEP, reaim=True)).placement
+    assert q["exact"]["share"] >= q["before_share"] > 0

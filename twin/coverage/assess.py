@@ -181,7 +181,7 @@ def _place(city, options, demand, counts, specs, occluders, key, exposure, tick)
         sites,
         demand,
         occluders,
-        camera,
+        specs if options.reaim else camera,
         headings=options.headings,
         level=options.level,
         content_key=key,

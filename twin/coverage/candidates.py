@@ -117,22 +117,22 @@ def existing_sites(specs: Sequence[CameraSpec], names: dict[str, str]) -> list[S
 
 @dataclass(frozen=True)
 class Poses:
-    """Candidate poses: ``site`` (index into ``sites``) and ``heading_deg`` of each, and the sparse
-    0/1 ``cover`` matrix (pose × demand sample) at the DORI ``level``."""
+    """Candidate poses: ``site`` (index into ``sites``) and ``heading_deg`` of each, the sparse
+    0/1 ``cover`` matrix (pose × demand sample) at the DORI ``level``, the camera at each site."""
 
     sites: list[Site]
     site: np.ndarray
     heading_deg: np.ndarray
     cover: sparse.csr_matrix
     level: str
-    camera: CameraSpec
+    cameras: list[CameraSpec]  # the optics at each site
 
 
 def candidate_poses(
     sites: Sequence[Site],
     demand: Demand,
     occluders: Occluders,
-    camera: CameraSpec,
+    camera: CameraSpec | Sequence[CameraSpec],
     *,
     headings: int = 8,
     level: str = "detection",
@@ -141,13 +141,20 @@ def candidate_poses(
 ) -> Poses:
     """Every site × ``headings`` evenly spaced headings (from north), each with the samples of
     ``demand`` it sees at ``level`` or better, for a camera like ``camera`` (its lens, sensor and
-    mount height; position and heading are the pose's)."""
+    mount height; position and heading are the pose's). ``camera`` may be one spec per site (the
+    existing cameras, to re-aim them): each keeps its optics (a PTZ camera its tour's angle), and
+    its present heading is tried too, so re-aiming never does worse than leaving it."""
     if headings < 1:
         raise ValueError(f"headings: got {headings!r}: expected at least 1")
     if level not in DORI_LEVELS:
         raise ValueError(f"level: got {level!r}: expected one of {', '.join(DORI_LEVELS)}")
-    reach = camera.ground_ranges_m()[level]
-    at_sites = [replace(camera, device_id=f"site{i}", x=s.x, y=s.y) for i, s in enumerate(sites)]
+    own = not isinstance(camera, CameraSpec)
+    specs = list(camera) if not isinstance(camera, CameraSpec) else [camera] * len(sites)
+    if len(specs) != len(sites):
+        raise ValueError(f"camera: got {len(specs)} specs: expected one per site ({len(sites)})")
+    at_sites = [
+        replace(c, device_id=f"site{i}", x=s.x, y=s.y) for i, (s, c) in enumerate(zip(sites, specs, strict=True))
+    ]
     polys = view_polygons(at_sites, occluders, full_circle=True, content_key=content_key, progress=progress)
     tree = cKDTree(np.column_stack([demand.x, demand.y]))
     rows: list[np.ndarray] = []
@@ -155,8 +162,12 @@ def candidate_poses(
     pose_site: list[int] = []
     pose_heading: list[float] = []
     step = 360.0 / headings
-    half = camera.fov_deg / 2
-    for i, (s, poly) in enumerate(zip(sites, polys, strict=True)):
+    for i, (s, poly, spec) in enumerate(zip(sites, polys, specs, strict=True)):
+        reach = spec.ground_ranges_m()[level]
+        half = spec.tour_fov_deg / 2
+        tried = [h * step for h in range(headings)]
+        if own and all(abs((spec.heading_deg - h + 180) % 360 - 180) > 1e-9 for h in tried):
+            tried.append(spec.heading_deg)
         if poly.is_empty or reach <= 0:
             near = np.zeros(0, np.int64)
         else:
@@ -164,8 +175,7 @@ def candidate_poses(
             if len(near):
                 near = near[shapely.contains_xy(poly, demand.x[near], demand.y[near])]
         bearing = np.degrees(np.arctan2(demand.x[near] - s.x, demand.y[near] - s.y)) % 360
-        for h in range(headings):
-            heading = h * step
+        for heading in tried:
             off = (bearing - heading + 180) % 360 - 180
             seen = near[np.abs(off) <= half]
             pose = len(pose_site)
@@ -176,7 +186,7 @@ def candidate_poses(
     r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
     cover = sparse.csr_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(len(pose_site), len(demand)))
-    return Poses(list(sites), np.array(pose_site, dtype=np.int64), np.array(pose_heading), cover, level, camera)
+    return Poses(list(sites), np.array(pose_site, dtype=np.int64), np.array(pose_heading), cover, level, specs)
 
 
 def demand_weights(demand: Demand, priorities: dict[str, float], person_s: pd.Series | None = None) -> np.ndarray:
