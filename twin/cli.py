@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from .errors import TwinError
+from .models.camera_optics import DORI_LEVELS
 
 COMMANDS_ENTRY_POINTS = "twin.commands"
 """Entry-point group of the command groups other packages add to ``twin`` (``devices`` and ``hil``
@@ -29,6 +30,19 @@ DATA_OPTION = click.option(
     default=None,
     help="Dataset directory (default: the shipped Uijeongbu dataset, gis_data/uijeongbu).",
 )
+
+
+def _scenario_or_exit(path: Path, **kw):
+    """The scenario in ``path`` (twin.scenario.load_scenario), or its problems, one per line, and exit 2."""
+    from .errors import ScenarioError
+    from .scenario import load_scenario
+
+    try:
+        return load_scenario(path, **kw)
+    except ScenarioError as exc:
+        for line in exc.problems:
+            click.echo(line, err=True)
+        sys.exit(2)
 
 
 def _fail(exc: Exception) -> None:
@@ -299,7 +313,7 @@ def _report_import(out: Path, report: dict) -> None:
 )
 @click.option(
     "--level",
-    type=click.Choice(["detection", "observation", "recognition", "identification"]),
+    type=click.Choice(DORI_LEVELS),
     default="detection",
     show_default=True,
     help="DORI level a placement asks for.",
@@ -337,21 +351,14 @@ def coverage_cmd(scenario_file, data, weights, add, budget, reaim, zones, level,
     from .city import load_city
     from .coverage.assess import CoverageOptions, assess, write_assessment
     from .coverage.exposure import exposure_of_run
-    from .errors import ScenarioError
 
     day = CoverageOptions().day
     if scenario_file is not None:
-        from .scenario import load_scenario
 
         if data is not None:
             click.echo("error: give a SCENARIO or --data, not both (the scenario names its dataset)", err=True)
             sys.exit(2)
-        try:
-            scenario = load_scenario(scenario_file)
-        except ScenarioError as exc:
-            for line in exc.problems:
-                click.echo(line, err=True)
-            sys.exit(2)
+        scenario = _scenario_or_exit(scenario_file)
         data = scenario.dataset_path()
         day = scenario.start.date()
     share = None
@@ -448,16 +455,10 @@ def run_cmd(scenario_file: Path, out: Path | None, seed: int | None, overrides: 
     """Run SCENARIO headless and write summary.json, timeseries.parquet, events.parquet, model.inp."""
     from tqdm import tqdm
 
-    from .errors import ScenarioError
     from .runner import run_scenario
-    from .scenario import load_scenario, scenario_warnings
+    from .scenario import scenario_warnings
 
-    try:
-        scenario = load_scenario(scenario_file, overrides=overrides, seed=seed)
-    except ScenarioError as exc:
-        for line in exc.problems:
-            click.echo(line, err=True)
-        sys.exit(2)
+    scenario = _scenario_or_exit(scenario_file, overrides=overrides, seed=seed)
     for line in scenario_warnings(scenario):  # runs, but outside what the models were made for
         click.echo(f"{scenario_file}: warning: {line}", err=True)
     out = out or Path("runs") / scenario_file.stem
