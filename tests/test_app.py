@@ -305,6 +305,11 @@ def test_cctv_page_shows_views_by_dori_level_blind_spots_and_proposed_cameras_in
     assert len(new["data"]) == 10 and "LS-" not in json.dumps(new["data"], ensure_ascii=False)
     assert "http" not in json.dumps(spec.get("mapStyle")) and spec.get("mapProvider") is None  # no tiles
     assert len(at.dataframe) == 2  # zones, smart-path candidates
+    gate = next(o for o in at.selectbox(key="cctv_focus").options if "G02" in o)
+    at.selectbox(key="cctv_focus").set_value(gate).run()
+    close = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert not at.exception and close["initialViewState"]["zoom"] == 17 and "중랑천" in gate
+    assert any(x["id"] == "buildings" and x["data"] for x in close["layers"])  # what blocks the views
     at.slider(key="cctv_add").set_value(0).run()
     assert not at.exception and t("cctv_served", "ko").format(n=0) not in [m.label for m in at.metric]
     at.sidebar.radio(key="lang").set_value("en").run()

@@ -26,6 +26,7 @@ LEVEL_RGB: dict[str, list[int]] = {
 BLIND_RGB = [220, 20, 60, 255]
 ROAD_RGB = [170, 170, 170, 120]
 CAMERA_RGB = [40, 40, 40, 255]
+BUILDING_RGB = [120, 120, 140, 170]
 NEW_CAMERA_RGB = [30, 90, 230, 255]
 ZONE_WORDS = {
     "access_points": ("진출입로 주변", "around access points"),
@@ -56,9 +57,10 @@ def _polygons(gdf: gpd.GeoDataFrame) -> list[list[list[float]]]:
     return out
 
 
-def coverage_deck(city: CityModel, a: Assessment, lang: str) -> pdk.Deck:
+def coverage_deck(city: CityModel, a: Assessment, lang: str, focus: tuple[float, float] | None = None) -> pdk.Deck:
     """The coverage map: roads, each camera's view coloured by DORI level, the blind spots of the
-    served zones, the cameras and the proposed ones (WGS84, no base-map tiles)."""
+    served zones, the cameras and the proposed ones (WGS84, no base-map tiles); the whole city, or
+    close in on ``focus`` (lon, lat)."""
     layers = []
     roads = a.demand.links
     served = roads[roads["kind"].isin(["riverside_path", "ramp", "stairs"])]
@@ -113,8 +115,41 @@ def coverage_deck(city: CityModel, a: Assessment, lang: str) -> pdk.Deck:
         layers.append(_points(new, "new_cameras", NEW_CAMERA_RGB, 9))
     b = roads.to_crs("EPSG:4326").total_bounds
     view = pdk.ViewState(longitude=(b[0] + b[2]) / 2, latitude=(b[1] + b[3]) / 2, zoom=11.6)
+    if focus is not None:
+        view = pdk.ViewState(longitude=focus[0], latitude=focus[1], zoom=17)
+        layers.insert(0, _buildings_near(city, focus, lang))
     return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, map_style=None,
                     tooltip={"text": "{label}"})  # fmt: skip
+
+
+def focus_places(city: CityModel, a: Assessment, lang: str) -> dict[str, tuple[float, float] | None]:
+    """What the map can close in on: the whole city, each gate's access point (by stream and
+    access point, with whether a camera sees it) and each proposed camera."""
+    out: dict[str, tuple[float, float] | None] = {t("cctv_whole_city", lang): None}
+    aps = city.layer("access_points")
+    where = {} if aps.empty else dict(zip(aps["access_id"], aps.to_crs("EPSG:4326").geometry, strict=True))
+    for ap in a.coverage["access_points"]:
+        if ap["gate_id"] and ap["access_id"] in where:
+            stream = ap["stream"] or ""
+            seen = t("cctv_seen", lang) if ap["day_share"] else t("cctv_unseen", lang)
+            p = where[ap["access_id"]]
+            out[f"{stream} {ap['gate_id']} ({ap['access_id']}): {seen}"] = (p.x, p.y)
+    for i, c in enumerate((a.placement or {}).get("exact", {}).get("poses", []), 1):
+        out[f"{t('cctv_new_camera', lang)} {i}: {c['label']}"] = (c["lon"], c["lat"])
+    return out
+
+
+def _buildings_near(city: CityModel, focus: tuple[float, float], lang: str, reach_m: float = 300.0) -> pdk.Layer:
+    """The footprints within ``reach_m`` of ``focus`` (lon, lat), flat: what blocks the views."""
+    from pyproj import Transformer
+    from shapely.geometry import Point
+
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:5186", always_xy=True).transform(*focus)
+    b = city.layer("buildings")
+    near = b[b.geometry.intersects(Point(x, y).buffer(reach_m))] if not b.empty else b
+    data = [{"polygon": p, "label": t("cctv_building", lang)} for p in _polygons(near)] if not near.empty else []
+    return pdk.Layer("PolygonLayer", data, id="buildings", get_polygon="polygon", get_fill_color=BUILDING_RGB,
+                     stroked=False, pickable=False)  # fmt: skip
 
 
 def names(city: CityModel) -> dict[str, str]:
@@ -153,6 +188,7 @@ def legend_html(lang: str) -> str:
     items += [
         swatch(BLIND_RGB, t("cctv_blind", lang), line=True),
         swatch(ROAD_RGB, t("cctv_paths", lang), line=True),
+        swatch(BUILDING_RGB, t("cctv_building", lang)),
         swatch(CAMERA_RGB, t("cctv_camera", lang)),
         swatch(NEW_CAMERA_RGB, t("cctv_new_camera", lang)),
     ]
@@ -213,8 +249,10 @@ def coverage_page(st, city: CityModel, lang: str, assessment, *, living_lab: boo
         if not living_lab:
             st.caption(t("cctv_solvers", lang).format(greedy=f"{g['share']:.2%}", exact=f"{e['share']:.2%}",
                                                       status=e["status"], seconds=f"{e['solve_s']:.1f}"))  # fmt: skip
+    places = focus_places(city, a, lang)
+    where = st.selectbox(t("cctv_focus", lang), list(places), key="cctv_focus")
     st.markdown(legend_html(lang), unsafe_allow_html=True)
-    st.pydeck_chart(coverage_deck(city, a, lang), height=620)
+    st.pydeck_chart(coverage_deck(city, a, lang, places[where]), height=620)
     if living_lab:
         return
     st.subheader(t("cctv_zones", lang))
