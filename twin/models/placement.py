@@ -10,7 +10,7 @@ pose per site may be chosen (one camera per pole) when ``site_of_pose`` is given
   heap, exact by submodularity). It reaches at least 1 − 1/e of the optimum without sites
   (Nemhauser, Wolsey & Fisher 1978; with one pose per site, a partition matroid, the guarantee is
   1/2, Fisher et al. 1978). Its bound on the optimum is the online bound: what it covers plus
-  the k largest marginal gains left (Minoux 1978, Leskovec et al. 2007).
+  the k largest marginal gains left, the best one per site (Minoux 1978, Leskovec et al. 2007).
 * :func:`exact_max_coverage`: the integer program, built sparse and solved by HiGHS: maximise
   Σ w_i x_i s.t. x_i ≤ Σ_{j sees i} y_j, Σ y_j ≤ k, Σ_{j at site s} y_j ≤ 1, y binary,
   0 ≤ x ≤ 1 (x is integral at an optimum). Demand points seen by exactly the same poses are
@@ -71,7 +71,11 @@ class _Model:
 
 
 def _reduce(A, w, site_of_pose, covered_already) -> _Model:
-    A = sparse.csr_matrix(A)
+    """Check the arguments and merge the demand points seen by the same poses (deterministic:
+    groups numbered in order of their first demand point)."""
+    if not (sparse.issparse(A) or isinstance(A, np.ndarray)) or len(A.shape) != 2:
+        raise ValueError(f"A: got {type(A).__name__}: expected a 2-D (sparse) poses × demand matrix")
+    A = sparse.csr_matrix(A, dtype=float, copy=True)  # never touch the caller's matrix
     w = np.asarray(w, dtype=float)
     n_poses, n_demand = A.shape
     if w.shape != (n_demand,):
@@ -91,8 +95,8 @@ def _reduce(A, w, site_of_pose, covered_already) -> _Model:
         raise ValueError(f"covered_already: got {done.shape}: expected one flag per column of A ({n_demand})")
     total = float(w.sum())
     already = float(w[done].sum())
+    A.eliminate_zeros()  # stored zeros are no coverage; any other entry is
     A.data[:] = 1
-    A.eliminate_zeros()
     open_cols = np.flatnonzero(~done & (w > 0) & (np.asarray(A.sum(axis=0)).ravel() > 0))
     csc = A[:, open_cols].tocsc()
     csc.sort_indices()
@@ -164,17 +168,31 @@ def _greedy(m: _Model, k: int | None, need: float | None) -> list[int]:
 
 def greedy_max_coverage(A, w, k: int, *, site_of_pose=None, covered_already=None) -> Placement:
     """The lazy greedy choice of at most ``k`` poses (fewer when no pose adds anything), ties to
-    the lowest pose index; see the module docstring for its guarantee and bound."""
+    the lowest pose index, at most one pose per site of ``site_of_pose``. ``A`` is poses × demand
+    (any nonzero entry: the pose sees the point), ``w`` the demand weights in the caller's unit
+    (metres of path, person-seconds; no coordinates here, so no CRS), ``covered_already`` the
+    points existing cameras see. ``bound`` is the online bound (covered + the k largest marginal
+    gains left, the best per site), a true upper bound on the optimum; ``solve_s`` wall seconds."""
     _check_k(k)
     t0 = time.perf_counter()
     m = _reduce(A, w, site_of_pose, covered_already)
     chosen = _greedy(m, k, None)
+    return _result(m, chosen, "greedy", t0, _online_bound(m, chosen, k), "greedy")
+
+
+def _online_bound(m: _Model, chosen, k: int) -> float:
+    """An upper bound on the best covered weight with ≤ k poses, from any feasible ``chosen``:
+    f(OPT) ≤ f(S) + Σ_{j ∈ OPT} Δ_j(S) ≤ f(S) + the k largest per-site best marginal gains."""
+    if k == 0:
+        return m.already
     seen = np.zeros(m.B.shape[1], dtype=bool)
     for j in chosen:
         seen[m.B.indices[m.B.indptr[j] : m.B.indptr[j + 1]]] = True
     left = m.B @ (m.W * ~seen)
-    bound = _covered(m, chosen) + float(np.sort(left)[::-1][:k].sum()) if k else m.already
-    return _result(m, chosen, "greedy", t0, bound, "greedy")
+    _, site_row = np.unique(m.site, return_inverse=True)
+    best = np.zeros(int(site_row.max()) + 1 if len(site_row) else 0)
+    np.maximum.at(best, site_row, left)
+    return _covered(m, chosen) + float(np.sort(best)[::-1][:k].sum())
 
 
 @contextlib.contextmanager
@@ -202,7 +220,7 @@ def _solve(m: _Model, *, k: int | None, need: float | None, time_limit_s: float,
     import highspy
 
     B, W = m.B, m.W
-    n_p, n_g = B.shape
+    n_g = B.shape[1]
     useful = np.flatnonzero(np.diff(B.indptr) > 0)
     Bu = B[useful]
     n_y = len(useful)
@@ -259,6 +277,7 @@ def _solve(m: _Model, *, k: int | None, need: float | None, time_limit_s: float,
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("random_seed", 0)
+    h.setOptionValue("threads", 1)
     h.passModel(lp)
     if warm:
         pos = {int(j): i for i, j in enumerate(useful)}
@@ -268,7 +287,7 @@ def _solve(m: _Model, *, k: int | None, need: float | None, time_limit_s: float,
         sol = highspy.HighsSolution()
         sol.col_value = list(np.concatenate([y, x]))
         sol.value_valid = True
-        h.setSolution(sol)
+        h.setSolution(sol)  # a start the solver rejects is only a lost hint
     h.run()
     status = h.getModelStatus()
     info = h.getInfo()
@@ -286,6 +305,22 @@ def _solve(m: _Model, *, k: int | None, need: float | None, time_limit_s: float,
     return chosen, text, bound
 
 
+def _check_warm(m: _Model, warm_start: Placement, k: int) -> list[int]:
+    poses = [int(j) for j in warm_start.poses]
+    n = m.B.shape[0]
+    if any(j < 0 or j >= n for j in poses) or len(set(poses)) < len(poses) or len(poses) > k:
+        raise ValueError(f"warm_start: got poses {poses}: expected at most k={k} distinct poses of 0..{n - 1}")
+    sites = [int(m.site[j]) for j in poses]
+    if len(set(sites)) < len(sites):
+        raise ValueError(f"warm_start: got poses {poses} on sites {sites}: expected at most one pose per site")
+    return poses
+
+
+def _check_time(time_limit_s: float) -> None:
+    if not (isinstance(time_limit_s, (int, float)) and time_limit_s > 0):
+        raise ValueError(f"time_limit_s: got {time_limit_s!r}: expected seconds > 0")
+
+
 def exact_max_coverage(
     A,
     w,
@@ -296,21 +331,40 @@ def exact_max_coverage(
     time_limit_s: float = 60.0,
     warm_start: Placement | None = None,
 ) -> Placement:
-    """The maximal covering integer program solved by HiGHS within ``time_limit_s`` s, started
-    from ``warm_start`` (a greedy placement) when given; ``status`` optimal or time_limit, with the
-    solver's bound and gap."""
+    """The maximal covering integer program solved by HiGHS within ``time_limit_s`` wall seconds
+    (one thread, fixed seed), started from ``warm_start`` (a feasible placement of this instance,
+    e.g. the greedy's) when given; ``status`` optimal or time_limit, ``bound`` an upper bound on
+    the covered weight (existing cameras included): the smaller of the solver's dual bound and the
+    online bound of the poses found, and ``gap`` relative to it. Arguments
+    as :func:`greedy_max_coverage` (weights in the caller's unit, indices only, no CRS)."""
     _check_k(k)
-    if not time_limit_s > 0:
-        raise ValueError(f"time_limit_s: got {time_limit_s!r}: expected seconds > 0")
+    _check_time(time_limit_s)
     t0 = time.perf_counter()
     m = _reduce(A, w, site_of_pose, covered_already)
     if k == 0 or m.B.shape[1] == 0:
-        return _result(m, [], "exact", t0, m.already + (0.0 if k == 0 else 0.0), "optimal")
-    warm = list(warm_start.poses) if warm_start is not None else None
+        return _result(m, [], "exact", t0, m.already, "optimal")
+    warm = None if warm_start is None else _check_warm(m, warm_start, k)
     chosen, status, bound = _solve(m, k=k, need=None, time_limit_s=time_limit_s, warm=warm)
     if warm is not None and _covered(m, warm) > _covered(m, chosen):
         chosen = warm  # the solver stopped before it found what it was given
-    return _result(m, chosen, "exact", t0, None if bound is None else m.already + bound, status)
+    online = _online_bound(m, chosen, k)  # often far tighter than the solver's when it ran out of time
+    bound = online if bound is None else min(online, m.already + bound)
+    return _result(m, chosen, "exact", t0, bound, status)
+
+
+def _reach(m: _Model, time_limit_s: float, warm: list[int]) -> tuple[list[int], float]:
+    """The most the candidates can cover, one pose per site: (poses, upper bound on the covered
+    weight, existing cameras included). Without shared sites that is every useful pose."""
+    useful = np.flatnonzero(np.diff(m.B.indptr) > 0)
+    n_sites = len(np.unique(m.site[useful]))
+    if n_sites == len(useful):
+        return [int(j) for j in useful], m.already + float(m.W.sum())
+    chosen, status, bound = _solve(m, k=n_sites, need=None, time_limit_s=time_limit_s, warm=warm)
+    if _covered(m, warm) > _covered(m, chosen):
+        chosen = warm
+    if status == "optimal" or bound is None:
+        return chosen, _covered(m, chosen)
+    return chosen, max(_covered(m, chosen), m.already + bound)
 
 
 def min_cameras_for_share(
@@ -323,43 +377,63 @@ def min_cameras_for_share(
     method: str = "exact",
     time_limit_s: float = 60.0,
 ) -> Placement:
-    """The fewest poses whose coverage, with the existing cameras', reaches ``target_share`` of
-    the total weight (0 < share ≤ 1), exactly (HiGHS) or greedily. Raises ValueError naming
-    ``target_share`` when even every pose cannot reach it."""
-    if not (isinstance(target_share, (int, float)) and 0 < target_share <= 1):
+    """The fewest poses whose coverage, with the existing cameras', reaches ``target_share`` (a
+    share of the total weight, 0 < share ≤ 1; weights in the caller's unit, no coordinates),
+    exactly (HiGHS integer program: minimise Σ y s.t. Σ w x ≥ target · total − already, within
+    ``time_limit_s`` wall seconds; ``status`` optimal or time_limit) or greedily (best poses added
+    until the target is reached). ``bound`` and ``gap`` are None here (they bound covered weight).
+    Raises ValueError naming ``target_share`` when even every candidate (one per site) cannot
+    reach it, with the reachable share, or when the greedy cannot but the exact method could."""
+    if isinstance(target_share, bool) or not (isinstance(target_share, (int, float)) and 0 < target_share <= 1):
         raise ValueError(f"target_share: got {target_share!r}: expected a share > 0 and ≤ 1")
     if method not in ("exact", "greedy"):
         raise ValueError(f"method: got {method!r}: expected exact or greedy")
+    _check_time(time_limit_s)
     t0 = time.perf_counter()
     m = _reduce(A, w, site_of_pose, covered_already)
-    need = target_share * m.total - m.already
-    if need <= 1e-12 * max(1.0, m.total):
+    goal = target_share * m.total
+    tol = 1e-9 * max(1.0, m.total)
+    need = goal - m.already
+    if need <= tol:
         return _result(m, [], method, t0, None, "optimal" if method == "exact" else "greedy")
-    reach = m.already + float(m.W.sum())
-    chosen = _greedy(m, None, need)
-    if _covered(m, chosen) < target_share * m.total - 1e-9 * max(1.0, m.total):
-        raise ValueError(
-            f"target_share: got {target_share:g}: the candidates reach at most {_covered(m, chosen) / m.total:.4f}"
-            f" of the demand (every candidate, one per site; without the one-per-site rule {reach / m.total:.4f})"
-        )
+    chosen: list[int] | None = _greedy(m, None, need)
+    if _covered(m, chosen) < goal - tol:
+        # with shared sites the greedy may stop short of what one pose per site can reach
+        best, reach = _reach(m, time_limit_s, chosen or [])
+        if reach < goal - tol or m.total <= 0:
+            raise ValueError(
+                f"target_share: got {target_share:g}: the candidates reach at most "
+                f"{reach / m.total if m.total > 0 else 0.0:.4f} of the demand (every site with its best pose)"
+            )
+        if method == "greedy":
+            raise ValueError(
+                f"target_share: got {target_share:g}: the greedy reaches only {_covered(m, chosen) / m.total:.4f} "
+                f"of the demand though {reach / m.total:.4f} is reachable: use method='exact'"
+            )
+        chosen = best if _covered(m, best) >= goal - tol else None
     if method == "greedy":
         return _result(m, chosen, "greedy", t0, None, "greedy")
-    found, status, bound = _solve(m, k=None, need=need, time_limit_s=time_limit_s, warm=chosen)
-    if not found or len(found) > len(chosen) or _covered(m, found) < m.already + need - 1e-9 * max(1.0, need):
-        found = chosen
-    return _result(m, found, "exact", t0, bound, status)
+    found, status, _ = _solve(m, k=None, need=need, time_limit_s=time_limit_s, warm=chosen)
+    if status == "infeasible":
+        raise ValueError(f"target_share: got {target_share:g}: the candidates cannot reach it (one pose per site)")
+    if chosen is not None and (not found or len(found) > len(chosen) or _covered(m, found) < goal - tol):
+        found = chosen  # the solver stopped before it bettered what it was given
+    return _result(m, found, "exact", t0, None, status)
 
 
 def brute_force_max_coverage(A, w, k: int, *, site_of_pose=None, covered_already=None) -> Placement:
-    """The best of every combination of ``k`` poses (at most one per site), for tests. Raises
-    ValueError when there are more than :data:`BRUTE_FORCE_LIMIT` combinations."""
+    """The best of every combination of at most ``k`` poses (at most one per site), for tests;
+    arguments and units as :func:`greedy_max_coverage`, ties to the lexicographically first
+    combination of the smallest size. Raises ValueError when there are more than
+    :data:`BRUTE_FORCE_LIMIT` combinations."""
     _check_k(k)
     t0 = time.perf_counter()
     m = _reduce(A, w, site_of_pose, covered_already)
     n = m.B.shape[0]
     kk = min(k, n)
-    if math.comb(n, kk) > BRUTE_FORCE_LIMIT:
-        raise ValueError(f"k: C({n}, {kk}) combinations: more than {BRUTE_FORCE_LIMIT} to try")
+    tries = sum(math.comb(n, size) for size in range(kk + 1))
+    if tries > BRUTE_FORCE_LIMIT:
+        raise ValueError(f"k: got {k}: {tries} combinations of {n} poses, expected at most {BRUTE_FORCE_LIMIT}")
     best: tuple[float, tuple[int, ...]] = (m.already, ())
     for size in range(kk + 1):
         for combo in itertools.combinations(range(n), size):
