@@ -103,6 +103,7 @@ def test_map_flagship_playback_and_living_lab_in_chromium(app_url, tmp_path):
             "City map",
             "Run a scenario",
             "Compare a proposal",
+            "CCTV blind spots and placement",
         ]
         nav.get_by_text("Run a scenario").click()
         page.get_by_role("button", name="Run", exact=True).click()
@@ -131,8 +132,16 @@ def test_map_flagship_playback_and_living_lab_in_chromium(app_url, tmp_path):
         page.get_by_text("침수 때 산책로에 남은 사람").wait_for(timeout=120_000)
         page.wait_for_timeout(6000)
         page.screenshot(path=str(shots / "app_living_lab.png"))
+        # CCTV coverage in the workshop: the big numbers and the map, no tables
+        nav.get_by_text("CCTV 사각지대와 배치").click()
+        page.get_by_text("낮에 보이는 하천 산책로").wait_for(timeout=180_000)
+        page.wait_for_selector("canvas", timeout=60_000)
+        page.wait_for_timeout(4000)
+        body = page.inner_text("body")
+        assert "새 카메라 10대" in body and "→" in body and "Traceback" not in body
+        page.screenshot(path=str(shots / "app_cctv_living_lab.png"))
         browser.close()
-    for name in ("app_map.png", "app_run.png", "app_living_lab.png"):
+    for name in ("app_map.png", "app_run.png", "app_living_lab.png", "app_cctv_living_lab.png"):
         assert (shots / name).stat().st_size > 20_000, name
 
 
