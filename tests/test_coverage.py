@@ -173,6 +173,14 @@ def test_the_command_places_cameras_and_refuses_bad_input(tmp_path):
                                   "--quiet"])  # fmt: skip
     assert r.exit_code == 0, r.output
     p = json.loads((out / "placement.json").read_text(encoding="utf-8"))
+    timing = json.loads((out / "timing.json").read_text(encoding="utf-8"))
+    assert set(timing) == {"greedy", "exact", "budget.exact", "budget.greedy"} and "solve_s" not in json.dumps(p)
+    first = (out / "placement.json").read_bytes()
+    again = CliRunner().invoke(main, ["coverage", "--data", str(data), "--add", "2", "--budget", "50%", "--out",
+                                      str(tmp_path / "again"), "--quiet"])  # fmt: skip
+    assert again.exit_code == 0 and (tmp_path / "again" / "placement.json").read_bytes() == first  # byte for byte
+    for name in ("coverage.json", "blind_spots.gpkg", "blind_spots.geojson", "views.geojson"):
+        assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes(), name
     assert p["exact"]["status"] == "optimal" and p["exact"]["share"] >= p["greedy"]["share"] > p["before_share"]
     assert p["budget"]["exact"]["share"] >= 0.5 and p["budget"]["exact"]["cameras"] <= p["budget"]["greedy"]["cameras"]
     assert "placing 2 cameras" in r.output and "riverside_path" in r.output

@@ -2,15 +2,16 @@
 metrics per zone and DORI level (by day and by night), the blind spots, optionally the
 time-weighted coverage of a crowd run, and optionally the placement of new cameras (or the
 re-aiming of the existing ones) solved greedily and exactly. Written to a folder as
-``coverage.json``, ``blind_spots.gpkg`` (and ``.geojson``), ``views.geojson`` and
-``placement.json``, each atomically. Geometry EPSG:5186 inside, WGS84 in the GeoJSON files.
+``coverage.json``, ``blind_spots.gpkg`` (and ``.geojson``), ``views.geojson``, ``placement.json`` and its wall times
+in ``timing.json``, each atomically. Geometry EPSG:5186 inside, WGS84 in the GeoJSON files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -342,7 +343,7 @@ def write_assessment(a: Assessment, out: str | Path) -> list[Path]:
     written.append(p)
     spots = a.blind_spots
     p = out / "blind_spots.gpkg"
-    with atomic_file(p) as tmp:
+    with atomic_file(p) as tmp, _fixed_gpkg_date():
         spots.to_file(tmp, layer="blind_spots", driver="GPKG")
     written.append(p)
     p = out / "blind_spots.geojson"
@@ -352,10 +353,42 @@ def write_assessment(a: Assessment, out: str | Path) -> list[Path]:
     write_text_atomic(p, views_frame(a.views).to_crs("EPSG:4326").to_json(drop_id=True, ensure_ascii=False))
     written.append(p)
     if a.placement is not None:
-        p = out / "placement.json"
-        write_text_atomic(p, json.dumps(a.placement, ensure_ascii=False, indent=2) + "\n")
-        written.append(p)
+        results, timing = split_timing(a.placement)
+        for name, body in (("placement.json", results), ("timing.json", timing)):
+            p = out / name
+            write_text_atomic(p, json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+            written.append(p)
     return written
+
+
+@contextlib.contextmanager
+def _fixed_gpkg_date() -> Iterator[None]:
+    """GeoPackages stamp their contents with the time of writing; a fixed stamp (GDAL's
+    OGR_CURRENT_DATE) makes the same blind spots the same file, byte for byte."""
+    import pyogrio
+
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+
+
+def split_timing(placement: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
+    """The placement without its wall times (the same data gives the same file, byte for byte)
+    and the wall times apart (s, by solution: ``greedy``, ``exact``, ``budget.exact``, ...)."""
+    results = json.loads(json.dumps(placement))
+    timing: dict[str, float] = {}
+
+    def take(d: dict[str, Any], path: str) -> None:
+        for k, v in d.items():
+            if isinstance(v, dict):
+                if "solve_s" in v:
+                    timing[f"{path}{k}"] = v.pop("solve_s")
+                take(v, f"{path}{k}.")
+
+    take(results, "")
+    return results, timing
 
 
 def views_frame(views: list[CameraView]) -> gpd.GeoDataFrame:
