@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Problem
+from .validation_messages import _show
 
 ZONES = ("access_points", "riverside_path", "school_zone", "child_protection_zone", "street", "rest")
 """The coverage zones, most specific first; ``rest`` is the walk network outside every other."""
@@ -87,11 +88,11 @@ def read_surveillance(manifest: Mapping[str, Any], problems: list[Problem]) -> S
         problems.append(Problem("manifest", None, f"surveillance{where}: {what}"))
 
     if not isinstance(raw, dict):
-        bad("", f"expected an object with {', '.join(SURVEILLANCE_KEYS)}, got {_kind(raw)}")
+        bad("", f"expected an object with {', '.join(SURVEILLANCE_KEYS)}, got {_show(raw)}")
         return Surveillance()
     for key in raw:
         if key not in SURVEILLANCE_KEYS:
-            bad(f".{_text(key)}", f"unknown key (known: {', '.join(SURVEILLANCE_KEYS)})")
+            bad(f".{_show(key)}", f"unknown key (known: {', '.join(SURVEILLANCE_KEYS)})")
     out: dict[str, Any] = {}
     for key in ("school_zone_m", "protection_zone_m", "access_zone_m"):
         if key in raw:
@@ -101,20 +102,20 @@ def read_surveillance(manifest: Mapping[str, Any], problems: list[Problem]) -> S
     prio = dict(DEFAULT_PRIORITIES)
     rp = raw.get("priorities", {})
     if not isinstance(rp, dict):
-        bad(".priorities", f"expected an object: zone -> weight, got {_kind(rp)}")
+        bad(".priorities", f"expected an object: zone -> weight, got {_show(rp)}")
         rp = {}
     for zone, w in rp.items():
-        where = f".priorities.{_text(zone)}"
+        where = f".priorities.{_show(zone)}"
         if zone not in ZONES:
             bad(where, f"unknown zone (known: {', '.join(ZONES)})")
         elif not _number(w) or not 0 <= w <= 1000:
-            bad(where, f"expected a weight from 0 to 1000, got {_kind(w)}")
+            bad(where, f"expected a weight from 0 to 1000, got {_show(w)}")
         else:
             prio[zone] = float(w)
     streets = []
     rs = raw.get("streets", [])
     if not isinstance(rs, list):
-        bad(".streets", f"expected a list of objects, got {_kind(rs)}")
+        bad(".streets", f"expected a list of objects, got {_show(rs)}")
         rs = []
     for i, s in enumerate(rs):
         street = _street(s, f".streets[{i}]", bad)
@@ -125,14 +126,14 @@ def read_surveillance(manifest: Mapping[str, Any], problems: list[Problem]) -> S
 
 def _street(s: Any, where: str, bad) -> WatchedStreet | None:
     if not isinstance(s, dict):
-        bad(where, f"expected an object with {', '.join(STREET_KEYS)}, got {_kind(s)}")
+        bad(where, f"expected an object with {', '.join(STREET_KEYS)}, got {_show(s)}")
         return None
     for key in s:
         if key not in STREET_KEYS:
-            bad(f"{where}.{_text(key)}", f"unknown key (known: {', '.join(STREET_KEYS)})")
+            bad(f"{where}.{_show(key)}", f"unknown key (known: {', '.join(STREET_KEYS)})")
     name = s.get("name")
     if not isinstance(name, str) or not name.strip():
-        bad(f"{where}.name", f"expected the street's name, got {_kind(name)}")
+        bad(f"{where}.name", f"expected the street's name, got {_show(name)}")
         return None
     line = s.get("line")
     pts: list[tuple[float, float]] = []
@@ -148,10 +149,10 @@ def _street(s: Any, where: str, bad) -> WatchedStreet | None:
             ):
                 pts.append((float(p[0]), float(p[1])))
             else:
-                bad(f"{where}.line[{j}]", f"expected [lon, lat] in degrees (WGS84), got {_kind(p)}")
+                bad(f"{where}.line[{j}]", f"expected [lon, lat] in degrees (WGS84), got {_show(p)}")
                 return None
     else:
-        bad(f"{where}.line", f"expected a list of at least 2 [lon, lat] points, got {_kind(line)}")
+        bad(f"{where}.line", f"expected a list of at least 2 [lon, lat] points, got {_show(line)}")
         return None
     corridor = _distance(s.get("corridor_m", 20.0), f"{where}.corridor_m", bad, nullable=False)
     spacing = _distance(s.get("smart_pole_spacing_m"), f"{where}.smart_pole_spacing_m", bad, nullable=True)
@@ -171,25 +172,10 @@ def _distance(v: Any, where: str, bad, *, nullable: bool) -> float | None:
     if v is None and nullable:
         return None
     if not _number(v) or not 0 < v <= MAX_ZONE_M:
-        bad(where, f"expected a distance in m, > 0 and ≤ {MAX_ZONE_M:g}, got {_kind(v)}")
+        bad(where, f"expected a distance in m, > 0 and ≤ {MAX_ZONE_M:g}, got {_show(v)}")
         return None
     return float(v)
 
 
 def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _kind(v: Any) -> str:
-    if v is None:
-        return "null"
-    if _number(v):
-        return f"{v:g}"
-    if isinstance(v, str):
-        return f"text {_text(v)}"
-    return type(v).__name__ if not isinstance(v, (list, dict)) else ("a list" if isinstance(v, list) else "an object")
-
-
-def _text(v: Any, limit: int = 40) -> str:
-    s = str(v)
-    return repr(s if len(s) <= limit else s[:limit] + "…")

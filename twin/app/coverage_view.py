@@ -15,7 +15,7 @@ from ..city import CityModel
 from ..coverage.assess import PLACEMENT_ZONES, Assessment, views_frame
 from ..models.camera_optics import DORI_LEVELS
 from .i18n import t
-from .map_layers import DECIMALS, path_layer
+from .map_layers import DECIMALS, _paths, path_layer
 
 LEVEL_RGB: dict[str, list[int]] = {
     "detection": [255, 237, 160, 110],
@@ -62,6 +62,7 @@ def coverage_deck(city: CityModel, a: Assessment, lang: str, focus: tuple[float,
     served zones, the cameras and the proposed ones (WGS84, no base-map tiles); the whole city, or
     close in on ``focus`` (lon, lat)."""
     layers = []
+    named = names(city)
     roads = a.demand.links
     served = roads[roads["kind"].isin(["riverside_path", "ramp", "stairs"])]
     layers.append(
@@ -73,7 +74,7 @@ def coverage_deck(city: CityModel, a: Assessment, lang: str, focus: tuple[float,
         if sel.empty:
             continue
         data = [
-            {"polygon": poly, "label": f"{names(city).get(d, d)} ({d}): {words(LEVEL_WORDS, level, lang)}"}
+            {"polygon": poly, "label": f"{named.get(d, d)} ({d}): {words(LEVEL_WORDS, level, lang)}"}
             for poly, d in zip(_polygons(sel), sel["device_id"], strict=True)
         ]
         layers.append(
@@ -95,12 +96,10 @@ def coverage_deck(city: CityModel, a: Assessment, lang: str, focus: tuple[float,
             for p, n, m in zip(_paths(spots), spots["name"], spots["length_m"], strict=True)
         ]
         layers.append(path_layer(data, "blind_spots", width=4, min_px=3, color=BLIND_RGB))
+    where = _lonlat([v.spec.x for v in a.views], [v.spec.y for v in a.views])
     cams = [
-        {
-            "position": _lonlat(v.spec.x, v.spec.y),
-            "label": f"{names(city).get(v.spec.device_id, '')} ({v.spec.device_id})",
-        }
-        for v in a.views
+        {"position": p, "label": f"{named.get(v.spec.device_id, '')} ({v.spec.device_id})"}
+        for v, p in zip(a.views, where, strict=True)
     ]
     layers.append(_points(cams, "cameras", CAMERA_RGB, 4))
     proposed = (a.placement or {}).get("exact", {}).get("poses", [])
@@ -157,15 +156,11 @@ def names(city: CityModel) -> dict[str, str]:
     return {} if cams.empty else dict(zip(cams["device_id"], cams["name"], strict=True))
 
 
-def _paths(gdf: gpd.GeoDataFrame) -> list[list[list[float]]]:
-    return [np.round(np.asarray(g.coords), DECIMALS).tolist() for g in gdf.to_crs("EPSG:4326").geometry]
-
-
-def _lonlat(x: float, y: float) -> list[float]:
+def _lonlat(xs: list[float], ys: list[float]) -> list[list[float]]:
     from pyproj import Transformer
 
-    lon, lat = Transformer.from_crs("EPSG:5186", "EPSG:4326", always_xy=True).transform(x, y)
-    return [round(lon, DECIMALS + 1), round(lat, DECIMALS + 1)]
+    lon, lat = Transformer.from_crs("EPSG:5186", "EPSG:4326", always_xy=True).transform(xs, ys)
+    return [[round(a, DECIMALS + 1), round(b, DECIMALS + 1)] for a, b in zip(lon, lat, strict=True)]
 
 
 def _points(data: list[dict], layer_id: str, rgb: list[int], radius_px: int) -> pdk.Layer:
