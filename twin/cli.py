@@ -348,6 +348,7 @@ def coverage_cmd(scenario_file, data, weights, add, budget, reaim, zones, level,
     placement.json to --out."""
     from tqdm import tqdm
 
+    from .atomic import check_output_dir
     from .city import load_city
     from .coverage.assess import CoverageOptions, assess, write_assessment
     from .coverage.exposure import exposure_of_run
@@ -382,6 +383,7 @@ def coverage_cmd(scenario_file, data, weights, add, budget, reaim, zones, level,
         bar.update(done - bar.n)
 
     try:
+        check_output_dir(out, overwrite=True, marker="coverage.json")  # before the work, not after
         city = load_city(data)
         exposure = exposure_of_run(weights) if weights is not None else None
         served = CoverageOptions().zones if zones is None else tuple(z.strip() for z in zones.split(",") if z.strip())
