@@ -203,3 +203,19 @@ def test_reaiming_turns_a_camera_facing_away_toward_the_path_and_never_does_wors
     good = Scene(path, cameras=[Cam(0, 0, 100)]).city(tmp_path / "b")  # 100° is not among the 8 headings
     q = assess(good, CoverageOptions(step_m=STEP, reaim=True)).placement
     assert q["exact"]["share"] >= q["before_share"] > 0
+
+
+def test_the_command_refuses_an_out_folder_it_did_not_write(tmp_path):
+    from click.testing import CliRunner
+
+    from twin.cli import main
+
+    data = Scene(STREET, cameras=[Cam(0, 0, 90)]).write(tmp_path / "city")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "mine.txt").write_text("keep", encoding="utf-8")
+    refused = CliRunner().invoke(main, ["coverage", "--data", str(data), "--out", str(notes), "--quiet"])
+    assert refused.exit_code == 2 and "not an output of this tool" in refused.output
+    assert sorted(p.name for p in notes.iterdir()) == ["mine.txt"]  # nothing written into someone's folder
+    a_file = CliRunner().invoke(main, ["coverage", "--data", str(data), "--out", str(notes / "mine.txt"), "--quiet"])
+    assert a_file.exit_code == 2 and "is not a directory" in a_file.output
