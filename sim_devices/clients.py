@@ -119,7 +119,7 @@ def client_commands(
              f"curl -s --digest -u {q(dev['id'])}:{secret(dev['id'])} -o {q(dev['id'] + '.png')} {base}/snapshot.png"),
             ("its ONVIF device service (WS-UsernameToken): point an ONVIF client here", o["device_service"]),
         ]  # fmt: skip
-    elif kind in ("tilt_sensor", "crack_sensor"):
+    elif kind in ("tilt_sensor", "crack_sensor", "extensometer"):
         out.append(("LoRaWAN uplinks (ChirpStack JSON)", f"{sub} -t {q(mqtt['up'])}"))
     elif mqtt:
         topics = " ".join(f"-t {q(v)}" for k, v in mqtt.items() if k in ("telemetry", "state", "event"))

@@ -65,6 +65,7 @@ KINDS: dict[str, Callable[..., Device]] = {  # dataset kind -> device class, bui
     "signboard": Signboard,
     "tilt_sensor": StructuralSensor,
     "crack_sensor": StructuralSensor,
+    "extensometer": StructuralSensor,
     "crosswalk": Crosswalk,
     "cctv": Camera,
 }

@@ -27,7 +27,9 @@ TENANT = uuid.uuid5(uuid.NAMESPACE_DNS, "uijeongbu.go.kr")
 APPLICATION = {
     "tilt_sensor": uuid.uuid5(TENANT, "structural-tilt"),
     "crack_sensor": uuid.uuid5(TENANT, "structural-crack"),
+    "extensometer": uuid.uuid5(TENANT, "structural-extensometer"),
 }
+F_PORT = {"tilt_sensor": 10, "crack_sensor": 11, "extensometer": 12}
 GATEWAY = "0016c001ff10a235"
 KR920 = (922_100_000, 922_300_000, 922_500_000)  # Hz, the KR920 plan's default channels
 
@@ -41,7 +43,7 @@ class StructuralSensor(DeviceBase):
 
     def __init__(self, row: dict[str, Any], ctx: FleetContext, *, port: int | None = None) -> None:
         super().__init__(row, ctx)
-        self.kind = str(row["kind"])  # tilt_sensor or crack_sensor
+        self.kind = str(row["kind"])  # tilt_sensor, crack_sensor or extensometer
         self.eui = dev_eui(self.device_id)
         self.app = str(APPLICATION[self.kind])
         self.interval_s = float(ctx.settings.structural_interval)
@@ -67,6 +69,12 @@ class StructuralSensor(DeviceBase):
             raw = struct.pack(">hhH", round(x * 1000), round(y * 1000), round(self.battery_mv))
             obj = {"tilt_x_deg": round(x, 3), "tilt_y_deg": round(y, 3)}
             port = 10
+        elif self.kind == "extensometer":
+            self.state[0] = max(0.0, self.state[0] + float(self.rng.normal(0.0, 0.0002)))
+            d = max(0.0, self.state[0] + float(self.rng.normal(0.0, 0.01)))
+            raw = struct.pack(">IH", round(d * 100), round(self.battery_mv))
+            obj = {"displacement_mm": round(d, 2)}
+            port = 12
         else:
             self.state[0] = max(0.0, self.state[0] + float(self.rng.normal(0.0, 0.0002)))
             w = max(0.0, self.state[0] + float(self.rng.normal(0.0, 0.001)))
@@ -123,7 +131,7 @@ class StructuralSensor(DeviceBase):
             "lorawan": {
                 "dev_eui": self.eui,
                 "application_id": self.app,
-                "f_port": 10 if self.kind == "tilt_sensor" else 11,
+                "f_port": F_PORT[self.kind],
             },
             "mqtt": {"up": self.topic, "username": self.device_id},
             "uplink_interval_s": self.interval_s,

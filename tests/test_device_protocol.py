@@ -73,7 +73,7 @@ def test_servers_and_mqtt_faces_come_from_the_protocol(fleet):
         else:
             assert port is None and served == {}
         assert (d.on_mqtt is not None) is (d.kind == "gate")  # only gates take MQTT commands
-        assert (d.status_topic is None) is (d.kind in ("cctv", "tilt_sensor", "crack_sensor"))
+        assert (d.status_topic is None) is (d.kind in ("cctv", "tilt_sensor", "crack_sensor", "extensometer"))
     waited = {d.device_id for d in fleet.devices if d.waited_for}
     replicas = {d.device_id for d in fleet.devices if "-R0" in d.device_id}
     assert len(replicas) == 2 and not waited & replicas  # the clock never waits for a load-test replica

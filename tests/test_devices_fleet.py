@@ -133,6 +133,7 @@ def test_manifest_lists_every_device_on_loopback_with_distinct_ports(fleet):
         "signboard": 15,
         "tilt_sensor": 64,
         "crack_sensor": 64,
+        "extensometer": 10,
         "crosswalk": 4,
     }
     faces = [d.get("modbus") or d.get("http") or d.get("onvif") for d in m["devices"]]
@@ -398,9 +399,13 @@ def test_lorawan_uplinks_parse_as_chirpstack_events_and_their_payload_matches_th
         if u["fPort"] == 10:
             x, y, mv = struct.unpack(">hhH", raw)
             assert (x / 1000, y / 1000) == (u["object"]["tilt_x_deg"], u["object"]["tilt_y_deg"])
-        else:
+        elif u["fPort"] == 11:
             w, mv = struct.unpack(">HH", raw)
             assert w / 1000 == u["object"]["crack_mm"]
+        else:
+            assert u["fPort"] == 12
+            d, mv = struct.unpack(">IH", raw)
+            assert d / 100 == u["object"]["displacement_mm"]
         assert mv / 1000 == u["object"]["battery_v"]
         counters[u["deviceInfo"]["devEui"]].append(u["fCnt"])
     for fcnts in counters.values():

@@ -285,3 +285,51 @@ def test_the_short_link_problem_names_the_file_the_manifest_gives(dataset_copy):
     _add_door(dataset_copy / "walk_links.geojson")
     code, out = _validate(dataset_copy)
     assert code == 1 and "roads[E-DOOR]: walk_links.geojson: geometry: got a link 0.30 m long" in out, out
+
+
+@pytest.mark.parametrize(
+    ("layer", "index", "attr", "value", "expected"),
+    [
+        # optional attributes (the collapse model's) are checked when present ...
+        ("slopes", 0, "risk_grade", "F",
+         "slopes[SLP-01]: attribute 'risk_grade' is 'F', expected one of A, B, C, D, E"),
+        ("slopes", 0, "friction_deg", 95, "slopes[SLP-01]: attribute 'friction_deg' must be <= 89"),
+        ("slopes", 0, "ks_m_s", -1e-5, "slopes[SLP-01]: attribute 'ks_m_s' must be > 0"),
+        ("buildings", 0, "occupants", 2.5, "buildings[B00001]: attribute 'occupants' must be an integer"),
+        ("buildings", 0, "tilt_ratio", 0.5, "buildings[B00001]: attribute 'tilt_ratio' must be <= 0.2"),
+        # ... and may be null
+        ("slopes", 0, "cohesion_kpa", None, None),
+        # the water table starts within the soil (TRIGRS: d <= Z)
+        ("slopes", 2, "water_table_depth_m", 40.0,
+         "slopes[SLP-03]: attribute 'water_table_depth_m' must be at most soil_depth_m"),
+    ],
+)  # fmt: skip
+def test_optional_collapse_attributes_are_checked_when_present(dataset_copy, layer, index, attr, value, expected):
+    _edit_features(dataset_copy / f"{layer}.geojson", lambda fs: fs[index]["properties"].update({attr: value}))
+    code, out = _validate(dataset_copy)
+    if expected is None:
+        assert code == 0, out
+    else:
+        assert code == 1 and expected in out, out
+        assert len([line for line in out.splitlines() if line.startswith("  - ")]) <= 1, out
+
+
+def test_a_dataset_without_the_optional_attributes_is_valid(dataset_copy):
+    def strip(features):
+        for f in features:
+            for k in ("soil_depth_m", "cohesion_kpa", "risk_grade", "runout_m", "downhill_deg"):
+                f["properties"].pop(k, None)
+
+    _edit_features(dataset_copy / "slopes.geojson", strip)
+    code, out = _validate(dataset_copy)
+    assert code == 0, out
+
+
+def test_an_extensometer_must_sit_on_a_slope(dataset_copy):
+    def move(features):
+        ext = next(f for f in features if f["properties"]["kind"] == "extensometer")
+        ext["properties"]["host_id"] = "B00001"  # a building
+
+    _edit_features(dataset_copy / "devices.geojson", move)
+    code, out = _validate(dataset_copy)
+    assert code == 1 and "attribute 'host_id': no slopes feature has id 'B00001' (extensometers sit on slopes)" in out

@@ -508,6 +508,7 @@ def check_layer(
             mask = kinds == kind
             if mask.any():
                 checks += [(attr, mask, kind) for attr in attrs]
+    checks += [(attr, None, None) for attr in spec.optional_attrs if attr.name in present]
     typed_ok: dict[str, bool] = {}
     for attr, mask, of_kind in checks:
         if attr.name not in present:
@@ -711,6 +712,14 @@ def check_references(
                 col[col.map(lambda v: _text(v) is not None and v not in hosts)],
                 lambda v: f"attribute 'host_id': no buildings or slopes feature has id {describe(v)}",
             )
+            col = _column(devices, "host_id")[kinds == "extensometer"]
+            _add_each(
+                problems,
+                "devices",
+                dev_ids,
+                col[col.map(lambda v: _text(v) is not None and v not in slopes)],
+                lambda v: f"attribute 'host_id': no slopes feature has id {describe(v)} (extensometers sit on slopes)",
+            )
     refs("roads", "access_id", "access_points")
     _check_gates_at_access_points(layers, problems, unavailable, kind_of)
     _check_stream_names(layers, problems, unavailable)
@@ -839,6 +848,26 @@ def check_streams(streams: gpd.GeoDataFrame | None, problems: list[Problem]) -> 
                 )
 
 
+def check_slope_soils(slopes: gpd.GeoDataFrame | None, problems: list[Problem]) -> None:
+    """A slope's initial water table lies within its soil (TRIGRS: d <= Z); values already checked
+    one by one, so only rows where both are numbers are compared."""
+    if slopes is None or "soil_depth_m" not in slopes or "water_table_depth_m" not in slopes:
+        return
+    depth = pd.to_numeric(slopes["soil_depth_m"], errors="coerce")
+    table = pd.to_numeric(slopes["water_table_depth_m"], errors="coerce")
+    bad = (table > depth) & depth.notna() & table.notna()
+    ids = _ids(slopes, LAYERS["slopes"])
+    for i in slopes.index[bad]:
+        problems.append(
+            Problem(
+                "slopes",
+                str(ids[i]),
+                f"attribute 'water_table_depth_m' must be at most soil_depth_m {depth[i]:g}, got {table[i]:g} "
+                "(the water table starts within the soil)",
+            )
+        )
+
+
 def check_thresholds(devices: gpd.GeoDataFrame | None, problems: list[Problem], warnings: list[Problem]) -> None:
     """A level sensor's alert thresholds do not decrease from attention to serious; a warning when
     the highest is above the sensor itself (it could not read that stage)."""
@@ -906,6 +935,7 @@ def read_dataset(path: str | Path, *, check_graph: bool = True) -> ReadResult:
     check_references(result.layers, problems, unavailable)
     check_streams(result.layers.get("streams"), problems)
     check_thresholds(result.layers.get("devices"), problems, result.warnings)
+    check_slope_soils(result.layers.get("slopes"), problems)
     read_river_gauges(manifest, result.layers.get("streams"), result.layers.get("devices"), problems, result.warnings)
     read_surveillance(manifest, problems)
     roads = result.layers.get("roads")

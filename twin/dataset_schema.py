@@ -25,6 +25,7 @@ DEVICE_KINDS = (
     "cctv",
     "tilt_sensor",
     "crack_sensor",
+    "extensometer",
     "crosswalk",
 )
 FACILITY_KINDS = (
@@ -90,7 +91,94 @@ class LayerSpec:
     doc: str = ""
     kind_attrs: dict[str, tuple[Attr, ...]] = field(default_factory=dict)
     """For layers with a ``kind`` column: attributes required only for features of that kind."""
+    optional_attrs: tuple[Attr, ...] = ()
+    """Attributes a dataset may leave out: checked like the others when the column is there; the
+    models use documented defaults when it is not (or the value is null)."""
 
+
+SLOPE_SOIL_ATTRS: tuple[Attr, ...] = (
+    Attr("height_m", "float", nullable=True, positive=True, max_value=500.0, doc="height of the slope, m"),
+    Attr(
+        "risk_grade",
+        "str",
+        nullable=True,
+        choices=("A", "B", "C", "D", "E"),
+        doc="재해위험도 grade, A (safe) to E (emergency measures); D: a collapse-risk zone",
+    ),
+    Attr(
+        "downhill_deg",
+        "float",
+        nullable=True,
+        min_value=0.0,
+        max_value=360.0,
+        doc="direction the slope falls toward, degrees clockwise from north",
+    ),
+    Attr("runout_m", "float", nullable=True, min_value=0.0, max_value=2000.0, doc="danger zone beyond the toe, m"),
+    Attr(
+        "soil_depth_m",
+        "float",
+        nullable=True,
+        positive=True,
+        max_value=50.0,
+        valid_range=(0.3, 10.0),
+        doc="depth of the soil over the failure plane (TRIGRS Z), m",
+    ),
+    Attr(
+        "water_table_depth_m",
+        "float",
+        nullable=True,
+        min_value=0.0,
+        max_value=50.0,
+        doc="initial depth of the water table below the surface (TRIGRS d), m",
+    ),
+    Attr(
+        "cohesion_kpa",
+        "float",
+        nullable=True,
+        min_value=0.0,
+        max_value=500.0,
+        valid_range=(0.0, 50.0),
+        doc="effective cohesion with roots, kPa",
+    ),  # fmt: skip
+    Attr(
+        "friction_deg",
+        "float",
+        nullable=True,
+        positive=True,
+        max_value=89.0,
+        valid_range=(15.0, 50.0),
+        doc="effective friction angle, degrees",
+    ),  # fmt: skip
+    Attr(
+        "unit_weight_kn_m3",
+        "float",
+        nullable=True,
+        positive=True,
+        max_value=40.0,
+        valid_range=(12.0, 25.0),
+        doc="unit weight of the soil, kN/m3",
+    ),  # fmt: skip
+    Attr(
+        "diffusivity_m2_s",
+        "float",
+        nullable=True,
+        positive=True,
+        max_value=1.0,
+        valid_range=(1e-8, 1e-2),
+        doc="saturated hydraulic diffusivity D0, m2/s",
+    ),  # fmt: skip
+    Attr(
+        "ks_m_s",
+        "float",
+        nullable=True,
+        positive=True,
+        max_value=1.0,
+        valid_range=(1e-9, 1e-2),
+        doc="saturated hydraulic conductivity, m/s (rain beyond it runs off)",
+    ),  # fmt: skip
+)
+"""What the slope-stability model reads of a slope (twin/models/slope_stability.py); any may be
+left out, and the model then takes its documented defaults (approximate)."""
 
 _POLY = ("Polygon", "MultiPolygon")
 _LINE = ("LineString",)
@@ -221,6 +309,25 @@ LAYERS: dict[str, LayerSpec] = {
             ),
             may_be_empty=True,
             doc="Building footprints with construction year, storeys above ground, structure and use.",
+            optional_attrs=(
+                Attr("name", "str", nullable=True, doc="what people call it (shown instead of the id)"),
+                Attr(
+                    "occupants",
+                    "int",
+                    nullable=True,
+                    min_value=0,
+                    max_value=100_000,
+                    doc="residents or users at night, people (evacuated when its collapse alarm goes off)",
+                ),
+                Attr(
+                    "tilt_ratio",
+                    "float",
+                    nullable=True,
+                    min_value=0.0,
+                    max_value=0.2,
+                    doc="tilt surveyed when its sensors were fitted, horizontal per vertical (1/750 = 0.00133)",
+                ),
+            ),
         ),
         LayerSpec(
             "facilities",
@@ -246,7 +353,8 @@ LAYERS: dict[str, LayerSpec] = {
             ),
             required=False,
             may_be_empty=True,
-            doc="Steep-slope zones (급경사지).",
+            doc="Steep-slope zones (급경사지), with the soil that the slope-stability model needs.",
+            optional_attrs=SLOPE_SOIL_ATTRS,
         ),
         LayerSpec(
             "devices",
@@ -333,6 +441,7 @@ LAYERS: dict[str, LayerSpec] = {
                 ),
                 "tilt_sensor": (Attr("host_id", "str", doc="building_id or slope_id it is fixed to"),),
                 "crack_sensor": (Attr("host_id", "str", doc="building_id or slope_id it is fixed to"),),
+                "extensometer": (Attr("host_id", "str", doc="slope_id it is fixed to"),),
                 "crosswalk": (Attr("school_id", "str", doc="facility_id of the school"),),
             },
         ),

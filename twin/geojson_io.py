@@ -208,6 +208,7 @@ def layer_columns(name: str, gdf: gpd.GeoDataFrame) -> list[str]:
     first = [spec.id_column] + [a.name for a in spec.attrs if a.name != spec.id_column]
     for attrs in spec.kind_attrs.values():
         first += [a.name for a in attrs if a.name not in first]
+    first += [a.name for a in spec.optional_attrs if a.name not in first and a.name in gdf.columns]
     rest = sorted(c for c in gdf.columns if c != gdf.geometry.name and c not in first)
     return first + rest
 

@@ -28,6 +28,7 @@ DEVICE_STYLE = {
     "cctv": (".", "#7f7f7f", 10),
     "tilt_sensor": ("x", "#8c564b", 12),
     "crack_sensor": ("+", "#8c564b", 12),
+    "extensometer": ("1", "#8c564b", 14),
     "crosswalk": ("P", "#e377c2", 40),
 }
 

@@ -27,6 +27,7 @@ from twin.walk_graph import collapsed_links
 from .buildings import build_buildings
 from .devices import build_devices, build_slopes
 from .facilities import build_facilities
+from .monitoring import add_occupancy, add_slope_soils
 from .reference import check_reference, load_reference
 from .roads import WIDTH, build_roads
 from .streams import build_streams
@@ -138,7 +139,10 @@ def build(reference: Path, out: Path) -> dict:
     buildings = buildings.reset_index(drop=True)
     buildings["building_id"] = [f"B{i + 1:05d}" for i in range(len(buildings))]
     buildings["approximate"] = True
+    schools = facilities[facilities["kind"] == "school"]
+    buildings = add_occupancy(buildings, schools, REFERENCE_YEAR, _rng("occupancy"))
     slopes = build_slopes(helpers["area"], city_poly, helpers["channels"], ref.dongs, _rng("slopes"))
+    slopes = add_slope_soils(slopes, helpers["area"], _rng("slope_soils"))
     devices = build_devices(ref, streams, reaches, roads, access, facilities, buildings, slopes, _rng("devices"))
 
     boundary = ref.city.assign(
@@ -218,7 +222,7 @@ SOURCES = {
         "generated (gis_data/build/buildings.py); school years from schools-location",
         "CC0",
         True,
-        "Plausible footprints, years, storeys, structures; not real buildings.",
+        "Plausible footprints, years, storeys, structures and occupants; not real buildings.",
     ),
     "facilities": (
         f"{_SRC}schools-location, child-protection-zones, civil-defense-shelters, uijeongbu-lrt; "
@@ -233,7 +237,8 @@ SOURCES = {
         "authored (gis_data/build/devices.py)",
         "CC0",
         True,
-        "Steep-slope zones at the edge of the developed area; not the official 급경사지 register.",
+        "Steep-slope zones at the edge of the developed area with authored soils (weathered-granite "
+        "ranges, cohesion set by risk grade); not the official 급경사지 register, not a survey.",
     ),
     "devices": (
         f"{_SRC}wamis-stations (gauges), child-protection-zones (CCTV counts); rest authored",

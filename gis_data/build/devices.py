@@ -208,9 +208,7 @@ def build_devices(ref, streams, reaches, roads, access, facilities, buildings, s
             )
 
     # structural sensors on old buildings and on slopes ---------------------------------------
-    old = buildings[buildings["year_built"] <= 1996]
-    old = old[old["structure"].isin(["masonry", "reinforced_concrete"]) & (old["storeys"] >= 3)]
-    old = old.sort_values(["year_built", "building_id"]).head(40)
+    old = buildings[buildings["name"].notna()].sort_values(["year_built", "building_id"])  # monitoring.py
 
     def structural(host_id: str, label: str, layer: str, c: Point, crack_offset_m: float) -> None:
         """A tilt sensor at ``c`` and a crack sensor ``crack_offset_m`` m east (and north, on slopes) of it."""
@@ -223,9 +221,15 @@ def build_devices(ref, streams, reaches, roads, access, facilities, buildings, s
                 approximate=True, source="authored")  # fmt: skip
 
     for _, b in old.iterrows():
-        structural(b["building_id"], b["building_id"], "buildings", b.geometry.representative_point(), 1.0)
+        structural(b["building_id"], b["name"], "buildings", b.geometry.representative_point(), 1.0)
     for _, s in slopes.sort_values("slope_id").iterrows():
         structural(s["slope_id"], s["name"], "slopes", s.geometry.representative_point(), 2.0)
+        if s["risk_grade"] == "D":  # a collapse-risk slope also gets a wire extensometer across its crown
+            c = s.geometry.centroid
+            up = math.radians(float(s["downhill_deg"]) + 180.0)
+            crown = Point(c.x + 20.0 * math.sin(up), c.y + 20.0 * math.cos(up))
+            add(f"EXT-{s['slope_id']}", "extensometer", crown, f"{s['name']} 신축계", host_id=s["slope_id"],
+                host_layer="slopes", approximate=True, source="authored")  # fmt: skip
 
     # IoT crosswalks at the two school zones ----------------------------------------------------
     street = roads[roads["kind"] == "road"]

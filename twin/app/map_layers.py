@@ -29,6 +29,7 @@ DEVICE_RGB = {
     "cctv": [127, 127, 127],
     "tilt_sensor": [140, 86, 75],
     "crack_sensor": [140, 86, 75],
+    "extensometer": [140, 86, 75],
     "crosswalk": [227, 119, 194],
 }
 STOREY_M = 3.0
