@@ -130,3 +130,27 @@ def test_the_json_schema_names_every_section():
         "collapse_policy_version", "slopes", "buildings", "forecast", "plausibility", "clear_after", "sites"
     }  # fmt: skip
     assert schema["required"] == ["collapse_policy_version"]
+
+
+def test_the_policy_command_validates_a_collapse_policy_and_prints_its_schema(tmp_path):
+    """`twin policy validate` tells a collapse policy by its version key; `twin scenario validate`
+    given one says what it is and checks it as a policy."""
+    from click.testing import CliRunner
+
+    from twin.cli import main
+
+    shipped = Path(__file__).resolve().parents[1] / "scenarios" / "policies" / "reference_collapse.yaml"
+    r = CliRunner().invoke(main, ["policy", "validate", str(shipped)])
+    assert r.exit_code == 0 and "valid collapse policy" in r.output and "2 mm/h" in r.output, r.output
+    r = CliRunner().invoke(main, ["scenario", "validate", str(shipped)])
+    assert r.exit_code == 0 and "a collapse policy (it has collapse_policy_version), not a scenario" in r.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "collapse_policy_version: 1\nslopes:\n  displacement_rate_mm_h: {caution: 3, warning: 1, evacuate: 2}\n",
+        encoding="utf-8",
+    )
+    r = CliRunner().invoke(main, ["policy", "validate", str(bad)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"{bad}: slopes.displacement_rate_mm_h.warning: got 1: expected" in r.output
+    r = CliRunner().invoke(main, ["policy", "schema", "--kind", "collapse"])
+    assert r.exit_code == 0 and json.loads(r.output)["title"] == "Collapse policy, version 1"

@@ -39,7 +39,12 @@ def scenario_validate(file: str, overrides: tuple[str, ...]) -> None:
     from .scenario import load_scenario, scenario_warnings
 
     if not overrides and _looks_like_policy(file):
-        click.echo(f"{file}: a gate policy (it has policy_version), not a scenario: checked as a policy", err=True)
+        what = (
+            "a collapse policy (it has collapse_policy_version)"
+            if _is_collapse_policy(file)
+            else "a gate policy (it has policy_version)"
+        )
+        click.echo(f"{file}: {what}, not a scenario: checked as a policy", err=True)
         _validate_policy(file)
         return
     try:
@@ -81,12 +86,48 @@ def _looks_like_policy(file: str) -> bool:
         data = read_yaml_file(file, what="a scenario YAML file")
     except TwinError:
         return False
-    return isinstance(data, dict) and "policy_version" in data and "schema_version" not in data
+    return (
+        isinstance(data, dict)
+        and ("policy_version" in data or "collapse_policy_version" in data)
+        and "schema_version" not in data
+    )
+
+
+def _is_collapse_policy(file: str) -> bool:
+    from .errors import TwinError
+    from .input_files import read_yaml_file
+
+    try:  # the loaders' own bounded reader: a bad file is for them to report
+        data = read_yaml_file(file, what="a policy YAML file")
+    except TwinError:
+        return False
+    return isinstance(data, dict) and "collapse_policy_version" in data and "policy_version" not in data
+
+
+def _validate_collapse_policy(file: str) -> None:
+    from .control.collapse_policy import CollapsePolicyError, load_collapse_policy
+
+    try:
+        policy = load_collapse_policy(file)
+    except CollapsePolicyError as exc:
+        for line in exc.problems:
+            click.echo(line, err=True)
+        sys.exit(2)
+    own = ", ".join(sorted(policy.sites)) or "none"
+    r = policy.slopes.displacement_rate_mm_h
+    click.echo(
+        f"{file}: valid collapse policy (slopes evacuate at {r.evacuate:g} mm/h or a forecast failure within "
+        f"{policy.slopes.forecast_evacuate_lead / 3600:g} h, with {policy.plausibility.corroboration} independent "
+        f"signals; sites with their own rules: {own})"
+    )
 
 
 def _validate_policy(file: str) -> None:
     from .control.policy import PolicyError, load_policy
 
+    if _is_collapse_policy(file):
+        _validate_collapse_policy(file)
+        return
     try:
         policy = load_policy(file)
     except PolicyError as exc:
@@ -104,19 +145,26 @@ def _validate_policy(file: str) -> None:
 
 @click.group("policy")
 def policy_group() -> None:
-    """Gate policy files: validate them, print their JSON Schema."""
+    """Gate and collapse early-warning policy files: validate them, print their JSON Schema."""
 
 
 @policy_group.command("validate")
 @click.argument("file", type=click.Path(dir_okay=False))
 def policy_validate(file: str) -> None:
-    """Check the gate policy FILE; exit 0 when valid, 2 with one line per problem otherwise."""
+    """Check the policy FILE (a gate policy, or a collapse policy with collapse_policy_version);
+    exit 0 when valid, 2 with one line per problem otherwise."""
     _validate_policy(file)
 
 
 @policy_group.command("schema")
-def policy_schema() -> None:
-    """Print the JSON Schema of gate policy files (policy version 1)."""
+@click.option("--kind", type=click.Choice(["gate", "collapse"]), default="gate", show_default=True)
+def policy_schema(kind: str) -> None:
+    """Print the JSON Schema of gate (policy_version 1) or collapse (collapse_policy_version 1) policy files."""
+    if kind == "collapse":
+        from .control.collapse_policy import collapse_policy_json_schema
+
+        click.echo(json.dumps(collapse_policy_json_schema(), ensure_ascii=False, indent=2))
+        return
     from .control.policy import policy_json_schema
 
     click.echo(json.dumps(policy_json_schema(), ensure_ascii=False, indent=2))
