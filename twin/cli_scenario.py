@@ -104,15 +104,20 @@ def _is_collapse_policy(file: str) -> bool:
     return isinstance(data, dict) and "collapse_policy_version" in data and "policy_version" not in data
 
 
-def _validate_collapse_policy(file: str) -> None:
-    from .control.collapse_policy import CollapsePolicyError, load_collapse_policy
-
+def _load_or_exit(load, error: type, file: str):
+    """``load(file)``, or each of its problems on stderr and exit 2."""
     try:
-        policy = load_collapse_policy(file)
-    except CollapsePolicyError as exc:
+        return load(file)
+    except error as exc:
         for line in exc.problems:
             click.echo(line, err=True)
         sys.exit(2)
+
+
+def _validate_collapse_policy(file: str) -> None:
+    from .control.collapse_policy import CollapsePolicyError, load_collapse_policy
+
+    policy = _load_or_exit(load_collapse_policy, CollapsePolicyError, file)
     own = ", ".join(sorted(policy.sites)) or "none"
     r = policy.slopes.displacement_rate_mm_h
     click.echo(
@@ -128,12 +133,7 @@ def _validate_policy(file: str) -> None:
     if _is_collapse_policy(file):
         _validate_collapse_policy(file)
         return
-    try:
-        policy = load_policy(file)
-    except PolicyError as exc:
-        for line in exc.problems:
-            click.echo(line, err=True)
-        sys.exit(2)
+    policy = _load_or_exit(load_policy, PolicyError, file)
     own = ", ".join(sorted(policy.gates)) or "none"
     d = policy.defaults
     warn = d.warn_level_m if d.warn_level_m is not None else d.close_level_m
