@@ -104,12 +104,12 @@ def _is_collapse_policy(file: str) -> bool:
     return isinstance(data, dict) and "collapse_policy_version" in data and "policy_version" not in data
 
 
-def _load_or_exit(load, error: type, file: str):
+def _load_or_exit(load, error: type[Exception], file: str):
     """``load(file)``, or each of its problems on stderr and exit 2."""
     try:
         return load(file)
     except error as exc:
-        for line in exc.problems:
+        for line in getattr(exc, "problems", [str(exc)]):
             click.echo(line, err=True)
         sys.exit(2)
 
