@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from twin.control.collapse_logic import CollapseLogicError, SensorReading, SiteLogic, SiteObservation
-from twin.control.collapse_policy import collapse_policy_from_mapping, load_collapse_policy
+from twin.control.collapse_policy import CollapsePolicyError, collapse_policy_from_mapping, load_collapse_policy
+from twin.input_files import read_yaml_file
 
 SHIPPED = Path(__file__).resolve().parents[1] / "scenarios" / "policies" / "reference_collapse.yaml"
 
@@ -32,12 +33,19 @@ def tilt_of(disp_mm: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan(disp_mm / 500.0))
 
 
+def day_scale_policy():
+    """The shipped policy without the slopes' own forecast block and rate gate: the synthetic slopes
+    here accelerate for 48 h from 0.05 mm/h, the pace of the published cases that the top-level
+    forecast settings suit; the shipped slope settings are calibrated for the hour-long accelerations
+    of the modelled slopes (tests/test_collapse_chain.py) and gate the forecast on a 1 mm/h rate."""
+    data = read_yaml_file(SHIPPED, what="a collapse policy", error=CollapsePolicyError)
+    for key in ("forecast", "forecast_after"):
+        data["slopes"].pop(key)
+    return collapse_policy_from_mapping(data)
+
+
 def slope(sensors=None, **rule):
-    policy = (
-        load_collapse_policy(SHIPPED)
-        if not rule
-        else collapse_policy_from_mapping({"collapse_policy_version": 1, **rule})
-    )
+    policy = day_scale_policy() if not rule else collapse_policy_from_mapping({"collapse_policy_version": 1, **rule})
     return SiteLogic("SLP-01", "slope", sensors or {"EXT-1": "extensometer", "TLT-1": "tilt"}, policy.rule("SLP-01"))
 
 
@@ -112,6 +120,54 @@ def test_one_sensor_alone_never_evacuates_a_dry_slope():
     first, second = (a for a in acts if a.kind == "warning")
     assert "EXT-1 forecasts failure in 12.0 h" in first.reason and first.t_s == pytest.approx(T_F - 12 * H, abs=600)
     assert "unconfirmed: single sensor" in second.reason and second.t_s == pytest.approx(T_F - 3 * H, abs=600)
+
+
+def _hour_scale(t: np.ndarray, t_on: float, t_f: float, v0: float = 0.5) -> np.ndarray:
+    """Displacement, mm, of a modelled slope: v = v0 (u^2, u from 0 to 1) over the 2 h before t_on,
+    then Voight alpha = 2 from v0 at t_on to failure at t_f: v = v0 (t_f - t_on)/(t_f - t)."""
+    ramp = 2 * H
+    u = np.clip((t - (t_on - ramp)) / ramp, 0.0, 1.0)
+    x = v0 * ramp / H * u**3 / 3.0
+    after = v0 * (t_f - t_on) / H * np.log((t_f - t_on) / np.maximum(t_f - t, 1e-9))
+    return np.where(t < t_on, x, x + after)
+
+
+def test_the_shipped_slope_forecast_counts_only_in_the_fast_phase_and_evacuates_an_hour_scale_failure():
+    # tertiary for 4 h from 0.5 mm/h: the true rate reaches the 1 mm/h warning at t_f - 2 h (tilt's
+    # 0.1 deg/h = 0.87 mm/h at t_f - 2.3 h); the forecast must not come before, and must be within 10 %
+    t_on, t_f = 10 * H, 14 * H
+    t = np.arange(0, t_f - 300, 600.0)
+    x = _hour_scale(t, t_on, t_f)
+    logic = SiteLogic(
+        "SLP-01", "slope", {"EXT-1": "extensometer", "TLT-1": "tilt"}, load_collapse_policy(SHIPPED).rule("SLP-01")
+    )
+    acts = run(
+        logic,
+        t,
+        lambda k, _: [("EXT-1", "extensometer", x[k]), ("TLT-1", "tilt", tilt_of(x)[k])],
+        rain=lambda tt: STORM,
+    )
+    fc = [a for a in acts if a.kind == "forecast"]
+    assert fc and min(a.t_s for a in fc) >= t_f - 2.4 * H
+    evac = [a for a in acts if a.kind == "evacuate"]
+    assert len(evac) == 1 and t_f - evac[0].t_s >= 45 * 60, [(a.kind, a.t_s / H, a.reason) for a in acts]
+    assert evac[0].forecast is not None and abs(evac[0].forecast.failure_s - t_f) <= 0.1 * (t_f - evac[0].t_s)
+
+
+def test_secondary_creep_that_levels_off_never_gives_a_forecast_with_the_shipped_policy():
+    # the rain-driven rise of secondary creep to 0.5 mm/h (caution), then steady for a day, in a storm
+    t = np.arange(0, 36 * H, 600.0)
+    x = _hour_scale(t, 10 * H, 1e12)
+    x = np.where(t < 10 * H, x, x[t < 10 * H][-1] + 0.5 * (t - 10 * H) / H)
+    sensors = {"EXT-1": "extensometer", "CRK-1": "crack", "TLT-1": "tilt"}
+    logic = SiteLogic("S", "slope", sensors, load_collapse_policy(SHIPPED).rule("S"))
+
+    def readings(k, _):
+        return [("EXT-1", "extensometer", x[k]), ("CRK-1", "crack", x[k]), ("TLT-1", "tilt", tilt_of(x)[k])]
+
+    acts = run(logic, t, readings, rain=lambda tt: STORM)
+    assert logic.level in ("caution", "normal")
+    assert not [a for a in acts if a.kind in ("forecast", "warning", "evacuate")], [(a.kind, a.t_s / H) for a in acts]
 
 
 def test_rain_over_the_korean_threshold_raises_caution_and_clears_six_hours_after_it_falls_below():

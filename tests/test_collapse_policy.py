@@ -33,6 +33,33 @@ def test_the_shipped_policy_loads_with_the_published_values():
     assert r.buildings.tilt_grade_alarms.level(g.grade(1 / 300)) == 1  # grade C (1/500 to 1/250): caution
     assert r.forecast.settings().window_points == 13 and r.clear_after == 6 * 3600
     assert r.plausibility.corroboration == 2
+    # the slopes' own forecast block (hour-long accelerations: 90 min smoothing), the top-level one for
+    # buildings; a slope's forecast counts once its rate is at warning
+    assert r.forecast_settings("slope").window_points == 9 and r.forecast_settings("slope").fit_tail
+    assert (
+        r.forecast_settings("slope").max_interval_ratio == 0.3 and r.forecast_settings("building").window_points == 13
+    )
+    assert r.slopes.forecast_after == "warning" and r.buildings.forecast is None
+    assert r.slopes.rate_smoothing == 2 * 3600  # the rates keep the 2 h window (tilt noise under 0.01 deg/h)
+
+
+def test_kind_forecast_blocks_and_forecast_after_are_checked(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text(
+        "collapse_policy_version: 1\nslopes: {forecast: {smoothing: 1h}}\n"
+        "sites:\n  SLP-03: {slopes: {forecast: {smoothing: 3h}, forecast_after: caution}}\n",
+        encoding="utf-8",
+    )
+    p = load_collapse_policy(f)
+    assert p.rule("SLP-01").forecast_settings("slope").window_points == 7
+    assert p.rule("SLP-01").forecast_settings("building").window_points == 13  # the top-level default
+    assert p.rule("SLP-03").forecast_settings("slope").window_points == 19
+    assert p.rule("SLP-03").slopes.forecast_after == "caution" and p.rule("SLP-01").slopes.forecast_after is None
+    f.write_text("collapse_policy_version: 1\nslopes: {forecast_after: alarm, forecast: {max_interval_ratio: 0}}\n")
+    with pytest.raises(CollapsePolicyError) as exc:
+        load_collapse_policy(f)
+    text = "\n".join(exc.value.problems)
+    assert "slopes.forecast_after: got 'alarm'" in text and "slopes.forecast.max_interval_ratio: got 0" in text
 
 
 def test_site_overrides_replace_entries_and_are_checked(tmp_path):

@@ -120,3 +120,20 @@ def test_impossible_settings_are_refused():
         ForecastSettings(ema_short_s=10 * H, ema_long_s=5 * H)
     with pytest.raises(ForecastSettingsError, match="step_s: got nan"):
         ForecastSettings(step_s=float("nan"))
+
+
+def test_fit_tail_and_max_interval_ratio():
+    """``fit_tail=False`` fits only the centred velocities (half a window late, the same line on
+    clean Voight data); ``max_interval_ratio`` withholds a forecast whose interval is too wide."""
+    t = np.arange(0, T_F - 3 * H, 600.0)
+    x = voight(t)
+    base, _ = run(t, x)
+    centred, _ = run(t, x, ForecastSettings(fit_tail=False))
+    f_all, f_centred = base.forecast(t[-1]), centred.forecast(t[-1])
+    assert f_all is not None and f_centred is not None
+    assert f_centred.failure_s != f_all.failure_s  # other points (the fit span is the same 24 h, shifted)
+    assert abs(f_centred.failure_s - T_F) <= 0.05 * (T_F - t[-1])  # 1/v is linear: the lag does not matter
+    # the Fieller band itself (before the ± step floor) on clean data is narrow but not zero
+    strict, _ = run(t, x, ForecastSettings(max_interval_ratio=1e-9))
+    loose, _ = run(t, x, ForecastSettings(max_interval_ratio=1.0))
+    assert strict.forecast(t[-1]) is None and loose.forecast(t[-1]) == f_all

@@ -6,15 +6,21 @@ extensometer readings in mm, rain in mm/h.
 (:mod:`twin.control.collapse_policy`) of the site's kind:
 
 - slopes: the smoothed rate of each sensor (tilt °/h, crack and extensometer mm/h, from
-  :class:`~twin.control.inverse_velocity.InverseVelocity`) against ``tilt_rate_deg_h`` and
+  :class:`~twin.control.inverse_velocity.InverseVelocity`, smoothed over the slope rule's
+  ``rate_smoothing`` when it sets one, else over the forecast's window) against ``tilt_rate_deg_h`` and
   ``displacement_rate_mm_h``; rain over the intensity-duration threshold ``I = a·D^-b`` (the mean
   intensity over any trailing D between ``min_duration`` and ``max_duration``, from the rain history
   this logic keeps) raises caution;
 - buildings: totals, the median of each sensor's last three accepted readings: the tilt grade
   (A-E) of the tilt ratio ``tan(|tilt|)`` against ``tilt_grade_alarms``; crack (and extensometer)
   opening in mm against ``crack_mm``;
-- both: each sensor's inverse-velocity failure forecast: failure within ``forecast_warning_lead``
-  raises warning, within ``forecast_evacuate_lead`` it is an evacuate signal.
+- both: each sensor's inverse-velocity failure forecast (settings: the kind's own ``forecast`` block
+  of the policy, else the top-level one): failure within ``forecast_warning_lead`` raises warning,
+  within ``forecast_evacuate_lead`` it is an evacuate signal. On a slope whose rule sets
+  ``forecast_after`` (a level), a sensor's forecast counts (as a signal, a ``forecast`` action or
+  the forecast attached to an alarm) only while that sensor's own rate is at that level or above:
+  the rain-driven rise of secondary creep also makes 1/v fall, but not at the rates of the
+  accelerating (tertiary) phase that ends in failure.
 
 **Cross-check.** Evacuate needs ``corroboration`` independent evacuate-level signals: two sensors
 (each by its rate, its total or its forecast), or on a slope one sensor and rain over the
@@ -50,7 +56,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -109,6 +115,7 @@ class _Sensor:
     suspect: bool = False
     ok_since: float | None = None  # plausible again since (after being suspect)
     forecast_said: float | None = None  # the failure time of the last forecast action
+    rate_iv: InverseVelocity | None = None  # the rate's own smoothing, when it differs from the forecast's
 
 
 def _h(seconds: float) -> str:
@@ -128,11 +135,20 @@ class SiteLogic:
                     f"site {site_id}: sensors.{sid}: got {kind!r}: expected one of {', '.join(SENSOR_KINDS)}"
                 )
         self.site_id, self.site_kind, self.rule = site_id, site_kind, rule
-        settings = rule.forecast.settings()
+        settings = rule.forecast_settings(site_kind)
+        rate_s = rule.slopes.rate_smoothing if site_kind == "slope" else None
+        rate_settings = (
+            None if rate_s is None or rate_s == settings.smoothing_s else replace(settings, smoothing_s=rate_s)
+        )
         n_stuck = rule.plausibility.stuck_readings
         self._sensors = {
             sid: _Sensor(
-                sid, kind, "deg" if kind == "tilt" else "mm", InverseVelocity(settings), raw=deque(maxlen=n_stuck)
+                sid,
+                kind,
+                "deg" if kind == "tilt" else "mm",
+                InverseVelocity(settings),
+                raw=deque(maxlen=n_stuck),
+                rate_iv=None if rate_settings is None else InverseVelocity(rate_settings),
             )
             for sid, kind in sensors.items()
         }
@@ -179,6 +195,8 @@ class SiteLogic:
         s.last_value = r.value
         s.recent.append(r.value)
         s.iv.add(r.t_s, r.value)
+        if s.rate_iv is not None:
+            s.rate_iv.add(r.t_s, r.value)
 
     def _rain_over(self, t: float, rain_mm_h: float | None) -> str | None:
         """Record the rain since the last observation; a text when the I-D threshold is exceeded."""
@@ -214,14 +232,14 @@ class SiteLogic:
 
     def _signal(self, s: _Sensor, t: float) -> tuple[int, str, Forecast | None]:
         """(level 0-3, reason, forecast) of one usable sensor."""
-        level, why = 0, ""
+        level, why, rate_level = 0, "", 0
         if self.site_kind == "slope":
-            v = s.iv.velocity(t)
+            v = (s.rate_iv or s.iv).velocity(t)
             if v is not None:
                 levels = (
                     self.rule.slopes.tilt_rate_deg_h if s.kind == "tilt" else self.rule.slopes.displacement_rate_mm_h
                 )
-                level = levels.level(abs(v))
+                level = rate_level = levels.level(abs(v))
                 if level:
                     limit = getattr(levels, LEVELS[level - 1])
                     why = f"{s.sensor_id} {s.kind} rate {abs(v):.3g} {s.unit}/h >= {limit:g} {s.unit}/h"
@@ -240,6 +258,9 @@ class SiteLogic:
                     limit = getattr(b.crack_mm, LEVELS[level - 1])
                     why = f"{s.sensor_id} {s.kind} {total:.2f} mm >= {limit:g} mm"
         f = s.iv.forecast(t)
+        after = self.rule.slopes.forecast_after if self.site_kind == "slope" else None
+        if f is not None and after is not None and rate_level < LEVELS.index(after) + 1:
+            f = None  # the sensor does not move fast enough yet for its forecast to count
         if f is not None:
             kind_rule = self.rule.slopes if self.site_kind == "slope" else self.rule.buildings
             left = f.failure_s - t

@@ -8,12 +8,16 @@ evacuate. A YAML file, validated like the gate policy (:mod:`twin.control.policy
       rain: {a_mm_h: 9.64, b: 0.27, min_duration: 4h, max_duration: 76h}    # I = a·D^-b -> caution
       forecast_warning_lead: 12h               # forecast failure this close -> warning
       forecast_evacuate_lead: 3h               # ... this close -> an evacuate signal
+      forecast: {smoothing: 1h, ema_short: 30min, ema_long: 3h}   # optional: slopes' own forecast
+      forecast_after: warning                  # optional: a forecast counts once the sensor's rate is here
+      rate_smoothing: 2h                       # optional: the rates' own smoothing window
     buildings:
       tilt_grade_limits: {A: 0.0013333, B: 0.002, C: 0.004, D: 0.0066667}  # tilt ratio upper limits
       tilt_grade_alarms: {caution: C, warning: D, evacuate: E}
       crack_mm: {caution: 0.3, warning: 0.5, evacuate: 1.0}
       forecast_warning_lead: 24h
       forecast_evacuate_lead: 6h
+      # forecast: {...}                        # optional: buildings' own forecast settings
     forecast: {smoothing: 2h, polyorder: 2, min_points: 6, min_r2: 0.8}   # twin.control.inverse_velocity
     plausibility: {stale_after: 1h, max_step: {tilt_deg: 0.5, mm: 20}, stuck_readings: 18, corroboration: 2,
                    probation: 6h}
@@ -23,7 +27,9 @@ evacuate. A YAML file, validated like the gate policy (:mod:`twin.control.policy
 
 Units are in the field names (``_deg_h`` degrees per hour, ``_mm_h`` mm per hour, ``_mm`` mm);
 durations take seconds or '3h', '90min'. A site's override replaces whole entries of ``slopes``,
-``buildings`` or ``plausibility`` (a levels mapping is replaced as a whole, not merged).
+``buildings`` or ``plausibility`` (a levels mapping, or a ``forecast`` block, is replaced as a whole,
+not merged). The top-level ``forecast`` serves a kind of site that has no ``forecast`` block of its
+own.
 
 Sources (docs notes A2, A3; marked ASSUMPTION where none was retrieved): tilt-rate levels, Uchimura
 et al. (ISSMGE); the Korean rainfall threshold I = 9.64·D^-0.27 mm/h for 4-76 h, quantile
@@ -34,6 +40,7 @@ after the 2024 bridge-deck commentary and an apartment defect study (no building
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -137,12 +144,84 @@ class RainThreshold(_Model):
         return float(self.a_mm_h * (duration_s / 3600.0) ** (-self.b))
 
 
+class ForecastRule(_Model):
+    """The inverse-velocity forecast (:class:`twin.control.inverse_velocity.ForecastSettings`)."""
+
+    step: Annotated[float, duration(ge=1, le=86_400)] = 600.0
+    max_gap: Lead = 3600.0
+    smoothing: Lead = 7200.0
+    polyorder: Annotated[int, integer(ge=1, le=5)] = 2
+    history: Lead = 2 * 86_400.0
+    ema_short: Lead = 3 * 3600.0
+    ema_long: Lead = 24 * 3600.0
+    onset_ratio: Annotated[float, number(gt=1, le=100)] = 1.5
+    onset_window: Lead = 3 * 3600.0
+    onset_warmup: Annotated[float, duration(ge=0, le=MAX_LEAD_S)] = 12 * 3600.0
+    fit_window: Lead = 24 * 3600.0
+    fit_tail: bool = True
+    max_interval_ratio: Annotated[float, number(gt=0, le=1000)] | None = None
+    min_points: Annotated[int, integer(ge=3, le=10_000)] = 6
+    min_r2: Annotated[float, number(ge=0, le=1)] = 0.8
+    confidence: Annotated[float, number(gt=0, lt=1)] = 0.9
+
+    @model_validator(mode="after")
+    def _windows(self) -> ForecastRule:
+        problems = []
+        if not self.ema_long > self.ema_short:
+            problems.append(("ema_long", _d(self.ema_long), f"more than ema_short {_d(self.ema_short)}"))
+        if not self.smoothing >= (self.polyorder + 1) * self.step:
+            problems.append(
+                ("smoothing", _d(self.smoothing),
+                 f"at least (polyorder + 1) steps = {_d((self.polyorder + 1) * self.step)}")
+            )  # fmt: skip
+        if not self.history >= self.smoothing + self.onset_window + self.step:
+            problems.append(
+                ("history", _d(self.history), "at least smoothing + onset_window + step (the data the onset needs)")
+            )
+        if problems:
+            raise rule_error(problems)
+        return self
+
+    def settings(self) -> ForecastSettings:
+        """These fields as :class:`ForecastSettings` (durations in s)."""
+        return ForecastSettings(
+            step_s=self.step,
+            max_gap_s=self.max_gap,
+            smoothing_s=self.smoothing,
+            polyorder=self.polyorder,
+            history_s=self.history,
+            ema_short_s=self.ema_short,
+            ema_long_s=self.ema_long,
+            onset_ratio=self.onset_ratio,
+            onset_window_s=self.onset_window,
+            onset_warmup_s=self.onset_warmup,
+            fit_window_s=self.fit_window,
+            fit_tail=self.fit_tail,
+            max_interval_ratio=math.inf if self.max_interval_ratio is None else self.max_interval_ratio,
+            min_points=self.min_points,
+            min_r2=self.min_r2,
+            confidence=self.confidence,
+        )
+
+
+AlarmLevel: TypeAlias = Literal["caution", "warning", "evacuate"]
+
+
 class SlopeRule(_Model):
+    """The slope alarms. ``forecast`` (optional) replaces the top-level forecast settings for slopes
+    (their accelerations may last hours, not days); ``forecast_after`` (optional) makes a sensor's
+    forecast count only while that sensor's own rate is at this level or above; ``rate_smoothing``
+    (optional, s) the Savitzky–Golay window of the rates, when it should differ from the forecast's
+    (a longer one keeps sensor noise below the rate levels)."""
+
     tilt_rate_deg_h: Levels = Levels(caution=0.01, warning=0.1)
     displacement_rate_mm_h: Levels = Levels(caution=0.5, warning=1.0, evacuate=2.0)
     rain: RainThreshold | None = RainThreshold()
     forecast_warning_lead: Lead = 12 * 3600.0
     forecast_evacuate_lead: Lead = 3 * 3600.0
+    forecast: ForecastRule | None = None
+    forecast_after: AlarmLevel | None = None
+    rate_smoothing: Lead | None = None
 
 
 class SlopeOverride(_Model):
@@ -151,6 +230,9 @@ class SlopeOverride(_Model):
     rain: RainThreshold | None = None
     forecast_warning_lead: Lead | None = None
     forecast_evacuate_lead: Lead | None = None
+    forecast: ForecastRule | None = None
+    forecast_after: AlarmLevel | None = None
+    rate_smoothing: Lead | None = None
 
 
 class GradeLimits(_Model):
@@ -209,11 +291,15 @@ class GradeAlarms(_Model):
 
 
 class BuildingRule(_Model):
+    """The building alarms. ``forecast`` (optional) replaces the top-level forecast settings for
+    buildings."""
+
     tilt_grade_limits: GradeLimits = GradeLimits()
     tilt_grade_alarms: GradeAlarms = GradeAlarms()
     crack_mm: Levels = Levels(caution=0.3, warning=0.5, evacuate=1.0)
     forecast_warning_lead: Lead = 24 * 3600.0
     forecast_evacuate_lead: Lead = 6 * 3600.0
+    forecast: ForecastRule | None = None
 
 
 class BuildingOverride(_Model):
@@ -222,62 +308,7 @@ class BuildingOverride(_Model):
     crack_mm: Levels | None = None
     forecast_warning_lead: Lead | None = None
     forecast_evacuate_lead: Lead | None = None
-
-
-class ForecastRule(_Model):
-    """The inverse-velocity forecast (:class:`twin.control.inverse_velocity.ForecastSettings`)."""
-
-    step: Annotated[float, duration(ge=1, le=86_400)] = 600.0
-    max_gap: Lead = 3600.0
-    smoothing: Lead = 7200.0
-    polyorder: Annotated[int, integer(ge=1, le=5)] = 2
-    history: Lead = 2 * 86_400.0
-    ema_short: Lead = 3 * 3600.0
-    ema_long: Lead = 24 * 3600.0
-    onset_ratio: Annotated[float, number(gt=1, le=100)] = 1.5
-    onset_window: Lead = 3 * 3600.0
-    onset_warmup: Annotated[float, duration(ge=0, le=MAX_LEAD_S)] = 12 * 3600.0
-    fit_window: Lead = 24 * 3600.0
-    min_points: Annotated[int, integer(ge=3, le=10_000)] = 6
-    min_r2: Annotated[float, number(ge=0, le=1)] = 0.8
-    confidence: Annotated[float, number(gt=0, lt=1)] = 0.9
-
-    @model_validator(mode="after")
-    def _windows(self) -> ForecastRule:
-        problems = []
-        if not self.ema_long > self.ema_short:
-            problems.append(("ema_long", _d(self.ema_long), f"more than ema_short {_d(self.ema_short)}"))
-        if not self.smoothing >= (self.polyorder + 1) * self.step:
-            problems.append(
-                ("smoothing", _d(self.smoothing),
-                 f"at least (polyorder + 1) steps = {_d((self.polyorder + 1) * self.step)}")
-            )  # fmt: skip
-        if not self.history >= self.smoothing + self.onset_window + self.step:
-            problems.append(
-                ("history", _d(self.history), "at least smoothing + onset_window + step (the data the onset needs)")
-            )
-        if problems:
-            raise rule_error(problems)
-        return self
-
-    def settings(self) -> ForecastSettings:
-        """These fields as :class:`ForecastSettings` (durations in s)."""
-        return ForecastSettings(
-            step_s=self.step,
-            max_gap_s=self.max_gap,
-            smoothing_s=self.smoothing,
-            polyorder=self.polyorder,
-            history_s=self.history,
-            ema_short_s=self.ema_short,
-            ema_long_s=self.ema_long,
-            onset_ratio=self.onset_ratio,
-            onset_window_s=self.onset_window,
-            onset_warmup_s=self.onset_warmup,
-            fit_window_s=self.fit_window,
-            min_points=self.min_points,
-            min_r2=self.min_r2,
-            confidence=self.confidence,
-        )
+    forecast: ForecastRule | None = None
 
 
 class MaxStep(_Model):
@@ -332,6 +363,12 @@ class SiteRule(_Model):
     forecast: ForecastRule
     plausibility: Plausibility
     clear_after: float
+
+    def forecast_settings(self, site_kind: str) -> ForecastSettings:
+        """The forecast settings of a ``"slope"`` or ``"building"`` site: its kind's own
+        ``forecast`` block when the policy has one, else the top-level ``forecast``."""
+        own = self.slopes.forecast if site_kind == "slope" else self.buildings.forecast
+        return (own or self.forecast).settings()
 
 
 def _merge(base: _Model, over: _Model | None) -> Any:

@@ -37,9 +37,13 @@ mm of displacement or crack opening, or degrees of tilt):
    (Student t with n − 2 degrees of freedom) crosses ``1/v = 0``. No forecast (None) when the slope
    is not negative, there are fewer than ``min_points`` points, r² is below ``min_r2``, or the slope
    is not significant at that confidence (the band never leaves zero: Fieller's interval is
-   unbounded). The interval is at least ± ``step_s`` around ``t_f`` (the data do not resolve the
+   unbounded), or the interval (the band's, before the floor below) is wider than
+   ``max_interval_ratio`` × the time left to the forecast failure (too imprecise to act on; off by
+   default). The interval is at least ± ``step_s`` around ``t_f`` (the data do not resolve the
    failure time better than their grid; the band alone ignores the filter's bias, so on clean data
-   it is far too narrow). Everything is deterministic.
+   it is far too narrow). ``fit_tail=False`` fits only the centred velocities, which are final and
+   less noisy than the end-of-window ones of the last half window, but half a window late (harmless
+   for a straight 1/v line: its zero crossing does not move). Everything is deterministic.
 
 Caveats (documented, not corrected): the smoothed velocity lags the true one near failure, where
 ``1/v`` is curved by noise and by α ≠ 2; Qi et al. 2023 (doaj d21991d587294685a940857d0e19eb63)
@@ -85,6 +89,8 @@ class ForecastSettings:
     onset_confirm: int = 3  # consecutive grid points with both conditions
     onset_warmup_s: float = 12 * 3600.0  # no onset until the series is this long (the long EMA settles)
     fit_window_s: float = 24 * 3600.0  # longest span of the 1/v fit
+    fit_tail: bool = True  # fit the last half window too (False: only the centred, final velocities)
+    max_interval_ratio: float = math.inf  # no forecast when its interval is wider than this × the time left
     min_points: int = 6
     min_r2: float = 0.8
     confidence: float = 0.90  # two-sided level of the failure-time interval
@@ -109,6 +115,8 @@ class ForecastSettings:
             problems.append(f"polyorder: got {self.polyorder}: expected an integer >= 1 (a velocity)")
         if not 0.5 < self.onset_confidence < 1 or not 0 < self.confidence < 1:
             problems.append("onset_confidence, confidence: expected a probability between 0.5 and 1")
+        if not self.max_interval_ratio > 0:
+            problems.append(f"max_interval_ratio: got {self.max_interval_ratio!r}: expected a number > 0 (inf: off)")
         if self.min_points < 3 or self.onset_confirm < 1:
             problems.append("min_points: expected an integer >= 3; onset_confirm: >= 1")
         if problems:
@@ -282,6 +290,8 @@ class InverseVelocity:
         if self.onset_s is None or self._last is None or t_s - self._last[0] > s.max_gap_s:
             return None
         t, v = self._series()
+        if not s.fit_tail:
+            t, v = t[: len(self._v)], v[: len(self._v)]
         keep = (t >= max(self.onset_s, t[-1] - s.fit_window_s)) & (v != 0)
         t, speed = t[keep], np.abs(v[keep])
         if len(t) < s.min_points:
@@ -303,6 +313,8 @@ class InverseVelocity:
         disc = max(c1 * c1 - 4 * c2 * c0, 0.0)
         lo, hi = sorted(((-c1 - math.sqrt(disc)) / (2 * c2), (-c1 + math.sqrt(disc)) / (2 * c2)))
         failure = mean_t - mean_y / b
+        if hi - lo > s.max_interval_ratio * max(failure - t_s, s.step_s):
+            return None  # too imprecise to act on
         return Forecast(
             issued_s=t_s,
             failure_s=failure,
