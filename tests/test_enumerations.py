@@ -104,7 +104,7 @@ def test_the_scan_finds_a_retyped_enumeration():
     found; a translation table and a partial list are not copies."""
     source = (
         "A = ('serious', 'alert', 'caution', 'attention')\n"
-        "B = frozenset({'dropout', 'stuck', 'latency', 'spikes', 'gate_stuck_open', 'broker_outage', 'x'})\n"
+        "B = frozenset({'dropout', 'stuck', 'latency', 'spikes', 'drift', 'gate_stuck_open', 'broker_outage', 'x'})\n"
         "C: Literal['adult', 'child', 'older', 'limited_mobility']\n"
         "D = {'adult': 1.3, 'child': 1.1, 'older': 1.0, 'limited_mobility': 0.7}\n"
         "E = ('adult', 'child')\n"

@@ -336,7 +336,8 @@ MALFORMED = {
     "top_level_typo": [
         "rainfall: missing: expected a mapping with kind: one of design, observed, none",
         "rainfal: unknown field: expected one of schema_version, name, description, dataset, seed, start, duration, "
-        "rainfall, hydraulics, thresholds, populations, crowd, devices, controller, faults (did you mean rainfall?)",
+        "rainfall, hydraulics, thresholds, populations, crowd, devices, controller, faults, collapse "
+        "(did you mean rainfall?)",
     ],
     "controller_policy_missing": [
         "controller.policy: got 'no_such_policy.yaml': expected an existing policy file "

@@ -91,6 +91,37 @@ def city_problems(scenario: Scenario, city: CityModel) -> list[str]:
         elif fault.kind in GATE_FAULT_KINDS and fault.device not in gates:
             problems.append(f"faults[{i}].device: got {fault.device!r}: expected a gate for {fault.kind}")
     problems += _population_problems(scenario, city)
+    problems += _collapse_problems(scenario, city)
+    return problems
+
+
+def _collapse_problems(scenario: Scenario, city: CityModel) -> list[str]:
+    """``collapse.buildings``: buildings that carry a tilt or crack sensor; ``collapse.slopes``:
+    slopes of the dataset; the shelter kind: a facility kind the dataset has."""
+    spec = scenario.collapse
+    if spec is None:
+        return []
+    devices = city.layer("devices")
+    structural = devices[devices["kind"].isin(["tilt_sensor", "crack_sensor"])] if len(devices) else devices
+    hosts = {str(h) for h in structural["host_id"]} if "host_id" in structural else set()
+    buildings = city.layer("buildings")
+    monitored = sorted(hosts & {str(b) for b in buildings["building_id"]}) if len(buildings) else []
+    slopes = city.layer("slopes")
+    slope_ids = sorted(str(s) for s in slopes["slope_id"]) if len(slopes) else []
+    problems = []
+    for bid in sorted(spec.buildings):
+        if bid not in monitored:
+            problems.append(f"collapse.buildings.{bid}: got a building id: expected a monitored building of the "
+                            f"dataset (one with a tilt or crack sensor), {_choices(monitored)}")  # fmt: skip
+    for sid in sorted(spec.slopes):
+        if sid not in slope_ids:
+            problems.append(f"collapse.slopes.{sid}: got a slope id: expected a slope of the dataset, "
+                            f"{_choices(slope_ids)}")  # fmt: skip
+    fac = city.layer("facilities")
+    kinds = sorted({str(x) for x in fac["kind"]}) if len(fac) else []
+    if spec.evacuation.shelter_kind not in kinds:
+        problems.append(f"collapse.evacuation.shelter_kind: got {_show(spec.evacuation.shelter_kind)}: expected a "
+                        f"facility kind of the dataset, {_choices(kinds, limit=len(kinds))}")  # fmt: skip
     return problems
 
 

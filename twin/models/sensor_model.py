@@ -21,7 +21,7 @@ class Reading:
 
     time_s: float
     value: float | None
-    quality: str  # "good", "dropout", "stuck", "spike"
+    quality: str  # "good", "dropout", "stuck", "spike", "drift"
     latency_s: float = 0.0  # extra delay before it is sent (wall seconds)
 
 
@@ -62,6 +62,10 @@ class SensorModel:
             return Reading(t_s, self.last, "stuck", latency)
         value = true_value + noise
         quality = "good"
+        drift = self.faults.active(self.device_id, "drift", t_s)
+        if drift:  # reads falsely: off the truth by magnitude per hour since the fault began
+            value += drift.magnitude * (t_s - drift.start_s) / 3600.0
+            quality = "drift"
         spike = self.faults.active(self.device_id, "spikes", t_s)
         if spike and spike_draw < spike.probability:
             value += spike.magnitude

@@ -30,7 +30,7 @@ Every problem is reported, one line each, as ``FILE: field.path: got VALUE: expe
 the overrides.
 
 The package, each module importing only those listed before it: :mod:`.fields` (the bounds and
-field types), the sections :mod:`.rain`, :mod:`.populations` and :mod:`.devices`, :mod:`.schema`
+field types), the sections :mod:`.rain`, :mod:`.populations`, :mod:`.devices` and :mod:`.collapse`, :mod:`.schema`
 (:class:`Scenario` and its JSON Schema) and :mod:`.loading` (files, ``--set`` overrides,
 warnings, the resolved dump). Import from the package: ``from twin.scenario import load_scenario``.
 """
@@ -40,6 +40,7 @@ from __future__ import annotations
 from ..input_files import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, read_regular_file, read_yaml_file
 from ..validation_messages import DATETIME_EXPECTED, format_duration
 from ..value_types import DURATION_PATTERN, parse_duration
+from .collapse import BuildingLoad, CollapseEvacuation, CollapseSpec, ExcavationEvent, SoilOverride
 from .devices import (
     DEFAULT_WARNING_REACH_M,
     FAULT_KINDS,
@@ -50,6 +51,7 @@ from .devices import (
     Fault,
     FaultKind,
     SensorSettings,
+    StructuralReading,
     ThresholdOverride,
 )
 from .fields import (
@@ -107,6 +109,11 @@ __all__ = [
     "scenario_json_schema",
     "scenario_warnings",
     # its sections
+    "BuildingLoad",
+    "CollapseEvacuation",
+    "CollapseSpec",
+    "ExcavationEvent",
+    "SoilOverride",
     "ControllerSpec",
     "Crowd",
     "DesignStorm",
@@ -123,6 +130,7 @@ __all__ = [
     "RiversidePopulation",
     "SchoolCommute",
     "SensorSettings",
+    "StructuralReading",
     "ThresholdOverride",
     "Trips",
     # the enumerations declared by the schema

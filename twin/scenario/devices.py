@@ -30,7 +30,7 @@ from .fields import (
 THRESHOLD_FIELDS: tuple[str, ...] = tuple(f"{level}_m" for level in THRESHOLD_LEVELS)
 """The keys of a sensor's ``thresholds`` entry, one per alarm level, lowest first: attention_m ... serious_m."""
 
-FaultKind = Literal["dropout", "stuck", "latency", "spikes", "gate_stuck_open", "broker_outage"]
+FaultKind = Literal["dropout", "stuck", "latency", "spikes", "drift", "gate_stuck_open", "broker_outage"]
 """What a fault does (see :class:`Fault`)."""
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 """Every fault kind, in the schema's order."""
@@ -72,6 +72,14 @@ class SensorSettings(Section):
     noise_sd: SmallNonNegative = Field(0.0, description="Standard deviation of Gaussian noise added (m or mm).")
 
 
+class StructuralReading(Section):
+    """How a kind of structural sensor reads the collapse model (it samples every
+    ``structural_interval``)."""
+
+    resolution: SmallNonNegative = Field(description="Readings are rounded to this step (degrees or mm; 0 = exact).")
+    noise_sd: SmallNonNegative = Field(description="Standard deviation of Gaussian noise added (degrees or mm).")
+
+
 class CameraDetection(Section):
     """How surely a camera's analytics detect a person in its view, per look, by the DORI level
     that holds where the person stands (twin/models/camera_optics.py). Assumed values: KISA's
@@ -100,6 +108,18 @@ class DeviceSettings(Section):
     structural_interval: SampleInterval = Field(
         600.0, description="Uplink interval of the LoRaWAN tilt and crack sensors."
     )
+    tilt_sensor: StructuralReading = Field(
+        default_factory=lambda: StructuralReading(resolution=0.001, noise_sd=0.001),
+        description="Tilt sensors (MEMS inclinometers): degrees, 0.001 deg steps (typical data sheets).",
+    )
+    crack_sensor: StructuralReading = Field(
+        default_factory=lambda: StructuralReading(resolution=0.001, noise_sd=0.005),
+        description="Crack gauges: width in mm, 0.001 mm steps.",
+    )
+    extensometer: StructuralReading = Field(
+        default_factory=lambda: StructuralReading(resolution=0.01, noise_sd=0.02),
+        description="Wire extensometers on slopes: displacement in mm, 0.01 mm steps.",
+    )
     crosswalk_interval: SampleInterval = Field(5.0, description="How often crosswalks publish their state.")
     camera_interval: SampleInterval = Field(5.0, description="How often cameras look for people in their view.")
     camera_detection: CameraDetection = Field(
@@ -112,14 +132,17 @@ class Fault(Section):
 
     kind: FaultKind = Field(
         description="dropout: no readings; stuck: the last reading repeats; latency: messages delayed; "
-        "spikes: occasional outliers; gate_stuck_open: the gate ignores close commands; broker_outage: "
+        "spikes: occasional outliers; drift: the reading wanders off the truth by magnitude per hour from start (a "
+        "sensor that fails and reads falsely); gate_stuck_open: the gate ignores close commands; broker_outage: "
         "the MQTT broker is unreachable."
     )
     device: NonEmptyText | None = Field(None, description="Device id; none for broker_outage.")
     start: Duration = Field(description="Start, from the scenario start.")
     end: Duration | None = Field(None, description="End, from the scenario start; null = to the end of the run.")
     latency: Latency = Field(0.0, description="latency: added delay, s (at most a day).")
-    magnitude: SmallNonNegative = Field(1.0, description="spikes: size of an outlier (m or mm).")
+    magnitude: SmallNonNegative = Field(
+        1.0, description="spikes: size of an outlier; drift: change per hour (the device's unit: m, mm or degrees)."
+    )
     probability: Annotated[float, Field(ge=0, le=1)] = Field(0.1, description="spikes: chance per reading.")
 
     @model_validator(mode="after")

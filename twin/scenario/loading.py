@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from ..control.collapse_policy import CollapsePolicyError, load_collapse_policy
 from ..control.policy import PolicyError, load_policy
 from ..errors import ScenarioError
 from ..input_files import MAX_YAML_DEPTH, StrictLoader, _data_shape_problem, read_yaml_file
@@ -127,6 +128,18 @@ def _missing_files(s: Scenario) -> list[str]:
                 load_policy(where)
             except PolicyError as exc:
                 problems += [f"controller.policy: {line}" for line in exc.problems]
+    if s.collapse is not None and s.collapse.policy is not None:
+        where = s.resolve_path(s.collapse.policy)
+        if not where.exists():
+            problems.append(
+                f"collapse.policy: got {_show(s.collapse.policy)}: expected an existing collapse policy file "
+                f"(not {where})"
+            )
+        else:
+            try:
+                load_collapse_policy(where)
+            except CollapsePolicyError as exc:
+                problems += [f"collapse.policy: {line}" for line in exc.problems]
     return problems
 
 

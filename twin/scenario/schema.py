@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from ..validation_messages import format_duration
 from ..value_types import rule_error
+from .collapse import CollapseSpec
 from .devices import DEFAULT_WARNING_REACH_M, ControllerSpec, DeviceSettings, Fault, ThresholdOverride
 from .fields import (
     MAX_PEOPLE,
@@ -107,6 +108,11 @@ class Scenario(Section):
         description="The gate controller (twin run); none: the gates stay as they are unless devices are commanded.",
     )
     faults: list[Fault] = Field(default_factory=list, description="Faults injected into devices or the broker.")
+    collapse: CollapseSpec | None = Field(
+        None,
+        description="Building and slope collapse signals (docs/collapse.md); null = the monitored sites are not "
+        "simulated in a run.",
+    )
 
     _source_path: Path | None = PrivateAttr(default=None)
 
