@@ -22,6 +22,7 @@ from .scenario_city import city_problems
 
 if TYPE_CHECKING:  # imported when used: the crowd (Mesa) and the gates only load for runs that have them
     from .control.policy import Policy
+    from .models.collapse import CollapseModel
     from .models.crowd.city_crowd import CityCrowd
     from .models.gate import GateWatch
     from .models.gate_control import GateControl
@@ -37,10 +38,13 @@ class Simulation:
         city: CityModel | None = None,
         controller: bool = True,
         watch_gates: bool | None = None,
+        collapse: bool | None = None,
     ) -> None:
         """``controller``: run the scenario's in-process gate controller, if it has one (a fleet
         does not: its gates are commanded over the network). ``watch_gates``: log what the
-        verdict needs about the gates' paths (default: when the scenario has a controller)."""
+        verdict needs about the gates' paths (default: when the scenario has a controller).
+        ``collapse``: simulate the monitored buildings and slopes (default: when the scenario has a
+        ``collapse`` section; a fleet always does, for its structural sensors to read)."""
         self.scenario = scenario
         self.city = city if city is not None else load_city(scenario.dataset_path())
         problems = city_problems(scenario, self.city)  # before any model is built
@@ -73,6 +77,9 @@ class Simulation:
             self.policy = load_policy(scenario.resolve_path(scenario.controller.policy))
         self.watch_gates = scenario.controller is not None if watch_gates is None else watch_gates
         self.gate_watch: GateWatch | None = None
+        self.collapse: CollapseModel | None = None
+        self.run_collapse_logic = controller  # the in-process collapse early warning (a fleet's is outside)
+        self.want_collapse = scenario.collapse is not None if collapse is None else collapse
         self.gates: GateControl | None = None  # the in-process controller
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -83,7 +90,7 @@ class Simulation:
             inp.write_text(self.setup.inp_text, encoding="utf-8")
             self.flood = FloodModel(self.engine, self.setup, inp, sample_s=self.scenario.hydraulics.sample_interval)
             self.flood.processes()
-        if self.scenario.populations:
+        if self.scenario.populations or self.scenario.collapse is not None:
             from .models.crowd.city_crowd import CityCrowd
 
             self.crowd = CityCrowd(self.engine, self.city, self.scenario)
@@ -91,6 +98,8 @@ class Simulation:
                 self.flood.on_path_flooded.append(self.crowd.path_flooded)
                 self.flood.on_threshold_up.append(self.crowd.threshold_up)
             self.crowd.processes()
+        if self.want_collapse:
+            self._start_collapse()
         if self.watch_gates or self.policy is not None:
             from .models.gate import GateWatch, gate_sites
 
@@ -111,6 +120,30 @@ class Simulation:
             )
             self.gates.processes()
         return self
+
+    def _start_collapse(self) -> None:
+        from .models.collapse import CollapseModel
+        from .models.flood import rain_gauges
+
+        spec = self.scenario.collapse
+        policy = None
+        if self.run_collapse_logic and spec is not None and spec.policy is not None:
+            from .control.collapse_policy import load_collapse_policy
+
+            policy = load_collapse_policy(self.scenario.resolve_path(spec.policy))
+        gauges = rain_gauges(self.city)
+        xy = {str(g): (float(p.x), float(p.y)) for g, p in zip(gauges["device_id"], gauges.geometry, strict=True)}
+        self.collapse = CollapseModel(
+            self.engine,
+            self.city,
+            self.scenario,
+            self.rain,
+            gauge_xy=xy,
+            policy=policy,
+            crowd=self.crowd,
+            own_readings=self.run_collapse_logic,  # a fleet's sensors take the readings themselves
+        )
+        self.collapse.processes()
 
     def __exit__(self, *exc) -> None:
         if self.flood is not None:
@@ -176,4 +209,6 @@ class Simulation:
             out["crowd"] = self.crowd.summary()
         if self.gates is not None:
             out["gates"] = self.gates.summary()
+        if self.collapse is not None:
+            out["collapse"] = self.collapse.summary()
         return out
