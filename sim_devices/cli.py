@@ -72,8 +72,17 @@ def devices() -> None:
 @click.option(
     "--replicas", type=click.IntRange(min=0), default=0, help="Extra copies of the level sensors (load tests)."
 )
+@click.option(
+    "--kinds",
+    "kinds_text",
+    default=None,
+    metavar="KIND,...",
+    help="Serve only these device kinds, e.g. tilt_sensor,crack_sensor,extensometer for an early-warning test "
+    "(default: every kind).",
+)
 def serve(
     scenario_file: Path,
+    kinds_text: str | None,
     manifest: Path,
     speed_text: str,
     strict_speed: bool,
@@ -103,6 +112,17 @@ def serve(
             check_output_dir(out, overwrite=True, marker=SUMMARY)  # refuse a bad --out before the run
     with exits_on(ValueError, prefix="--speed: "):
         speed = parse_speed(speed_text, strict=strict_speed)
+    from .fleet import KINDS
+
+    kinds = tuple(KINDS)
+    if kinds_text is not None:
+        kinds = tuple(k.strip() for k in kinds_text.split(",") if k.strip())
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown or not kinds:
+            raise click.BadParameter(
+                f"got {kinds_text!r}: expected device kinds separated by commas, of {', '.join(KINDS)}",
+                param_hint="--kinds",
+            )
     with exits_on(TwinError):
         fleet = Fleet(
             scenario,
@@ -111,6 +131,7 @@ def serve(
             broker_url=broker_url,
             workdir=manifest.parent.resolve(),
             replicas=replicas,
+            kinds=kinds,
         )
 
     def progress(done: float, total: float) -> None:

@@ -112,7 +112,7 @@ class Fleet:
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="twin-fleet-"))
         self.record_path = Path(record) if record else None
         self.patience_s = float(patience_s)
-        self.sim = Simulation(scenario, city=city, controller=False, watch_gates=True)
+        self.sim = Simulation(scenario, city=city, controller=False, watch_gates=True, collapse=True)
         # mosquitto, the broker a city would deploy, wherever it is installed; amqtt inside the fleet otherwise
         auto = broker_url in (None, "auto")
         self.broker_kind = default_broker_kind() if auto else broker_url if broker_url in BROKER_KINDS else "external"
@@ -153,7 +153,13 @@ class Fleet:
             d.account.password = new_password()
         self.broker: Any = None  # MosquittoBroker or EmbeddedBroker
         self._broker_job: asyncio.Future | None = None  # a broker stopping or starting (outage fault)
-        self.budget_s = timing_budget_s(scenario.devices.level_sensor.sample_interval)
+        served = {d.kind for d in self.devices}
+        structural_only = bool(served) and served <= {"tilt_sensor", "crack_sensor", "extensometer"}
+        # the budget follows the readings a controller decides on: the level sensors', or, in a fleet of
+        # LoRaWAN structural sensors alone (an early-warning test), theirs (10 min uplinks)
+        self.budget_s = timing_budget_s(
+            scenario.devices.structural_interval if structural_only else scenario.devices.level_sensor.sample_interval
+        )
         self.clock = PacedClock(
             self.speed, self.sim.engine.duration_s, step_s=self.budget_s / 2, lead_s=self.budget_s / 2, strict=strict
         )

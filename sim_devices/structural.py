@@ -1,11 +1,16 @@
-"""Tilt and crack sensors on old buildings and steep slopes, as a LoRaWAN network server (ChirpStack
-v4) publishes their uplinks on MQTT: ``application/{applicationId}/device/{devEui}/event/up`` with
-the frame counter, the raw payload (base64) and the decoded ``object``.
+"""Tilt sensors, crack gauges and extensometers on old buildings and steep slopes, as a LoRaWAN
+network server (ChirpStack v4) publishes their uplinks on MQTT:
+``application/{applicationId}/device/{devEui}/event/up`` with the frame counter, the raw payload
+(base64) and the decoded ``object``.
 
-No collapse model exists yet, so the values drift neutrally: a small fixed offset per device, a
-random walk (tilt 0.0005° per uplink, crack 0.0002 mm) and reading noise. Payload (big-endian):
-tilt fPort 10: int16 x, int16 y (0.001°), uint16 battery (mV); crack fPort 11: uint16 width
-(0.001 mm), uint16 battery (mV).
+The values are the collapse model's (twin/models/collapse.py): a slope's tilt rod, tension crack
+and extensometer follow its creep and acceleration in the scenario's rain, a building's tilt and
+crack follow its settlement; each sensor reads through its own noise, resolution and faults, at
+its own phase within ``devices.structural_interval``, so that the fleet's readings are those of
+``twin run`` for the same scenario. A slope that fails takes its sensors with it: they fall
+silent. Payload (big-endian): tilt fPort 10: int16 x, int16 y (0.001 deg; x along the tilt, y 0),
+uint16 battery (mV); crack fPort 11: uint16 width (0.001 mm), uint16 battery (mV); extensometer
+fPort 12: uint32 wire position (0.01 mm), uint16 battery (mV).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import zlib
 from typing import Any
 
 import numpy as np
+
+from twin.models.sensor_model import sample_phase_s
 
 from .broker import Account
 from .device import DeviceBase
@@ -39,7 +46,7 @@ def dev_eui(device_id: str) -> str:
 
 
 class StructuralSensor(DeviceBase):
-    """One LoRaWAN tilt or crack sensor; ``sample(t)`` sends its uplink due at ``t``."""
+    """One LoRaWAN tilt sensor, crack gauge or extensometer; ``sample(t)`` sends its uplink due at ``t``."""
 
     def __init__(self, row: dict[str, Any], ctx: FleetContext, *, port: int | None = None) -> None:
         super().__init__(row, ctx)
@@ -49,37 +56,32 @@ class StructuralSensor(DeviceBase):
         self.interval_s = float(ctx.settings.structural_interval)
         self.rng = np.random.default_rng([int(ctx.seed), zlib.crc32(self.device_id.encode("utf-8")), 7])
         self.f_cnt = 0
-        self.next_s = float(self.rng.uniform(0, self.interval_s))  # devices are not in step
-        if self.kind == "tilt_sensor":
-            self.state = list(self.rng.normal(0.0, 0.05, size=2))  # degrees
-        else:
-            self.state = [float(self.rng.uniform(0.2, 0.5))]  # mm
+        self.next_s = sample_phase_s(self.device_id, self.interval_s)  # the collapse model's own times
         self.battery_mv = float(self.rng.uniform(3500, 3650))
         self.topic = f"application/{self.app}/device/{self.eui}/event/up"
         self.account = Account(self.device_id, "", publish=[f"application/{self.app}/device/{self.eui}/event/#"])
 
     def _sample(self, t_s: float) -> None:
-        if self.ctx.faults.active(self.device_id, "dropout", t_s):
+        model = self.ctx.sim.collapse
+        where = model.sensor_site(self.device_id) if model is not None else None
+        if where is None:  # on no monitored site: nothing to read
+            return
+        value = model.reading(self.device_id, where[1], where[0], t_s)
+        if value is None:  # a dropout, or destroyed with its slope
             return
         self.f_cnt += 1
         self.battery_mv -= 0.02
         if self.kind == "tilt_sensor":
-            self.state = [v + float(self.rng.normal(0.0, 0.0005)) for v in self.state]
-            x, y = (v + float(self.rng.normal(0.0, 0.001)) for v in self.state)
-            raw = struct.pack(">hhH", round(x * 1000), round(y * 1000), round(self.battery_mv))
-            obj = {"tilt_x_deg": round(x, 3), "tilt_y_deg": round(y, 3)}
+            raw = struct.pack(">hhH", round(value * 1000), 0, round(self.battery_mv))
+            obj: dict[str, Any] = {"tilt_x_deg": round(value, 3), "tilt_y_deg": 0.0}
             port = 10
         elif self.kind == "extensometer":
-            self.state[0] = max(0.0, self.state[0] + float(self.rng.normal(0.0, 0.0002)))
-            d = max(0.0, self.state[0] + float(self.rng.normal(0.0, 0.01)))
-            raw = struct.pack(">IH", round(d * 100), round(self.battery_mv))
-            obj = {"displacement_mm": round(d, 2)}
+            raw = struct.pack(">IH", round(value * 100), round(self.battery_mv))
+            obj = {"displacement_mm": round(value, 2)}
             port = 12
         else:
-            self.state[0] = max(0.0, self.state[0] + float(self.rng.normal(0.0, 0.0002)))
-            w = max(0.0, self.state[0] + float(self.rng.normal(0.0, 0.001)))
-            raw = struct.pack(">HH", round(w * 1000), round(self.battery_mv))
-            obj = {"crack_mm": round(w, 3)}
+            raw = struct.pack(">HH", round(value * 1000), round(self.battery_mv))
+            obj = {"crack_mm": round(value, 3)}
             port = 11
         obj["battery_v"] = round(self.battery_mv / 1000, 3)
         self.ctx.send(self.device_id, self.topic, self.uplink(t_s, port, raw, obj))

@@ -101,14 +101,14 @@ def test_twin_devices_serve_from_the_command_line(tmp_path):
     from sim_devices.broker import default_broker_kind
 
     # the default: mosquitto where it is installed, else the embedded broker (nothing to install)
-    assert len(m["devices"]) == 289 and m["broker"]["kind"] == default_broker_kind()
+    assert len(m["devices"]) == 299 and m["broker"]["kind"] == default_broker_kind()
     assert "done:" in p.stderr and "Traceback" not in p.stderr
     from twin.app.playback import build_playback  # the app can open and play back a fleet's run
     from twin.city import load_city
     from twin.results import read_run_folder
 
     run = read_run_folder(tmp_path / "run")
-    assert run.summary["fleet"]["devices"] == 289 and run.summary["fleet"]["messages"] > 0
+    assert run.summary["fleet"]["devices"] == 299 and run.summary["fleet"]["messages"] > 0
     assert run.timeseries["time_s"].max() >= 600 - 60
     pb = build_playback(load_city(), run)
     assert any(layer.id == "device_state" for layer in pb.layers_at(300))

@@ -17,7 +17,7 @@ TIMEOUT_S = 420
 
 
 def test_soak_45_seconds_every_guarantee_holds():
-    """45 s of hostile traffic after a 20-s baseline, then a valid request to each of the 289 devices.
+    """45 s of hostile traffic after a 20-s baseline, then a valid request to each of the 299 devices.
 
     Timing budget: about 2 minutes of wall time on the 2-core machine (fleet start ~10 s, baseline
     20 s, soak 45 s, final checks ~20 s, a clean stop ~10 s); it fails after TIMEOUT_S (7 min).
