@@ -47,6 +47,8 @@ from .broker import (
     parse_broker_url,
 )
 from .clock import ClockFace, DeliveryTracker, PacedClock, timing_budget_s
+from .collapse_desk import ALARM_TOPIC, AlarmDesk
+from .collapse_desk import LEVELS as DESK_LEVELS
 from .crosswalk import Crosswalk
 from .device import Device
 from .gate import Gate
@@ -69,6 +71,7 @@ KINDS: dict[str, Callable[..., Device]] = {  # dataset kind -> device class, bui
     "crosswalk": Crosswalk,
     "cctv": Camera,
 }
+STRUCTURAL_KINDS = ("tilt_sensor", "crack_sensor", "extensometer")
 TICK_S = 0.01  # wall seconds between steps of the clock
 MAX_TICK_S = 0.002  # ... at speed max
 PATIENCE_S = 10.0  # wall seconds the clock waits for a reading or the controller before it gives up on them
@@ -143,18 +146,20 @@ class Fleet:
             src = level[k % len(level)]
             row = {**src.row, "device_id": f"{src.device_id}-R{k + 1:04d}"}
             self.devices.append(LevelSensor(row, self.ctx, port=self.ports.take(), source_id=src.device_id))
+        served = {d.kind for d in self.devices}
+        # an outside collapse early warning posts its alarms here (collapse_desk.py)
+        self.desk = AlarmDesk(self.ctx, new_password()) if served & set(STRUCTURAL_KINDS) else None
         self.operator = Account(
             OPERATOR,
             new_password(),
-            publish=[f"{TOPIC_ROOT}/gate/+/cmd"],
+            publish=[f"{TOPIC_ROOT}/gate/+/cmd", ALARM_TOPIC],
             subscribe=[f"{TOPIC_ROOT}/#", "application/#"],  # and the LoRaWAN uplinks
         )
         for d in self.devices:
             d.account.password = new_password()
         self.broker: Any = None  # MosquittoBroker or EmbeddedBroker
         self._broker_job: asyncio.Future | None = None  # a broker stopping or starting (outage fault)
-        served = {d.kind for d in self.devices}
-        structural_only = bool(served) and served <= {"tilt_sensor", "crack_sensor", "extensometer"}
+        structural_only = bool(served) and served <= set(STRUCTURAL_KINDS)
         # the budget follows the readings a controller decides on: the level sensors', or, in a fleet of
         # LoRaWAN structural sensors alone (an early-warning test), theirs (10 min uplinks)
         self.budget_s = timing_budget_s(
@@ -179,7 +184,8 @@ class Fleet:
 
     # --- the parts ---------------------------------------------------------------------------
     def accounts(self) -> list[Account]:
-        return [self.operator] + [d.account for d in self.devices]
+        desk = [self.desk.account] if self.desk is not None else []
+        return [self.operator] + [d.account for d in self.devices] + desk
 
     def manifest(self) -> dict[str, Any]:
         return {
@@ -209,6 +215,14 @@ class Fleet:
                 "topic_root": TOPIC_ROOT,
             },
             "credentials_file": "credentials.json",
+            "collapse_alarms": None
+            if self.desk is None
+            else {
+                "topic": f"{TOPIC_ROOT}/collapse/{{site_id}}/alarm",
+                "levels": list(DESK_LEVELS),
+                "publish_as": OPERATOR,
+                "note": 'JSON {"level": ..., "reason": ..., "sensor": ...} (docs/collapse.md)',
+            },
             "devices": [d.manifest() for d in self.devices],
         }
 
@@ -240,6 +254,20 @@ class Fleet:
             )
             link.start()
             self.ctx.links[d.device_id] = link
+        if self.desk is not None:
+            a = self.desk.account
+            link = MqttLink(
+                client_id=a.username,
+                host=self.ctx.broker_host,
+                port=self.ctx.broker_port,
+                username=a.username,
+                password=a.password,
+                status_topic=None,
+                subscriptions=tuple(a.subscribe),
+                on_message=shielded(self.desk.on_mqtt, a.username, self.ctx.input_log),
+            )
+            link.start()
+            self.ctx.links[a.username] = link
 
     def _start_probe(self) -> None:
         """The fleet's own subscriber, on its loop: it sees every reading arrive (the clock waits for
@@ -529,6 +557,8 @@ class Fleet:
             self.sim.advance_to(target)
             for g in gates:
                 g.step(target)
+            if self.desk is not None:
+                self.desk.step(target)
             self.clock_face.publish(time.monotonic())
             if self.broker is not None:
                 want = self.broker_outage(target)

@@ -143,7 +143,7 @@ def test_manifest_lists_every_device_on_loopback_with_distinct_ports(fleet):
     assert all(f["host"] == "127.0.0.1" for f in faces) and m["broker"]["host"] == "127.0.0.1"
     cred_file = fleet.manifest_path.parent / "credentials.json"
     assert oct(cred_file.stat().st_mode & 0o777) == "0o600"
-    assert set(fleet.creds) == {"operator"} | {d["id"] for d in m["devices"]}
+    assert set(fleet.creds) == {"operator", "collapse-desk"} | {d["id"] for d in m["devices"]}  # the desk: alarms in
 
 
 def test_mbpoll_reads_the_level_registers(fleet):

@@ -34,6 +34,7 @@ import shapely
 
 from ..city import CityModel
 from ..control.collapse_logic import CollapseAction, SensorReading, SiteLogic, SiteObservation
+from ..control.collapse_verdict import collapse_verdict
 from ..engine import Engine
 from ..rainfall import Hyetograph
 from .building_tilt import tilt_history
@@ -431,7 +432,10 @@ class CollapseModel:
                 row["evacuate_margin_s"] = None if st.evacuated_s is None else round(tr.failure_s - st.evacuated_s, 1)
             rows.append(row)
         failed = [r for r in rows if r.get("failure_s") is not None and r["failure_s"] < self.engine.duration_s]
+        sensors = {s.device_id for site in self.sites for s in site.sensors}
+        faults = sorted({(w.device, w.start_s) for w in self.faults.windows if w.device in sensors})
         return {
+            "verdict": collapse_verdict(rows, [(str(d), s) for d, s in faults]),
             "sites": rows,
             "failed": len(failed),
             "evacuated_in_time": sum(1 for r in failed if (r.get("evacuate_margin_s") or 0) > 0),
