@@ -118,29 +118,25 @@ def _missing_files(s: Scenario) -> list[str]:
         else:
             problems += [f"rainfall.csv: {line}" for line in _observed_rain_problems(s.rainfall, where, s.start)]
     if s.controller is not None:
-        where = s.resolve_path(s.controller.policy)
-        if not where.exists():
-            problems.append(
-                f"controller.policy: got {_show(s.controller.policy)}: expected an existing policy file (not {where})"
-            )
-        else:
-            try:
-                load_policy(where)
-            except PolicyError as exc:
-                problems += [f"controller.policy: {line}" for line in exc.problems]
+        problems += _policy_problems(s, "controller.policy", s.controller.policy, "policy file", load_policy)
     if s.collapse is not None and s.collapse.policy is not None:
-        where = s.resolve_path(s.collapse.policy)
-        if not where.exists():
-            problems.append(
-                f"collapse.policy: got {_show(s.collapse.policy)}: expected an existing collapse policy file "
-                f"(not {where})"
-            )
-        else:
-            try:
-                load_collapse_policy(where)
-            except CollapsePolicyError as exc:
-                problems += [f"collapse.policy: {line}" for line in exc.problems]
+        problems += _policy_problems(
+            s, "collapse.policy", s.collapse.policy, "collapse policy file", load_collapse_policy
+        )
     return problems
+
+
+def _policy_problems(s: Scenario, field: str, name: str, what: str, load) -> list[str]:
+    """The policy file ``name`` (relative to the scenario) exists and loads; its own problems
+    prefixed with ``field``."""
+    where = s.resolve_path(name)
+    if not where.exists():
+        return [f"{field}: got {_show(name)}: expected an existing {what} (not {where})"]
+    try:
+        load(where)
+    except (PolicyError, CollapsePolicyError) as exc:
+        return [f"{field}: {line}" for line in exc.problems]
+    return []
 
 
 def _observed_rain_problems(rain: ObservedRain, where: Path, start: datetime) -> list[str]:
