@@ -173,7 +173,7 @@ def test_path_fields_are_every_path_of_the_scenario_schema():
 
     found = set()
     schema = Scenario.model_json_schema()
-    owners = {"Scenario": "", "ObservedRain": "rainfall.", "ControllerSpec": "controller."}
+    owners = {"Scenario": "", "ObservedRain": "rainfall.", "ControllerSpec": "controller.", "CollapseSpec": "collapse."}
     for name, node in [("Scenario", schema), *schema.get("$defs", {}).items()]:
         for field, spec in node.get("properties", {}).items():
             if re.search(r"relative to the scenario file", spec.get("description", "")):
@@ -190,6 +190,8 @@ def test_browser_overrides_checker():
         "rainfall.csv=/etc/shadow",
         "rainfall={kind: observed, csv: /etc/shadow}",
         "controller.policy=x.yaml",
+        "collapse.policy=/etc/shadow",
+        "collapse={policy: /etc/shadow}",
         "controller={policy: x.yaml}",
         "dataset=x",
         " Dataset =x",

@@ -39,6 +39,10 @@ TEXT: dict[str, dict[str, str]] = {
         "ko": "게이트 정책은 '게이트 정책' 목록에서 고르세요.",
         "en": "Pick the gate policy from the 'Gate policy' list instead.",
     },
+    "hint_collapse.policy": {
+        "ko": "붕괴 조기경보 정책은 시나리오 파일에 적힌 것을 씁니다. 다른 정책은 twin run으로 실행하세요.",
+        "en": "The app uses the collapse early-warning policy the scenario names; run another with twin run.",
+    },
     "hint_dataset": {
         "ko": "앱은 프로젝트 데이터셋으로 실행합니다. 다른 데이터셋은 twin run으로 실행하세요.",
         "en": "The app runs on the project's dataset; run another dataset with twin run.",

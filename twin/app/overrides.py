@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 # every scenario field that is a path "relative to the scenario file" (a test checks the schema)
-PATH_FIELDS = ("dataset", "rainfall.csv", "controller.policy")
+PATH_FIELDS = ("dataset", "rainfall.csv", "controller.policy", "collapse.policy")
 
 
 def _key(item: str) -> tuple[str, ...]:
