@@ -85,11 +85,17 @@ class SiteState:
     evacuated_s: float | None = None
     residents: list[int] = field(default_factory=list)  # pedestrian ids sent from the zone's homes
     in_zone_at_alarm: int = 0
-    inside_at_failure: int | None = None
+    residents_inside_at_failure: int | None = None
     walkers_inside_at_failure: int | None = None
 
+    @property
+    def inside_at_failure(self) -> int | None:
+        if self.residents_inside_at_failure is None:
+            return None
+        return self.residents_inside_at_failure + (self.walkers_inside_at_failure or 0)
 
-def _steps(h: Hyetograph | None, duration_s: float) -> tuple[np.ndarray, np.ndarray]:
+
+def _steps(h: Hyetograph | None) -> tuple[np.ndarray, np.ndarray]:
     """A hyetograph as step start times (s) and intensities (mm/h), zero after it ends."""
     if h is None or len(h.depths_mm) == 0:
         return np.array([0.0]), np.array([0.0])
@@ -169,7 +175,7 @@ class CollapseModel:
         settings = scenario.devices
         for site in self.sites:
             gid = nearest_gauge(site, gauge_xy)
-            self.rain_steps[site.site_id] = _steps(rain.get(gid) if gid else None, duration)
+            self.rain_steps[site.site_id] = _steps(rain.get(gid) if gid else None)
             grid = [np.arange(0.0, duration + 1e-9, TRUTH_STEP_S)]
             for s in site.sensors:
                 phase = sample_phase_s(s.device_id, self.interval_s)
@@ -197,6 +203,7 @@ class CollapseModel:
         self.last_reading: dict[str, tuple[float, float | None, str]] = {}
         self._zone_links: dict[str, list[str]] = {}
         self._zone_nodes: dict[str, set[int]] = {}
+        self._node_points: tuple[list[int], np.ndarray] | None = None
         rec = engine.recorder
         rec.declare("fs", "-")
         rec.declare("displacement_mm", "mm")
@@ -323,11 +330,13 @@ class CollapseModel:
         """The walk links crossing the site's danger zone and the nodes inside it."""
         if site.site_id not in self._zone_links:
             G = self.city.graph
-            nodes = sorted(G.nodes)
-            pts = shapely.points([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes])
+            if self._node_points is None:  # once per run: every walk node as a point
+                nodes = sorted(G.nodes)
+                self._node_points = (nodes, shapely.points([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes]))
+            nodes, pts = self._node_points
             inside = shapely.contains(site.danger_zone, pts)
             node_set = {n for n, ok in zip(nodes, inside, strict=True) if ok}
-            links = sorted({str(k) for u, v, k in G.edges(keys=True) if u in node_set or v in node_set})
+            links = sorted({str(k) for _, _, k in G.edges(node_set, keys=True)})
             self._zone_links[site.site_id] = links
             self._zone_nodes[site.site_id] = node_set
         return self._zone_links[site.site_id], self._zone_nodes[site.site_id]
@@ -383,7 +392,7 @@ class CollapseModel:
             walkers = len(on_links)
             for key in links:
                 model.close_link(key)  # closed to everyone (not water: nobody is counted as exposed to it)
-        st.inside_at_failure = inside_residents + walkers
+        st.residents_inside_at_failure = inside_residents
         st.walkers_inside_at_failure = walkers
         self.engine.log("collapse_failure", site.site_id, f"{site.name} failed; {st.inside_at_failure} people "
                         "inside the danger zone", inside=st.inside_at_failure)  # fmt: skip
@@ -425,24 +434,18 @@ class CollapseModel:
                 row["max_crack_mm"] = round(float(np.nanmax(tr.value["crack"])), 3)
             if tr.failure_s is not None and tr.failure_s < self.engine.duration_s:
                 row["inside_at_failure"] = st.inside_at_failure
-                row["evacuated_before_failure"] = (
-                    None if st.inside_at_failure is None else max(0, site.people - (st.inside_at_failure
-                                                                               - (st.walkers_inside_at_failure or 0)))
-                )  # fmt: skip
+                inside = st.residents_inside_at_failure
+                row["evacuated_before_failure"] = None if inside is None else site.people - inside
                 row["evacuate_margin_s"] = None if st.evacuated_s is None else round(tr.failure_s - st.evacuated_s, 1)
             rows.append(row)
-        failed = [r for r in rows if r.get("failure_s") is not None and r["failure_s"] < self.engine.duration_s]
-        sensors = {s.device_id for site in self.sites for s in site.sensors}
-        faults = sorted({(w.device, w.start_s) for w in self.faults.windows if w.device in sensors})
+        faults = sorted({(str(w.device), w.start_s) for w in self.faults.windows if w.device in self._sensor_site})
+        verdict = collapse_verdict(rows, faults)
         return {
-            "verdict": collapse_verdict(rows, [(str(d), s) for d, s in faults]),
+            "verdict": verdict,
             "sites": rows,
-            "failed": len(failed),
-            "evacuated_in_time": sum(1 for r in failed if (r.get("evacuate_margin_s") or 0) > 0),
-            "false_evacuations": sum(
-                1
-                for r in rows
-                if r["evacuated_s"] is not None and (r["failure_s"] is None or r["failure_s"] >= self.engine.duration_s)
-            ),  # fmt: skip
-            "inside_at_failure": sum(r.get("inside_at_failure") or 0 for r in failed),
+            # the verdict's counts, at the top for a quick look
+            "failed": verdict["failed_sites"],
+            "evacuated_in_time": verdict["evacuated_in_time"],
+            "false_evacuations": verdict["false_evacuations"],
+            "inside_at_failure": sum(r.get("inside_at_failure") or 0 for r in rows),
         }
