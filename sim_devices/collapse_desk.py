@@ -58,7 +58,7 @@ class AlarmDesk:
             raise BadAlarm(f"{len(payload)} bytes: expected a JSON object of at most {MAX_PAYLOAD} bytes")
         try:
             body = json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
             raise BadAlarm("not JSON in UTF-8: expected an object with level") from None
         if not isinstance(body, dict):
             raise BadAlarm("expected a JSON object with level")
