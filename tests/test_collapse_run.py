@@ -116,6 +116,11 @@ def test_the_same_scenario_gives_the_same_collapse_results():
         ("collapse.slopes.SLP-99.cohesion_kpa=1", "collapse.slopes.SLP-99: got a slope id: expected a slope"),
         ("collapse.evacuation.shelter_kind=bunker", "collapse.evacuation.shelter_kind: got 'bunker': expected"),
         ("collapse.policy=nowhere.yaml", "collapse.policy: got 'nowhere.yaml': expected an existing collapse policy"),
+        # valid values one by one, but the slope could not run: refused by validation, not mid-run
+        ("collapse.slopes.SLP-01.cohesion_kpa=0",
+         "collapse.slopes.SLP-01: the slope's factor of safety before any rain is 0.74: expected above 1"),
+        ("collapse.slopes.SLP-01.water_table_depth_m=40",
+         "collapse.slopes.SLP-01.water_table_depth_m: got 40.0: expected metres in [0, soil_depth_m = 1.12]"),
         ("collapse.buildings.B02386.excavations=[{start: 1h, settlement_mm: -3, time_constant: 1h}]",
          "collapse.buildings.B02386.excavations.0.settlement_mm: got -3"),
     ],
@@ -140,3 +145,11 @@ def test_a_drift_fault_reads_falsely_by_its_rate():
     assert m.read(1.0, 1800.0).value == 1.0
     r = m.read(1.0, 3 * 3600.0)
     assert r.quality == "drift" and math.isclose(r.value, 1.4, abs_tol=1e-9)  # 0.2/h for 2 h
+
+
+def test_a_run_refuses_an_unstable_slope_before_it_starts():
+    from twin.errors import ScenarioError
+
+    s = load_scenario(SCENARIOS / "dry_baseline.yaml", overrides=["collapse.slopes.SLP-01.cohesion_kpa=0"])
+    with pytest.raises(ScenarioError, match=r"collapse\.slopes\.SLP-01: the slope's factor of safety before any rain"):
+        Simulation(s)

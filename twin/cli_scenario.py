@@ -58,7 +58,12 @@ def scenario_validate(file: str, overrides: tuple[str, ...]) -> None:
     from .scenario_city import city_problems
 
     try:  # what the scenario names must exist in its dataset (loaded from the cache when it can be)
-        problems = city_problems(s, load_city(s.dataset_path()))
+        city = load_city(s.dataset_path())
+        problems = city_problems(s, city)
+        if not problems and s.collapse is not None:  # the monitored sites can start (what a run checks first)
+            from .models.collapse import collapse_problems
+
+            problems = collapse_problems(city, s.collapse)
     except TwinError as exc:
         problems = [f"dataset: {exc}"]
     if problems:

@@ -48,6 +48,10 @@ class Simulation:
         self.scenario = scenario
         self.city = city if city is not None else load_city(scenario.dataset_path())
         problems = city_problems(scenario, self.city)  # before any model is built
+        if not problems and scenario.collapse is not None:
+            from .models.collapse import collapse_problems
+
+            problems = collapse_problems(self.city, scenario.collapse)
         if problems:
             label = scenario.source_path.name if scenario.source_path is not None else "scenario"
             raise ScenarioError([f"{label}: {p}" for p in problems])

@@ -139,6 +139,30 @@ def site_truth(
     return SiteTruth(t, {"tilt": m.tilt_deg, "crack": m.crack_mm, "extensometer": np.zeros_like(t)})
 
 
+def collapse_problems(city: CityModel, spec) -> list[str]:
+    """What would stop the monitored sites of ``city`` under the scenario's ``collapse`` section
+    ``spec`` from running, one line each naming the site: a soil value out of range (a water
+    table below the soil, after the scenario's overrides) or a slope that is not stable before
+    any rain (FS <= 1 at the start: the model has no time before its failure)."""
+    from ..errors import TwinError
+
+    try:
+        sites = monitored_sites(city, spec)
+    except TwinError as exc:
+        return [str(exc)]  # the error names the site and the field
+    out = []
+    for site in sites:
+        if site.soil is None:
+            continue
+        fs0 = float(fs_history(site.soil, np.array([0.0]), np.array([0.0]), np.array([0.0])).fs_min[0])
+        if not fs0 > 1.0:
+            where = f"collapse.slopes.{site.site_id}" if spec is not None and site.site_id in spec.slopes else (
+                f"dataset slopes[{site.site_id}]")  # fmt: skip
+            out.append(f"{where}: the slope's factor of safety before any rain is {fs0:.2f}: expected above 1 "
+                       "(a slope that stands at the start; check its cohesion, friction and water table)")  # fmt: skip
+    return out
+
+
 class CollapseModel:
     """The monitored sites of ``city`` under ``rain`` (gauge id -> hyetograph) for ``scenario``,
     on ``engine``'s clock; ``policy`` the collapse policy (None: no early warning), ``crowd`` the

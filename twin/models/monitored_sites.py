@@ -106,7 +106,7 @@ def _soil(row, override) -> SoilColumn:
     if override is not None:
         vals.update({k: v for k, v in override.model_dump().items() if v is not None})
     col = SoilColumn(slope_deg=float(row["slope_deg"]), **{k: float(v) for k, v in vals.items() if v is not None})
-    col.check(f"slopes[{row['slope_id']}]")
+    col.check(f"collapse.slopes.{row['slope_id']}" if override is not None else f"dataset slopes[{row['slope_id']}]")
     return col
 
 
