@@ -70,7 +70,10 @@ def devices() -> None:
     help="Also write the run folder here at the end (the app can open it and play it back).",
 )
 @click.option(
-    "--replicas", type=click.IntRange(min=0), default=0, help="Extra copies of the level sensors (load tests)."
+    "--replicas",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Extra copies of the level sensors, or without them (--kinds) of the structural sensors (load tests).",
 )
 @click.option(
     "--kinds",

@@ -102,8 +102,9 @@ class Fleet:
         ``record``: write every MQTT message with its arrival time to this JSON-lines file;
         ``patience_s``: wall seconds the clock waits for a reading or a controller that does not
         come before it gives up on them (and says so in its timing notes);
-        ``replicas``: extra level sensors for load tests, copies of the real ones (ids
-        ``{id}-R0001``...) that read the stage of the sensor they copy."""
+        ``replicas``: extra sensors for load tests, copies of the real ones (ids ``{id}-R0001``...):
+        of the level sensors, reading the stage of the sensor they copy, or in a fleet without level
+        sensors, of the structural sensors, reading the true tilt, crack or displacement of theirs."""
         if not speed > 0:
             raise ValueError(f"speed must be > 0, got {speed}")
         if strict and math.isinf(speed):
@@ -142,10 +143,13 @@ class Fleet:
                 if only is None or str(row["device_id"]) in only:
                     self.devices.append(KINDS[kind](row, self.ctx, port=self.ports.take()))
         level = [d for d in self.devices if isinstance(d, LevelSensor)]
-        for k in range(replicas if level else 0):
-            src = level[k % len(level)]
+        structural = [d for d in self.devices if isinstance(d, StructuralSensor)]
+        copied: list[Any] = level or structural
+        for k in range(replicas if copied else 0):
+            src = copied[k % len(copied)]
             row = {**src.row, "device_id": f"{src.device_id}-R{k + 1:04d}"}
-            self.devices.append(LevelSensor(row, self.ctx, port=self.ports.take(), source_id=src.device_id))
+            cls = LevelSensor if level else StructuralSensor
+            self.devices.append(cls(row, self.ctx, port=self.ports.take(), source_id=src.device_id))
         served = {d.kind for d in self.devices}
         # an outside collapse early warning posts its alarms here (collapse_desk.py)
         self.desk = AlarmDesk(self.ctx, new_password()) if served & set(STRUCTURAL_KINDS) else None

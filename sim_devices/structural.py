@@ -48,9 +48,12 @@ def dev_eui(device_id: str) -> str:
 class StructuralSensor(DeviceBase):
     """One LoRaWAN tilt sensor, crack gauge or extensometer; ``sample(t)`` sends its uplink due at ``t``."""
 
-    def __init__(self, row: dict[str, Any], ctx: FleetContext, *, port: int | None = None) -> None:
+    def __init__(
+        self, row: dict[str, Any], ctx: FleetContext, *, port: int | None = None, source_id: str | None = None
+    ) -> None:
         super().__init__(row, ctx)
         self.kind = str(row["kind"])  # tilt_sensor, crack_sensor or extensometer
+        self.source_id = source_id or self.device_id  # a load-test replica reads the true value of the one it copies
         self.eui = dev_eui(self.device_id)
         self.app = str(APPLICATION[self.kind])
         self.interval_s = float(ctx.settings.structural_interval)
@@ -63,10 +66,13 @@ class StructuralSensor(DeviceBase):
 
     def _sample(self, t_s: float) -> None:
         model = self.ctx.sim.collapse
-        where = model.sensor_site(self.device_id) if model is not None else None
+        where = model.sensor_site(self.source_id) if model is not None else None
         if where is None:  # on no monitored site: nothing to read
             return
-        value = model.reading(self.device_id, where[1], where[0], t_s)
+        if self.source_id == self.device_id:
+            value = model.reading(self.device_id, where[1], where[0], t_s)
+        else:  # a replica: the truth through its own noise, leaving the copied sensor's readings alone
+            value = self._replica_value(model.truth[where[0]].at(where[1], t_s))
         if value is None:  # a dropout, or destroyed with its slope
             return
         self.f_cnt += 1
@@ -85,6 +91,13 @@ class StructuralSensor(DeviceBase):
             port = 11
         obj["battery_v"] = round(self.battery_mv / 1000, 3)
         self.ctx.send(self.device_id, self.topic, self.uplink(t_s, port, raw, obj))
+
+    def _replica_value(self, truth: float | None) -> float | None:
+        if truth is None:
+            return None
+        reading = getattr(self.ctx.settings, self.kind)  # StructuralReading: noise_sd and resolution, units of the kind
+        value = truth + float(self.rng.normal(0.0, reading.noise_sd))
+        return round(value / reading.resolution) * reading.resolution
 
     def uplink(self, t_s: float, f_port: int, raw: bytes, obj: dict[str, Any]) -> dict[str, Any]:
         """A ChirpStack v4 ``up`` event (integration.UplinkEvent in JSON)."""

@@ -1,6 +1,7 @@
 """The fleet's tilt sensors, crack gauges and extensometers read the collapse model (issue 17):
 their LoRaWAN uplinks, heard with mosquitto_sub, carry the readings `twin run` takes of the same
-scenario, and a slope that fails takes its sensors with it."""
+scenario, and a slope that fails takes its sensors with it. Load-test replicas of them (the
+benchmark's 1,000 sites) send the true value of the sensor they copy and leave its readings alone."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import shutil
 import struct
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,7 @@ SCENARIO = REPO / "scenarios" / "collapse" / "slope_failure_august_2022.yaml"
 KINDS = ("tilt_sensor", "crack_sensor", "extensometer")
 SPEED = 7200.0  # 30 simulated hours in 15 wall seconds (the clock's budget: half a 10-min uplink interval)
 WALL_BUDGET_S = 240.0  # a busy machine is slower; beyond this the test reports a broken budget
+REPLICAS = 12
 
 
 def test_uplinks_carry_the_readings_of_twin_run_and_a_failed_slope_falls_silent(city, tmp_path):
@@ -38,7 +41,8 @@ def test_uplinks_carry_the_readings_of_twin_run_and_a_failed_slope_falls_silent(
     from twin.simulation import Simulation
 
     scenario = load_scenario(SCENARIO)
-    fleet = Fleet(scenario, city=city, speed=SPEED, workdir=tmp_path / "fleet", kinds=KINDS, broker_url="mosquitto")
+    fleet = Fleet(scenario, city=city, speed=SPEED, workdir=tmp_path / "fleet", kinds=KINDS, broker_url="mosquitto",
+                  replicas=REPLICAS)  # fmt: skip
     out = tmp_path / "sub.txt"
     proc: list[subprocess.Popen] = []
 
@@ -59,6 +63,7 @@ def test_uplinks_carry_the_readings_of_twin_run_and_a_failed_slope_falls_silent(
 
     # what the uplinks say, decoded from their raw payloads
     heard: dict[str, list[tuple[float, float]]] = {}
+    when: dict[tuple[str, int], float] = {}  # (device, frame counter) -> the uplink's time, Unix s
     for line in out.read_text().splitlines():
         topic, _, payload = line.partition(" ")
         if not topic.endswith("/event/up"):
@@ -69,7 +74,11 @@ def test_uplinks_carry_the_readings_of_twin_run_and_a_failed_slope_falls_silent(
         value = (struct.unpack(">hhH", raw)[0] / 1000 if port == 10 else struct.unpack(">HH", raw)[0] / 1000
                  if port == 11 else struct.unpack(">IH", raw)[0] / 100)  # fmt: skip
         heard.setdefault(up["deviceInfo"]["deviceName"], []).append((up["fCnt"], value))
+        when[(up["deviceInfo"]["deviceName"], up["fCnt"])] = datetime.fromisoformat(up["time"]).timestamp()
+    replicas = {d: v for d, v in heard.items() if "-R0" in d}
+    heard = {d: v for d, v in heard.items() if d not in replicas}
     assert len(heard) == 64 + 64 + 10  # every tilt sensor, crack gauge and extensometer
+    assert len(replicas) == REPLICAS
 
     # twin run of the same scenario: the same readings at the same times
     with Simulation(scenario) as sim:
@@ -82,6 +91,17 @@ def test_uplinks_carry_the_readings_of_twin_run_and_a_failed_slope_falls_silent(
         got = np.array([v for _, v in sorted(values)])
         assert len(got) == len(mine), device
         assert np.allclose(got, mine, atol=0.0011), device  # the payload's resolution (0.001; 0.01 mm on 12)
+    # a replica reads what its sensor reads, within both noises (sd 0.001 deg, 0.005 mm, 0.02 mm) and steps
+    for replica, values in sorted(replicas.items()):
+        source = replica.rsplit("-R", 1)[0]
+        src_t = np.array([when[(source, n)] for n, _ in sorted(heard[source])])
+        src_v = np.array([v for _, v in sorted(heard[source])])
+        t = np.array([when[(replica, n)] for n, _ in sorted(values)])
+        v = np.array([v for _, v in sorted(values)])
+        inside = (t >= src_t[0]) & (t <= src_t[-1])  # the source's reading interpolated to the replica's times
+        assert inside.sum() >= 10, replica
+        tol = {"TILT": 0.008, "CRACK": 0.04, "EXT": 0.15}[source.split("-")[0]]  # 5 sd of the difference + 2 steps
+        assert np.all(np.abs(v[inside] - np.interp(t[inside], src_t, src_v)) <= tol), replica
     # a slope that failed fell silent: its last reading comes before its failure
     fleet_ts = fleet.sim.engine.recorder.to_frame()
     for site, t_f in sorted(failed.items()):
