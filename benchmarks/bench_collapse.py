@@ -10,9 +10,13 @@ Prints (issue 17's goals):
    process: the time to compute the sites' truth, and the wall time per simulated hour of the
    readings and the alarm logic; beside it, measured in the same run, the same for the shipped
    64 sites (the baseline), so the cost per site can be compared;
-2. the uplink rate the device fleet sustains through mosquitto for the shipped dataset's 138
-   structural sensors at ``--speed max`` (messages per wall second), with the simulated-time
-   speed-up it reached.
+2. the uplink rate the device fleet sustains through mosquitto at ``--speed max`` (messages per
+   wall second) over ``--fleet-hours``, with the simulated-time speed-up it reached and how many
+   uplinks were delivered: first for the shipped dataset's 138 structural sensors (the baseline),
+   then with replicas of them (``--replicas``: copies that send the true value of the sensor they
+   copy through their own noise) up to as many sensors as ``--sites`` sites would have (138 per
+   64 sites). A fleet at ``--speed max`` waits for its readings' delivery only for the dataset's
+   own sensors, so the replicas' rate is what the broker and the fleet's loop sustain.
 
 The repeated sites are built in memory (``monitored_sites`` is replaced for the run): nothing
 about the city or the sensors' protocol changes, only how many sites there are.
@@ -22,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import resource
+import subprocess
 import tempfile
 import time
 from dataclasses import replace
@@ -100,16 +106,53 @@ def model_run(city, scenario, n: int) -> dict[str, float]:
     }
 
 
-def fleet_rate(city, scenario, hours: float) -> dict[str, float]:
+class _Listener:
+    """Counts the uplinks that come through the broker to an outside subscriber (the operator's
+    mosquitto_sub, in its own process: the fleet's own process has more sockets than select() takes)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.out = folder / "heard.txt"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, manifest: Path) -> None:
+        m = json.loads(manifest.read_text())
+        op = json.loads((manifest.parent / "credentials.json").read_text())["operator"]
+        cmd = ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(m["broker"]["port"]), "-u", op["username"],
+               "-P", op["password"], "-t", "application/+/device/+/event/up", "-q", "1"]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, stdout=open(self.out, "wb"), stderr=subprocess.DEVNULL)
+        time.sleep(1.0)  # subscribed before the first uplink
+
+    def stop(self) -> int:
+        """The uplinks heard (one JSON object a line)."""
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait()
+        return sum(1 for _ in self.out.open("rb")) if self.out.exists() else 0
+
+
+def fleet_rate(city, scenario, hours: float, replicas: int = 0) -> dict[str, float]:
     from sim_devices.fleet import Fleet
 
     with tempfile.TemporaryDirectory() as tmp:
-        f = Fleet(scenario, city=city, speed=math.inf, workdir=Path(tmp) / "fleet",
+        listener = _Listener(Path(tmp))
+        f = Fleet(scenario, city=city, speed=math.inf, workdir=Path(tmp) / "fleet", replicas=replicas,
                   kinds=("tilt_sensor", "crack_sensor", "extensometer"), broker_url="mosquitto")  # fmt: skip
+        sensors = len(f.devices)
         t0 = time.perf_counter()
-        result = asyncio.run(f.serve(until_s=hours * 3600.0))
-        wall = time.perf_counter() - t0
-    return {"wall_s": wall, "messages": result["messages"], "speedup": hours * 3600.0 / wall}
+        result = asyncio.run(f.serve(until_s=hours * 3600.0, on_ready=listener.start, hold_s=2.0))
+        setup = time.perf_counter() - t0
+        time.sleep(1.0)  # the last uplinks reach the listener
+        received = listener.stop()
+    # the run itself, from the speed the clock sustained (without the broker's start and the devices' connections)
+    wall = hours * 3600.0 / result["timing"]["effective_speed"]
+    return {
+        "sensors": sensors,
+        "wall_s": wall,
+        "messages": result["messages"],
+        "received": received,
+        "speedup": hours * 3600.0 / wall,
+        "setup_s": setup - wall,
+    }
 
 
 def main() -> None:
@@ -132,11 +175,18 @@ def main() -> None:
     print(f"cost per site, {args.sites} sites against the baseline: x{scale:.2f} (1.0 = linear)")
     print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if args.fleet_hours > 0:
-        f = fleet_rate(city, scenario, args.fleet_hours)
-        print(
-            f"fleet (138 structural sensors, mosquitto, --speed max): {args.fleet_hours:g} h in {f['wall_s']:.1f} s "
-            f"wall ({f['speedup']:.0f}x), {f['messages']:.0f} uplinks = {f['messages'] / f['wall_s']:.0f} per wall s"
-        )
+        shipped = fleet_rate(city, scenario, args.fleet_hours)
+        want = round(shipped["sensors"] * args.sites / base["sites"])
+        scaled = fleet_rate(city, scenario, args.fleet_hours, replicas=max(0, want - int(shipped["sensors"])))
+        for label, f in (("baseline: the shipped sensors", shipped), (f"sensors of {args.sites} sites", scaled)):
+            print(
+                f"fleet, {label:30s} {f['sensors']:5.0f} sensors, mosquitto, --speed max: {args.fleet_hours:g} h "
+                f"in {f['wall_s']:6.1f} s wall ({f['speedup']:5.0f}x; start and stop {f['setup_s']:4.1f} s more), "
+                f"{f['messages']:7.0f} uplinks "
+                f"= {f['messages'] / f['wall_s']:5.0f} per wall s; an outside subscriber received "
+                f"{f['received']:.0f} ({100 * f['received'] / max(f['messages'], 1):.1f} %)"
+            )
+        print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":
