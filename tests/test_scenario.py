@@ -223,6 +223,19 @@ def test_set_list_index_and_append_and_seed():
     assert [(p.kind, p.count) for p in pops] == [("riverside", 5)]
 
 
+def test_a_sensor_section_given_in_part_keeps_its_kinds_defaults():
+    # found by the stand-alone early warning's test: --set devices.level_sensor.sample_interval=600 reset the
+    # level sensors' noise to the generic 0 m; a tilt sensor given only its noise lost its resolution
+    s = load_scenario(
+        MINIMAL, overrides=["devices.level_sensor.sample_interval=600", "devices.tilt_sensor.noise_sd=0.01"]
+    )
+    assert (s.devices.level_sensor.sample_interval, s.devices.level_sensor.noise_sd) == (600.0, 0.003)
+    assert (s.devices.tilt_sensor.resolution, s.devices.tilt_sensor.noise_sd) == (0.001, 0.01)
+    assert s.devices.rain_gauge.resolution == 0.5  # untouched sections keep theirs
+    with pytest.raises(ScenarioError, match=r"devices\.level_sensor\.bogus: unknown field"):
+        load_scenario(MINIMAL, overrides=["devices.level_sensor.bogus=1"])
+
+
 def test_set_does_not_leak_through_yaml_aliases(tmp_path):
     f = tmp_path / "alias.yaml"
     f.write_text(

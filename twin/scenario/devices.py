@@ -126,6 +126,22 @@ class DeviceSettings(Section):
         default_factory=CameraDetection, description="How surely cameras detect the people in their view."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_defaults(cls, data: object) -> object:
+        """A sensor kind's section given in part keeps that kind's defaults for the rest
+        (``level_sensor: {sample_interval: 600}`` keeps the level sensors' 0.003 m noise, not the
+        generic 0; ``tilt_sensor: {noise_sd: 0.01}`` keeps its 0.001-degree resolution)."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name in ("level_sensor", "rain_gauge", "tilt_sensor", "crack_sensor", "extensometer"):
+            given = out.get(name)
+            factory = cls.model_fields[name].default_factory
+            if isinstance(given, dict) and factory is not None:
+                out[name] = {**factory().model_dump(), **given}  # type: ignore[call-arg]
+        return out
+
 
 class Fault(Section):
     """A fault injected into one device (or the broker) between two simulated times."""
