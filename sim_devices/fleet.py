@@ -163,9 +163,10 @@ class Fleet:
             d.account.password = new_password()
         self.broker: Any = None  # MosquittoBroker or EmbeddedBroker
         self._broker_job: asyncio.Future | None = None  # a broker stopping or starting (outage fault)
-        structural_only = bool(served) and served <= set(STRUCTURAL_KINDS)
-        # the budget follows the readings a controller decides on: the level sensors', or, in a fleet of
-        # LoRaWAN structural sensors alone (an early-warning test), theirs (10 min uplinks)
+        structural_only = bool(served & set(STRUCTURAL_KINDS)) and "level_sensor" not in served
+        # the budget follows the readings a controller decides on: the level sensors', or, in a fleet with
+        # LoRaWAN structural sensors and no level sensor (an early-warning test, with its rain gauges and
+        # signboards), theirs (10 min uplinks)
         self.budget_s = timing_budget_s(
             scenario.devices.structural_interval if structural_only else scenario.devices.level_sensor.sample_interval
         )
@@ -227,8 +228,28 @@ class Fleet:
                 "publish_as": OPERATOR,
                 "note": 'JSON {"level": ..., "reason": ..., "sensor": ...} (docs/collapse.md)',
             },
-            "devices": [d.manifest() for d in self.devices],
+            "monitored_sites": self._monitored_sites(),
+            # position: EPSG:5186 m, for a controller that picks the nearest gauge or signboard to a site
+            "devices": [
+                {**d.manifest(), "position": [round(float(d.row["x"]), 1), round(float(d.row["y"]), 1)]}
+                for d in self.devices
+            ],
         }
+
+    def _monitored_sites(self) -> list[dict[str, Any]]:
+        """The monitored slopes and buildings an early-warning system watches: id, kind (slope or
+        building), name, position (its centroid, EPSG:5186 m) and its structural sensors served here
+        (id -> tilt, crack or extensometer)."""
+        model = self.sim.collapse
+        if model is None or self.desk is None:
+            return []
+        served = {d.device_id for d in self.devices}
+        return [
+            {"id": s.site_id, "kind": s.kind, "name": s.name, "position": [round(s.x, 1), round(s.y, 1)],
+             "sensors": {x.device_id: x.kind for x in s.sensors if x.device_id in served}}
+            for s in model.sites
+            if any(x.device_id in served for x in s.sensors)
+        ]  # fmt: skip
 
     def write_manifest(self, path: str | Path) -> Path:
         path = Path(path)
