@@ -31,6 +31,17 @@ def slope_run():
     return _run(SCENARIOS / "slope_failure_august_2022.yaml")
 
 
+def test_the_evacuees_an_alarm_sends_out_are_tracked_for_the_map(slope_run):
+    # the app plays the evacuation back from the trajectories: people who set out after the start
+    # (here all of them) are sampled too, each from the first sample after they set out, heading to safety
+    sim, out = slope_run
+    tracks = sim.crowd.trajectories()
+    people = sum(s.get("evacuated_before_failure") or 0 for s in out["sites"])
+    assert tracks["person"].nunique() == people > 50  # fewer than the 500 sampled: every one of them
+    first_alarm = min(a["t_s"] for s in out["sites"] for a in s["alarms"] if a["level"] == "evacuate")
+    assert tracks["time_s"].min() >= first_alarm and tracks["evacuating"].all()
+
+
 def test_dry_baseline_nothing_moves_and_nothing_alarms():
     sim, out = _run(SCENARIOS / "dry_baseline.yaml")
     assert len(out["sites"]) == 64  # 24 slopes and 40 buildings

@@ -126,13 +126,24 @@ class CrowdResults:
                 rec.record_many(env.now, name, {k: value(lk) for k, lk in sorted(busy.items())})
 
     def _tracks(self):
-        """Positions of up to ``trajectory_sample`` people every 30 s, for the map (EPSG:5186 m)."""
+        """Positions of up to ``trajectory_sample`` people every 30 s, for the map (EPSG:5186 m):
+        those out at the start, then, while there is room, those who set out later (the residents
+        an evacuation sends out), each followed from the first sample after they appear."""
         env = self.engine.env
-        tracked = self.model.pedestrians()[: self.spec.trajectory_sample]
+        room = self.spec.trajectory_sample
+        tracked = self.model.pedestrians()[:room]
+        ids = {p.unique_id for p in tracked}
         rows = self.tracks
         while env.now + TRACK_INTERVAL_S <= self.engine.duration_s + 1e-9:
             yield env.timeout(TRACK_INTERVAL_S)
             t = env.now
+            if len(tracked) < room:
+                for p in self.model.pedestrians():
+                    if len(tracked) >= room:
+                        break
+                    if p.unique_id not in ids:
+                        tracked.append(p)
+                        ids.add(p.unique_id)
             for p in tracked:
                 xy = p.position_at(t)
                 if xy is not None:
