@@ -16,6 +16,7 @@ from functools import partial
 import streamlit as st
 
 from twin.app import caches
+from twin.app.collapse_view import collapse_page
 from twin.app.coverage_view import coverage_page
 from twin.app.i18n import LANGS, t
 from twin.app.pages import LIVING_LAB_CSS, PAGES, compare_page, map_page, run_page
@@ -26,10 +27,14 @@ def draw(page: str, lang: str, living_lab: bool, exposure: str) -> None:
     """One page of the navigation (``page`` in :data:`twin.app.pages.PAGES`)."""
     if page != "run":
         st.session_state.pop("playing", None)  # a playback stops when its page is left
+    if page != "collapse":
+        st.session_state.pop("collapse_playing", None)
     if page == "map":
         map_page(st, caches.city(), lang, caches.city_deck)
     elif page == "run":
         run_page(st, caches.city(), lang, caches.store(), living_lab=living_lab, exposure=exposure)
+    elif page == "collapse":
+        collapse_page(st, caches.city(), lang, caches.store(), living_lab=living_lab)
     elif page == "cctv":
         coverage_page(st, caches.city(), lang, caches.coverage, living_lab=living_lab)
     else:

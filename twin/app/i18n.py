@@ -73,6 +73,7 @@ TEXT: dict[str, dict[str, str]] = {
     "continuity": {"ko": "SWMM 연속성 오차", "en": "SWMM continuity error"},
     "page_compare": {"ko": "제안과 현재 비교", "en": "Compare a proposal"},
     "page_cctv": {"ko": "CCTV 사각지대와 배치", "en": "CCTV blind spots and placement"},
+    "page_collapse": {"ko": "건물·급경사지 붕괴 조기경보", "en": "Building and slope collapse early warning"},
     "cctv_caption": {
         "ko": "카메라가 보는 곳(건물에 가려진 곳 제외)을 DORI 수준별 색으로, 하천 산책로·진출입로·행복로의 "
         "사각지대를 빨간 선으로, 새 카메라 제안을 파란 점으로 보여 줍니다. 카메라 위치와 사양은 근사값입니다.",
