@@ -1,9 +1,11 @@
 """CAP 1.2 alerts (OASIS Common Alerting Protocol, Korean profile: a ko-KR info block first) for a
-gate's signboard: the warning before closing, the closed notice, and the Cancel that clears them."""
+gate's signboard: the warning before closing, the closed notice, and the Cancel that clears them;
+and how a stand-alone controller posts one to a signboard of the fleet (:func:`post_cap`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from xml.sax.saxutils import escape
 
 from .signboard_text import GateMessage
@@ -57,3 +59,17 @@ def cap_alert(
 def reference(identifier: str, sent: datetime) -> str:
     """The ``references`` entry that points at an alert."""
     return f"{SENDER},{identifier},{_time(sent)}"
+
+
+async def post_cap(http: Any, board: dict[str, Any], password: str, body: bytes) -> str | None:
+    """POST the CAP message ``body`` to the signboard ``board`` (its manifest entry) with its Basic
+    credentials, through ``http`` (an ``httpx.AsyncClient``); the problem in words, or None."""
+    import httpx
+
+    url = f"http://{board['http']['host']}:{board['http']['port']}{board['http']['post_cap']}"
+    try:
+        r = await http.post(url, content=body, headers={"Content-Type": "application/cap+xml"},
+                            auth=(board["id"], password))  # fmt: skip
+    except httpx.HTTPError as exc:
+        return f"CAP post failed: {exc}"
+    return None if r.status_code == 200 else f"signboard answered {r.status_code}: {r.text[:120]}"

@@ -19,6 +19,8 @@ Holding registers (written by a controller that wants the clock to wait for it)
 from __future__ import annotations
 
 import math
+import time
+from pathlib import Path
 
 CLOCK_INPUTS = {
     0: "simulated time s (high word)",
@@ -77,3 +79,14 @@ def delay_stats(delays) -> dict[str, float | int | None]:
         return round(ys[max(math.ceil(p * len(ys)) - 1, 0)], 2)
 
     return {"p50": rank(0.5), "p99": rank(0.99), "max": round(ys[-1], 2), "n": len(ys)}
+
+
+def wait_for_manifest(path: str | Path, wait_s: float) -> str | None:
+    """Wait up to ``wait_s`` wall seconds for the fleet to write its manifest at ``path`` (a
+    stand-alone controller may start before the fleet); the problem in words, or None."""
+    deadline = time.monotonic() + wait_s
+    while not Path(path).is_file():
+        if time.monotonic() > deadline:
+            return f"{path}: no manifest after {wait_s:.0f} s"
+        time.sleep(0.1)
+    return None

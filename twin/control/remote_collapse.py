@@ -70,10 +70,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TwinError
-from .cap_message import cap_alert, reference
+from .cap_message import cap_alert, post_cap, reference
 from .collapse_logic import CollapseAction, SensorReading, SiteLogic, SiteObservation
 from .collapse_policy import CollapsePolicy, CollapsePolicyError, load_collapse_policy
-from .fleet_clock import CLOCK_POLL_S, ENDED, RUNNING, WAITING, delay_stats, pack_time, unpack_time
+from .fleet_clock import CLOCK_POLL_S, ENDED, RUNNING, WAITING, delay_stats, pack_time, unpack_time, wait_for_manifest
 from .signboard_text import GateMessage
 
 log = logging.getLogger("twin.remote_collapse")
@@ -499,15 +499,9 @@ class RemoteCollapse:
         """Post a CAP message to the signboard ``b`` (its manifest entry); the problem, or None."""
         import httpx
 
-        url = f"http://{b['http']['host']}:{b['http']['port']}{b['http']['post_cap']}"
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=5.0)
-        try:
-            r = await self._http.post(url, content=body, headers={"Content-Type": "application/cap+xml"},
-                                      auth=(b["id"], self.creds[b["id"]]["password"]))  # fmt: skip
-        except httpx.HTTPError as exc:
-            return f"CAP post failed: {exc}"
-        return None if r.status_code == 200 else f"signboard answered {r.status_code}: {r.text[:120]}"
+        return await post_cap(self._http, b, self.creds[b["id"]]["password"], body)
 
     # --- the clock --------------------------------------------------------------------------------
     async def _read_clock(self) -> tuple[float, int] | None:
@@ -632,13 +626,11 @@ def main(argv: list[str] | None = None) -> int:
     except CollapsePolicyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    deadline = time.monotonic() + args.wait
     path = Path(args.manifest)
-    while not path.is_file():
-        if time.monotonic() > deadline:
-            print(f"error: {path}: no manifest after {args.wait:.0f} s", file=sys.stderr)
-            return 2
-        time.sleep(0.1)
+    problem = wait_for_manifest(path, args.wait)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
 
     async def go() -> list[dict[str, Any]]:
         ews = RemoteCollapse(path, policy, log_path=args.log, cap=args.cap)

@@ -40,8 +40,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .cap_message import cap_alert, reference
-from .fleet_clock import CLOCK_POLL_S, ENDED, RUNNING, WAITING, delay_stats, pack_time, unpack_time
+from .cap_message import cap_alert, post_cap, reference
+from .fleet_clock import CLOCK_POLL_S, ENDED, RUNNING, WAITING, delay_stats, pack_time, unpack_time, wait_for_manifest
 from .gate_logic import Action, GateLogic, Observation
 from .policy import Policy, PolicyError, load_policy
 
@@ -318,20 +318,9 @@ class RemoteController:
         """Post a CAP message to the signboard ``b`` (its manifest entry); the problem, or None."""
         import httpx
 
-        url = f"http://{b['http']['host']}:{b['http']['port']}{b['http']['post_cap']}"
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=5.0)
-        http = self._http
-        try:
-            r = await http.post(
-                url,
-                content=body,
-                headers={"Content-Type": "application/cap+xml"},
-                auth=(b["id"], self.creds[b["id"]]["password"]),
-            )
-        except httpx.HTTPError as exc:
-            return f"CAP post failed: {exc}"
-        return None if r.status_code == 200 else f"signboard answered {r.status_code}: {r.text[:120]}"
+        return await post_cap(self._http, b, self.creds[b["id"]]["password"], body)
 
     async def _show(self, site: _Site, t: float, message) -> str | None:
         if site.board is None:
@@ -473,13 +462,11 @@ def main(argv: list[str] | None = None) -> int:
     except PolicyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    deadline = time.monotonic() + args.wait
     path = Path(args.manifest)
-    while not path.is_file():
-        if time.monotonic() > deadline:
-            print(f"error: {path}: no manifest after {args.wait:.0f} s", file=sys.stderr)
-            return 2
-        time.sleep(0.1)
+    problem = wait_for_manifest(path, args.wait)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     ctl = RemoteController(path, policy, log_path=args.log, inputs_path=args.inputs)
     decisions = asyncio.run(ctl.run())
     print(f"controller: {len(decisions)} decisions", file=sys.stderr)
