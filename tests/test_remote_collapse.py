@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -199,6 +200,29 @@ def test_a_gates_board_is_left_to_its_gate_controller(tmp_path):
     policy = load_collapse_policy(POLICY)
     assert RemoteCollapse(manifest([gate, city]), policy).sites["SLP-02"].board == "SB-CITYHALL"
     assert RemoteCollapse(manifest([gate]), policy).sites["SLP-02"].board == "SB-G01"  # the only board there is
+
+
+@pytest.mark.parametrize(
+    ("manifest", "credentials", "expected"),
+    [
+        ("not json", "{}", "manifest .*: not JSON"),
+        ("[]", "{}", "manifest .*: got list: expected a JSON object"),
+        ('{"devices": []}', "{}", "manifest .*: start: missing"),
+        ('{"start": "2022-08-08T00:00:00+09:00", "duration_s": 1, "devices": [], "broker": {}}', "[1]",
+         "credentials .*: got list: expected a JSON object"),
+        ('{"start": "2022-08-08T00:00:00+09:00", "duration_s": 1, "devices": [], "broker": {}}', None,
+         "credentials .*: cannot be read"),
+        ('{"start": "2022-08-08T00:00:00+09:00", "duration_s": 1, "devices": [], "broker": {}}', "{}",
+         "manifest collapse_alarms: got None"),
+    ],
+)  # fmt: skip
+def test_a_bad_manifest_is_named_and_exits_2(tmp_path, capsys, manifest, credentials, expected):
+    (tmp_path / "manifest.json").write_text(manifest, encoding="utf-8")
+    if credentials is not None:
+        (tmp_path / "credentials.json").write_text(credentials, encoding="utf-8")
+    assert main(["--manifest", str(tmp_path / "manifest.json"), "--policy", str(POLICY), "--wait", "0"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(expected, err) and "Traceback" not in err, err
 
 
 def test_help_and_a_bad_policy(tmp_path, capsys):

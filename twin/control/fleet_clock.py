@@ -18,9 +18,13 @@ Holding registers (written by a controller that wants the clock to wait for it)
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
+from typing import Any
+
+from ..errors import TwinError
 
 CLOCK_INPUTS = {
     0: "simulated time s (high word)",
@@ -90,3 +94,25 @@ def wait_for_manifest(path: str | Path, wait_s: float) -> str | None:
             return f"{path}: no manifest after {wait_s:.0f} s"
         time.sleep(0.1)
     return None
+
+
+class ManifestError(TwinError, ValueError):
+    """A fleet manifest (or its credentials.json) a stand-alone controller cannot use."""
+
+
+def read_fleet_file(path: str | Path, what: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON object in ``path`` (``what``: manifest or credentials), with each ``required`` key;
+    a :class:`ManifestError` naming the file and the key otherwise."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ManifestError(f"{what} {path}: cannot be read ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ManifestError(f"{what} {path}: not JSON in UTF-8: expected the fleet's {what} file") from None
+    if not isinstance(data, dict):
+        raise ManifestError(f"{what} {path}: got {type(data).__name__}: expected a JSON object")
+    for key in required:
+        if key not in data:
+            raise ManifestError(f"{what} {path}: {key}: missing: expected the fleet's {what} file")
+    return data

@@ -73,7 +73,18 @@ from ..errors import TwinError
 from .cap_message import cap_alert, post_cap, reference
 from .collapse_logic import CollapseAction, SensorReading, SiteLogic, SiteObservation
 from .collapse_policy import CollapsePolicy, CollapsePolicyError, load_collapse_policy
-from .fleet_clock import CLOCK_POLL_S, ENDED, RUNNING, WAITING, delay_stats, pack_time, unpack_time, wait_for_manifest
+from .fleet_clock import (
+    CLOCK_POLL_S,
+    ENDED,
+    RUNNING,
+    WAITING,
+    ManifestError,
+    delay_stats,
+    pack_time,
+    read_fleet_file,
+    unpack_time,
+    wait_for_manifest,
+)
 from .signboard_text import GateMessage
 
 log = logging.getLogger("twin.remote_collapse")
@@ -281,9 +292,9 @@ class RemoteCollapse:
         cap: bool = False,
     ) -> None:
         self.manifest_path = Path(manifest_path)
-        self.m = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        cred_file = self.manifest_path.parent / self.m.get("credentials_file", "credentials.json")
-        self.creds = json.loads(cred_file.read_text(encoding="utf-8"))
+        self.m = read_fleet_file(self.manifest_path, "manifest", ("start", "duration_s", "devices", "broker"))
+        cred_file = self.manifest_path.parent / str(self.m.get("credentials_file", "credentials.json"))
+        self.creds = read_fleet_file(cred_file, "credentials")
         alarms = self.m.get("collapse_alarms")
         if not isinstance(alarms, dict) or "{site_id}" not in str(alarms.get("topic")):
             raise RemoteCollapseError(
@@ -641,6 +652,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         actions = asyncio.run(go())
+    except ManifestError as exc:  # names its file
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except (RemoteCollapseError, KeyError, ValueError) as exc:
         print(f"error: {path}: {exc}", file=sys.stderr)
         return 2

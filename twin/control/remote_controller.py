@@ -41,7 +41,18 @@ from pathlib import Path
 from typing import Any
 
 from .cap_message import cap_alert, post_cap, reference
-from .fleet_clock import CLOCK_POLL_S, ENDED, RUNNING, WAITING, delay_stats, pack_time, unpack_time, wait_for_manifest
+from .fleet_clock import (
+    CLOCK_POLL_S,
+    ENDED,
+    RUNNING,
+    WAITING,
+    ManifestError,
+    delay_stats,
+    pack_time,
+    read_fleet_file,
+    unpack_time,
+    wait_for_manifest,
+)
 from .gate_logic import Action, GateLogic, Observation
 from .policy import Policy, PolicyError, load_policy
 
@@ -81,15 +92,17 @@ class RemoteController:
         inputs_path: str | Path | None = None,
     ) -> None:
         self.manifest_path = Path(manifest_path)
-        self.m = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        cred_file = self.manifest_path.parent / self.m.get("credentials_file", "credentials.json")
-        self.creds = json.loads(cred_file.read_text(encoding="utf-8"))
+        self.m = read_fleet_file(
+            self.manifest_path, "manifest", ("speed", "clock_started_at", "duration_s", "start", "devices", "broker")
+        )
+        cred_file = self.manifest_path.parent / str(self.m.get("credentials_file", "credentials.json"))
+        self.creds = read_fleet_file(cred_file, "credentials")
         self.policy = policy
         self.speed = float(self.m["speed"] or 0.0)  # None: a fleet at speed max
         self.t0 = float(self.m["clock_started_at"])
         self.clock_dev = (self.m.get("clock") or {}).get("modbus")
         if self.clock_dev is None and not self.speed:
-            raise ValueError("the manifest has neither a clock device nor a fixed speed")
+            raise ManifestError(f"manifest {self.manifest_path}: clock: got neither a clock device nor a fixed speed")
         self.clock_s = 0.0  # the fleet's simulated time, as last read
         self.clock_state = WAITING
         # made anew by run(); asyncio binds them to the running loop when first used
@@ -467,7 +480,11 @@ def main(argv: list[str] | None = None) -> int:
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    ctl = RemoteController(path, policy, log_path=args.log, inputs_path=args.inputs)
+    try:
+        ctl = RemoteController(path, policy, log_path=args.log, inputs_path=args.inputs)
+    except (ManifestError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     decisions = asyncio.run(ctl.run())
     print(f"controller: {len(decisions)} decisions", file=sys.stderr)
     return 0
