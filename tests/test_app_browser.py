@@ -104,6 +104,7 @@ def test_map_flagship_playback_and_living_lab_in_chromium(app_url, tmp_path):
             "Run a scenario",
             "Compare a proposal",
             "CCTV blind spots and placement",
+            "Building and slope collapse early warning",
         ]
         nav.get_by_text("Run a scenario").click()
         page.get_by_role("button", name="Run", exact=True).click()
@@ -140,8 +141,19 @@ def test_map_flagship_playback_and_living_lab_in_chromium(app_url, tmp_path):
         body = page.inner_text("body")
         assert "새 카메라 10대" in body and "→" in body and "Traceback" not in body
         page.screenshot(path=str(shots / "app_cctv_living_lab.png"))
+        # the slope failures of August 2022 in the workshop: the outcome in words, the map, a site's charts
+        nav.get_by_text("건물·급경사지 붕괴 조기경보").click()
+        page.get_by_role("button", name="실행", exact=True).click()
+        page.get_by_text("9곳이 무너졌고").first.wait_for(timeout=180_000)
+        page.wait_for_selector("canvas", timeout=60_000)
+        page.wait_for_selector(".vega-embed", timeout=60_000)
+        page.wait_for_timeout(4000)
+        body = page.inner_text("body")
+        assert "66명" in body and "대피" in body and "Traceback" not in body
+        page.screenshot(path=str(shots / "app_collapse_living_lab.png"), full_page=True)
         browser.close()
-    for name in ("app_map.png", "app_run.png", "app_living_lab.png", "app_cctv_living_lab.png"):
+    for name in ("app_map.png", "app_run.png", "app_living_lab.png", "app_cctv_living_lab.png",
+                 "app_collapse_living_lab.png"):  # fmt: skip
         assert (shots / name).stat().st_size > 20_000, name
 
 
