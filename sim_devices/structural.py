@@ -97,6 +97,8 @@ class StructuralSensor(DeviceBase):
             return None
         reading = getattr(self.ctx.settings, self.kind)  # StructuralReading: noise_sd and resolution, units of the kind
         value = truth + float(self.rng.normal(0.0, reading.noise_sd))
+        if reading.resolution <= 0:  # 0 = exact
+            return value
         return round(value / reading.resolution) * reading.resolution
 
     def uplink(self, t_s: float, f_port: int, raw: bytes, obj: dict[str, Any]) -> dict[str, Any]:

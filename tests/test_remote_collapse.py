@@ -70,6 +70,13 @@ def test_an_uplink_is_read_at_its_own_simulated_time():
         (_uplink(object={"crack_mm": 0.5}), "object.tilt_x_deg"),  # a tilt port with a crack's field
         (_uplink(object={"tilt_x_deg": "NaN"}), "object.tilt_x_deg"),
         (_uplink(time="yesterday"), "time"),
+        (_uplink(fPort=[10]), "fPort"),  # unhashable: it raised TypeError out of the program (review)
+        (_uplink(fPort=True), "fPort"),
+        (
+            b'{"fPort": 10, "deviceInfo": {"deviceName": "T"}, "object": {"tilt_x_deg": 1' + b"0" * 400 + b"}}",
+            "object.tilt_x_deg",
+        ),  # a 401-digit integer: OverflowError before (review)
+        (b'{"fPort": 10, "deviceInfo": {"deviceName": "T"}, "object": {"tilt_x_deg": NaN}}', "object.tilt_x_deg"),
     ],
 )
 def test_a_garbage_uplink_is_refused_naming_the_field(payload, field):
@@ -177,6 +184,73 @@ def test_garbage_on_the_wire_is_skipped_with_one_line_each(tmp_path):
     assert ews.counts["uplinks"] == 1 and ews.counts["rain"] == 1
     assert [u.t_s for u in ews.sites["SLP-02"].pending] == [3600.0]
     assert ews.sites["SLP-02"].kind == "slope"  # from the uplink's host_layer tag
+
+
+def _hostile_program(tmp_path):
+    from twin.control.collapse_policy import load_collapse_policy
+    from twin.control.remote_collapse import RemoteCollapse
+
+    manifest = {
+        "start": START.isoformat(), "duration_s": 86400, "speed": 60, "clock_started_at": 0,
+        "clock": {"modbus": {"host": "127.0.0.1", "port": 1}},
+        "broker": {"host": "127.0.0.1", "port": 1, "operator": {"username": "operator"}},
+        "collapse_alarms": {"topic": "uijeongbu/collapse/{site_id}/alarm"},
+        "devices": [
+            {"id": "TILT-SLP-02", "kind": "tilt_sensor", "host_id": "SLP-02", "uplink_interval_s": 600},
+            {"id": "RG-1", "kind": "rain_gauge", "mqtt": {"telemetry": "uijeongbu/rain_gauge/RG-1/telemetry"}},
+        ],
+    }  # fmt: skip
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (tmp_path / "credentials.json").write_text(json.dumps({"operator": {"password": "x"}}), encoding="utf-8")
+    return RemoteCollapse(tmp_path / "manifest.json", load_collapse_policy(POLICY), log_path=tmp_path / "log.jsonl")
+
+
+def test_hostile_rain_and_times_are_skipped_and_never_stop_the_program(tmp_path):
+    ews = _hostile_program(tmp_path)
+    rain = "uijeongbu/rain_gauge/RG-1/telemetry"
+    up = "application/a/device/b/event/up"
+    for topic, payload in [
+        (rain, b'{"sim_time_s": 60, "value": 1.0}'),  # the one good rain sample
+        (rain, b'{"sim_time_s": 120, "value": NaN}'),  # NaN rain silenced the I-D threshold for a day (review)
+        (rain, b'{"sim_time_s": 1e12, "value": 2.0}'),  # far future: froze the gauge (review)
+        (rain, b'{"sim_time_s": 180, "value": 1' + b"0" * 400 + b"}"),  # OverflowError (review)
+        (rain, b'{"sim_time_s": 240, "value": -5}'),
+        (up, _uplink(time="9999-12-31T23:59:59+09:00")),  # muted the sensor for the run (review)
+        (up, _uplink(time="0001-01-01T00:00:00+09:00")),
+        (up, _uplink(fPort={"a": 1})),
+        (up, _uplink()),  # the one good uplink, at 3600 s: still taken after all that
+    ]:
+        ews.inbox.put((topic, payload))
+    ews.take_messages()
+    assert ews.counts["rain"] == 1 and ews.counts["uplinks"] == 1 and ews.counts["skipped"] == 7
+    assert ews.rain["RG-1"].totals_mm == [1.0] and ews.sensor_t["TILT-SLP-02"] == 3600.0
+
+
+def test_a_site_that_never_reports_is_flagged_as_the_twin_flags_it(tmp_path):
+    import asyncio
+
+    ews = _hostile_program(tmp_path)  # no uplink ever comes from SLP-02's tilt rod
+    ews.sites["SLP-02"].kind = "slope"
+    for t in range(600, 6 * 3600 + 1, 600):
+        asyncio.run(ews.step_sites(float(t)))
+    flagged = [a for a in ews.actions if a.get("action") == "sensor_suspect"]
+    assert flagged and flagged[0]["sensor"] == "TILT-SLP-02", ews.actions
+
+
+def test_nan_rain_does_not_silence_the_rain_threshold():
+    from twin.control.collapse_logic import SiteLogic
+    from twin.control.collapse_policy import load_collapse_policy
+
+    def over(rains) -> bool:
+        logic = SiteLogic("SLP-02", "slope", {"TILT-SLP-02": "tilt"}, load_collapse_policy(POLICY).rule("SLP-02"))
+        t, said = 0.0, None
+        for r in rains:
+            said = logic._rain_over(t, r) or said
+            t += 3600.0
+        return said is not None
+
+    storm = [60.0] * 6  # 60 mm/h for 6 h: far over I = 9.64 D^-0.27
+    assert over(storm) and over([0.0, float("nan")] + storm)  # the first observation only starts the record
 
 
 def test_a_gates_board_is_left_to_its_gate_controller(tmp_path):
@@ -312,7 +386,7 @@ reference's (same sensors, same noise); it differs in (a) acting on the fleet's 
 after the reading, held back by at most the clock's lead (half the 300 s budget) plus a tick, and
 (b) its rain: the gauge's measured mean since the previous observation instead of the true
 intensity now, which can move a slope's rain corroboration by one observation (about 200 s: three
-sensors sampled every 600 s). 900 s covers (a) + (b) with room; the measured spread is in REPORT.md."""
+sensors sampled every 600 s). 900 s covers (a) + (b) with room; measured: -75 to +285 s (docs/collapse.md)."""
 
 
 @pytest.mark.hil

@@ -202,7 +202,8 @@ class SiteLogic:
         """Record the rain since the last observation; a text when the I-D threshold is exceeded."""
         th = self.rule.slopes.rain
         if self._rain_t is not None and t > self._rain_t:
-            self._rain.append((t, max(rain_mm_h or 0.0, 0.0)))
+            rate = rain_mm_h if rain_mm_h is not None and math.isfinite(rain_mm_h) else 0.0  # NaN: silent for a day
+            self._rain.append((t, max(rate, 0.0)))
         self._rain_t = t if self._rain_t is None else max(self._rain_t, t)
         if th is None:
             return None

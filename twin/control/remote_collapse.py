@@ -199,6 +199,14 @@ def nearest(position: tuple[float, float] | None, candidates: dict[str, tuple[fl
     )
 
 
+def _finite(x: int | float) -> bool:
+    """A finite number that fits a float (JSON allows NaN, Infinity and integers of 4,000 digits)."""
+    try:
+        return math.isfinite(float(x))
+    except OverflowError:
+        return False
+
+
 def parse_uplink(payload: bytes, start: datetime) -> Uplink:
     """A ChirpStack v4 uplink (JSON bytes) -> :class:`Uplink`; ``start`` is the scenario's start
     (the uplink's ``time`` minus it is the sample time, s). :class:`BadUplink` names what is wrong."""
@@ -212,13 +220,14 @@ def parse_uplink(payload: bytes, start: datetime) -> Uplink:
     if not isinstance(info, dict) or not isinstance(info.get("deviceName"), str):
         raise BadUplink("deviceInfo.deviceName: missing: expected the sensor's id")
     tags: dict[str, Any] = info["tags"] if isinstance(info.get("tags"), dict) else {}
-    kind = F_PORT_KINDS.get(up.get("fPort"))  # type: ignore[arg-type]
+    port = up.get("fPort")
+    kind = F_PORT_KINDS.get(port) if isinstance(port, int) and not isinstance(port, bool) else None
     if kind is None:
         raise BadUplink(f"fPort: got {up.get('fPort')!r:.20}: expected 10 (tilt), 11 (crack) or 12 (extensometer)")
     obj = up.get("object")
     value = obj.get(OBJECT_KEYS[kind]) if isinstance(obj, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise BadUplink(f"object.{OBJECT_KEYS[kind]}: got {value!r:.20}: expected a number")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
+        raise BadUplink(f"object.{OBJECT_KEYS[kind]}: got {str(value)[:20]}: expected a finite number")
     try:
         when = datetime.fromisoformat(str(up.get("time")).replace("Z", "+00:00"))
         t_s = (when - start).total_seconds()
@@ -327,6 +336,9 @@ class RemoteCollapse:
         self.sites: dict[str, _Site] = {}
         for sid, spec in sites_from_manifest(self.m).items():
             self.sites[sid] = _Site(spec, spec.kind, nearest(spec.position, gauges), nearest(spec.position, boards))
+            # watched from the start, as the twin steps a site at every sample time: a site whose
+            # sensors never report is stepped without readings after an interval, and they are flagged
+            self.sites[sid].last_t = 0.0
         self.sensor_site = {did: sid for sid, s in self.sites.items() for did in s.spec.sensors}
         self.sensor_t: dict[str, float] = {}  # time of each sensor's last reading taken in, s
         intervals = [float(d.get("uplink_interval_s") or 0) for d in devs if d.get("kind") in STRUCTURAL_KINDS]
@@ -376,42 +388,58 @@ class RemoteCollapse:
             self._write({"skipped": reason, "topic": topic[:200], "clock_s": round(self.clock_s, 3)})
 
     def take_messages(self) -> None:
-        """Everything that has arrived: rain samples recorded, readings queued at their site."""
+        """Everything that has arrived: rain samples recorded, readings queued at their site. A
+        message that cannot be taken is skipped with one log line: nothing a sensor sends stops
+        the program."""
         while not self.inbox.empty():
             topic, payload = self.inbox.get()
-            gauge = self.rain_topics.get(topic)
-            if gauge is not None:
-                try:
-                    msg = json.loads(payload)
-                    self.rain[gauge].add(float(msg["sim_time_s"]), float(msg["value"]))
-                    self.counts["rain"] += 1
-                except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
-                    self._skip("rain telemetry: expected JSON with sim_time_s and value (mm)", topic)
-                continue
             try:
-                up = parse_uplink(payload, self.start)
-            except BadUplink as exc:
-                self._skip(f"uplink: {exc}", topic)
-                continue
-            sid = self.sensor_site.get(up.device)
-            if sid is None:
-                self._skip(f"unknown device: {up.device[:60]!r} is no structural sensor of the manifest", topic)
-                continue
-            if up.site_id and up.site_id != sid:
-                self._skip(f"site mismatch: {up.device} tagged {up.site_id[:40]!r}, the manifest says {sid}", topic)
-                continue
-            site = self.sites[sid]
-            if site.kind is None:
-                site.kind = LAYER_KINDS.get(up.layer)
-            seen = self.sensor_t.get(up.device)
-            if seen is not None and up.t_s <= seen:
-                self._skip(f"out of order: {up.device} at {up.t_s:.0f} s after its reading at {seen:.0f} s", topic)
-                continue
-            self.sensor_t[up.device] = up.t_s
-            if site.last_t is not None and up.t_s < site.last_t:
-                self.counts["late"] += 1  # after a later reading of another sensor of its site: decided now
-            site.pending.append(up)
-            self.counts["uplinks"] += 1
+                self._take(topic, payload)
+            except Exception as exc:  # noqa: BLE001 - the backstop: garbage never ends the early warning
+                self._skip(f"message not understood ({type(exc).__name__})", topic)
+
+    def _take(self, topic: str, payload: bytes) -> None:
+        gauge = self.rain_topics.get(topic)
+        if gauge is not None:
+            try:
+                msg = json.loads(payload)
+                t_r, total = float(msg["sim_time_s"]), float(msg["value"])
+                if not (0.0 <= t_r <= self.duration_s + self.interval_s and 0.0 <= total < 1e5):
+                    raise ValueError("outside the run")  # NaN fails both too
+                self.rain[gauge].add(t_r, total)
+                self.counts["rain"] += 1
+            except (ValueError, KeyError, TypeError, OverflowError, UnicodeDecodeError, RecursionError):
+                self._skip(
+                    "rain telemetry: expected JSON with sim_time_s (s, within the run) and value (mm, >= 0)", topic
+                )
+            return
+        try:
+            up = parse_uplink(payload, self.start)
+        except BadUplink as exc:
+            self._skip(f"uplink: {exc}", topic)
+            return
+        if not 0.0 <= up.t_s <= self.duration_s + self.interval_s:
+            self._skip(f"uplink: time: {up.t_s:.0f} s after the start: expected a time within the run", topic)
+            return
+        sid = self.sensor_site.get(up.device)
+        if sid is None:
+            self._skip(f"unknown device: {up.device[:60]!r} is no structural sensor of the manifest", topic)
+            return
+        if up.site_id and up.site_id != sid:
+            self._skip(f"site mismatch: {up.device} tagged {up.site_id[:40]!r}, the manifest says {sid}", topic)
+            return
+        site = self.sites[sid]
+        if site.kind is None:
+            site.kind = LAYER_KINDS.get(up.layer)
+        seen = self.sensor_t.get(up.device)
+        if seen is not None and up.t_s <= seen:
+            self._skip(f"out of order: {up.device} at {up.t_s:.0f} s after its reading at {seen:.0f} s", topic)
+            return
+        self.sensor_t[up.device] = up.t_s
+        if site.last_t is not None and up.t_s < site.last_t:
+            self.counts["late"] += 1  # after a later reading of another sensor of its site: decided now
+        site.pending.append(up)
+        self.counts["uplinks"] += 1
 
     def rain_mm_h(self, site: _Site, t0: float | None, t1: float) -> float | None:
         """Mean rain intensity (mm/h) at ``site`` from ``t0`` to ``t1`` (s); None without a gauge or interval."""
@@ -577,7 +605,7 @@ class RemoteCollapse:
                         break
                 await asyncio.sleep(CLOCK_POLL_S)
         finally:
-            self.take_messages()
+            self.take_messages()  # never raises (its backstop)
             self._client.loop_stop()
             self._client.disconnect()
             if self._modbus is not None:
