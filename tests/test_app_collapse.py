@@ -111,16 +111,37 @@ def test_a_missed_evacuation_and_a_faulty_sensor_are_told():
                     {"site_id": "S2", "failed": True, "evacuated_before_failure": True, "margin_s": 600.0},
                 ],
                 "faulty_sensors": [
-                    {"sensor": "CRACK-X", "detected_after_s": 5568.6},
-                    {"sensor": "TILT-Y", "detected_after_s": None},
+                    {"sensor": "CRACK-X", "site_id": "S1", "detected_after_s": 5568.6},
+                    {"sensor": "TILT-Y", "site_id": "S2", "detected_after_s": None},
                 ],
             },
         }
     }
     en = " ".join(cv.verdict_sentences(summary, "en"))
-    assert "7 people were still inside" in en and "1 sites failed without" in en and "1 sites that stood" in en
-    assert "CRACK-X was called suspect 93 min" in en and "TILT-Y was never" in en
+    assert "7 people were still inside" in en and "1 site failed without" in en and "1 site that stood" in en
+    assert "1 sites" not in en and "2 sites failed, and 7 people" in en
+    # the site by its name, the sensor's id beside it
+    assert "The faulty sensor on a (CRACK-X) was called suspect 93 min" in en and "on b (TILT-Y) was never" in en
+    ko = " ".join(cv.verdict_sentences(summary, "ko"))
+    assert "a의 고장 난 센서(CRACK-X)를 고장 93분 만에" in ko and "1곳은 무너지기 전에" in ko
     assert cv.verdict_numbers(summary)["margins_min"] == [10.0]
+
+
+def test_no_margin_is_made_up_and_an_empty_zone_is_said_so():
+    def summary(people: int, verdict_sites: list) -> dict:
+        return {
+            "collapse": {
+                "inside_at_failure": 0,
+                "sites": [{"site_id": "S1", "name": "a", "people_in_zone": people}],
+                "verdict": {"passed": True, "failed_sites": 1, "evacuated_in_time": 1, "false_evacuations": 0,
+                            "sites": verdict_sites},
+            }
+        }  # fmt: skip
+
+    failed = [{"site_id": "S1", "failed": True, "evacuated_before_failure": True, "margin_s": None}]
+    en = " ".join(cv.verdict_sentences(summary(5, failed), "en"))
+    assert "1 site failed, and all 5 people in their danger zones were out before." in en and "0 min" not in en
+    assert "nobody was in their danger zones" in " ".join(cv.verdict_sentences(summary(0, failed), "en"))
 
 
 def test_inverse_velocity_of_a_voight_failure_is_the_straight_line_to_the_failure_time():
@@ -194,7 +215,7 @@ def test_the_map_colours_each_site_by_its_level_and_names_it(city, slope_run):
         assert d["color"] == cv.LEVEL_RGB[cv.level_at(steps, sid, t)]
         assert shapes[sid].name in d["label"]
     assert sum(d["color"] == cv.LEVEL_RGB["failed"] for d in pts) == 1
-    assert any("FS " in d["label"] for d in pts)
+    assert any("안전율 " in d["label"] for d in pts) and not any("FS " in d["label"] for d in pts)  # Korean words
     hours = cv.frame_times(slope_run)
     assert hours[-1] == pytest.approx(30.0) and len(hours) == 181  # every 10 min of the 30 h run
     opens = cv.default_hour(slope_run, hours) * 3600.0  # the playback opens just before the first failure
@@ -254,3 +275,23 @@ def test_the_page_draws_in_both_languages_and_in_living_lab_mode(slope_run):
     assert not at.exception and at.session_state["collapse_playing"]
     at.button(key="collapse_play").click().run()
     assert not at.exception and not at.session_state["collapse_playing"]
+
+
+@pytest.mark.parametrize(
+    ("summary", "times", "frames"),
+    [
+        ({}, [], 1),  # an empty run: its start only (a NaN duration raised)
+        ({"scenario": None}, [0.0, 600.0], 2),  # from the timeseries
+        ({"scenario": {"duration_s": -5}}, [], 1),
+        ({"scenario": {"duration_s": 1e9}}, [], 2017),  # capped at two weeks, not 1.7 M slider stops
+    ],
+)
+def test_the_playback_frames_of_an_odd_run(summary, times, frames):
+    import types
+
+    import pandas as pd
+
+    run = types.SimpleNamespace(summary=summary, timeseries=pd.DataFrame({"time_s": times}))
+    hours = cv.frame_times(run)
+    assert len(hours) == frames and hours[0] == 0.0
+    assert cv.default_hour(run, hours) == 0.0  # nothing failed, no alarm: the start

@@ -62,6 +62,7 @@ SECONDS_PER_HOUR = 3600.0
 MAP_ZOOM = 12.1  # web-map zoom at which every monitored site fits a 480 px high, full-width map
 FRAME_S = 600.0  # s between two frames of the playback (the sensors report every 10 min)
 PLAY_FRAMES = 60  # frames of the ▶ animation over the whole run
+MAX_PLAY_S = 14 * 86_400.0  # the slider covers at most two weeks (2,016 frames)
 PLAY_TICK_S = 0.5  # s of wall time between two frames
 CHART_WIDTH = 860  # px: the stacked charts share their time axis, so they share their width
 AFTER_FAILURE_H = 3.0  # h: a failed site's charts end this long after its failure
@@ -109,30 +110,40 @@ WORDS: dict[str, tuple[str, str]] = {
     "not_passed": ("판정: 실패", "Verdict: failed"),
     "s_none_failed": ("무너진 급경사지나 건물은 없습니다.", "No slope or building failed."),
     "s_all_out": (
-        "{n}곳이 무너졌고, 위험구역 주민 {people}명 모두 평균 {mean}분 전에 대피했습니다 (가장 짧게는 {min}분 전).",
-        "{n} sites failed, and all {people} people in their danger zones were out on average {mean} min before "
+        "{sites}이 무너졌고, 위험구역 주민 {people}명 모두 평균 {mean}분 전에 대피했습니다 (가장 짧게는 {min}분 전).",
+        "{sites} failed, and all {people} people in their danger zones were out on average {mean} min before "
         "(the shortest {min} min).",
     ),
+    "s_all_out_no_margin": (
+        "{sites}이 무너졌고, 위험구역 주민 {people}명 모두 무너지기 전에 대피했습니다.",
+        "{sites} failed, and all {people} people in their danger zones were out before.",
+    ),
+    "s_nobody_there": (
+        "{sites}이 무너졌고, 그 위험구역에는 사람이 없었습니다.",
+        "{sites} failed; nobody was in their danger zones.",
+    ),
+    "one_site": ("1곳", "1 site"),
+    "many_sites": ("{n}곳", "{n} sites"),
     "s_inside": (
-        "{n}곳이 무너졌고, 그때 {inside}명이 아직 위험구역 안에 있었습니다.",
-        "{n} sites failed, and {inside} people were still inside a danger zone when they did.",
+        "{sites}이 무너졌고, 그때 {inside}명이 아직 위험구역 안에 있었습니다.",
+        "{sites} failed, and {inside} people were still inside a danger zone when they did.",
     ),
     "s_not_evacuated": (
-        "{k}곳은 무너지기 전에 대피 경보가 없었습니다.",
-        "{k} sites failed without an evacuation alarm before.",
+        "{sites}은 무너지기 전에 대피 경보가 없었습니다.",
+        "{sites} failed without an evacuation alarm before.",
     ),
     "s_false": (
-        "무너지지 않은 {f}곳에 대피 경보가 나갔습니다.",
-        "{f} sites that stood were evacuated all the same.",
+        "무너지지 않은 {sites}에 대피 경보가 나갔습니다.",
+        "{sites} that stood were evacuated all the same.",
     ),
     "s_no_false": ("무너지지 않은 곳에 대피 경보가 나간 일은 없습니다.", "No site that stood was evacuated."),
     "s_faulty": (
-        "고장 난 센서 {sensor}를 고장 {minutes}분 만에 의심 센서로 찾아냈습니다.",
-        "The faulty sensor {sensor} was called suspect {minutes} min after it went wrong.",
+        "{site}의 고장 난 센서({sensor})를 고장 {minutes}분 만에 의심 센서로 찾아냈습니다.",
+        "The faulty sensor on {site} ({sensor}) was called suspect {minutes} min after it went wrong.",
     ),
     "s_faulty_missed": (
-        "고장 난 센서 {sensor}는 끝까지 의심받지 않았습니다.",
-        "The faulty sensor {sensor} was never called suspect.",
+        "{site}의 고장 난 센서({sensor})는 끝까지 의심받지 않았습니다.",
+        "The faulty sensor on {site} ({sensor}) was never called suspect.",
     ),
     "site_table": ("무너진 곳별 결과", "Each failed site"),
     "col_site": ("장소", "Site"),
@@ -296,7 +307,11 @@ def verdict_numbers(summary: dict[str, Any]) -> dict[str, Any]:
         s["margin_s"] / 60.0 for s in failed if s.get("evacuated_before_failure") and s.get("margin_s") is not None
     ]
     faulty = [
-        (f["sensor"], None if f.get("detected_after_s") is None else f["detected_after_s"] / 60.0)
+        (
+            f["sensor"],
+            None if f.get("detected_after_s") is None else f["detected_after_s"] / 60.0,
+            str(rows.get(f.get("site_id"), {}).get("name") or f.get("site_id") or ""),
+        )
         for f in v.get("faulty_sensors", [])
     ]
     return {
@@ -314,29 +329,39 @@ def verdict_numbers(summary: dict[str, Any]) -> dict[str, Any]:
 def verdict_sentences(summary: dict[str, Any], lang: str) -> list[str]:
     """The outcome in plain sentences for the living lab ("9곳이 무너졌고, ... 평균 N분 전에 대피했습니다")."""
     k = verdict_numbers(summary)
+
+    def sites(n: int) -> str:
+        return words("one_site" if n == 1 else "many_sites", lang).format(n=n)
+
     out = []
-    if k["failed"] == 0:
+    n = k["failed"]
+    if n == 0:
         out.append(words("s_none_failed", lang))
-    elif k["inside"] == 0 and k["evacuated_in_time"] == k["failed"]:
-        m = k["margins_min"] or [0.0]
-        out.append(
-            words("s_all_out", lang).format(
-                n=k["failed"], people=k["people"], mean=round(float(np.mean(m))), min=round(min(m))
+    elif k["inside"] == 0 and k["evacuated_in_time"] == n:
+        m = k["margins_min"]
+        if k["people"] == 0:
+            out.append(words("s_nobody_there", lang).format(n=n, sites=sites(n)))
+        elif not m:  # no margins in the summary: none made up
+            out.append(words("s_all_out_no_margin", lang).format(n=n, sites=sites(n), people=k["people"]))
+        else:
+            out.append(
+                words("s_all_out", lang).format(
+                    n=n, sites=sites(n), people=k["people"], mean=round(float(np.mean(m))), min=round(min(m))
+                )
             )
-        )
     else:
         if k["inside"]:
-            out.append(words("s_inside", lang).format(n=k["failed"], inside=k["inside"]))
-        missed = k["failed"] - k["evacuated_in_time"]
+            out.append(words("s_inside", lang).format(n=n, sites=sites(n), inside=k["inside"]))
+        missed = n - k["evacuated_in_time"]
         if missed:
-            out.append(words("s_not_evacuated", lang).format(k=missed))
+            out.append(words("s_not_evacuated", lang).format(k=missed, sites=sites(missed)))
     f = k["false_evacuations"]
-    out.append(words("s_false", lang).format(f=f) if f else words("s_no_false", lang))
-    for sensor, minutes in k["faulty"]:
+    out.append(words("s_false", lang).format(f=f, sites=sites(f)) if f else words("s_no_false", lang))
+    for sensor, minutes, site in k["faulty"]:
         if minutes is None:
-            out.append(words("s_faulty_missed", lang).format(sensor=sensor))
+            out.append(words("s_faulty_missed", lang).format(sensor=sensor, site=site))
         else:
-            out.append(words("s_faulty", lang).format(sensor=sensor, minutes=round(minutes)))
+            out.append(words("s_faulty", lang).format(sensor=sensor, site=site, minutes=round(minutes)))
     return out
 
 
@@ -441,7 +466,7 @@ def _tooltip(shape: SiteShape, level: str, run: RunData, t_s: float, lang: str) 
     head = f"{shape.name} ({shape.site_id}), {words(shape.kind, lang)}: {words(level, lang)}"
     if shape.kind == "slope":
         fs = value_at(run, "fs", shape.site_id, t_s)
-        return head + ("" if fs is None else f", FS {fs:.2f}")
+        return head + ("" if fs is None else f", {words('fs_axis', lang)} {fs:.2f}")
     tilt = value_at(run, "tilt_ratio", shape.site_id, t_s)
     return head + ("" if not tilt else f", {words('tilt_ratio', lang)} 1/{1 / tilt:.0f}")
 
@@ -1005,7 +1030,12 @@ def forecast_notes(run: RunData, row: dict[str, Any], policy, lang: str) -> list
 # --- the page -------------------------------------------------------------------------------------
 def frame_times(run: RunData) -> list[float]:
     """The playback's frames, hours since the start: every :data:`FRAME_S` over the run."""
-    duration = float(run.summary.get("scenario", {}).get("duration_s") or run.timeseries["time_s"].max() or 0.0)
+    scenario = run.summary.get("scenario")
+    given = scenario.get("duration_s") if isinstance(scenario, dict) else None
+    duration = float(given) if isinstance(given, int | float) else float(run.timeseries["time_s"].max())
+    if not math.isfinite(duration) or duration < 0:  # an empty or odd run: its start only
+        duration = 0.0
+    duration = min(duration, MAX_PLAY_S)
     return [round(k * FRAME_S / SECONDS_PER_HOUR, 4) for k in range(int(duration // FRAME_S) + 1)]
 
 
