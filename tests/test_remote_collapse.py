@@ -147,22 +147,7 @@ def test_the_board_names_the_site():
 
 
 def test_garbage_on_the_wire_is_skipped_with_one_line_each(tmp_path):
-    from twin.control.collapse_policy import load_collapse_policy
-    from twin.control.remote_collapse import RemoteCollapse
-
-    manifest = {
-        "start": START.isoformat(), "duration_s": 86400, "speed": 60, "clock_started_at": 0,
-        "clock": {"modbus": {"host": "127.0.0.1", "port": 1}},
-        "broker": {"host": "127.0.0.1", "port": 1, "operator": {"username": "operator"}},
-        "collapse_alarms": {"topic": "uijeongbu/collapse/{site_id}/alarm"},
-        "devices": [
-            {"id": "TILT-SLP-02", "kind": "tilt_sensor", "host_id": "SLP-02", "uplink_interval_s": 600},
-            {"id": "RG-1", "kind": "rain_gauge", "mqtt": {"telemetry": "uijeongbu/rain_gauge/RG-1/telemetry"}},
-        ],
-    }  # fmt: skip
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    (tmp_path / "credentials.json").write_text(json.dumps({"operator": {"password": "x"}}), encoding="utf-8")
-    ews = RemoteCollapse(tmp_path / "manifest.json", load_collapse_policy(POLICY), log_path=tmp_path / "log.jsonl")
+    ews = _hostile_program(tmp_path)  # a tilt rod on SLP-02 and a rain gauge
     up = "application/a/device/b/event/up"
     for topic, payload in [
         (up, b"\xff not json"),
@@ -288,6 +273,10 @@ def test_a_gates_board_is_left_to_its_gate_controller(tmp_path):
          "credentials .*: cannot be read"),
         ('{"start": "2022-08-08T00:00:00+09:00", "duration_s": 1, "devices": [], "broker": {}}', "{}",
          "manifest collapse_alarms: got None"),
+        ('{"start": 5, "duration_s": 1, "devices": [], "broker": {}, '
+         '"collapse_alarms": {"topic": "a/{site_id}/alarm"}}', "{}", "a field of the wrong type"),
+        ('{"start": "2022-08-08T00:00:00+09:00", "duration_s": 1, "devices": [], "broker": {}, "clock": [1], '
+         '"collapse_alarms": {"topic": "a/{site_id}/alarm"}}', "{}", "a field of the wrong type"),
     ],
 )  # fmt: skip
 def test_a_bad_manifest_is_named_and_exits_2(tmp_path, capsys, manifest, credentials, expected):

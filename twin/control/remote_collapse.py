@@ -672,7 +672,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     async def go() -> list[dict[str, Any]]:
-        ews = RemoteCollapse(path, policy, log_path=args.log, cap=args.cap)
+        try:
+            ews = RemoteCollapse(path, policy, log_path=args.log, cap=args.cap)
+        except (TypeError, AttributeError, IndexError) as exc:  # a field of the wrong type (a hand-made manifest)
+            raise RemoteCollapseError(f"a field of the wrong type ({exc}): expected the fleet's manifest") from None
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, ews.stop)
