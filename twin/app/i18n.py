@@ -60,16 +60,16 @@ TEXT: dict[str, dict[str, str]] = {
         "repository or start it with streamlit run app.py --server.address 127.0.0.1 (a workshop: "
         "--server.address 0.0.0.0).",
     },
-    "peak_stage": {"ko": "{stream} {gauge} 최고 수위", "en": "Peak stage at {gauge} ({stream})"},
-    "paths_flooded": {"ko": "침수된 산책로 진출입로", "en": "Riverside access points flooded"},
-    "warning_min": {"ko": "가장 짧은 경보 선행시간", "en": "Shortest warning before a path floods"},
-    "people_on_path": {"ko": "침수 당시 산책로에 있던 사람", "en": "People on the path when it flooded"},
-    "evac_t90": {"ko": "90% 대피 시간", "en": "Time for 90% to reach safety"},
+    "peak_stage": {"ko": "{stream} {gauge} 최고 수위", "en": "Peak at {gauge} ({stream})"},
+    "paths_flooded": {"ko": "물에 잠긴 산책로 진출입로", "en": "Path access points flooded"},
+    "warning_min": {"ko": "침수 전 경보 시간 (가장 짧은 곳)", "en": "Least warning before flooding"},
+    "people_on_path": {"ko": "대피 지시 때 산책로에 있던 사람", "en": "People on paths at the order"},
+    "evac_t90": {"ko": "90%가 안전해지기까지 (지시 후)", "en": "Time for 90% to reach safety"},
     "stage_chart": {"ko": "수위 (m)와 경보 기준", "en": "Stage (m) and alert levels"},
     "rain_chart": {"ko": "강우량 (10분간 mm, 우량계 평균)", "en": "Rain (mm per 10 min, mean of the gauges)"},
     "events": {"ko": "사건 기록", "en": "Events"},
     "minutes": {"ko": "분", "en": "min"},
-    "no_warning": {"ko": "경보 전에 침수", "en": "flooded before any alert"},
+    "no_warning": {"ko": "경보 없음: 첫 경보 전에 침수", "en": "no warning: flooded before the first alert"},
     "continuity": {"ko": "SWMM 연속성 오차", "en": "SWMM continuity error"},
     "page_compare": {"ko": "제안과 현재 비교", "en": "Compare a proposal"},
     "page_cctv": {"ko": "CCTV 사각지대와 배치", "en": "CCTV blind spots and placement"},
@@ -124,8 +124,8 @@ TEXT: dict[str, dict[str, str]] = {
     "difference": {"ko": "차이", "en": "Difference"},
     "download_report": {"ko": "보고서 내려받기 (HTML)", "en": "Download the report (HTML)"},
     "download_summary": {"ko": "결과 요약 내려받기 (JSON)", "en": "Download the summary (JSON)"},
-    "people_exposed": {"ko": "침수 때 아직 산책로에 있던 사람", "en": "People still on a path when it flooded"},
-    "evac_t100": {"ko": "모두 안전해질 때까지", "en": "Time until everyone is safe"},
+    "people_exposed": {"ko": "산책로에서 물을 만난 사람", "en": "People the water reached"},
+    "evac_t100": {"ko": "모두 안전해지기까지 (지시 후)", "en": "Time until everyone is safe"},
     "living_lab": {"ko": "리빙랩 모드 (큰 글씨, 쉬운 설명)", "en": "Living-lab mode (large text, plain words)"},
     "start_time": {"ko": "시작 시각", "en": "Start time"},
     "trigger": {"ko": "산책로 대피 지시 시점", "en": "When people are told to leave the paths"},
@@ -173,15 +173,15 @@ TEXT: dict[str, dict[str, str]] = {
     "gate_state": {"ko": "상태", "en": "State"},
     "signboard_texts": {"ko": "전광판에 표시된 문구", "en": "What the signboards showed"},
     "evac_chart": {"ko": "대피 곡선: 안전해진 사람 비율", "en": "Evacuation curve: share of people safe"},
-    "share_safe": {"ko": "안전해진 비율", "en": "Share safe"},
+    "share_safe": {"ko": "안전해진 비율 (%)", "en": "Share safe (%)"},
     "evac_x": {"ko": "대피 지시 후 시간 (분)", "en": "Minutes since told to leave"},
-    "lower_bound": {"ko": "이론적 최단 시간", "en": "Lower bound (max flow)"},
+    "lower_bound": {"ko": "이론적 최단 시간", "en": "Lower bound (shortest possible time)"},
     "download_zip": {"ko": "실행 폴더 내려받기 (zip)", "en": "Download the run folder (zip)"},
     "peak_map": {"ko": "가장 나빴던 순간의 지도", "en": "Map of the worst state"},
     "open_folder": {"ko": "실행 폴더 열기 (twin run --out 결과)", "en": "Open a run folder (from twin run --out)"},
     "folder_path": {"ko": "폴더 경로", "en": "Folder path"},
     "open": {"ko": "열기", "en": "Open"},
-    "ll_exposed": {"ko": "침수 때 산책로에 남은 사람", "en": "People still on the path when it flooded"},
+    "ll_exposed": {"ko": "산책로에서 물을 만난 사람", "en": "People caught by the water on a path"},
     "ll_people": {"ko": "{n}명", "en": "{n} people"},
     "ll_exposed_none": {
         "ko": "물이 산책로에 닿았을 때 그 구간에 남아 있던 사람은 없었습니다.",
@@ -192,7 +192,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "{n} people were still on a stretch of path when the water reached it.",
     },
     "ll_warning": {"ko": "경보 후 침수까지", "en": "Minutes of warning"},
-    "ll_late": {"ko": "{m}분 늦음", "en": "{m} min too late"},
+    "ll_late": {"ko": "경보 없음 ({m}분 늦음)", "en": "No warning ({m} min too late)"},
     "ll_minutes": {"ko": "{m}분", "en": "{m} min"},
     "ll_warning_ok": {
         "ko": "가장 빨리 잠긴 산책로도 첫 경보 {m}분 뒤에 잠겼습니다.",
@@ -201,6 +201,11 @@ TEXT: dict[str, dict[str, str]] = {
     "ll_warning_late": {
         "ko": "어떤 산책로는 첫 경보보다 {m}분 먼저 잠겼습니다. 경보가 늦습니다.",
         "en": "One path flooded {m} minutes before any alert: the warning comes too late.",
+    },
+    "no_warning_short": {"ko": "경보 없음", "en": "No warning"},
+    "ll_warning_none": {
+        "ko": "잠긴 산책로 {n}곳 어디에도 침수 전에 경보가 없었습니다.",
+        "en": "None of the {n} paths that flooded had any alert before the water came.",
     },
     "ll_paths": {"ko": "잠긴 산책로 출입구", "en": "Path entrances under water"},
     "ll_paths_sentence": {
@@ -214,10 +219,98 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "ll_peak": {"ko": "{gauge} 최고 수위", "en": "Highest water at {gauge}"},
     "ll_peak_sentence": {
-        "ko": "{stream} {gauge} 수위는 최고 {h:.1f} m로, 경보 단계는 '{level}'였습니다.",
+        "ko": "{stream} {gauge} 수위는 최고 {h:.1f} m까지 올랐습니다. 가장 높은 경보 단계: {level}.",
         "en": "The {stream} at {gauge} rose to {h:.1f} m; highest alert level: {level}.",
     },
     "ll_no_level": {"ko": "없음", "en": "none"},
+    # --- charts: axes, tooltips, labels on the chart (twin.app.charts) ---
+    "stage_axis": {"ko": "수위 (m)", "en": "Stage (m)"},
+    "rain_axis": {"ko": "강우량 (mm / 10분)", "en": "Rain (mm / 10 min)"},
+    "time_axis_start": {"ko": "시작({clock}) 후 분", "en": "Minutes since the start ({clock})"},
+    "clock_time": {"ko": "시각", "en": "Clock time"},
+    "device_id": {"ko": "장치 ID", "en": "Device ID"},
+    "now": {"ko": "지금", "en": "Now"},
+    "people_safe": {"ko": "안전해진 사람 (명)", "en": "People safe"},
+    "meaning": {"ko": "뜻", "en": "What it means"},
+    "lower_bound_label": {"ko": "이론적 최단 시간 {m}분", "en": "Lower bound {m} min"},
+    "lower_bound_help": {
+        "ko": "어떤 대피도 이보다 빠를 수 없는 시간입니다: 가장 먼 사람이 혼자 자기 속도로 걸어 나가는 시간과, "
+        "길 폭이 허용하는 최대 흐름(최대유량)으로 모두 빠져나가는 시간 중 긴 쪽. 곡선이 이 선에 가까울수록 "
+        "대피가 길의 한계만큼 빨랐다는 뜻입니다.",
+        "en": "No evacuation can be faster than this: the longer of the time the farthest person needs walking "
+        "alone at their own speed, and the time everyone needs at the maximum flow the path widths allow (max "
+        "flow). The closer the curve comes to this line, the closer the evacuation was to what the paths allow.",
+    },
+    # --- KPI values (twin.app.kpis.kpi_value) ---
+    "v_minutes": {"ko": "{m} 분", "en": "{m} min"},
+    "v_people": {"ko": "{n} 명", "en": "{n} people"},
+    "v_of": {"ko": "{n} / {of} 곳", "en": "{n} of {of}"},
+    "v_places": {"ko": "{n} 곳", "en": "{n}"},
+    "warn_late": {
+        "ko": "경보 없음: 첫 경보보다 {m}분 먼저 침수",
+        "en": "No warning: flooded {m} min before the first alert",
+    },
+    "warn_late_medium": {"ko": "경보 없음 ({m}분 늦음)", "en": "No warning ({m} min late)"},
+    "warn_late_short": {"ko": "{m}분 늦음", "en": "{m} min late"},
+    "warn_no_flood_short": {"ko": "침수 없음", "en": "No flooding"},
+    "warn_just_before": {
+        "ko": "경보 없음: 첫 경보 직전에 침수",
+        "en": "No warning: flooded just before the first alert",
+    },
+    "warn_no_alert": {"ko": "경보 없음: 경보 없이 침수", "en": "No warning: flooded with no alert at all"},
+    "warn_no_flood": {"ko": "잠긴 산책로 없음", "en": "No path flooded"},
+    "not_all_safe": {"ko": "모두 안전해지지는 못함", "en": "Not everyone reached safety"},
+    # --- KPI explanations on hover (twin.app.kpis.kpi_help) ---
+    "help_peak_stage": {
+        "ko": "이 실행에서 대표 수위계가 기록한 가장 높은 수위 (m, 수위계 기준면 위). "
+        "경보 기준 수위(관심·주의·경계·심각)와 비교해 보세요. 낮을수록 좋습니다.",
+        "en": "The highest stage the city's key gauge recorded in this run (m above the gauge datum). Compare it "
+        "with the alert levels (attention, caution, alert, serious). Lower is better.",
+    },
+    "help_paths_flooded": {
+        "ko": "하천 산책로 진출입로 가운데 강물이 산책로 높이를 넘은 곳의 수 / 전체 진출입로 수. 적을수록 좋습니다.",
+        "en": "Riverside path access points where the river rose above the path, of all the access points. "
+        "Fewer is better.",
+    },
+    "help_warning_min": {
+        "ko": "잠긴 진출입로마다 첫 경보(그 곳 수위계나 하천 대표 수위계의 관심 수위, 또는 호우주의보)에서 산책로가 "
+        "잠길 때까지 걸린 시간 중 가장 짧은 것 (분). '경보 없음'은 어떤 산책로가 첫 경보보다 먼저 잠겼다는 뜻입니다. "
+        "길수록 좋습니다.",
+        "en": "For each flooded access point, the time from its first alert (the attention level at its own or "
+        "its stream's gauge, or a heavy-rain advisory) to the path going under water; the shortest of them (min). "
+        "'No warning' means a path flooded before its first alert. Longer is better.",
+    },
+    "help_people_on_path": {
+        "ko": "대피 지시(첫 산책로 침수 때 또는 관심 수위 도달 때)가 내려진 순간 하천 산책로 위에 있던 사람 수, "
+        "모든 하천의 합. 산책로에서 나가야 했던 사람들입니다. 적을수록 좋습니다.",
+        "en": "How many people were on the riverside paths at the moment they were told to leave (when the first "
+        "path flooded, or when the attention level was reached), summed over the streams: the people who had to "
+        "get off the paths. Fewer is better.",
+    },
+    "help_people_exposed": {
+        "ko": "물이 산책로 구간에 닿은 순간 그 구간에 있었거나, 그 뒤 잠긴 구간·지점에 들어간 사람 수 (실행 끝까지). "
+        "대피 지시 때 산책로에 있던 사람과 다릅니다: 이 사람들은 실제로 물을 만났습니다. 0이 목표입니다.",
+        "en": "How many people were on a stretch of path when the water reached it, or walked into a flooded "
+        "stretch afterwards (until the end of the run). Not the people on the paths at the order: these met the "
+        "water. The goal is 0.",
+    },
+    "help_evac_t90": {
+        "ko": "대피 지시를 받은 사람 가운데 90%가 거리(안전한 곳)에 닿기까지 걸린 시간 (분, 지시 시각부터). "
+        "짧을수록 좋습니다.",
+        "en": "Time from the order until 90% of the people told to leave had reached the street (safety), in "
+        "minutes. Shorter is better.",
+    },
+    "help_evac_t100": {
+        "ko": "대피 지시를 받은 모든 사람이 거리(안전한 곳)에 닿기까지 걸린 시간 (분, 지시 시각부터). "
+        "짧을수록 좋습니다.",
+        "en": "Time from the order until everyone told to leave had reached the street (safety), in minutes. "
+        "Shorter is better.",
+    },
+    # --- the compare table (twin.app.kpis.compare_rows) ---
+    "verdict": {"ko": "나아졌나", "en": "Better or worse"},
+    "better": {"ko": "나아짐", "en": "better"},
+    "worse": {"ko": "나빠짐", "en": "worse"},
+    "same": {"ko": "같음", "en": "same"},
 }
 
 

@@ -1,19 +1,29 @@
 """Key figures of a run, as numbers (planners) and as plain sentences (living-lab workshops).
 
 Everything is read from a run's ``summary.json``; nothing is computed again. Times are seconds in
-the summary and minutes on screen.
+the summary and minutes on screen; every value is shown with its unit (:func:`kpi_value`), every
+KPI has an explanation for its hover help (:func:`kpi_help`), and the comparison of two runs says
+for each KPI whether the proposal is better or worse (:func:`compare_rows`, :func:`compare_styler`).
+
+The two "people" figures are different things: ``people_on_path`` counts the people on the
+riverside paths at the moment of the evacuation order(s), the people who had to leave;
+``people_exposed`` the people the water actually reached on a path (cumulative to the run's end).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-from ..city import CityModel
-from .i18n import t
+import pandas as pd
 
-LEVEL_KO = {"attention": "관심", "caution": "주의", "alert": "경계", "serious": "심각"}
+from ..city import CityModel
+from .i18n import TEXT, t
+
+LEVEL_KO = MappingProxyType({"attention": "관심", "caution": "주의", "alert": "경계", "serious": "심각"})
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,188 @@ def kpis(summary: dict[str, Any], key: KeyGauge | None) -> dict[str, Any]:
     return out
 
 
+KPIS = ("peak_stage", "paths_flooded", "warning_min", "people_on_path", "people_exposed", "evac_t90", "evac_t100")
+"""Every KPI of :func:`kpis`, in the order they are shown."""
+COMPARED = KPIS[:6]
+"""The KPIs of the comparison table (:func:`compare_rows`)."""
+HIGHER_IS_BETTER = frozenset({"warning_min"})
+"""KPIs where more is better (a longer warning); for every other KPI less is better: peak stage (m),
+paths flooded, people on the paths at the order, people the water reached, evacuation times (min)."""
+VERDICT_CSS = (
+    ("better", "background-color: #d8f0d2; color: #1b5e20"),
+    ("worse", "background-color: #fbd5d0; color: #a4161a"),
+    ("same", "background-color: #eceff1; color: #455a64"),
+)
+"""Cell style of each verdict in :func:`compare_styler`: green better, red worse, grey same."""
+MISSING = "–"
+"""What a table shows for a figure one run does not have."""
+
+
+def kpi_label(kpi: str, lang: str, key: KeyGauge | None = None) -> str:
+    """The KPI's name in ``lang`` (ko/en); the peak stage names the ``key`` gauge (신곡교, 중랑천)."""
+    if kpi == "peak_stage":
+        return t(kpi, lang).format(**key.words(lang)) if key is not None else t("stage_axis", lang)
+    return t(kpi, lang)
+
+
+def kpi_help(kpi: str, lang: str, *, key: KeyGauge | None = None, k: dict[str, Any] | None = None) -> str:
+    """What the KPI means and which way is better, in ``lang`` (ko/en), for a hover help
+    (``st.metric(help=...)``); the peak stage ends with the ``key`` gauge's device id. With the run's
+    ``k`` (from :func:`kpis`), a value whose short form leaves words out (the warning: ``"71분 늦음"``)
+    is first told in full (``"경보 없음: 첫 경보보다 71분 먼저 침수"``)."""
+    text = t(f"help_{kpi}", lang)
+    if kpi == "peak_stage" and key is not None:
+        text += f" ({t('device_id', lang)}: {key.device_id})"
+    if k is not None and kpi in k and (full := kpi_value(kpi, k, lang)) != kpi_value(kpi, k, lang, form="short"):
+        text = f"{full}. {text}"
+    return text
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+FORMS = ("long", "medium", "short")
+"""How much a value says: ``long`` in full (help, reports), ``medium`` for a table cell, ``short`` for
+an ``st.metric`` value (a third of the page wide)."""
+
+
+def warning_words(lead_s: float | None, flooded: int, lang: str, *, form: str = "long") -> str:
+    """The shortest warning before a path flooded (``lead_s``, s; negative when a path flooded before
+    its first alert) in words with its unit, never with a minus sign: ``"12 분"``; a late one
+    ``"No warning: flooded 71 min before the first alert"`` (``long``), ``"No warning (71 min late)"``
+    (``medium``), ``"71 min late"`` (``short``). Without a lead, whether ``flooded`` paths went
+    under water with no alert at all or none flooded."""
+    if form not in FORMS:
+        raise ValueError(f"unknown form {form!r}; use one of {', '.join(FORMS)}")
+    if not _finite(lead_s):
+        if not flooded:
+            return t("warn_no_flood_short" if form == "short" else "warn_no_flood", lang)
+        return t("warn_no_alert" if form == "long" else "no_warning_short", lang)
+    m = round(float(lead_s) / 60.0)  # type: ignore[arg-type]
+    if float(lead_s) >= 0:  # type: ignore[arg-type]
+        return t("v_minutes", lang).format(m=m)
+    if not m:  # less than half a minute before the first alert
+        return t("warn_just_before" if form == "long" else "no_warning_short", lang)
+    return t({"long": "warn_late", "medium": "warn_late_medium", "short": "warn_late_short"}[form], lang).format(m=-m)
+
+
+def kpi_value(kpi: str, k: dict[str, Any], lang: str, *, form: str = "long") -> str:
+    """The value of ``kpi`` in ``k`` (from :func:`kpis`) with its unit, in ``lang`` (ko/en):
+    ``"2.41 m"``, ``"3 / 120 곳"``, ``"6.8 분"``, ``"441 명"``; :data:`MISSING` when the run has none.
+    ``form`` (:data:`FORMS`) only shortens the warning's words (:func:`warning_words`)."""
+    if kpi not in k:
+        return MISSING
+    v = k[kpi]
+    if kpi == "warning_min":
+        return warning_words(v, (k.get("paths_flooded") or (0, 0))[0], lang, form=form)
+    if kpi == "evac_t100" and v is None and _finite(k.get("evac_t90")):
+        return t("not_all_safe", lang)
+    if kpi == "paths_flooded":
+        return t("v_of", lang).format(n=v[0], of=v[1]) if v else MISSING
+    if not _finite(v):
+        return MISSING
+    if kpi == "peak_stage":
+        return f"{v:.2f} m"
+    if kpi in ("people_on_path", "people_exposed"):
+        return t("v_people", lang).format(n=int(v))
+    return t("v_minutes", lang).format(m=f"{v / 60.0:.1f}")  # evac_t90, evac_t100
+
+
+def kpi_measure(kpi: str, k: dict[str, Any]) -> float | None:
+    """The number :func:`compare_rows` compares, rounded as :func:`kpi_value` shows it (m to 0.01,
+    warning to whole minutes, evacuation times to 0.1 min, counts exact). No warning because no path
+    flooded is +inf (the best), paths flooded with no alert at all -inf, not everyone safe +inf; None
+    without the figure."""
+    if kpi not in k:
+        return None
+    v = k[kpi]
+    if kpi == "paths_flooded":
+        return float(v[0]) if v else None
+    if kpi == "warning_min":
+        if _finite(v):
+            return float(round(v / 60.0))
+        return -math.inf if (k.get("paths_flooded") or (0, 0))[0] else math.inf
+    if kpi == "evac_t100" and v is None and _finite(k.get("evac_t90")):
+        return math.inf
+    if not _finite(v):
+        return None
+    if kpi == "peak_stage":
+        return round(float(v), 2)
+    if kpi in ("evac_t90", "evac_t100"):
+        return round(float(v) / 60.0, 1)
+    return float(v)
+
+
+def _difference(kpi: str, d: float, lang: str) -> str:
+    """The difference proposal - baseline ``d`` with its sign and unit."""
+    if kpi == "peak_stage":
+        return f"{d:+.2f} m" if d else "0.00 m"
+    if kpi in ("evac_t90", "evac_t100"):
+        return t("v_minutes", lang).format(m=f"{d:+.1f}" if d else "0.0")
+    n = f"{int(d):+d}" if d else "0"
+    if kpi == "paths_flooded":
+        return t("v_places", lang).format(n=n)
+    if kpi == "warning_min":
+        return t("v_minutes", lang).format(m=n)
+    return t("v_people", lang).format(n=n)
+
+
+def verdict(kpi: str, base: float | None, prop: float | None) -> str | None:
+    """``better``, ``worse`` or ``same`` for the proposal's ``prop`` against the baseline's ``base``
+    (numbers of :func:`kpi_measure`), knowing which way is better for ``kpi``; None without both."""
+    if base is None or prop is None:
+        return None
+    if base == prop:
+        return "same"
+    return "better" if (prop > base) == (kpi in HIGHER_IS_BETTER) else "worse"
+
+
+def compare_rows(
+    base_summary: dict[str, Any], prop_summary: dict[str, Any], lang: str, key: KeyGauge | None
+) -> pd.DataFrame:
+    """The comparison of a proposal with the baseline, one row per KPI either run has: columns
+    ``KPI`` (its name), baseline and proposal (values with units, ``medium`` form), difference (proposal - baseline,
+    with its sign and unit) and the verdict in words (나아짐/나빠짐/같음, better/worse/same), the
+    column titles in ``lang``. A figure one run lacks is :data:`MISSING`, and so are its difference
+    and verdict."""
+    kb, kp = kpis(base_summary, key), kpis(prop_summary, key)
+    cols = ["KPI", t("baseline", lang), t("proposal", lang), t("difference", lang), t("verdict", lang)]
+    rows = []
+    for kpi in COMPARED:
+        if kpi not in kb and kpi not in kp:
+            continue
+        b, q = kpi_measure(kpi, kb), kpi_measure(kpi, kp)
+        both = b is not None and q is not None and math.isfinite(b) and math.isfinite(q)
+        diff = _difference(kpi, round(q - b, 2), lang) if both else MISSING  # type: ignore[operator]
+        word = verdict(kpi, b, q)
+        rows.append(
+            [
+                kpi_label(kpi, lang, key),
+                kpi_value(kpi, kb, lang, form="medium"),
+                kpi_value(kpi, kp, lang, form="medium"),
+                diff,
+                t(word, lang) if word else MISSING,
+            ]
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+def compare_styler(df: pd.DataFrame):
+    """``df`` of :func:`compare_rows` as a pandas Styler for ``st.dataframe``: the verdict and the
+    difference cells of each row coloured by the verdict (green better, red worse, grey same)."""
+    css = {t(word, lang): style for word, style in VERDICT_CSS for lang in TEXT["verdict"]}
+    verdict_col = next((c for c in df.columns if c in {t("verdict", lang) for lang in TEXT["verdict"]}), None)
+    diff_cols = {t("difference", lang) for lang in TEXT["difference"]}
+    coloured = [c for c in df.columns if c == verdict_col or c in diff_cols]
+
+    def row_style(row: pd.Series) -> list[str]:
+        style = css.get(row[verdict_col], "") if verdict_col is not None else ""
+        return [style if c in coloured else "" for c in row.index]
+
+    return df.style.apply(row_style, axis=1)
+
+
 @dataclass(frozen=True)
 class PlainKpi:
     """One figure for a workshop: a short label, the value as people say it, and a sentence."""
@@ -99,6 +291,16 @@ def plain_kpis(summary: dict[str, Any], lang: str, key: KeyGauge | None) -> list
                 n == 0,
             )
         )
+    if "warning_min" in k and k["warning_min"] is None and k["paths_flooded"][0]:
+        out.append(
+            PlainKpi(
+                "warning",
+                t("ll_warning", lang),
+                t("no_warning_short", lang),
+                t("ll_warning_none", lang).format(n=k["paths_flooded"][0]),
+                False,
+            )
+        )
     if "warning_min" in k and k["warning_min"] is not None:
         m = _min(k["warning_min"])
         if m >= 0:
@@ -125,7 +327,11 @@ def plain_kpis(summary: dict[str, Any], lang: str, key: KeyGauge | None) -> list
         n, of = k["paths_flooded"]
         out.append(
             PlainKpi(
-                "paths", t("ll_paths", lang), f"{n} / {of}", t("ll_paths_sentence", lang).format(n=n, of=of), n == 0
+                "paths",
+                t("ll_paths", lang),
+                t("v_of", lang).format(n=n, of=of),
+                t("ll_paths_sentence", lang).format(n=n, of=of),
+                n == 0,
             )
         )
     if k.get("evac_t100") is not None:
@@ -142,7 +348,7 @@ def plain_kpis(summary: dict[str, Any], lang: str, key: KeyGauge | None) -> list
     g = summary.get("gauges", {}).get(key.device_id) if key else None
     if g and key:
         level = g.get("highest_level")
-        name = (LEVEL_KO.get(level, level) if lang == "ko" else level) if level else t("ll_no_level", lang)
+        name = (t(f"level_{level}", lang) if f"level_{level}" in TEXT else level) if level else t("ll_no_level", lang)
         out.append(
             PlainKpi(
                 "peak",
