@@ -1,6 +1,6 @@
 """What the app builds once and shares between reruns and sessions, in Streamlit's caches.
 
-All four are :func:`streamlit.cache_resource`: the city model, its map decks, the run store and
+All of them are :func:`streamlit.cache_resource`: the city model, its map decks, the run store and
 the playbacks are large, read-only after they are built, and some are not picklable (the store
 holds a lock file and a thread lock), so every session gets the same object, never a copy
 (``st.cache_data`` would pickle and unpickle them on every call). The caches are bounded
@@ -17,7 +17,7 @@ from ..city import CityModel
 from ..results import RunData
 from .playback import Playback
 
-MAX_DECKS = 8  # city maps: (language, layers) choices
+MAX_DECKS = 8  # city maps: (language, layers, area) choices
 MAX_PLAYBACKS = 4  # about 1 MB each: the run page's run and the compare page's two, in one language
 
 
@@ -29,12 +29,21 @@ def city() -> CityModel:
     return load_city()
 
 
+def names():
+    """The display names of the city's entities (:class:`twin.app.names.Names`), built once per
+    dataset (:func:`twin.app.form_inputs.names_of` keeps them)."""
+    from .form_inputs import names_of
+
+    return names_of(city())
+
+
 @st.cache_resource(show_spinner=False, max_entries=MAX_DECKS)
-def city_deck(lang: str, layers: tuple[str, ...]):
-    """The city map (a pydeck Deck, WGS84) in ``lang`` with ``layers`` shown."""
+def city_deck(lang: str, layers: tuple[str, ...], area: str = "city"):
+    """The city map (a pydeck Deck, WGS84) in ``lang`` with ``layers`` shown, fitted to ``area``
+    ("city", "dong:<code>" or "stream:<name>", see :func:`twin.app.map_layers.area_options`)."""
     from .map_layers import deck
 
-    return deck(city(), lang=lang, show=set(layers))
+    return deck(city(), lang=lang, show=set(layers), area=area, names=names())
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -70,7 +79,7 @@ def _playback(folder: str, stamp: tuple, lang: str, _city: CityModel, _run: RunD
     # part of the key: a run folder names its dataset, and the app has one city
     from . import playback
 
-    return playback.build_playback(_city, _run, lang=lang)
+    return playback.build_playback(_city, _run, lang=lang, names=names() if _city is city() else None)
 
 
 def playback_of(city: CityModel, run: RunData, lang: str) -> Playback:
