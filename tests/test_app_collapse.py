@@ -4,6 +4,7 @@ records and against Voight's law, and the page drawn headless in both languages.
 from __future__ import annotations
 
 import json
+import re
 import string
 from pathlib import Path
 
@@ -15,10 +16,13 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from twin.app import collapse_view as cv  # noqa: E402
 from twin.app.i18n import t as tr  # noqa: E402
+from twin.app.names import Names  # noqa: E402
 from twin.control.inverse_velocity import ForecastSettings  # noqa: E402
 from twin.results import read_run_folder  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+RAW_ID = re.compile(r"\b(SLP-\d+|B\d{5}|(CRACK|TILT|EXT)-[A-Z0-9-]+)\b")
+HANGUL_ONLY = re.compile(r"^[^A-Za-z]*[\uac00-\ud7a3]+[^A-Za-z]*$")
 SLOPES = REPO / "scenarios" / "collapse" / "slope_failure_august_2022.yaml"
 
 
@@ -120,10 +124,11 @@ def test_a_missed_evacuation_and_a_faulty_sensor_are_told():
     en = " ".join(cv.verdict_sentences(summary, "en"))
     assert "7 people were still inside" in en and "1 site failed without" in en and "1 site that stood" in en
     assert "1 sites" not in en and "2 sites failed, and 7 people" in en
-    # the site by its name, the sensor's id beside it
-    assert "The faulty sensor on a (CRACK-X) was called suspect 93 min" in en and "on b (TILT-Y) was never" in en
+    # the site by its name, the sensor by what it is (its id only in tooltips)
+    assert "The faulty crack sensor on a was called suspect 93 min" in en
+    assert "The faulty tilt sensor on b was never called suspect" in en and "CRACK-X" not in en
     ko = " ".join(cv.verdict_sentences(summary, "ko"))
-    assert "a의 고장 난 센서(CRACK-X)를 고장 93분 만에" in ko and "1곳은 무너지기 전에" in ko
+    assert "a의 고장 난 균열 센서를 고장 93분 만에" in ko and "1곳은 무너지기 전에" in ko and "TILT-Y" not in ko
     assert cv.verdict_numbers(summary)["margins_min"] == [10.0]
 
 
@@ -202,6 +207,7 @@ def test_the_forecast_redrawn_is_the_one_the_early_warning_issued_and_crosses_ze
 
 
 def test_the_map_colours_each_site_by_its_level_and_names_it(city, slope_run):
+    names = Names.of(city)
     shapes = cv.site_shapes(city)
     steps = cv.alarm_steps(slope_run.events)
     first_fail = min(r["failure_s"] for r in _failed(slope_run))
@@ -213,7 +219,7 @@ def test_the_map_colours_each_site_by_its_level_and_names_it(city, slope_run):
     for d in pts:
         sid = d["label"].split("(")[1].split(")")[0]
         assert d["color"] == cv.LEVEL_RGB[cv.level_at(steps, sid, t)]
-        assert shapes[sid].name in d["label"]
+        assert d["label"].startswith(f"{names.entity(sid, 'ko')} ({sid}), ")  # the name, the id in brackets
     assert sum(d["color"] == cv.LEVEL_RGB["failed"] for d in pts) == 1
     assert any("안전율 " in d["label"] for d in pts) and not any("FS " in d["label"] for d in pts)  # Korean words
     hours = cv.frame_times(slope_run)
@@ -223,6 +229,11 @@ def test_the_map_colours_each_site_by_its_level_and_names_it(city, slope_run):
     assert cv.worst_level(steps, "B02386") == "none" and cv.state_counts(slope_run, opens, "en").count("failed 0")
     zones = next(x for x in spec["layers"] if x["id"] == "danger_zones")["data"]
     assert len(zones) == 24  # the slopes
+    en = json.loads(cv.collapse_deck(city, slope_run, shapes, t, "en").to_json())
+    shelters = next(x for x in en["layers"] if x["id"] == "shelters")["data"]
+    assert shelters and all(d["label"].startswith("shelter: ") and not HANGUL_ONLY.match(d["label"]) for d in shelters)
+    assert any("Steep slope 2, Heungseon-dong (SLP-02), slope: " in d["label"] for d in
+               next(x for x in en["layers"] if x["id"] == "site_points")["data"])  # fmt: skip
 
 
 def _page(folder: str, scenario: str) -> None:
@@ -257,12 +268,16 @@ def test_the_page_draws_in_both_languages_and_in_living_lab_mode(slope_run):
     assert not at.exception and not at.error
     assert [m.label for m in at.metric][:2] == [cv.words("failed_sites", "ko"), cv.words("evacuated_in_time", "ko")]
     assert at.metric[0].value == "9"
-    assert at.selectbox(key="collapse_site").value in {r["site_id"] for r in _failed(slope_run)}
+    assert at.selectbox(key="collapse_site:ko").value in {r["site_id"] for r in _failed(slope_run)}
+    shown = " ".join(at.selectbox(key="collapse_site:ko").options + at.selectbox(key="collapse_scenario:ko").options)
+    assert "흥선동 급경사지 2 · 붕괴" in shown and "2022년 8월형" in shown  # names and words, no ids or files
+    assert not RAW_ID.search(shown) and ".yaml" not in shown
+    assert "twin-legend" in " ".join(m.value for m in at.markdown)
     assert (
         len(at.get("deck_gl_json_chart")) == 1
         and len(at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")) == 1
     )
-    at.selectbox(key="collapse_site").set_value("B02386").run()  # a building: tilt grades and cracks
+    at.selectbox(key="collapse_site:ko").set_value("B02386").run()  # a building: tilt grades and cracks
     assert not at.exception and not at.error
     at.session_state["lang"] = "en"
     at.session_state["living_lab"] = True
@@ -271,6 +286,8 @@ def test_the_page_draws_in_both_languages_and_in_living_lab_mode(slope_run):
     assert at.header[0].value == tr("page_collapse", "en")
     text = " ".join(m.value for m in at.markdown)
     assert "9 sites failed, and all" in text and "min before" in text
+    assert at.selectbox(key="collapse_site:en").value == "B02386"  # the choice kept across the language switch
+    assert at.selectbox(key="collapse_scenario:en").options[1].startswith("A long heavy rain like August 2022")
     at.button(key="collapse_play").click().run()  # ▶ starts the playback, ❚❚ stops it
     assert not at.exception and at.session_state["collapse_playing"]
     at.button(key="collapse_play").click().run()
@@ -295,3 +312,43 @@ def test_the_playback_frames_of_an_odd_run(summary, times, frames):
     hours = cv.frame_times(run)
     assert len(hours) == frames and hours[0] == 0.0
     assert cv.default_hour(run, hours) == 0.0  # nothing failed, no alarm: the start
+
+
+def test_the_failed_sites_table_and_the_charts_name_sites_and_sensors(city, slope_run, policy):
+    names = Names.of(city)
+    for lang in ("ko", "en"):
+        table = cv.failed_table(slope_run.summary, lang, names)
+        sites = [r[cv.words("col_site", lang)] for r in table]
+        assert len(sites) == 9 and not any(RAW_ID.search(x) for x in sites)
+        times = [h for h in table[0] if h not in (cv.words(k, lang) for k in ("col_site", "col_people", "col_inside"))]
+        assert len(times) == 3 and all(h.endswith((" h)", "(h after the start)", "(min)", "(분)")) for h in times)
+    assert "Steep slope 2, Heungseon-dong" in [r["Site"] for r in cv.failed_table(slope_run.summary, "en", names)]
+    assert "흥선동 급경사지 2" in [r["장소"] for r in cv.failed_table(slope_run.summary, "ko", names)]
+    row = cv.site_row(slope_run.summary, "SLP-03")
+    labels = cv.sensor_labels(cv.sensor_readings(slope_run, row), "en")
+    assert labels == {"CRACK-SLP-03": "crack sensor", "EXT-SLP-03": "extensometer", "TILT-SLP-03": "tilt sensor"}
+    assert cv.sensor_labels(cv.sensor_readings(slope_run, row), "ko")["EXT-SLP-03"] == "신축계"
+    spec = json.dumps(cv.site_charts(slope_run, city, "SLP-03", "en", policy, rain=cv.pd.DataFrame()).to_dict())
+    assert "crack sensor" in spec and "tilt sensor" in spec and not RAW_ID.search(spec)
+    notes = cv.forecast_notes(slope_run, row, policy, "en")
+    assert sorted(n.split(":")[0] for n in notes) == ["Crack sensor", "Extensometer", "Tilt sensor"]
+
+
+def test_two_sensors_of_a_kind_are_numbered_and_an_unknown_one_keeps_its_id():
+    import pandas as pd
+
+    one = pd.DataFrame({"time_s": [0.0], "value": [0.0], "kind": ["crack"]})
+    tilt = pd.DataFrame({"time_s": [0.0], "value": [0.0], "kind": ["tilt"]})
+    got = cv.sensor_labels({"CRACK-B1-2": one, "CRACK-B1-1": one, "TILT-B1": tilt}, "ko")
+    assert got == {"CRACK-B1-1": "균열 센서 1", "CRACK-B1-2": "균열 센서 2", "TILT-B1": "기울기 센서"}
+    assert cv.sensor_kind_words("EXT-9", "en") == "extensometer" and cv.sensor_kind_words("X-9", "en") == "X-9"
+
+
+def test_the_map_legend_is_a_twin_legend_with_every_state_in_both_languages():
+    for lang in ("ko", "en"):
+        html = cv.legend_html(lang)
+        assert html.startswith('<div class="twin-legend"')
+        for lv in cv.LEVELS:
+            assert f"<span>{cv.words(lv, lang)}</span>" in html
+        assert f"<span>{cv.words('shelter', lang)}</span>" in html and f"<span>{cv.words('zone', lang)}</span>" in html
+    assert "rgba(90,0,110,1.00)" in cv.legend_html("en")  # the failed sites' colour on the map

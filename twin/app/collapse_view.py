@@ -42,7 +42,11 @@ from ..control.inverse_velocity import Forecast, ForecastSettings, InverseVeloci
 from ..errors import RunFolderError
 from ..results import RunData
 from .i18n import t as tr
-from .map_layers import DECIMALS, CompactDeck, city_layers
+from .legend import DONG_LINE_RGB, STREAM_RGB, LegendItem
+from .legend import legend_html as make_legend
+from .legend import words as legend_words
+from .map_layers import DECIMALS, NO_TILES, CompactDeck, city_layers
+from .widgets import translated_select
 
 LEVELS = ("none", "caution", "warning", "evacuate", "failed")
 """Site states on the map, mildest first."""
@@ -64,9 +68,13 @@ FRAME_S = 600.0  # s between two frames of the playback (the sensors report ever
 PLAY_FRAMES = 60  # frames of the ▶ animation over the whole run
 MAX_PLAY_S = 14 * 86_400.0  # the slider covers at most two weeks (2,016 frames)
 PLAY_TICK_S = 0.5  # s of wall time between two frames
-CHART_WIDTH = 860  # px: the stacked charts share their time axis, so they share their width
+CHART_WIDTH = 740  # px: the stacked charts share their time axis, so they share their width (legend beside: < 920 px)
 AFTER_FAILURE_H = 3.0  # h: a failed site's charts end this long after its failure
 READING_VARIABLES = {"tilt": "tilt_reading", "crack": "crack_reading", "extensometer": "extensometer_reading"}
+SENSOR_KINDS = {"tilt": "tilt_sensor", "crack": "crack_sensor", "extensometer": "extensometer"}
+"""The device kind of each reading kind (twin.app.names.word group "device_kind")."""
+SENSOR_PREFIXES = {"TILT": "tilt_sensor", "CRACK": "crack_sensor", "EXT": "extensometer"}
+"""The device kind a sensor id starts with (TILT-SLP-01 ...), for a summary that names no kind."""
 
 WORDS: dict[str, tuple[str, str]] = {
     "caption": (
@@ -138,20 +146,20 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "s_no_false": ("무너지지 않은 곳에 대피 경보가 나간 일은 없습니다.", "No site that stood was evacuated."),
     "s_faulty": (
-        "{site}의 고장 난 센서({sensor})를 고장 {minutes}분 만에 의심 센서로 찾아냈습니다.",
-        "The faulty sensor on {site} ({sensor}) was called suspect {minutes} min after it went wrong.",
+        "{site}의 고장 난 {sensor}를 고장 {minutes}분 만에 의심 센서로 찾아냈습니다.",
+        "The faulty {sensor} on {site} was called suspect {minutes} min after it went wrong.",
     ),
     "s_faulty_missed": (
-        "{site}의 고장 난 센서({sensor})는 끝까지 의심받지 않았습니다.",
-        "The faulty sensor on {site} ({sensor}) was never called suspect.",
+        "{site}의 고장 난 {sensor}는 끝까지 의심받지 않았습니다.",
+        "The faulty {sensor} on {site} was never called suspect.",
     ),
     "site_table": ("무너진 곳별 결과", "Each failed site"),
     "col_site": ("장소", "Site"),
-    "col_failure_h": ("붕괴 (h)", "Failure (h)"),
-    "col_evacuate_h": ("대피 경보 (h)", "Evacuate alarm (h)"),
-    "col_margin_min": ("여유 (분)", "Margin (min)"),
-    "col_people": ("위험구역 주민", "People in the zone"),
-    "col_inside": ("붕괴 때 안에", "Inside at failure"),
+    "col_failure_h": ("붕괴 (시작 후 h)", "Failure (h after the start)"),
+    "col_evacuate_h": ("대피 경보 (시작 후 h)", "Evacuate alarm (h after the start)"),
+    "col_margin_min": ("대피 여유 (분)", "Margin (min)"),
+    "col_people": ("위험구역 주민 (명)", "People in the zone"),
+    "col_inside": ("붕괴 때 안에 있던 사람 (명)", "People inside at failure"),
     "site_pick": ("장소 (경보가 높았던 곳부터)", "Site (highest alarm first)"),
     "site_worst": ("가장 높은 단계", "highest level"),
     "rain": ("강우 (mm/h, 가장 가까운 우량계)", "Rain (mm/h, nearest gauge)"),
@@ -194,6 +202,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "grade": ("등급", "grade"),
     "hours": ("시작 후 시간 (h)", "hours since the start"),
     "people_unit": ("명", "people"),
+    "level_title": ("경보 단계", "Alarm level"),
+    "map_title": ("지도", "Map"),
 }
 
 
@@ -212,15 +222,51 @@ def collapse_scenarios() -> list[Path]:
 
 
 def scenario_title(path: str | Path, lang: str) -> str:
-    """A scenario file's name in ``lang`` (its file name when it cannot be read)."""
-    from ..errors import TwinError
-    from ..scenario import load_scenario
+    """A scenario file's ``name`` in ``lang`` (its file name made readable when it has none)."""
+    from .names import scenario_label
 
-    try:
-        name = load_scenario(path, overrides=["collapse.policy=null"]).name
-    except TwinError:
-        return Path(path).stem
-    return name.ko if lang == "ko" else name.en
+    return scenario_label(Path(path), lang)
+
+
+def _names(city: CityModel):
+    """The city's cached :class:`~twin.app.names.Names`."""
+    from .form_inputs import names_of
+
+    return names_of(city)
+
+
+def site_name(summary_row: dict[str, Any], lang: str, names=None) -> str:
+    """A site's name in ``lang``: from ``names`` (:class:`~twin.app.names.Names`) when given,
+    else the summary row's own name (the site id when it has none)."""
+    sid = str(summary_row.get("site_id") or "")
+    if names is not None and sid:
+        return str(names.entity(sid, lang))
+    return str(summary_row.get("name") or sid)
+
+
+def sensor_kind_words(sensor_id: str, lang: str, names=None) -> str:
+    """What a sensor is, in words ("crack sensor", "기울기 센서"), from its id's prefix; else its
+    name from ``names``; else the id."""
+    from .names import word
+
+    kind = SENSOR_PREFIXES.get(str(sensor_id).split("-")[0].upper())
+    if kind is not None:
+        return word("device_kind", kind, lang)
+    return str(names.entity(sensor_id, lang)) if names is not None else str(sensor_id)
+
+
+def sensor_labels(readings: dict[str, pd.DataFrame], lang: str) -> dict[str, str]:
+    """One site's sensors (:func:`sensor_readings`) -> a short label each: the kind in words,
+    numbered when the site has two of a kind ("crack sensor 1", "crack sensor 2")."""
+    from .names import word
+
+    kinds = {s: SENSOR_KINDS.get(str(r["kind"].iloc[0]), "") if len(r) else "" for s, r in readings.items()}
+    out = {}
+    for s in sorted(readings):
+        same = sorted(x for x, k in kinds.items() if k == kinds[s])
+        text = word("device_kind", kinds[s], lang) if kinds[s] else sensor_kind_words(s, lang)
+        out[s] = f"{text} {same.index(s) + 1}" if len(same) > 1 else text
+    return out
 
 
 def scenario_policy(path: str | Path):
@@ -298,7 +344,8 @@ def sites_by_level(summary: dict[str, Any], steps: dict[str, list[tuple[float, s
 def verdict_numbers(summary: dict[str, Any]) -> dict[str, Any]:
     """The run's outcome: sites failed, evacuated in time, people in the failed sites' zones and
     inside at failure, false evacuations, the margins (min) of the failed sites evacuated in time,
-    the faulty sensors (sensor, minutes until called suspect or None), whether the verdict passed."""
+    the faulty sensors (sensor, minutes until called suspect or None, site name, site id),
+    whether the verdict passed."""
     c = summary.get("collapse") or {}
     v = c.get("verdict") or {}
     rows = {r["site_id"]: r for r in site_rows(summary)}
@@ -311,6 +358,7 @@ def verdict_numbers(summary: dict[str, Any]) -> dict[str, Any]:
             f["sensor"],
             None if f.get("detected_after_s") is None else f["detected_after_s"] / 60.0,
             str(rows.get(f.get("site_id"), {}).get("name") or f.get("site_id") or ""),
+            str(f.get("site_id") or ""),
         )
         for f in v.get("faulty_sensors", [])
     ]
@@ -326,8 +374,10 @@ def verdict_numbers(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def verdict_sentences(summary: dict[str, Any], lang: str) -> list[str]:
-    """The outcome in plain sentences for the living lab ("9곳이 무너졌고, ... 평균 N분 전에 대피했습니다")."""
+def verdict_sentences(summary: dict[str, Any], lang: str, names=None) -> list[str]:
+    """The outcome in plain sentences for the living lab ("9곳이 무너졌고, ... 평균 N분 전에 대피했습니다");
+    sites by their name in ``lang`` when ``names`` (:class:`~twin.app.names.Names`) is given,
+    sensors by what they are."""
     k = verdict_numbers(summary)
 
     def sites(n: int) -> str:
@@ -357,16 +407,19 @@ def verdict_sentences(summary: dict[str, Any], lang: str) -> list[str]:
             out.append(words("s_not_evacuated", lang).format(k=missed, sites=sites(missed)))
     f = k["false_evacuations"]
     out.append(words("s_false", lang).format(f=f, sites=sites(f)) if f else words("s_no_false", lang))
-    for sensor, minutes, site in k["faulty"]:
+    for sensor, minutes, name, sid in k["faulty"]:
+        site = site_name({"site_id": sid, "name": name}, lang, names) if sid else name
+        what = sensor_kind_words(sensor, lang, names)
         if minutes is None:
-            out.append(words("s_faulty_missed", lang).format(sensor=sensor, site=site))
+            out.append(words("s_faulty_missed", lang).format(sensor=what, site=site))
         else:
-            out.append(words("s_faulty", lang).format(sensor=sensor, site=site, minutes=round(minutes)))
+            out.append(words("s_faulty", lang).format(sensor=what, site=site, minutes=round(minutes)))
     return out
 
 
-def failed_table(summary: dict[str, Any], lang: str) -> list[dict[str, Any]]:
-    """One row per failed site: name (id), failure and evacuate alarm (h), margin (min), people."""
+def failed_table(summary: dict[str, Any], lang: str, names=None) -> list[dict[str, Any]]:
+    """One row per failed site: its name (in ``lang`` with ``names``), failure and evacuate alarm
+    (h since the start), margin (min), people in its zone and inside at failure."""
     out = []
     for r in site_rows(summary):
         if r.get("failure_s") is None or "inside_at_failure" not in r:
@@ -375,7 +428,7 @@ def failed_table(summary: dict[str, Any], lang: str) -> list[dict[str, Any]]:
         margin = r.get("evacuate_margin_s")
         out.append(
             {
-                words("col_site", lang): f"{r['name']} ({r['site_id']})",
+                words("col_site", lang): site_name(r, lang, names),
                 words("col_failure_h", lang): round(r["failure_s"] / SECONDS_PER_HOUR, 2),
                 words("col_evacuate_h", lang): None if ev is None else round(ev / SECONDS_PER_HOUR, 2),
                 words("col_margin_min", lang): None if margin is None else round(margin / 60.0),
@@ -462,8 +515,10 @@ def walking_at(run: RunData, t_s: float) -> int:
     return int(np.sum((since <= t_s) & (t_s < arrived)))
 
 
-def _tooltip(shape: SiteShape, level: str, run: RunData, t_s: float, lang: str) -> str:
-    head = f"{shape.name} ({shape.site_id}), {words(shape.kind, lang)}: {words(level, lang)}"
+def _tooltip(shape: SiteShape, level: str, run: RunData, t_s: float, lang: str, names=None) -> str:
+    """A site's tooltip: its name (id), kind and state at ``t_s`` (s), and its FS or tilt ratio."""
+    name = shape.name if names is None else names.entity(shape.site_id, lang)
+    head = f"{name} ({shape.site_id}), {words(shape.kind, lang)}: {words(level, lang)}"
     if shape.kind == "slope":
         fs = value_at(run, "fs", shape.site_id, t_s)
         return head + ("" if fs is None else f", {words('fs_axis', lang)} {fs:.2f}")
@@ -478,13 +533,14 @@ def collapse_deck(
     buildings as their footprint, each with a point) coloured by its state then, the shelters,
     and the people walking at the last trajectory sample (WGS84, no base-map tiles)."""
     steps = alarm_steps(run.events)
+    named = _names(city)
     ids = [r["site_id"] for r in site_rows(run.summary) if r["site_id"] in shapes]
     zones, outlines, points = [], [], []
     for sid in ids:
         s = shapes[sid]
         level = level_at(steps, sid, t_s)
         rgb = LEVEL_RGB[level]
-        label = _tooltip(s, level, run, t_s, lang)
+        label = _tooltip(s, level, run, t_s, lang, named)
         if s.kind == "slope":
             zones.append({"polygon": s.zone, "color": [*rgb[:3], 60], "label": f"{label} · {words('zone', lang)}"})
         outlines.append({"polygon": s.outline, "color": rgb, "label": label})
@@ -529,8 +585,11 @@ def collapse_deck(
     if len(shelters):
         w = shelters.to_crs("EPSG:4326")
         data = [
-            {"position": [round(g.x, DECIMALS), round(g.y, DECIMALS)], "label": f"{words('shelter', lang)}: {n}"}
-            for g, n in zip(w.geometry, shelters["name"], strict=True)
+            {
+                "position": [round(g.x, DECIMALS), round(g.y, DECIMALS)],
+                "label": f"{words('shelter', lang)}: {named.with_id(str(f), lang)}",
+            }
+            for g, f in zip(w.geometry, shelters["facility_id"], strict=True)
         ]
         layers.append(
             pdk.Layer(
@@ -565,23 +624,24 @@ def collapse_deck(
         pts = np.array([shapes[s].lonlat for s in ids]) if ids else np.array([[127.05, 37.74]])
         view = pdk.ViewState(longitude=float(pts[:, 0].mean()), latitude=float(pts[:, 1].mean()), zoom=MAP_ZOOM)
     return CompactDeck(
-        layers=layers, initial_view_state=view, map_provider=None, map_style=None, tooltip={"text": "{label}"}
+        layers=layers, initial_view_state=view, map_provider=None, map_style=NO_TILES, tooltip={"text": "{label}"}
     )
 
 
 def legend_html(lang: str) -> str:
-    """The map's legend: a swatch and words for every state, the shelters and the people."""
-
-    def swatch(rgb: list[int], text: str) -> str:
-        r, g, b = rgb[:3]
-        return (
-            f'<span style="display:inline-block;width:14px;height:14px;border-radius:7px;'
-            f'background:rgb({r},{g},{b});margin-right:4px"></span>{text}'
-        )
-
-    items = [swatch(LEVEL_RGB[lv], words(lv, lang)) for lv in LEVELS]
-    items += [swatch(SHELTER_RGB, words("shelter", lang)), swatch(PERSON_RGB, words("walker", lang))]
-    return '<div style="line-height:1.9">' + " &nbsp; ".join(items) + "</div>"
+    """The map's legend (a ``<div class="twin-legend">``): a swatch and words for every state, the
+    danger zones, the shelters, the people walking, the dongs and the streams."""
+    items = [LegendItem("title", words("level_title", lang))]
+    items += [LegendItem("dot", words(lv, lang), tuple(LEVEL_RGB[lv]), 6) for lv in LEVELS]
+    items += [
+        LegendItem("title", words("map_title", lang)),
+        LegendItem("area", words("zone", lang), (220, 30, 30, 60)),
+        LegendItem("dot", words("shelter", lang), tuple(SHELTER_RGB), 4),
+        LegendItem("dot", words("walker", lang), tuple(PERSON_RGB), 3),
+        LegendItem("area", legend_words("dong_names", lang), DONG_LINE_RGB),
+        LegendItem("line", legend_words("streams", lang), STREAM_RGB, 5),
+    ]
+    return make_legend(items, lang)
 
 
 def state_counts(run: RunData, t_s: float, lang: str) -> str:
@@ -799,10 +859,12 @@ def site_charts(
         duration_h = min(duration_h, float(np.ceil(row["failure_s"] / SECONDS_PER_HOUR + AFTER_FAILURE_H)))
     marks = _marks(row, lang, t_h)
     readings = sensor_readings(run, row)
+    labels = sensor_labels(readings, lang)  # the sensors by what they are, not by id
+    readings = {labels[s]: r for s, r in readings.items()}
     truth = words("truth", lang)
-    names = [truth, *sorted(readings)]  # one colour per series on every chart of the site
-    palette = SERIES_COLOURS[: len(names)]
-    colours = alt.Scale(domain=names, range=palette)
+    domain = [truth, *sorted(readings)]  # one colour per series on every chart of the site
+    palette = SERIES_COLOURS[: len(domain)]
+    colours = alt.Scale(domain=domain, range=palette)
     series = alt.Color("series:N", title=words("series", lang), scale=colours)
     charts: list[Any] = []
 
@@ -893,6 +955,8 @@ def site_charts(
             )
         settings = policy.rule(site_id).forecast_settings("slope")
         pts, lines, _ = site_inverse_velocity(run, row, settings)
+        pts = pts.assign(sensor=pts["sensor"].map(lambda x: labels.get(x, x)))
+        lines = lines.assign(sensor=lines["sensor"].map(lambda x: labels.get(x, x)))
         tilt_ids = {s for s, r in readings.items() if r["kind"].iloc[0] == "tilt"}
         for unit, axis in (("mm", "iv_axis_mm"), ("deg", "iv_axis_deg")):  # h/mm and h/° on their own axes
             mine = [s for s in readings if (s in tilt_ids) == (unit == "deg")]
@@ -1007,13 +1071,16 @@ def site_charts(
 
 
 def forecast_notes(run: RunData, row: dict[str, Any], policy, lang: str) -> list[str]:
-    """One line per sensor that forecast the failure at :func:`issue_time`: forecast and true
-    failure time (h) and the error as % of the time left then."""
+    """One line per sensor (by what it is) that forecast the failure at :func:`issue_time`:
+    forecast and true failure time (h) and the error as % of the time left then."""
     if row["kind"] != "slope":
         return []
     _, _, fcs = site_inverse_velocity(run, row, policy.rule(row["site_id"]).forecast_settings("slope"))
+    labels = sensor_labels(sensor_readings(run, row), lang)
     out = []
-    for sensor, f in sorted(fcs.items()):
+    for sid, f in sorted(fcs.items()):
+        label = labels.get(sid, sensor_kind_words(sid, lang))
+        sensor = label[:1].upper() + label[1:]  # it starts the line
         true = row.get("failure_s")
         if true is not None and true > f.issued_s:
             err = 100.0 * (f.failure_s - true) / (true - f.issued_s)
@@ -1080,13 +1147,17 @@ def collapse_page(st, city: CityModel, lang: str, store, *, living_lab: bool = F
     st.caption(words("caption", lang))
     files = collapse_scenarios()
     names = [f.name for f in files]
+    titles = {n: scenario_title(f, lang) for n, f in zip(names, files, strict=True)}
     default = "slope_failure_august_2022.yaml"
-    name = st.selectbox(
+    name = translated_select(
+        st,
+        st,
         words("scenario", lang),
         names,
-        index=names.index(default) if default in names else 0,
-        format_func=lambda n: scenario_title(files[names.index(n)], lang),
         key="collapse_scenario",
+        lang=lang,
+        default=default if default in names else names[0],
+        format_func=titles.__getitem__,
     )
     path = files[names.index(name)]
     if st.button(words("run", lang), key="collapse_run", type="primary"):
@@ -1112,8 +1183,9 @@ def _results(st, city: CityModel, run: RunData, path: Path, lang: str, living_la
     shapes = site_shapes(city)
     st.subheader(words("verdict", lang))
     k = verdict_numbers(run.summary)
+    named = _names(city)
     if living_lab:
-        for sentence in verdict_sentences(run.summary, lang):
+        for sentence in verdict_sentences(run.summary, lang, named):
             st.markdown(f'<div class="ll-card ll-none">{sentence}</div>', unsafe_allow_html=True)
     else:
         c = st.columns(5)
@@ -1129,21 +1201,29 @@ def _results(st, city: CityModel, run: RunData, path: Path, lang: str, living_la
             st.caption(
                 words("passed" if k["passed"] else "not_passed", lang)
                 + " · "
-                + " ".join(verdict_sentences(run.summary, lang))
+                + " ".join(verdict_sentences(run.summary, lang, named))
             )
-        table = failed_table(run.summary, lang)
+        table = failed_table(run.summary, lang, named)
         if table:
             st.markdown(f"**{words('site_table', lang)}**")
             st.dataframe(table, hide_index=True)
     _playback(st, city, run, shapes, lang, living_lab)
     steps = alarm_steps(run.events)
     order = sites_by_level(run.summary, steps)
-    labels = {r["site_id"]: r["name"] for r in site_rows(run.summary)}
-    sid = st.selectbox(
+    if not order:
+        return
+    labels = {s: f"{named.entity(s, lang)} · {words(worst_level(steps, s), lang)}" for s in order}
+    chosen = st.session_state.get("collapse_site")
+    sid = translated_select(
+        st,
+        st,
         words("site_pick", lang),
         order,
         key="collapse_site",
-        format_func=lambda s: f"{labels.get(s, s)} · {words(worst_level(steps, s), lang)}",
+        lang=lang,
+        default=order[0],
+        format_func=labels.__getitem__,
+        help=named.with_id(chosen if chosen in labels else order[0], lang),
     )
     if sid is None:
         return
