@@ -17,9 +17,11 @@ import streamlit as st
 
 from twin.app import caches
 from twin.app.collapse_view import collapse_page
+from twin.app.compare_view import compare_page
 from twin.app.coverage_view import coverage_page
 from twin.app.i18n import LANGS, t
-from twin.app.pages import LIVING_LAB_CSS, PAGES, compare_page, map_page, run_page
+from twin.app.map_view import map_page
+from twin.app.pages import LIVING_LAB_CSS, PAGES, run_page
 from twin.app.serving import current_exposure
 
 

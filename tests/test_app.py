@@ -29,7 +29,7 @@ def _app(timeout: int = 300) -> AppTest:
 def _run_page(at: AppTest, scenario: str | None = None) -> AppTest:
     open_page(at, "run")
     if scenario:
-        at.selectbox(key="scenario").set_value(f"{scenario}.yaml").run()
+        at.selectbox(key="scenario:ko").set_value(f"{scenario}.yaml").run()
     assert not at.exception
     return at
 
@@ -59,10 +59,11 @@ def test_map_page_language_switch_and_layer_choice():
     assert not at.exception and at.title[0].value == t("title", "en")
     assert at.header[0].value == t("page_map", "en")
     full = at.get("deck_gl_json_chart")[0].proto.json
-    at.multiselect(key="layers").set_value(["streams", "paths"]).run()
+    at.multiselect(key="layers:en").set_value(["streams", "paths"]).run()
     assert not at.exception
     light = at.get("deck_gl_json_chart")[0].proto.json
-    assert '"id":"buildings"' in full and '"id":"buildings"' not in light and '"id":"streams"' in light
+    assert '"id":"building_grid"' in full and '"id":"buildings"' not in full  # flat grid at the city view
+    assert '"id":"building_grid"' not in light and '"id":"streams"' in light
 
 
 def test_flagship_run_every_control_playback_and_downloads():
@@ -70,12 +71,12 @@ def test_flagship_run_every_control_playback_and_downloads():
     s = "flash_flood_jungnangcheon"
     at.number_input(key=f"total_mm:{s}").set_value(60.0)
     at.number_input(key=f"hours:{s}").set_value(2.0)
-    at.selectbox(key=f"pattern:{s}").set_value("huff_q2")
+    at.selectbox(key=f"pattern:{s}:ko").set_value("huff_q2")
     at.number_input(key=f"people:{s}").set_value(300)
-    at.selectbox(key=f"stream:{s}").set_value("부용천")
+    at.selectbox(key=f"stream:{s}:ko").set_value("부용천")
     at.time_input(key=f"start:{s}").set_value(dt.time(19, 30))
     at.radio(key=f"trigger:{s}:ko").set_value("attention")
-    at.selectbox(key=f"th_gauge:{s}").set_value("LS-G06").run()
+    at.selectbox(key=f"th_gauge:{s}:ko").set_value("LS-G06").run()
     at.number_input(key=f"th_attention:{s}:LS-G06").set_value(0.6)
     at.text_area(key=f"overrides:{s}").input("seed=3")
     at.button(key="run").click().run()
@@ -99,8 +100,13 @@ def test_flagship_run_every_control_playback_and_downloads():
     # playback: the slider moves the map; the flooded count follows the run's events
     at.select_slider(key="t_min").set_value(0).run()
     early = at.get("deck_gl_json_chart")[0].proto.json
-    events = next(d.value for d in at.dataframe if "kind" in d.value and len(d.value) > 20)  # the events table
-    first = events.loc[events["kind"] == "path.flooded", "time_s"].min()
+    from twin.app.names import word
+    from twin.app.tables import header
+
+    events = next(d.value for d in at.dataframe if header("what", "ko") in d.value and len(d.value) > 20)
+    assert header("clock", "ko") in events  # minutes and the clock time, never seconds
+    first = 60 * events.loc[events[header("what", "ko")] == word("event_kind", "path.flooded", "ko"),
+                            header("minute", "ko")].min()  # fmt: skip
     options = [int(o) for o in at.select_slider(key="t_min").options]
     at.select_slider(key="t_min").set_value(min(o for o in options if o * 60 >= first)).run()
     late = at.get("deck_gl_json_chart")[0].proto.json
@@ -111,7 +117,7 @@ def test_flagship_run_every_control_playback_and_downloads():
             break
         at.run()
     assert not at.exception and at.session_state["t_min"] == int(at.select_slider(key="t_min").options[-1])
-    at.multiselect(key="chart_gauges").set_value(["LS-1018665", "LS-G01"]).run()
+    at.multiselect(key="chart_gauges:ko").set_value(["LS-1018665", "LS-G01"]).run()
     assert not at.exception and len(at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")) >= 2
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == [t("download_report", "ko"), t("download_summary", "ko"), t("download_zip", "ko")]
@@ -137,7 +143,7 @@ def test_an_invalid_override_is_a_message_not_a_traceback():
     at.text_area(key="overrides:flash_flood_jungnangcheon").input("rainfall.total_mm=-5")
     at.button(key="run").click().run()
     assert not at.exception
-    assert at.error and "rainfall.total_mm: got -5" in at.error[0].value
+    assert at.error and "rainfall.total_mm: got -5" in at.error[0].value.replace("\\", "")  # shown as typed
 
 
 def test_open_a_run_folder_and_a_wrong_folder(walkers_run, tmp_path):
@@ -157,29 +163,42 @@ def test_compare_page_shows_both_runs_their_difference_and_both_maps():
     assert not at.exception
     table = at.dataframe[0].value
     row = table[table["KPI"] == t("people_exposed", "ko")].iloc[0]
-    assert row[t("proposal", "ko")] < row[t("baseline", "ko")] and row[t("difference", "ko")] < 0
+    base, prop = (int(row[t(c, "ko")].split()[0]) for c in ("baseline", "proposal"))
+    assert prop < base and row[t("verdict", "ko")] == t("better", "ko")
+    assert row[t("difference", "ko")].startswith("-") or row[t("difference", "ko")].startswith("−")
     assert len(at.get("deck_gl_json_chart")) == 2
-    at.selectbox(key="cmp_scenario").set_value("flash_flood_jungnangcheon.yaml")
-    at.text_area(key="cmp_sets").input("rainfall.total_mm=abc")
+    at.selectbox(key="cmp_scenario:ko").set_value("flash_flood_jungnangcheon.yaml").run()
+    at.text_area(key="cmp_sets:flash_flood_jungnangcheon").input("rainfall.total_mm=abc")
     at.button(key="cmp_run").click().run()
     assert not at.exception and at.error
 
 
 def test_a_gate_scenario_shows_the_gate_timeline_signboard_texts_and_verdict():
+    from twin.app.gates_view import check_header, gate_header
+    from twin.app.names import Names, word
+    from twin.city import load_city
+
+    names = Names.of(load_city())
+    g02, g04 = names.entity("G02", "ko"), names.entity("G04", "ko")
     at = _run_page(_app())
-    at.selectbox(key="scenario").set_value("gates/gate_stuck_open.yaml").run()
+    at.selectbox(key="scenario:ko").set_value("gates/gate_stuck_open.yaml").run()
     at.button(key="run").click().run()
     assert not at.exception
     gates = t("gates_section", "ko")
     assert gates in [s.value for s in at.subheader]
     failed = [e.value for e in at.error]
-    assert any("G04.closed_before_flooding" in v and "G04.closing_time" in v for v in failed)
+    assert any(f"{g04}: {word('check', 'closed_before_flooding', 'ko')}" in v
+               and f"{g04}: {word('check', 'closing_time', 'ko')}" in v for v in failed)
     tables = [d.value for d in at.dataframe]
-    verdict = next(df for df in tables if "closed_before_flooding" in df.columns)
-    assert verdict.set_index("gate").loc["G04", "closing_time"].startswith("✗")
-    assert verdict.set_index("gate").loc["G02", "closed_before_flooding"].startswith("✓")
-    texts = next(df for df in tables if "signboard" in df.columns and "text" in df.columns)
-    assert "산책로 통제 예정 / 즉시 올라오세요" in set(texts.text)
+    cbf, ct = check_header("closed_before_flooding", "ko"), check_header("closing_time", "ko")
+    verdict = next(df for df in tables if cbf in df.columns)
+    assert not any("_" in c for c in verdict.columns)
+    verdict = verdict.set_index(gate_header("ko"))
+    assert verdict.loc[g04, ct].startswith("✗")
+    assert verdict.loc[g02, cbf].startswith("✓") and verdict.loc[g02, cbf].endswith("분 전")
+    texts = next(df for df in tables if "전광판" in df.columns and "문구" in df.columns)
+    assert "산책로 통제 예정 / 즉시 올라오세요" in set(texts["문구"])
+    assert names.entity("SB-G02", "ko") in set(texts["전광판"])
 
 
 def test_an_inconclusive_hil_run_is_shown_as_neither_passed_nor_failed(gate_runs, tmp_path):
@@ -277,19 +296,23 @@ def test_a_playback_is_built_once_per_run_folder_and_language(monkeypatch):
     at = _walkers_played(_app())
     options = at.select_slider(key="t_min").options
     at.select_slider(key="t_min").set_value(options[0]).run()
+    paused = len(at.get("vega_lite_chart"))  # stage, rain (in the playback) and the evacuation curve
     at.button(key="play").click().run()
     at.run().run()
-    at.multiselect(key="chart_gauges").set_value(["LS-G01"]).run()
-    assert not at.exception and len(built) == 1
+    assert len(at.get("vega_lite_chart")) == paused - 2  # a frame while playing sends the map, not its charts
+    at.button(key="play").click().run()  # ❚❚: the charts come back
+    at.multiselect(key="chart_gauges:ko").set_value(["LS-G01"]).run()
+    assert not at.exception and len(built) == 1 and len(at.get("vega_lite_chart")) == paused
     at.sidebar.radio(key="lang").set_value("en").run()
     at.sidebar.radio(key="lang").set_value("ko").run()
     assert not at.exception and [lang for _, lang in built] == ["ko", "en"]
     open_page(at, "compare")
     at.button(key="cmp_run").click().run()
     at.run()
-    assert not at.exception and len(built) == 4 and len(set(built)) == 4  # the baseline and the proposal
+    # the baseline is the run page's run (the form left as the scenario says): only the proposal is new
+    assert not at.exception and len(built) == 3 and len(set(built)) == 3
     open_page(at, "run")
-    assert not at.exception and len(built) == 4  # the walkers' run is still cached
+    assert not at.exception and len(built) == 3  # the walkers' run is still cached
 
 
 def test_cctv_page_shows_views_by_dori_level_blind_spots_and_proposed_cameras_in_both_languages():
@@ -305,8 +328,8 @@ def test_cctv_page_shows_views_by_dori_level_blind_spots_and_proposed_cameras_in
     assert len(new["data"]) == 10 and "LS-" not in json.dumps(new["data"], ensure_ascii=False)
     assert "http" not in json.dumps(spec.get("mapStyle")) and spec.get("mapProvider") is None  # no tiles
     assert len(at.dataframe) == 2  # zones, smart-path candidates
-    gate = next(o for o in at.selectbox(key="cctv_focus").options if "G02" in o)
-    at.selectbox(key="cctv_focus").set_value(gate).run()
+    gate = next(o for o in at.selectbox(key="cctv_focus:ko").options if "동일로" in o)  # G02, by its name
+    at.selectbox(key="cctv_focus:ko").set_value("gate:G02").run()
     close = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     assert not at.exception and close["initialViewState"]["zoom"] == 17 and "중랑천" in gate
     assert any(x["id"] == "buildings" and x["data"] for x in close["layers"])  # what blocks the views

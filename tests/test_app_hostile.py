@@ -115,7 +115,7 @@ def test_the_app_refuses_to_serve_on_every_interface_without_a_deliberate_settin
 def _run_page(scenario: str | None = None) -> AppTest:
     at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "run")
     if scenario:
-        at.selectbox(key="scenario").set_value(f"{scenario}.yaml").run()
+        at.selectbox(key="scenario:ko").set_value(f"{scenario}.yaml").run()
     assert not at.exception
     return at
 
@@ -156,7 +156,7 @@ def test_a_policy_typed_in_the_browser_is_refused(secret):
 def test_the_compare_page_refuses_path_fields_too(secret):
     at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "compare")
     assert at.header[0].value == "제안과 현재 비교"
-    at.text_area(key="cmp_sets").input(f"controller.policy={secret}")
+    at.text_area(key="cmp_sets:flash_flood_evening_walkers").input(f"controller.policy={secret}")
     at.button(key="cmp_run").click().run()
     assert not at.exception and at.error
     assert all(SECRET not in e.value for e in at.error)

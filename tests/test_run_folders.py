@@ -399,8 +399,8 @@ def test_fuzz_summary_json_is_refused_or_read_by_every_page_reader(tmp_path):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from twin.app.kpis import KeyGauge, kpis, plain_kpis
-    from twin.app.pages import default_minute, kpi_table
+    from twin.app.kpis import KeyGauge, compare_rows, kpis, plain_kpis
+    from twin.app.pages import default_minute
     from twin.results import read_summary
 
     KEY = KeyGauge("LS-1018665", "신곡교", "중랑천", "Jungnangcheon")
@@ -435,7 +435,7 @@ def test_fuzz_summary_json_is_refused_or_read_by_every_page_reader(tmp_path):
             kpis(summary, key)
             for lang in ("ko", "en"):
                 plain_kpis(summary, lang, key)
-                kpi_table(summary, summary, lang, key)
+                compare_rows(summary, summary, lang, key)
             default_minute(summary, [0, 5, 10], key)
 
     check()

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from ..city import CityModel
 from ..results import RunData
-from .charts import rain_table
+from .charts import rain_table, scenario_start
 from .i18n import t
 from .kpis import key_gauge, plain_kpis
 from .playback import LEVEL_RGB, PATH_STATE_RGB, PERSON_RGB, Playback, evacuation_curve
@@ -133,11 +133,16 @@ def _chart(
     return _b64(fig)
 
 
-def report_html(run: RunData, city: CityModel, pb: Playback, lang: str) -> str:
+def report_html(run: RunData, city: CityModel, pb: Playback, lang: str, names=None) -> str:
     """One HTML file (no external resources): the scenario, plain-language KPIs, maps of the worst
-    state and of the evacuation, stage with thresholds, rain, evacuation curve and the events."""
+    state and of the evacuation, stage with thresholds, rain, evacuation curve and the events (by
+    name and clock time). ``names``: the city's :class:`~twin.app.names.Names` (built if not given)."""
+    from .names import Names
+    from .tables import events_table
+
     summary = run.summary
     key = key_gauge(city)
+    names = names or Names.of(city)
     name = summary.get("scenario", {}).get("name", {}).get(lang, "")
     cards = "".join(
         f"<tr><th>{html.escape(k.label)}</th><td><b>{html.escape(k.value)}</b></td><td>{html.escape(k.sentence)}</td></tr>"
@@ -148,7 +153,7 @@ def report_html(run: RunData, city: CityModel, pb: Playback, lang: str) -> str:
     busiest = max(orders.items(), key=lambda kv: kv[1]["people_on_paths"], default=None)
     if busiest and busiest[1]["people_on_paths"]:
         when = busiest[1]["time_s"] + 60.0
-        title = f"{busiest[0]} +{when / 60:.0f} {t('minutes', lang)}"
+        title = f"{names.stream(busiest[0], lang)} +{when / 60:.0f} {t('minutes', lang)}"
         imgs.append((title, state_map_png(city, pb, t=when, title=title, zoom_to_people=True)))
     charts = []
     stage = run.series("stage", key.device_id) if key is not None else None
@@ -186,11 +191,11 @@ def report_html(run: RunData, city: CityModel, pb: Playback, lang: str) -> str:
                 vline=(lb.get("bound_s") or 0) / 60 or None,
             )
         )
-    head = "<tr><th>min</th><th>kind</th><th>id</th><th>message</th></tr>"
+    table = events_table(run.events.head(300), names, lang, scenario_start(summary))
+    head = "<tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns) + "</tr>"
     ev = "".join(
-        f"<tr><td>{r.time_s / 60:.0f}</td><td>{html.escape(r.kind)}</td><td>{html.escape(str(r.entity_id))}</td>"
-        f"<td>{html.escape(r.message)}</td></tr>"
-        for r in run.events.head(300).itertuples()
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in table.itertuples(index=False)
     )
     maps = "".join(
         f'<figure><img alt="map" src="data:image/png;base64,{png}"><figcaption>{html.escape(cap)}</figcaption></figure>'

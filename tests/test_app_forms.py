@@ -1,0 +1,157 @@
+"""The planner's forms: the proposal form built from lists, a run folder's values put back into the
+run form, errors one per line with no progress bar above them, downloads named by the scenario,
+and the kiosk configuration (no telemetry, no Deploy button, a theme)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from app_pages import open_page  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from twin.app.i18n import t  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "app.py")
+
+
+class _Recorder:
+    """The part of streamlit the error box uses: records what it was asked to show."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def error(self, body: str) -> None:
+        self.errors.append(body)
+
+
+def test_the_kiosk_configuration_sends_nothing_and_hides_the_deploy_button():
+    cfg = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert cfg["browser"]["gatherUsageStats"] is False
+    assert cfg["server"]["address"] == "127.0.0.1"
+    assert cfg["client"]["toolbarMode"] == "minimal"  # no Deploy button, no developer menu
+    assert cfg["theme"]["primaryColor"].startswith("#") and cfg["theme"]["base"] == "light"
+
+
+def test_each_problem_of_a_refused_input_is_its_own_line_shown_as_typed():
+    from twin.app.widgets import show_error
+    from twin.errors import ScenarioError
+
+    st = _Recorder()
+    exc = ScenarioError("a.yaml: rainfall.total_mm: got 'abc': expected a number\na.yaml: seed: got -1: expected >= 0")
+    show_error(st, "en", exc)
+    (body,) = st.errors
+    items = [x for x in body.splitlines() if x.startswith("- ")]
+    assert len(items) == 2  # two problems, two lines: markdown would have run them together
+    assert items[0].startswith(r"- a.yaml: rainfall.total\_mm: got 'abc'")  # _ escaped, not italics
+    assert body.startswith(f"**{t('invalid', 'en')}**")
+
+
+def test_a_download_names_the_scenario_and_the_run():
+    from types import SimpleNamespace
+
+    from twin.app.pages import download_stem
+
+    run = SimpleNamespace(
+        summary={"scenario": {"name": {"ko": "중랑천 돌발홍수 (3시간 90 mm)", "en": "Jungnangcheon flash flood"}}},
+        folder=Path("/tmp/runs/ab12"),
+    )
+    assert download_stem(run, "ko") == "중랑천-돌발홍수-3시간-90-mm_ab12"
+    assert download_stem(run, "en") == "Jungnangcheon-flash-flood_ab12"
+    odd = SimpleNamespace(summary={"scenario": {"name": "../../etc/passwd"}}, folder=Path("/x/r 1"))
+    assert "/" not in download_stem(odd, "en") and download_stem(odd, "en").startswith("etc-passwd")
+    bare = SimpleNamespace(summary={}, folder=Path("/x/r"))
+    assert download_stem(bare, "ko") == "uijeongbu-twin_r"
+
+
+def test_an_opened_run_folder_puts_its_values_into_the_form(walkers_run, tmp_path):
+    from twin.app.pages import folder_form_values
+
+    values = folder_form_values(walkers_run.folder)
+    stem = "flash_flood_evening_walkers"
+    assert values["scenario"] == f"{stem}.yaml"
+    assert values[f"people:{stem}"] == walkers_run.summary["crowd"]["people"]
+    assert values[f"pattern:{stem}"].startswith("huff_q")
+    assert folder_form_values(tmp_path) == {}  # not a run folder: the form is left alone
+
+
+def test_the_run_form_shows_an_opened_folder_s_scenario_and_values(walkers_run):
+    at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "run")
+    at.selectbox(key="scenario:ko").set_value("dry_baseline.yaml").run()
+    at.text_input(key="folder").input(str(walkers_run.folder))
+    at.button(key="open_folder").click().run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="scenario:ko").value == "flash_flood_evening_walkers.yaml"
+    people = at.number_input(key="people:flash_flood_evening_walkers").value
+    assert people == walkers_run.summary["crowd"]["people"]
+
+
+def test_a_bad_override_shows_its_error_without_a_progress_bar_above_it():
+    at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "run")
+    at.text_area(key="overrides:flash_flood_jungnangcheon").input("rainfall.total_mm=abc\nseed=-3")
+    at.button(key="run").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and at.error[0].value.count("\n- ") >= 1
+    assert not at.get("progress")  # no "Running…" left above the error
+
+
+def test_the_proposal_form_says_what_changes_and_the_table_says_better_or_worse():
+    at = open_page(AppTest.from_file(APP, default_timeout=600).run(), "compare")
+    assert not at.exception
+    at.button(key="cmp_run").click().run()  # the example: leave at 관심, with 신곡교's 관심 at 1.5 m
+    assert not at.exception and not at.error
+    said = "\n".join(m.value for m in at.markdown)
+    assert "신곡교" in said and "1.5 m" in said and "→" in said
+    table = at.dataframe[0].value
+    verdicts = set(table[table.columns[-1]])
+    assert verdicts & {"나아짐", "나빠짐", "같음"}, verdicts
+    assert len(at.get("deck_gl_json_chart")) == 2
+
+
+def test_a_gate_policy_change_is_written_validated_and_run(tmp_path):
+    import yaml
+
+    from twin.app.compare_view import _gate_levels
+
+    raw = yaml.safe_load((REPO / "scenarios" / "policies" / "reference_gates.yaml").read_text(encoding="utf-8"))
+    assert _gate_levels(raw, "G06") == {"warn_level_m": 1.0, "close_level_m": 1.5, "reopen_level_m": 1.0}
+    assert _gate_levels(raw, "G01") == {"warn_level_m": 1.5, "close_level_m": 2.0, "reopen_level_m": 1.5}
+    at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "compare")
+    at.selectbox(key="cmp_scenario:ko").set_value("gates/flash_flood_gates.yaml").run()
+    at.multiselect(key="cmp_changes:ko").set_value(["gate_policy"]).run()
+    assert not at.exception
+    stem = "cmp:flash_flood_gates"
+    gate = at.selectbox(key=f"gate:{stem}:ko").value
+    before = _gate_levels(raw, gate)["close_level_m"]
+    at.number_input(key=f"close_level_m:{stem}:{gate}").set_value(before - 0.3).run()
+    assert not at.exception and not at.error
+    said = "\n".join(m.value for m in at.markdown)
+    assert f"{before:g} → {before - 0.3:g}" in said and gate not in said  # the gate by its name
+
+
+def test_the_proposal_form_words_its_lists_in_both_languages():
+    at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "compare")
+    at.sidebar.radio(key="lang").set_value("en").run()
+    assert not at.exception
+    changes = at.multiselect(key="cmp_changes:en")
+    assert set(changes.value) == {"trigger", "thresholds"}
+    assert "When people are told to leave" in changes.options
+
+
+def test_the_run_form_left_as_the_scenario_says_runs_the_scenario_itself():
+    """No override when nothing was changed: the run page's run is the compare page's baseline
+    (one run in the store, not two)."""
+    at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "run")
+    at.selectbox(key="scenario:ko").set_value("flash_flood_evening_walkers.yaml").run()
+    at.button(key="run").click().run()
+    assert not at.exception and not at.error
+    path, sets = at.session_state["run_key"]
+    assert Path(path).name == "flash_flood_evening_walkers.yaml" and sets == ()
+    at.number_input(key="people:flash_flood_evening_walkers").set_value(800).run()
+    at.button(key="run").click().run()
+    assert not at.exception
+    assert "populations.0.count=800" in at.session_state["run_key"][1]
