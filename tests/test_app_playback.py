@@ -105,10 +105,12 @@ def test_evacuation_curve_matches_the_summary_and_respects_the_max_flow_bound(wa
 
 def test_the_key_gauge_comes_from_the_dataset_by_name(city):
     key = key_gauge(city)
-    assert key == KeyGauge("LS-1018665", "신곡교", "중랑천", "Jungnangcheon")  # WAMIS 의정부시(신곡교)
+    # WAMIS 의정부시(신곡교), in English by Revised Romanization with the Korean kept
+    assert key == KeyGauge("LS-1018665", "신곡교", "중랑천", "Jungnangcheon", "Singok bridge (신곡교)")
+    assert key.words("en") == {"gauge": "Singok bridge (신곡교)", "stream": "Jungnangcheon"}
     manifest = {**city.manifest, "hydrology": {"key_gauge": "LS-1018666"}}
     other = key_gauge(dataclasses.replace(city, manifest=manifest, fingerprint=None))
-    assert other == KeyGauge("LS-1018666", "금신교", "부용천", "Buyongcheon")
+    assert other == KeyGauge("LS-1018666", "금신교", "부용천", "Buyongcheon", "Geumsin bridge (금신교)")
     none = key_gauge(dataclasses.replace(city, manifest={**city.manifest, "hydrology": {}}, fingerprint=None))
     assert none is None
     assert default_proposal(key).endswith("thresholds.LS-1018665.attention_m=1.5")

@@ -18,6 +18,7 @@ from ..results import RunData
 from .playback import Playback
 
 MAX_DECKS = 8  # city maps: (language, layers, area) choices
+MAX_CHARTS = 16  # stage and rain specs: a few gauge choices of the runs on screen, in two languages
 MAX_PLAYBACKS = 4  # about 1 MB each: the run page's run and the compare page's two, in one language
 
 
@@ -86,6 +87,25 @@ def playback_of(city: CityModel, run: RunData, lang: str) -> Playback:
     """The playback of ``run`` in ``lang``, built once per run folder and language (the same
     object for every rerun, fragment tick and session)."""
     return _playback(str(Path(run.folder).resolve()), folder_stamp(run.folder), lang, city, run)
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_CHARTS)
+def _chart_spec(kind: str, folder: str, stamp: tuple, gauges: tuple[str, ...], lang: str, _run: RunData, _names):
+    # keyed like the playbacks; the run and the names are not part of the key
+    from .charts import rain_chart, scenario_start, stage_chart
+
+    start = scenario_start(_run.summary)
+    if kind == "rain":
+        return rain_chart(_run, lang, start=start).to_dict()
+    return stage_chart(_run, list(gauges), lang, label_of=lambda g: _names.gauge(g, lang), start=start).to_dict()
+
+
+def chart_spec(kind: str, run: RunData, gauges: list[str], lang: str, names) -> dict:
+    """The Vega-Lite spec of ``run``'s stage chart at ``gauges`` (``kind`` "stage") or of its
+    hyetograph ("rain"), without a cursor, built once per run folder, gauges and language: a
+    playback step adds only its cursor (:func:`twin.app.charts.with_cursor`)."""
+    folder = str(Path(run.folder).resolve())
+    return _chart_spec(kind, folder, folder_stamp(run.folder), tuple(gauges), lang, run, names)
 
 
 def clear() -> None:

@@ -52,6 +52,10 @@ WORDS: dict[str, dict[str, str]] = {
         "ko": "이 시나리오에는 차단시설 제어기가 없습니다.",
         "en": "This scenario has no gate controller.",
     },
+    "only": {
+        "ko": "한쪽에서만 잠긴 진출입로: 현재만 {base}곳, 제안만 {prop}곳.",
+        "en": "Access points flooded in one run only: {base} in the baseline only, {prop} in the proposal only.",
+    },
     "proposal_says": {"ko": "제안 내용", "en": "The proposal"},
     "nothing": {
         "ko": "바뀐 것이 없습니다: 위에서 값을 바꾸세요.",
@@ -230,7 +234,7 @@ def compare_page(st, city, lang: str, store, *, living_lab: bool = False) -> Non
 def compare_results(st, city, base_run, prop_run, lang: str, *, living_lab: bool) -> None:
     """The KPI table marked better/worse, the two maps and the stage charts."""
     from .caches import playback_of
-    from .charts import stage_chart
+    from .charts import scenario_start, stage_chart
     from .kpis import compare_rows, compare_styler
     from .pages import kpi_block
 
@@ -240,11 +244,12 @@ def compare_results(st, city, base_run, prop_run, lang: str, *, living_lab: bool
     st.dataframe(compare_styler(rows), hide_index=True)
     pbs = [playback_of(city, r, lang) for r in (base_run, prop_run)]
     from .legend import compare_legend
-    from .playback import compare_decks
+    from .playback import compare_decks, flood_difference
 
     decks = compare_decks(pbs[0], pbs[1], lang, height_px=COMPARE_HEIGHT)
-    st.caption(w("maps", lang))
-    st.markdown(compare_legend(lang), unsafe_allow_html=True)
+    diff = flood_difference(pbs[0], pbs[1])
+    st.caption(w("maps", lang) + " " + w("only", lang).format(base=len(diff.only_a), prop=len(diff.only_b)))
+    legend = compare_legend(lang)
     left, right = st.columns(2)
     for col, run, label, deck in ((left, base_run, "baseline", decks[0]), (right, prop_run, "proposal", decks[1])):
         col.subheader(t(label, lang))
@@ -252,8 +257,10 @@ def compare_results(st, city, base_run, prop_run, lang: str, *, living_lab: bool
             with col:
                 kpi_block(st, run.summary, lang, True, gauge)
         col.pydeck_chart(deck, height=COMPARE_HEIGHT)
+        col.markdown(legend, unsafe_allow_html=True)  # under each map: a map cut out of a screenshot explains itself
         if gauge is not None and gauge.device_id in run.summary.get("gauges", {}):
             col.altair_chart(
-                stage_chart(run, [gauge.device_id], lang, height=200, label_of=lambda g: names.gauge(g, lang)),
+                stage_chart(run, [gauge.device_id], lang, height=200, label_of=lambda g: names.gauge(g, lang),
+                            start=scenario_start(run.summary)),  # fmt: skip
                 width="stretch",
             )

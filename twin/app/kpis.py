@@ -35,10 +35,13 @@ class KeyGauge:
     site: str
     stream: str
     stream_en: str
+    site_en: str = ""  # "Singok bridge (신곡교)"; the Korean site when empty
 
     def words(self, lang: str) -> dict[str, str]:
         """Fields for the texts of :mod:`twin.app.i18n` that name the gauge, in ``lang`` (ko/en)."""
-        return {"gauge": self.site, "stream": self.stream if lang == "ko" else self.stream_en}
+        if lang == "ko":
+            return {"gauge": self.site, "stream": self.stream}
+        return {"gauge": self.site_en or self.site, "stream": self.stream_en}
 
 
 def key_gauge(city: CityModel) -> KeyGauge | None:
@@ -54,7 +57,10 @@ def key_gauge(city: CityModel) -> KeyGauge | None:
     stream = str(row["stream"])
     streams = city.layer("streams")
     en = list(streams.loc[streams["name"] == stream, "name_en"]) if len(streams) else []
-    return KeyGauge(gid, site, stream, str(en[0]) if en else stream)
+    from .names import has_hangul, romanize_place
+
+    site_en = f"{romanize_place(site)} ({site})" if has_hangul(site) else site
+    return KeyGauge(gid, site, stream, str(en[0]) if en else stream, site_en)
 
 
 def kpis(summary: dict[str, Any], key: KeyGauge | None) -> dict[str, Any]:

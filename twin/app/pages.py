@@ -302,14 +302,16 @@ def _frame(st, city, run, pb, minutes: list[int], lang: str, key: KeyGauge | Non
 
 
 def cursor_charts(st, city, run, lang: str, t_min: int, key: KeyGauge | None) -> None:
-    """The stage at the chosen gauges (by name) and the hyetograph, with a cursor at minute ``t_min``."""
-    from .charts import rain_chart, scenario_start, stage_chart
+    """The stage at the chosen gauges (by name) and the hyetograph, with a cursor at minute
+    ``t_min``: each chart is built once per run, gauges and language (:func:`caches.chart_spec`),
+    and a step adds only the cursor."""
+    from .caches import chart_spec
+    from .charts import scenario_start, with_cursor
     from .form_inputs import names_of
     from .widgets import translated_multiselect
 
     names = names_of(city)
-    summary = run.summary
-    gauges = sorted(summary.get("gauges", {}))
+    gauges = sorted(run.summary.get("gauges", {}))
     start = scenario_start(run.summary)
     if gauges:
         st.subheader(t("stage_chart", lang))
@@ -318,11 +320,12 @@ def cursor_charts(st, city, run, lang: str, t_min: int, key: KeyGauge | None) ->
             st, t("gauge", lang), gauges, key="chart_gauges", lang=lang, default=default,
             format_func=lambda g: names.gauge(g, lang),
         )  # fmt: skip
-        chart = stage_chart(run, chosen, lang, t_min=t_min, label_of=lambda g: names.gauge(g, lang), start=start)
-        st.altair_chart(chart, width="stretch")
+        spec = chart_spec("stage", run, chosen, lang, names)
+        st.vega_lite_chart(with_cursor(spec, t_min, lang, start, top=False), width="stretch")
     if (run.timeseries["variable"] == "rain").any():
         st.subheader(t("rain_chart", lang))
-        st.altair_chart(rain_chart(run, lang, t_min=t_min, start=start), width="stretch")
+        spec = chart_spec("rain", run, [], lang, names)
+        st.vega_lite_chart(with_cursor(spec, t_min, lang, start, top=True), width="stretch")
 
 
 def default_minute(summary: dict[str, Any], minutes: list[int], key: KeyGauge | None = None) -> int:

@@ -161,7 +161,7 @@ def report_html(run: RunData, city: CityModel, pb: Playback, lang: str, names=No
         th = summary.get("gauges", {}).get(key.device_id, {}).get("thresholds_m") or {}
         charts.append(
             _chart_png(
-                {key.site: (stage.index.to_numpy() / 60, stage[key.device_id].to_numpy())},
+                {key.words(lang)["gauge"]: (stage.index.to_numpy() / 60, stage[key.device_id].to_numpy())},
                 t("stage_chart", lang),
                 xlabel="min",
                 ylabel="m",

@@ -20,9 +20,19 @@ def translated_radio(st, where, label: str, options, *, key: str, lang: str, def
     """A radio whose option labels change with the language. Streamlit keeps a radio's choice by
     its label text, so a language switch would reset it: each language gets its own widget
     (``key:lang``) and the choice is carried across in ``st.session_state[key]``."""
+    return _translated(st, where.radio, label, options, key, lang, default, format_func, kw)
+
+
+def translated_select(st, where, label: str, options, *, key: str, lang: str, default, format_func, **kw):
+    """A select box whose option labels change with the language, its choice kept across a
+    language switch like :func:`translated_radio`'s."""
+    return _translated(st, where.selectbox, label, options, key, lang, default, format_func, kw)
+
+
+def _translated(st, widget, label: str, options, key: str, lang: str, default, format_func, kw: dict):
     options = list(options)
     chosen = st.session_state.get(key, default)
-    value = where.radio(
+    value = widget(
         label,
         options,
         index=options.index(chosen) if chosen in options else options.index(default),
@@ -38,23 +48,6 @@ def scenario_files() -> list[Path]:
     """Scenario files a planner can pick: the city's and the smart gates' (the verification
     geometries are left out)."""
     return sorted(SCENARIOS.glob("*.yaml")) + sorted((SCENARIOS / "gates").glob("*.yaml"))
-
-
-def translated_select(st, where, label: str, options, *, key: str, lang: str, default, format_func, **kw):
-    """A select box whose option labels change with the language, its choice kept across a
-    language switch like :func:`translated_radio`'s."""
-    options = list(options)
-    chosen = st.session_state.get(key, default)
-    value = where.selectbox(
-        label,
-        options,
-        index=options.index(chosen) if chosen in options else options.index(default),
-        key=f"{key}:{lang}",
-        format_func=format_func,
-        **kw,
-    )
-    st.session_state[key] = value
-    return value
 
 
 def translated_multiselect(st, label: str, options, *, key: str, lang: str, default, format_func, **kw):
