@@ -118,8 +118,10 @@ def test_a_gate_policy_change_is_written_validated_and_run(tmp_path):
     from twin.app.compare_view import _gate_levels
 
     raw = yaml.safe_load((REPO / "scenarios" / "policies" / "reference_gates.yaml").read_text(encoding="utf-8"))
-    assert _gate_levels(raw, "G06") == {"warn_level_m": 1.0, "close_level_m": 1.5, "reopen_level_m": 1.0}
-    assert _gate_levels(raw, "G01") == {"warn_level_m": 1.5, "close_level_m": 2.0, "reopen_level_m": 1.5}
+    assert _gate_levels(raw, "G06") == {"warn_level_m": 1.0, "close_level_m": 1.5, "reopen_level_m": 1.0,
+                                        "override_level_m": 1.8}  # fmt: skip
+    assert _gate_levels(raw, "G01") == {"warn_level_m": 1.5, "close_level_m": 2.0, "reopen_level_m": 1.5,
+                                        "override_level_m": 2.3}  # the policy's defaults  # fmt: skip
     at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "compare")
     at.selectbox(key="cmp_scenario:ko").set_value("gates/flash_flood_gates.yaml").run()
     at.multiselect(key="cmp_changes:ko").set_value(["gate_policy"]).run()
@@ -155,3 +157,83 @@ def test_the_run_form_left_as_the_scenario_says_runs_the_scenario_itself():
     at.button(key="run").click().run()
     assert not at.exception
     assert "populations.0.count=800" in at.session_state["run_key"][1]
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_compare_page_takes_a_scenario_whose_people_are_never_told_to_leave(lang):
+    at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "compare")
+    at.sidebar.radio(key="lang").set_value(lang).run()
+    at.selectbox(key=f"cmp_scenario:{lang}").set_value("school_commute_ganeung.yaml").run()
+    assert not at.exception
+    radio = at.radio(key=f"trigger:cmp:school_commute_ganeung:{lang}")
+    assert "none" in radio.options or t("trigger_none", lang) in radio.options
+    assert t("trigger_none", lang) in "\n".join(c.value for c in at.caption)  # "now: nobody is told to leave"
+
+
+def test_a_run_folder_with_values_beyond_the_form_opens_and_keeps_the_form_whole(walkers_run, tmp_path):
+    """2,950 mm (beyond the old form's 500 mm, within the schema) goes into the form; 100,001 people
+    (beyond the schema) leaves the folder's scenario unreadable, and the form keeps the scenario's."""
+    import re
+    import shutil
+
+    stem = "flash_flood_evening_walkers"
+    people = walkers_run.summary["crowd"]["people"]
+    for case, edit in (
+        ("deep", lambda x: re.sub(r"total_mm: [0-9.]+", "total_mm: 2950.0", x, count=1)),
+        ("crowded", lambda x: x.replace(f"count: {people}", "count: 100001", 1)),
+    ):
+        folder = tmp_path / case
+        shutil.copytree(walkers_run.folder, folder)
+        resolved = folder / "scenario.resolved.yaml"
+        resolved.write_text(edit(resolved.read_text(encoding="utf-8")), encoding="utf-8")
+        at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "run")
+        at.text_input(key="folder").input(str(folder))
+        at.button(key="open_folder").click().run()
+        assert not at.exception and not at.error, case
+        assert at.selectbox(key="scenario:ko").value == f"{stem}.yaml"
+        total = at.number_input(key=f"total_mm:{stem}").value
+        assert total == (2950.0 if case == "deep" else 90.0), case
+        assert at.number_input(key=f"people:{stem}").value == people, case
+        assert any("입력란" in i.value for i in at.info)  # what the form does and does not take from the folder
+
+
+def test_every_gate_can_be_proposed_and_levels_out_of_order_are_said_in_words_and_not_run():
+    from twin import load_city
+
+    at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "compare")
+    at.selectbox(key="cmp_scenario:ko").set_value("gates/flash_flood_gates.yaml").run()
+    at.multiselect(key="cmp_changes:ko").set_value(["gate_policy"]).run()
+    stem = "cmp:flash_flood_gates"
+    gates = at.selectbox(key=f"gate:{stem}:ko").options
+    assert len(gates) == len(load_city().devices_of_kind("gate")) == 10  # G01-G05 follow the defaults
+    at.selectbox(key=f"gate:{stem}:ko").set_value("G01").run()
+    at.number_input(key=f"reopen_level_m:{stem}:G01").set_value(2.5).run()  # above its close level (2.0 m)
+    assert not at.exception and at.error
+    message = at.error[0].value
+    assert "G01" not in message and "/tmp" not in message and "_level_m" not in message and "2.5 m" in message
+    at.button(key="cmp_run").click().run()
+    assert "cmp_key" not in at.session_state  # nothing runs while the form says a problem
+
+
+def test_alert_levels_out_of_order_are_said_in_words_and_not_run():
+    at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "run")
+    s = "flash_flood_jungnangcheon"
+    at.number_input(key=f"th_attention:{s}:LS-1018665").set_value(7.0).run()  # above 주의, 경계 and 심각
+    at.button(key="run").click().run()
+    assert not at.exception and at.error
+    assert all("LS-1018665" not in e.value and ".yaml" not in e.value for e in at.error)
+    assert any("신곡교" in e.value and "관심 7 m" in e.value for e in at.error)
+    assert "run_key" not in at.session_state
+
+
+def test_people_on_the_paths_at_an_order_never_given_is_no_order_and_no_verdict():
+    from twin.app.kpis import KeyGauge, compare_rows
+
+    key = KeyGauge("LS-1018665", "신곡교", "중랑천", "Jungnangcheon", "Singok bridge (신곡교)")
+    order = {"중랑천": {"people_on_paths": 441, "time_s": 60}}
+    ordered = {"crowd": {"evacuation_orders": order, "exposed_people": 111}}
+    never = {"crowd": {"evacuation_orders": {}, "exposed_people": 310}}
+    rows = compare_rows(ordered, never, "en", key).set_index("KPI")
+    on_path = rows.loc[t("people_on_path", "en")]
+    assert on_path[t("proposal", "en")] == t("no_order", "en") and on_path[t("verdict", "en")] != t("better", "en")
+    assert rows.loc[t("people_exposed", "en"), t("verdict", "en")] == t("worse", "en")  # 111 -> 310

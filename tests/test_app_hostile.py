@@ -153,14 +153,20 @@ def test_a_policy_typed_in_the_browser_is_refused(secret):
         assert "run_key" not in at.session_state
 
 
-def test_the_compare_page_refuses_path_fields_too(secret):
+@pytest.mark.parametrize("scenario", ["flash_flood_evening_walkers", "gates/flash_flood_gates"])
+def test_the_compare_page_refuses_path_fields_too(secret, scenario):
+    """Typed under "Advanced", a policy path is refused before the server reads it, also on a scenario
+    with a gate controller, whose own policy line the proposal form writes (that one is not typed)."""
     at = open_page(AppTest.from_file(APP, default_timeout=300).run(), "compare")
     assert at.header[0].value == "제안과 현재 비교"
-    at.text_area(key="cmp_sets:flash_flood_evening_walkers").input(f"controller.policy={secret}")
+    at.selectbox(key="cmp_scenario:ko").set_value(f"{scenario}.yaml").run()
+    stem = scenario.rpartition("/")[2]
+    at.text_area(key=f"cmp_sets:{stem}").input(f"controller.policy={secret}")
     at.button(key="cmp_run").click().run()
     assert not at.exception and at.error
     assert all(SECRET not in e.value for e in at.error)
-    assert any("controller.policy" in e.value for e in at.error)
+    assert any("controller.policy" in e.value and ("pick" in e.value or "고르" in e.value) for e in at.error)
+    assert "cmp_key" not in at.session_state  # refused, not read and failed
     assert not at.get("deck_gl_json_chart")  # nothing was run
 
 

@@ -10,6 +10,7 @@ runs come from the run store, so a comparison asked again is drawn from the cach
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,11 @@ from .form_inputs import (
 from .form_values import PROPOSAL_ATTENTION_M, TRIGGERS, parse_overrides, people_overrides
 from .i18n import t
 from .kpis import key_gauge
-from .widgets import get_run, pick_scenario, refused_overrides, show_error, translated_select
+from .widgets import _md_text, get_run, pick_scenario, refused_overrides, translated_select
 
 CHANGES = ("trigger", "thresholds", "people", "rain", "gate_policy")
 DEFAULT_CHANGES = ("trigger", "thresholds")  # the example: leave at 관심, with 신곡교's 관심 at 1.5 m
-GATE_LEVELS = ("warn_level_m", "close_level_m", "reopen_level_m")
+GATE_LEVELS = ("warn_level_m", "close_level_m", "reopen_level_m", "override_level_m")
 COMPARE_HEIGHT = 420  # px of each of the two maps
 
 WORDS: dict[str, dict[str, str]] = {
@@ -48,6 +49,15 @@ WORDS: dict[str, dict[str, str]] = {
     "warn_level_m": {"ko": "경고 수위 (m)", "en": "Warn at (m)"},
     "close_level_m": {"ko": "닫힘 수위 (m)", "en": "Close at (m)"},
     "reopen_level_m": {"ko": "다시 열림 수위 (m)", "en": "Reopen below (m)"},
+    "override_level_m": {"ko": "센서 무시 강제 닫힘 수위 (m)", "en": "Close regardless at (m)"},
+    "bad_levels": {
+        "ko": "{gate}: 경고 ≤ 닫힘 ≤ 강제 닫힘 수위, 다시 열림 < 닫힘 수위여야 합니다 (지금 {levels}).",
+        "en": "{gate}: the levels must be warn ≤ close ≤ close regardless, and reopen < close (now {levels}).",
+    },
+    "bad_policy": {
+        "ko": "{gate}: 이 값으로는 차단시설 정책이 성립하지 않습니다.",
+        "en": "{gate}: the gate policy does not hold with these values.",
+    },
     "no_gates": {
         "ko": "이 시나리오에는 차단시설 제어기가 없습니다.",
         "en": "This scenario has no gate controller.",
@@ -88,9 +98,12 @@ def _changes(st, lang: str) -> list[str]:
     return list(value)
 
 
-def proposal_form(st, city, base, lang: str, store, path: Path) -> tuple[list[str], list[str]]:
-    """The proposal's inputs for scenario ``base`` (file ``path``): (overrides, sentences in ``lang``
-    saying what changes, each with the value before and after)."""
+def proposal_form(
+    st, city, base, lang: str, store, path: Path, problems: list[str] | None = None
+) -> tuple[list[str], list[str], list[str]]:
+    """The proposal's inputs for scenario ``base`` (file ``path``): (the form's overrides, sentences
+    in ``lang`` saying what changes, each with the value before and after, and the lines typed
+    under "Advanced", which are checked apart: only those can name a file)."""
     names = names_of(city)
     prefix = f"cmp:{path.stem}"
     sets: list[str] = []
@@ -104,7 +117,9 @@ def proposal_form(st, city, base, lang: str, store, path: Path) -> tuple[list[st
             said.append(f"{t('trigger', lang)}: {t(f'trigger_{base.crowd.evacuation_trigger}', lang)} → "
                          f"{t(f'trigger_{trigger}', lang)}")  # fmt: skip
     if "thresholds" in changes:
-        th = threshold_inputs(st, city, base, lang, prefix, default_values={"attention": PROPOSAL_ATTENTION_M})
+        th = threshold_inputs(
+            st, city, base, lang, prefix, default_values={"attention": PROPOSAL_ATTENTION_M}, problems=problems
+        )
         sets += th
         for line in th:  # thresholds.GAUGE.LEVEL_m=VALUE
             field, _, value = line.partition("=")
@@ -129,14 +144,13 @@ def proposal_form(st, city, base, lang: str, store, path: Path) -> tuple[list[st
         sets += rain
         said += [_rain_sentence(base, rain, lang)] if rain else []
     if "gate_policy" in changes:
-        sets_p, said_p = _gate_policy_inputs(st, city, base, lang, store, prefix)
+        sets_p, said_p = _gate_policy_inputs(st, city, base, lang, store, prefix, problems)
         sets += sets_p
         said += said_p
     with st.expander(w("advanced", lang)):
         typed = parse_overrides(st.text_area(w("advanced", lang), "", key=f"cmp_sets:{path.stem}"))
-    sets += typed
     said += [w("typed", lang).format(line=x) for x in typed]
-    return sets, said
+    return sets, said, typed
 
 
 def _rain_sentence(base, rain: list[str], lang: str) -> str:
@@ -152,7 +166,9 @@ def _rain_sentence(base, rain: list[str], lang: str) -> str:
     return f"{t('rain_total', lang).split(' (')[0]}: {before} → {after}"
 
 
-def _gate_policy_inputs(st, city, base, lang: str, store, prefix: str) -> tuple[list[str], list[str]]:
+def _gate_policy_inputs(
+    st, city, base, lang: str, store, prefix: str, problems: list[str] | None = None
+) -> tuple[list[str], list[str]]:
     """A gate (by name) and its warn / close / reopen levels (m) in the scenario's policy; a
     changed policy is written into the run store (named by its contents) and validated."""
     import yaml
@@ -167,9 +183,9 @@ def _gate_policy_inputs(st, city, base, lang: str, store, prefix: str) -> tuple[
     names = names_of(city)
     raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
     policy = load_policy(file)
-    gates = sorted(policy.gates) if getattr(policy, "gates", None) else sorted(
-        city.devices_of_kind("gate")["device_id"].astype(str)
-    )  # fmt: skip
+    # every gate of the city: one without its own rule follows the policy's defaults
+    devices = set(city.devices_of_kind("gate")["device_id"].astype(str))
+    gates = sorted(set(getattr(policy, "gates", None) or ()) | devices)
     gate = translated_select(
         st, st, w("gate", lang), gates, key=f"gate:{prefix}", lang=lang, default=gates[0],
         format_func=lambda g: names.entity(g, lang),
@@ -178,7 +194,7 @@ def _gate_policy_inputs(st, city, base, lang: str, store, prefix: str) -> tuple[
     cols = st.columns(len(GATE_LEVELS))
     chosen = {
         f: col.number_input(
-            w(f, lang), min_value=0.0, max_value=20.0, value=float(current[f]), step=0.1,
+            w(f, lang), min_value=0.0, max_value=100.0, value=float(current[f]), step=0.1,
             key=f"{f}:{prefix}:{gate}", help=w("now", lang).format(value=f"{current[f]:g} m"),
         )
         for f, col in zip(GATE_LEVELS, cols, strict=True)
@@ -186,14 +202,28 @@ def _gate_policy_inputs(st, city, base, lang: str, store, prefix: str) -> tuple[
     changed = {f: v for f, v in chosen.items() if abs(v - current[f]) > 1e-9}
     if not changed or store is None:
         return [], []
+    name = names.entity(gate, lang)
+    lv = {**current, **changed}
+    ordered = lv["warn_level_m"] <= lv["close_level_m"] <= lv["override_level_m"]
+    if not (ordered and lv["reopen_level_m"] < lv["close_level_m"]):
+        levels = ", ".join(f"{w(f, lang).split(' (')[0]} {lv[f]:g} m" for f in GATE_LEVELS)
+        message = w("bad_levels", lang).format(gate=name, levels=levels)
+        st.error(message)
+        if problems is not None:
+            problems.append(message)
+        return [], []
     raw.setdefault("gates", {}).setdefault(gate, {}).update({f: round(v, 3) for f, v in changed.items()})
     try:
         saved = store.save_upload("policy.yaml", yaml.safe_dump(raw, allow_unicode=True, sort_keys=False).encode())
         load_policy(saved)
-    except TwinError as exc:
-        show_error(st, lang, exc)
+    except TwinError:  # the form's checks above should make this rare; the message would name server files
+        logging.getLogger(__name__).exception("a gate policy made by the proposal form was refused")
+        message = w("bad_policy", lang).format(gate=name)
+        st.error(message)
+        if problems is not None:
+            problems.append(message)
         return [], []
-    said = [f"{names.entity(gate, lang)} {w(f, lang)}: {current[f]:g} → {v:g}" for f, v in changed.items()]
+    said = [f"{name} {w(f, lang)}: {current[f]:g} → {v:g}" for f, v in changed.items()]
     return [f"controller.policy={saved}"], said
 
 
@@ -211,13 +241,16 @@ def compare_page(st, city, lang: str, store, *, living_lab: bool = False) -> Non
     st.header(t("page_compare", lang))
     path = pick_scenario(st, lang, "cmp_scenario", default="flash_flood_evening_walkers.yaml")
     base = load_scenario(path)
-    sets, said = proposal_form(st, city, base, lang, store, path)
-    st.markdown(f"**{w('proposal_says', lang)}**\n\n" + ("\n".join(f"- {x}" for x in said) or w("nothing", lang)))
+    problems: list[str] = []  # said where they are; nothing runs while there is one
+    sets, said, typed = proposal_form(st, city, base, lang, store, path, problems)
+    body = "\n".join(f"- {_md_text(x)}" for x in said) or w("nothing", lang)
+    st.markdown(f"**{w('proposal_says', lang)}**\n\n{body}")
     if st.button(t("compare", lang), key="cmp_run", type="primary"):
         st.session_state.pop("cmp_key", None)
-        typed = [x for x in sets if not x.startswith("controller.policy=")]
-        if not refused_overrides(st, typed, lang):
-            st.session_state["cmp_key"] = (str(path), tuple(sets))
+        if problems:
+            st.error("\n\n".join(problems))
+        elif not refused_overrides(st, typed, lang):  # a typed line may not name a file on the server
+            st.session_state["cmp_key"] = (str(path), tuple(sets + typed))
     key = st.session_state.get("cmp_key")
     if key is None:
         return

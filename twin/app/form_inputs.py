@@ -17,6 +17,7 @@ import streamlit
 
 from ..dataset_schema import THRESHOLD_LEVELS as LEVELS
 from ..scenario import DesignStorm
+from ..scenario.fields import MAX_PEOPLE, MAX_RAIN_MM
 from .form_values import (
     PATTERNS,
     TRIGGERS,
@@ -30,9 +31,16 @@ from .i18n import t
 from .kpis import key_gauge
 from .widgets import translated_radio, translated_select
 
+# (min, max) of the form's inputs, as wide as the scenario schema allows, so that any valid run
+# folder opened from disk fits the form: rain depth mm, duration h, people
+RANGES = {"total_mm": (0.0, MAX_RAIN_MM), "hours": (0.1, 720.0), "people": (0, MAX_PEOPLE)}
 PRESET = "form_preset"  # session key: values a run folder puts into the form (widget key -> value)
 WORDS = {
     "now": {"ko": "{gauge}: 지금 기준 {value}", "en": "{gauge}: now {value}"},
+    "order": {
+        "ko": "{gauge}: 경보 기준은 관심 < 주의 < 경계 < 심각 순으로 높아야 합니다 (지금 {levels}).",
+        "en": "{gauge}: the alert levels must rise from attention to serious (now {levels}).",
+    },
 }
 
 
@@ -61,8 +69,8 @@ def rain_inputs(st, base, lang: str, prefix: str) -> list[str]:
     c1, c2, c3 = st.columns(3)
     total = c1.number_input(
         t("rain_total", lang),
-        min_value=0.0,
-        max_value=500.0,
+        min_value=RANGES["total_mm"][0],
+        max_value=RANGES["total_mm"][1],
         value=preset(st, f"total_mm:{prefix}", float(storm.total_mm) if storm is not None else 90.0),
         step=10.0,
         key=f"total_mm:{prefix}",
@@ -70,8 +78,8 @@ def rain_inputs(st, base, lang: str, prefix: str) -> list[str]:
     )
     hours = c2.number_input(
         t("rain_duration", lang),
-        min_value=0.5,
-        max_value=24.0,
+        min_value=RANGES["hours"][0],
+        max_value=RANGES["hours"][1],
         value=preset(st, f"hours:{prefix}", float(storm.duration / 3600) if storm is not None else 3.0),
         step=0.5,
         key=f"hours:{prefix}",
@@ -103,8 +111,8 @@ def people_inputs(st, city, base, lang: str, prefix: str, *, with_start: bool = 
     c4, c5, c6 = st.columns(3)
     people = c4.number_input(
         t("people", lang),
-        min_value=0,
-        max_value=20000,
+        min_value=RANGES["people"][0],
+        max_value=RANGES["people"][1],
         value=preset(st, f"people:{prefix}", int(riverside.count) if riverside else 0),
         step=100,
         key=f"people:{prefix}",
@@ -177,9 +185,12 @@ def current_thresholds(city, base, gauge: str) -> dict[str, float]:
     return {**table.get(gauge, {}), **{k[:-2]: v for k, v in scen if v is not None}}
 
 
-def threshold_inputs(st, city, base, lang: str, prefix: str, *, default_values: dict | None = None) -> list[str]:
+def threshold_inputs(
+    st, city, base, lang: str, prefix: str, *, default_values: dict | None = None, problems: list[str] | None = None
+) -> list[str]:
     """A level gauge (by name) and its four alert stages (m), the current value of each beside it;
-    ``default_values`` (level -> m) pre-fills a proposal. Returns the changed stages as overrides."""
+    ``default_values`` (level -> m) pre-fills a proposal. Returns the changed stages as overrides;
+    stages out of order are said at once in words and added to ``problems`` (then nothing runs)."""
     names = names_of(city)
     gauges = sorted(gauge_thresholds(city))
     key = key_gauge(city)
@@ -209,6 +220,13 @@ def threshold_inputs(st, city, base, lang: str, prefix: str, *, default_values: 
         )
         for lv, col in zip(LEVELS, cols, strict=True)
     }
+    values = [chosen[lv] for lv in LEVELS]
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        said = ", ".join(f"{t(f'level_{lv}', lang)} {chosen[lv]:g} m" for lv in LEVELS)
+        message = WORDS["order"][lang].format(gauge=names.gauge(gauge, lang), levels=said)
+        st.error(message)
+        if problems is not None:
+            problems.append(message)
     return threshold_overrides(gauge, current, chosen)
 
 

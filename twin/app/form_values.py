@@ -13,7 +13,7 @@ from ..dataset_schema import THRESHOLD_LEVELS as LEVELS
 from .kpis import KeyGauge
 
 PATTERNS = ("huff_q1", "huff_q2", "huff_q3", "huff_q4", "alternating_block")
-TRIGGERS = ("path_flooded", "attention")
+TRIGGERS = ("path_flooded", "attention", "none")
 # a proposal worth showing: clear the paths at 관심, with the key gauge's (신곡교's) 관심 level lowered to 1.5 m
 PROPOSAL_TRIGGER = "crowd.evacuation_trigger=attention"
 PROPOSAL_ATTENTION_M = 1.5

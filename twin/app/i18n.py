@@ -60,7 +60,7 @@ TEXT: dict[str, dict[str, str]] = {
         "repository or start it with streamlit run app.py --server.address 127.0.0.1 (a workshop: "
         "--server.address 0.0.0.0).",
     },
-    "peak_stage": {"ko": "{stream} {gauge} 최고 수위", "en": "Peak at {gauge} ({stream})"},
+    "peak_stage": {"ko": "{stream} {gauge} 최고 수위", "en": "Peak at {gauge}, {stream}"},
     "paths_flooded": {"ko": "물에 잠긴 산책로 진출입로", "en": "Path access points flooded"},
     "warning_min": {"ko": "침수 전 경보 시간 (가장 짧은 곳)", "en": "Least warning before flooding"},
     "people_on_path": {"ko": "대피 지시 때 산책로에 있던 사람", "en": "People on paths at the order"},
@@ -131,6 +131,9 @@ TEXT: dict[str, dict[str, str]] = {
     "trigger": {"ko": "산책로 대피 지시 시점", "en": "When people are told to leave the paths"},
     "trigger_path_flooded": {"ko": "첫 산책로가 잠길 때", "en": "When the first path floods"},
     "trigger_attention": {"ko": "관심 수위에 닿을 때", "en": "When the attention level is reached"},
+    "trigger_none": {"ko": "대피 지시 없음", "en": "Nobody is told to leave"},
+    "no_order": {"ko": "대피 지시 없음", "en": "no order given"},
+    "changed": {"ko": "달라짐", "en": "changed"},
     "people_stream": {"ko": "사람들이 걷는 하천", "en": "Stream where people walk"},
     "thresholds": {"ko": "경보 기준 수위 (m)", "en": "Alert thresholds (m)"},
     "gauge": {"ko": "수위계", "en": "Level gauge"},

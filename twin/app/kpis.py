@@ -78,7 +78,8 @@ def kpis(summary: dict[str, Any], key: KeyGauge | None) -> dict[str, Any]:
     c = summary.get("crowd")
     if c:
         orders = c.get("evacuation_orders", {})
-        out["people_on_path"] = sum(o.get("people_on_paths", 0) for o in orders.values())
+        # None when no order was given: nobody was told to leave, which is not "0 people"
+        out["people_on_path"] = sum(o.get("people_on_paths", 0) for o in orders.values()) if orders else None
         out["people_exposed"] = c.get("exposed_people", 0)
         out["evac_t90"] = c.get("t90_s")
         out["evac_t100"] = c.get("t100_s")
@@ -90,12 +91,16 @@ KPIS = ("peak_stage", "paths_flooded", "warning_min", "people_on_path", "people_
 COMPARED = KPIS[:6]
 """The KPIs of the comparison table (:func:`compare_rows`)."""
 HIGHER_IS_BETTER = frozenset({"warning_min"})
+# Figures that describe the situation rather than an outcome: a change is neither better nor worse
+# (fewer people on the paths at the order can mean an order given later, or none at all).
+NO_DIRECTION = frozenset({"people_on_path"})
 """KPIs where more is better (a longer warning); for every other KPI less is better: peak stage (m),
 paths flooded, people on the paths at the order, people the water reached, evacuation times (min)."""
 VERDICT_CSS = (
     ("better", "background-color: #d8f0d2; color: #1b5e20"),
     ("worse", "background-color: #fbd5d0; color: #a4161a"),
     ("same", "background-color: #eceff1; color: #455a64"),
+    ("changed", "background-color: #eceff1; color: #455a64"),  # a figure with no better side
 )
 """Cell style of each verdict in :func:`compare_styler`: green better, red worse, grey same."""
 MISSING = "–"
@@ -164,6 +169,8 @@ def kpi_value(kpi: str, k: dict[str, Any], lang: str, *, form: str = "long") -> 
         return t("not_all_safe", lang)
     if kpi == "paths_flooded":
         return t("v_of", lang).format(n=v[0], of=v[1]) if v else MISSING
+    if kpi == "people_on_path" and v is None:
+        return t("no_order", lang)
     if not _finite(v):
         return MISSING
     if kpi == "peak_stage":
@@ -219,6 +226,8 @@ def verdict(kpi: str, base: float | None, prop: float | None) -> str | None:
         return None
     if base == prop:
         return "same"
+    if kpi in NO_DIRECTION:
+        return "changed"
     return "better" if (prop > base) == (kpi in HIGHER_IS_BETTER) else "worse"
 
 
@@ -347,7 +356,7 @@ def plain_kpis(summary: dict[str, Any], lang: str, key: KeyGauge | None) -> list
                 "all_safe",
                 t("ll_all_safe", lang),
                 t("ll_minutes", lang).format(m=m),
-                t("ll_all_safe_sentence", lang).format(m=m, n=k["people_on_path"]),
+                t("ll_all_safe_sentence", lang).format(m=m, n=k.get("people_on_path") or 0),
                 None,
             )
         )

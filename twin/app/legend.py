@@ -13,6 +13,8 @@ import urllib.parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..dataset_schema import THRESHOLD_LEVELS
+
 # --- colours (RGBA) shared by the maps and their legends --------------------------------------
 STREAM_RGB = (30, 120, 200, 230)
 PATH_RGB = (0, 150, 170, 255)
@@ -28,7 +30,7 @@ GRID_LOW_RGB = (235, 235, 225)
 GRID_HIGH_RGB = (200, 60, 0)
 GRID_ALPHA = 190
 
-LEVEL_NAMES = ("normal", "attention", "caution", "alert", "serious")
+LEVEL_NAMES = ("normal", *THRESHOLD_LEVELS)
 LEVEL_RGB = (
     (40, 110, 200, 200),  # normal
     (240, 200, 0, 255),  # 관심 attention

@@ -65,9 +65,10 @@ def run_controls(st, city, lang: str, living_lab: bool, store=None) -> tuple[Pat
     chosen = people_inputs(st, city, base, lang, prefix)
     trigger = trigger_input(st, base, lang, prefix)
     sets += crowd_overrides(base, chosen, trigger)
+    problems: list[str] = []  # said where they are; nothing runs while there is one
     if not living_lab:
-        with st.expander(t("thresholds", lang)):
-            sets += threshold_inputs(st, city, base, lang, prefix)
+        with st.expander(t("thresholds", lang), expanded=False):
+            sets += threshold_inputs(st, city, base, lang, prefix, problems=problems)
         sets += policy_pick(st, base, lang, f"policy:{prefix}")
         rain = rain_upload(st, store, lang, f"rain_csv:{prefix}")
         if rain is not None:  # recorded rain replaces the design storm of the form
@@ -77,12 +78,23 @@ def run_controls(st, city, lang: str, living_lab: bool, store=None) -> tuple[Pat
         extra = []
     if not st.button(t("run", lang), key="run", type="primary"):
         return None
+    if problems:
+        st.error("\n\n".join(problems))
+        return None
     if refused_overrides(st, extra, lang):
         return None
     return path, sets + extra
 
 
 FOLDER_FORM = "form_from_folder"  # session key: the form values of a run folder just opened
+FOLDER_NOTE = {
+    "ko": "아래는 연 폴더의 실행 결과입니다. 위 입력란에는 그 시나리오, 비, 사람, 시작 시각, "
+    "대피 지시 시점을 채웠습니다. 경보 기준, 차단시설 정책, 관측 강우는 입력란에 옮기지 않았으므로 "
+    "'실행'은 입력란의 값으로 실행합니다.",
+    "en": "Below are the results of the folder you opened. The form above now holds its scenario, rain, people, start "
+    "time and trigger; its alert thresholds, gate policy and recorded rain are not put into the form, so Run runs "
+    "what the form says.",
+}
 
 
 def folder_form_values(folder: str | Path) -> dict[str, Any]:
@@ -129,9 +141,16 @@ def folder_form_values(folder: str | Path) -> dict[str, Any]:
         values |= {f"people:{prefix}": int(riverside.count), f"stream:{prefix}": riverside.stream}
     import datetime as dt
 
+    from .form_inputs import RANGES
+
     values[f"start:{prefix}"] = dt.time(run.start.hour, run.start.minute)
     values[f"trigger:{prefix}"] = run.crowd.evacuation_trigger
-    return values
+    # a value the form cannot hold is left out (the form keeps the scenario's), never raised
+    return {k: v for k, v in values.items() if k.split(":")[0] not in RANGES or _fits(v, RANGES[k.split(":")[0]])}
+
+
+def _fits(value: float, bounds: tuple[float, float]) -> bool:
+    return bounds[0] <= value <= bounds[1]
 
 
 def apply_folder_form(st) -> None:
@@ -182,6 +201,7 @@ def run_page(st, city, lang: str, store, *, living_lab: bool = False, exposure: 
                     st.session_state.pop("t_min", None)
                     st.session_state.pop("playing", None)
                     st.session_state[FOLDER_FORM] = folder_form_values(folder.strip())
+                    st.session_state["folder_note"] = True
                     st.rerun()  # the form above shows the folder's scenario and values
                 except TwinError as exc:
                     st.error(str(exc))
@@ -196,6 +216,8 @@ def run_page(st, city, lang: str, store, *, living_lab: bool = False, exposure: 
         except TwinError as exc:
             st.error(str(exc))
             return
+        if st.session_state.pop("folder_note", False):
+            st.info(FOLDER_NOTE[lang])
     else:
         run = get_run(st, store, key[0], key[1], lang)
     if run is not None:
