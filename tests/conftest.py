@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,17 @@ def _private_cache(tmp_path_factory):
         os.environ.pop("TWIN_CACHE_DIR", None)
     else:
         os.environ["TWIN_CACHE_DIR"] = old
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept():
+    """Streamlit's AppTest runs its script as ``__main__`` and leaves it there: a process pool
+    started later with the spawn method (the HIL runs) re-runs that module in each worker, and a
+    script of ``AppTest.from_function`` fails there (``__args`` is not defined). Put it back."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None and sys.modules.get("__main__") is not main:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="session")
