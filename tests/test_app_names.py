@@ -106,7 +106,7 @@ def test_words_for_enumerations():
     assert word("pattern", "huff_q3", "en") == "Huff 3rd quartile (peak late)"
     assert word("level", "caution", "ko") == "주의"
     assert word("level", "serious", "en") == "Serious (심각)"
-    assert word("trigger", "path_flooded", "en") == "when the path floods"
+    assert word("trigger", "path_flooded", "en") == "When the first path floods"  # the form's words, one source
     assert word("nope", "some_key.x", "en") == "some key x" == readable("some_key.x")
     for group, table in WORDS.items():
         for key, (ko, en) in table.items():

@@ -23,6 +23,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from .i18n import TEXT, t
+
 if TYPE_CHECKING:
     from ..city import CityModel
 
@@ -121,11 +123,6 @@ _PATTERN: _W = {
     "huff_q3": ("Huff 3분위 (후반 집중형)", "Huff 3rd quartile (peak late)"),
     "huff_q4": ("Huff 4분위 (막바지 집중형)", "Huff 4th quartile (peak at the end)"),
     "alternating_block": ("교호블록 (가운데 집중형)", "Alternating block (peak in the middle)"),
-}
-_TRIGGER: _W = {
-    "path_flooded": ("산책로 침수 시", "when the path floods"),
-    "attention": ("관심 수위 도달 시", "at the attention level (관심)"),
-    "none": ("대피 명령 없음", "no evacuation order"),
 }
 _LEVEL: _W = {
     "normal": ("정상", "Normal"),
@@ -243,7 +240,6 @@ _ACCESS_KIND: _W = {"ramp": ("경사로", "ramp"), "stairs": ("계단", "stairs"
 WORDS: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
     {
         "pattern": MappingProxyType(_PATTERN),
-        "trigger": MappingProxyType(_TRIGGER),
         "level": MappingProxyType(_LEVEL),
         "rain_level": MappingProxyType(_RAIN_LEVEL),
         "path_state": MappingProxyType(_PATH_STATE),
@@ -262,7 +258,10 @@ WORDS: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
 
 def word(group: str, key: str, lang: str) -> str:
     """Plain words for ``key`` of the enumeration ``group`` in ``lang`` ("ko"/"en"). An unknown
-    group or key gives the key made readable (``_`` and ``.`` -> space); never raises."""
+    group or key gives the key made readable (``_`` and ``.`` -> space); never raises. The
+    evacuation triggers are the run form's own words (``trigger_*`` in :mod:`twin.app.i18n`)."""
+    if group == "trigger" and f"trigger_{key}" in TEXT:
+        return t(f"trigger_{key}", "ko" if lang == "ko" else "en")
     pair = WORDS.get(group, {}).get(str(key))
     if pair is None:
         return readable(str(key))
