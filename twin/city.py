@@ -43,6 +43,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+DERIVED_LIMIT = 8
+"""How many derived results a :class:`CityModel` keeps (a sweep varying a hydraulic parameter makes many)."""
+
+
 @dataclass
 class CityModel:
     """A loaded, validated city.
@@ -61,6 +65,10 @@ class CityModel:
     """Digest of the dataset's files (set when loaded through the cache)."""
     warnings: list = field(default_factory=list)
     """Values outside the range where the models are valid (:class:`~twin.errors.Problem`, one line each)."""
+    derived: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    """Results derived from this city and a few parameters (the channel network and catchments, the
+    spun-up hydraulic state), kept as long as the city is: a sweep's worker builds them once for
+    all its members (at most :data:`DERIVED_LIMIT`, the oldest dropped first)."""
     _tree: cKDTree | None = field(default=None, repr=False)
     _tree_nodes: np.ndarray | None = field(default=None, repr=False)
 

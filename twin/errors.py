@@ -85,3 +85,12 @@ class JSONFileError(TwinError, ValueError):
 
 class CoverageError(TwinError, ValueError):
     """A coverage request that cannot be met: an unknown zone or level, a target out of reach."""
+
+
+class SweepError(TwinError, ValueError):
+    """A sweep (``twin sweep``: many runs of one scenario) is invalid or cannot go on: a bad ``--vary``,
+    a bad sweep file, an output folder that holds something else. ``problems`` lists each, one line."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))

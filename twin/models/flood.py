@@ -26,7 +26,7 @@ import networkx as nx
 import numpy as np
 import simpy
 
-from ..city import CityModel
+from ..city import DERIVED_LIMIT, CityModel
 from ..dataset_schema import THRESHOLD_LEVELS
 from ..engine import Engine
 from ..hydraulics.catchments import Subcatchment, delineate, upstream_basin
@@ -74,17 +74,14 @@ def build_flood_model(
 ) -> FloodSetup:
     """The SWMM model of ``city`` for this rain, and where stage is watched (EPSG:5186 inside)."""
     level = city.devices_of_kind("level_sensor")
-    if city.fingerprint is None:
-        net, subs = catchment_model(city, hydraulics.imperviousness_scale, hydraulics.upstream_catchment_km2)
-    else:  # the channels and catchments depend only on the data and two parameters: cache them
-        from ..cache import cached
-
-        key = f"{city.fingerprint}|{hydraulics.imperviousness_scale!r}|{hydraulics.upstream_catchment_km2!r}"
-        net, subs = cached(
-            "catchments",
-            key,
-            lambda: catchment_model(city, hydraulics.imperviousness_scale, hydraulics.upstream_catchment_km2),
-        )
+    # the channels and catchments depend only on the data and two parameters: built once
+    key = f"{city.fingerprint}|{hydraulics.imperviousness_scale!r}|{hydraulics.upstream_catchment_km2!r}"
+    net, subs = _derived(
+        city,
+        "catchments",
+        key,
+        lambda: catchment_model(city, hydraulics.imperviousness_scale, hydraulics.upstream_catchment_km2),
+    )
     state_key = (
         f"{city.fingerprint}|{hydraulics.imperviousness_scale!r}|{hydraulics.upstream_catchment_km2!r}|"
         f"{hydraulics.base_flow_m3s!r}|{hydraulics.routing}|{hydraulics.routing_step_s!r}"
@@ -99,12 +96,7 @@ def build_flood_model(
             routing_step_s=hydraulics.routing_step_s,
         )
 
-    if city.fingerprint is None:
-        initial = spin_up()
-    else:
-        from ..cache import cached
-
-        initial = cached("steady-state", state_key, spin_up)
+    initial = _derived(city, "steady-state", state_key, spin_up)
     inp = write_inp(
         net,
         subs,
@@ -146,6 +138,24 @@ def build_flood_model(
             sensor if sensor in watches else None,
         )
     return FloodSetup(net, subs, watches, inp, rain, city.river_gauges)
+
+
+def _derived(city: CityModel, kind: str, key: str, build: Callable[[], Any]) -> Any:
+    """``build()``, once per city instance and ``kind``/``key`` (kept in ``city.derived``), and
+    through the on-disk cache (:func:`twin.cache.cached`) when the city was loaded through it.
+    Callers never change what they get back: every run on the city shares it."""
+    if (kind, key) in city.derived:
+        return city.derived[(kind, key)]
+    if city.fingerprint is None:
+        value = build()
+    else:
+        from ..cache import cached
+
+        value = cached(kind, key, build)
+    while len(city.derived) >= DERIVED_LIMIT:
+        city.derived.pop(next(iter(city.derived)))
+    city.derived[(kind, key)] = value
+    return value
 
 
 def catchment_model(

@@ -1,0 +1,310 @@
+"""Run a sweep on Dask: the design, its members, the runs on a cluster, the tables and the analysis.
+
+``run_sweep`` is what ``twin sweep`` calls. The runs go to a local cluster (one single-threaded
+worker process per core, SWMM being one process's engine) or to an existing cluster by address;
+the same code runs on both. Members go in batches (about ten per worker, after EMA Workbench's
+``DistributedEvaluator``) so that scheduling costs little against runs of a fraction of a second
+each. Records come back to this process, which writes them as they arrive: a sweep stopped at any
+point and started again with the same folder runs only the members it has no record of, and its
+tables equal those of a sweep never stopped (they are made from the records, in member order).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import SweepError
+from .design import Design, design
+from .folder import SWEEP_JSON, SweepFolder, results_table, series_table
+from .kpis import measure_of
+from .members import Member, build_members
+from .spec import SweepSpec, Target
+
+BATCHES_PER_WORKER = 10
+MAX_BATCH = 50
+WORST_DEFAULTS = ("kpi/gates_failed", "kpi/exposed_people", "kpi/unwarned_paths", "kpi/flooded_paths")
+TARGET_DEFAULTS = (Target("kpi/gates_failed", ">", 0.0), Target("kpi/exposed_people", ">", 0.0),
+                   Target("kpi/unwarned_paths", ">", 0.0))
+
+
+@dataclass
+class SweepResult:
+    """What a sweep made: its folder, the results table, how many members ran now, were found
+    finished from before, or failed, and the tables of the analysis."""
+
+    folder: Path
+    table: pd.DataFrame
+    ran: int
+    reused: int
+    failed: int
+    design: Design
+    analysis: dict[str, Any] = field(default_factory=dict)
+
+
+def plan(spec: SweepSpec) -> tuple[Design, list[Member]]:
+    """The design and the validated members of ``spec`` (no run yet)."""
+    spec.check()
+    d = design(list(spec.parameters), spec.runs, sampler=spec.sampler, seed=spec.seed)
+    return d, build_members(spec.scenario, spec.parameters, d)
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> SweepResult:
+    """Run every member of ``spec`` not yet recorded in ``out`` and write the sweep folder
+    (:mod:`twin.ensemble.folder`). ``workers``: local worker processes (default: every core);
+    ``scheduler``: the address of an existing Dask scheduler (``tcp://host:8786``) instead.
+    ``progress(done, total)`` after each batch; ``log(text)`` for one-line news."""
+    say = log or (lambda text: None)
+    d, members = plan(spec)
+    folder = SweepFolder(out)
+    folder.write_json(SWEEP_JSON, _sweep_json(spec, d, members))
+    records: dict[int, dict[str, Any]] = {}
+    for m in members:
+        rec = folder.record(m.key)
+        if rec is not None:
+            records[m.index] = {**rec, "member": m.index}
+    reused = len(records)
+    todo = [m for m in members if m.index not in records]
+    if reused:
+        say(f"{reused} of {len(members)} members already finished in {folder.path}: skipped")
+    timings: list[dict[str, Any]] = []
+    if todo:
+        with _cluster(workers, scheduler, _datasets(members)) as client:
+            n_workers = max(1, len(client.scheduler_info()["workers"]))
+            say(f"running {len(todo)} members on {n_workers} worker(s)")
+            for rec in _run_on(client, todo, n_workers, progress, total=len(members), done=reused):
+                timings.append({k: rec.pop(k) for k in ("elapsed_s", "max_rss_kb", "worker") if k in rec})
+                if not rec.pop("lost", False):
+                    folder.put(rec)
+                records[rec["member"]] = rec
+            kept = _keep_worst(client, spec, folder, members, records, say)
+    else:
+        kept = []
+    table = results_table(list(records.values()), [p.key for p in spec.parameters])
+    folder.write_table("results.parquet", table)
+    folder.write_table("series.parquet", series_table(list(records.values())))
+    if timings:
+        folder.write_json("timings.json", {"members": timings})
+    analysis = analyse(table, spec, d, folder)
+    failed = int((table["status"] != "ok").sum())
+    analysis["kept_runs"] = kept
+    return SweepResult(folder.path, table, len(todo), reused, failed, d, analysis)
+
+
+def _datasets(members: list[Member]) -> tuple[str, ...]:
+    """The datasets the members run on (read from their resolved scenarios' first lines)."""
+    import yaml
+
+    found = set()
+    for m in members[:1]:
+        data = yaml.safe_load(m.resolved)
+        if isinstance(data, dict) and isinstance(data.get("dataset"), str):
+            found.add(data["dataset"])
+    return tuple(sorted(found))
+
+
+@contextmanager
+def _cluster(workers: int | None, scheduler: str | None, datasets: tuple[str, ...]) -> Iterator[Any]:
+    """A Dask client: on the cluster at ``scheduler``, else on a local cluster of ``workers`` processes
+    (default: every core) bound to 127.0.0.1, without a dashboard. Each worker gets the plugin that
+    keeps its city."""
+    from distributed import Client, LocalCluster
+
+    from .worker import TwinWorkerPlugin
+
+    if scheduler is not None and workers is not None:
+        raise SweepError("--workers and --scheduler: got both: expected one (a cluster given by address has its own)")
+    if workers is not None and workers < 1:
+        raise SweepError(f"--workers: got {workers}: expected at least 1")
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise SweepError(f"--scheduler: could not reach {scheduler} ({type(exc).__name__}): expected the "
+                             "address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786") from None
+        cluster = None
+        try:
+            client.wait_for_workers(1, timeout=60)
+        except TimeoutError:
+            client.close()
+            raise SweepError(f"--scheduler: {scheduler} has no worker after 60 s: start one with "
+                             f"`dask worker {scheduler}`") from None
+    else:
+        n = workers or os.cpu_count() or 1
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    try:
+        client.register_plugin(TwinWorkerPlugin(datasets), name="uijeongbu-twin-sweep")
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def batches(members: list[Member], n_workers: int) -> list[list[Member]]:
+    """``members`` cut into consecutive batches of ceil(n / (workers x 10)) (at most 50)."""
+    size = max(1, min(MAX_BATCH, math.ceil(len(members) / (n_workers * BATCHES_PER_WORKER))))
+    return [members[i : i + size] for i in range(0, len(members), size)]
+
+
+def _run_on(
+    client: Any,
+    todo: list[Member],
+    n_workers: int,
+    progress: Callable[[int, int], None] | None,
+    *,
+    total: int,
+    done: int,
+) -> Iterator[dict[str, Any]]:
+    """Records of ``todo`` as their batches finish. A batch whose worker died gives failed records
+    marked ``lost`` (not kept: a restart runs them again)."""
+    from distributed import as_completed
+
+    from .worker import run_batch
+
+    parts = batches(todo, n_workers)
+    futures = client.map(run_batch, parts, pure=False, retries=1)
+    batch_of = {f.key: b for f, b in zip(futures, parts, strict=True)}
+    for fut in as_completed(futures):
+        try:
+            recs = fut.result()
+        except Exception as exc:  # noqa: BLE001 - a worker lost twice: its members are recorded failed
+            recs = [
+                {"member": m.index, "key": m.key, "seed": m.seed, "values": m.values, "status": "failed",
+                 "error": f"the worker running it was lost ({type(exc).__name__})", "kpis": {}, "series": {},
+                 "lost": True}
+                for m in batch_of[fut.key]
+            ]
+        worker = _worker_of(client, fut)
+        for rec in recs:
+            rec["worker"] = worker
+            yield rec
+        done += len(recs)
+        if progress is not None:
+            progress(done, total)
+        fut.release()
+
+
+def _worker_of(client: Any, fut: Any) -> str | None:
+    try:
+        who = client.who_has(fut).get(fut.key) or ()
+        return str(who[0]) if who else None
+    except Exception:  # noqa: BLE001 - only for the timings
+        return None
+
+
+def worst_column(spec: SweepSpec, table: pd.DataFrame) -> str | None:
+    """The KPI that ranks members for ``keep_worst``: the sweep's ``worst_by`` or the first of
+    :data:`WORST_DEFAULTS` the table has."""
+    if spec.worst_by is not None:
+        if spec.worst_by not in table.columns:
+            raise SweepError(f"worst_by: got {spec.worst_by!r}: expected a KPI column of this sweep, e.g. "
+                             + ", ".join(c for c in table.columns if c.startswith("kpi/"))[:200])
+        return spec.worst_by
+    return next((c for c in WORST_DEFAULTS if c in table.columns), None)
+
+
+def worst_members(table: pd.DataFrame, column: str, k: int) -> list[int]:
+    """The ``k`` worst finished members by ``column`` (its declared better direction; higher is worse
+    when it has none), ties broken by member number."""
+    ok = table[(table["status"] == "ok") & table[column].notna()]
+    m = measure_of(column)
+    worse_high = m is None or m.better != "higher"
+    ranked = ok.sort_values([column, "member"], ascending=[not worse_high, True], kind="mergesort")
+    return [int(x) for x in ranked["member"].head(k)]
+
+
+def _keep_worst(client, spec, folder, members, records, say) -> list[int]:
+    if spec.keep_worst <= 0:
+        return []
+    table = results_table(list(records.values()), [p.key for p in spec.parameters])
+    column = worst_column(spec, table)
+    if column is None:
+        return []
+    chosen = worst_members(table, column, spec.keep_worst)
+    need = [members[i] for i in chosen if not (folder.run_dir(i) / "summary.json").is_file()]
+    if need:
+        from .worker import run_batch
+
+        say(f"keeping the run folders of the {len(chosen)} worst members by {column}")
+        for fut in client.map(run_batch, [[m] for m in need], keep=True, pure=False):
+            for rec in fut.result():
+                if rec.get("files"):
+                    folder.put_run(rec["member"], rec["files"])
+    return chosen
+
+
+def analyse(table: pd.DataFrame, spec: SweepSpec, d: Design, folder: SweepFolder) -> dict[str, Any]:
+    """Percentiles, exceedance probabilities, Sobol indices (sobol designs) and discovered rules,
+    written to the folder; returned as tables."""
+    from .analysis import discover_rules, exceedance_events, percentiles, sensitivity
+
+    out: dict[str, Any] = {}
+    out["percentiles"] = percentiles(table)
+    folder.write_table("percentiles.parquet", out["percentiles"].reset_index())
+    out["exceedance"] = exceedance_events(table)
+    folder.write_table("exceedance.parquet", out["exceedance"])
+    if d.sampler == "sobol":
+        out["sensitivity"] = sensitivity(table, spec.parameters, d)
+        folder.write_table("sensitivity.parquet", out["sensitivity"])
+    targets = spec.targets or tuple(t for t in TARGET_DEFAULTS if t.column in table.columns)
+    out["rules"] = discover_rules(table, spec.parameters, targets)
+    folder.write_json("rules.json", out["rules"])
+    return out
+
+
+def _sweep_json(spec: SweepSpec, d: Design, members: list[Member]) -> dict[str, Any]:
+    return {
+        "format": 1,
+        "scenario": str(spec.scenario),
+        "sweep_file": str(spec.source) if spec.source is not None else None,
+        "runs": len(members),
+        "runs_asked": spec.runs,
+        "sampler": spec.sampler,
+        "base_samples": d.base_samples,
+        "seed": spec.seed,
+        "parameters": [{"key": p.key, "distribution": p.kind, "args": list(p.args), "text": p.text()}
+                       for p in spec.parameters],
+        "keep_worst": spec.keep_worst,
+        "worst_by": spec.worst_by,
+        "targets": [t.text() for t in spec.targets],
+        "members": [{"member": m.index, "key": m.key, "seed": m.seed, "values": m.values} for m in members],
+    }
+
+
+def read_sweep(folder: str | Path) -> dict[str, Any]:
+    """A sweep folder's request (sweep.json) and results table, for the app and tests."""
+    path = Path(folder)
+    try:
+        meta = json.loads((path / SWEEP_JSON).read_text(encoding="utf-8"))
+        table = pd.read_parquet(path / "results.parquet")
+    except (OSError, ValueError) as exc:
+        raise SweepError(f"{path}: not a finished sweep folder ({type(exc).__name__}): expected {SWEEP_JSON} "
+                         "and results.parquet") from None
+    return {"meta": meta, "table": table}
