@@ -78,12 +78,16 @@ def dataset_fingerprint(path: Path) -> str:
     return fingerprint(*parts)
 
 
-def code_fingerprint() -> str:
-    """Digest of the twin's own source, so that a changed program never reads an old result."""
+def code_fingerprint(skip: tuple[str, ...] = ()) -> str:
+    """Digest of the twin's own source, so that a changed program never reads an old result;
+    ``skip`` leaves out subpackages that make no results (``("app",)``: the Streamlit pages)."""
     root = Path(__file__).resolve().parent
     parts: list[bytes | str] = []
     for f in sorted(root.rglob("*.py")):
-        parts += [str(f.relative_to(root)), f.read_bytes()]
+        rel = f.relative_to(root)
+        if rel.parts[0] in skip:
+            continue
+        parts += [str(rel), f.read_bytes()]
     return fingerprint(*parts)
 
 

@@ -2,7 +2,7 @@
 
 A member's key is a digest of what decides its results: its resolved scenario (every default
 filled in, its seed), the bytes of the files it reads (the dataset, the rain CSV, the gate policy)
-and the twin's own source. A restarted sweep skips a member whose key it has a record of; a
+and the twin's own source (but the app's pages). A restarted sweep skips a member whose key it has a record of; a
 changed dataset or program gives new keys, so no stale result is reused.
 """
 
@@ -50,7 +50,7 @@ def build_members(scenario_path: Path, parameters: tuple[Parameter, ...], design
     base = read_yaml_file(scenario_path, what="a scenario YAML file")
     if not isinstance(base, dict):
         scenario_from_mapping(base, source=scenario_path)  # raises the scenario loader's own message
-    code = code_fingerprint()
+    code = code_fingerprint(skip=("app",))  # the pages make no results
     inputs: dict[str, str] = {}
     out: list[Member] = []
     problems: list[str] = []
