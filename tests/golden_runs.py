@@ -22,10 +22,10 @@ RECORD = REPO / "tests" / "data" / "golden_runs.json"
 
 
 def shipped_scenarios() -> list[Path]:
-    """Every scenario YAML under scenarios/ (policies and data files are not scenarios)."""
+    """Every scenario YAML under scenarios/ (policies, sweep files and data files are not scenarios)."""
     out = []
     for p in sorted((REPO / "scenarios").rglob("*.yaml")):
-        if "policies" in p.relative_to(REPO / "scenarios").parts:
+        if {"policies", "sweeps"} & set(p.relative_to(REPO / "scenarios").parts):
             continue
         out.append(p)
     return out

@@ -190,4 +190,30 @@ def test_values_the_scenario_refuses_stop_the_sweep_before_any_run():
     assert lines[0].startswith(f"{FLAGSHIP}: member 0 (rainfall.total_mm=")
     assert "rainfall.duration" in lines[0]
     assert any("and 20 more invalid member(s)" in line for line in lines)
-    assert lines[-1].endswith("narrow the ranges of --vary to values the scenario accepts")
+    assert lines[-1].endswith("narrow the varied ranges to values the scenario accepts")
+
+
+@pytest.mark.parametrize("name", ["jungnangcheon_rain", "gates_sensitivity"])
+def test_the_shipped_sweep_files_are_valid_to_the_last_member(name):
+    f = shipped_scenarios() / "sweeps" / f"{name}.yaml"
+    spec = load_sweep_file(f)
+    d = design(list(spec.parameters), spec.runs, sampler=spec.sampler, seed=spec.seed)
+    members = build_members(spec.scenario, spec.parameters, d)
+    assert len(members) == spec.runs  # 64 = 64, and Sobol's 256 = 64 x (2 + 2)
+    assert {m.values["rainfall.pattern"] for m in members} == {"huff_q1", "huff_q2", "huff_q3", "huff_q4"}
+
+
+def test_scenario_validate_checks_a_sweep_file_as_a_sweep(tmp_path):
+    from click.testing import CliRunner
+
+    from twin.cli import main
+
+    f = tmp_path / "sweep.yaml"
+    f.write_text(f"scenario: {FLAGSHIP}\nsampler: grid\nruns: 3\nvary:\n  rainfall.total_mm: uniform(60, 9000)\n",
+                 encoding="utf-8")
+    bad = CliRunner().invoke(main, ["scenario", "validate", str(f)])
+    assert bad.exit_code == 2 and "checked as a sweep" in bad.output
+    assert "member 2 (rainfall.total_mm=9000): rainfall.total_mm: got 9000.0: expected a number > 0" in bad.output
+    f.write_text(f.read_text(encoding="utf-8").replace("9000", "150"), encoding="utf-8")
+    ok = CliRunner().invoke(main, ["scenario", "validate", str(f)])
+    assert ok.exit_code == 0 and "valid (3 members, grid, varying rainfall.total_mm)" in ok.output

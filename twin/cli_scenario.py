@@ -47,6 +47,12 @@ def scenario_validate(file: str, overrides: tuple[str, ...]) -> None:
         click.echo(f"{file}: {what}, not a scenario: checked as a policy", err=True)
         _validate_policy(file)
         return
+    from .ensemble.spec import is_sweep_file
+
+    if not overrides and is_sweep_file(file):
+        click.echo(f"{file}: a sweep file (it has scenario and vary), not a scenario: checked as a sweep", err=True)
+        _validate_sweep(file)
+        return
     try:
         s = load_scenario(file, overrides=overrides)
     except ScenarioError as exc:
@@ -73,6 +79,23 @@ def scenario_validate(file: str, overrides: tuple[str, ...]) -> None:
     for line in scenario_warnings(s):
         click.echo(f"{file}: warning: {line}", err=True)
     click.echo(f"{file}: valid ({s.name.en}, {s.duration_s / 3600:g} h, rainfall {s.rainfall.kind})")
+
+
+def _validate_sweep(file: str) -> None:
+    """Check a sweep file and every member it makes, as ``twin sweep`` would before its first run."""
+    from .ensemble.spec import load_sweep_file
+    from .ensemble.sweep import plan
+    from .errors import SweepError
+
+    try:
+        spec = load_sweep_file(file)
+        d, members = plan(spec)
+    except (SweepError, ScenarioError) as exc:
+        for line in exc.problems:
+            click.echo(line, err=True)
+        sys.exit(2)
+    varied = ", ".join(p.key for p in spec.parameters)
+    click.echo(f"{file}: valid ({len(members)} members, {d.sampler}, varying {varied})")
 
 
 @scenario_group.command("schema")

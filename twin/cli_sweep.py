@@ -89,11 +89,14 @@ def _problems(lines: list[str]) -> None:
 
 
 def _report(result) -> None:
+    """The sweep in a few lines: members, the run-wide KPIs' p5/p50/p95 in words, the parameters that
+    matter most (Sobol), the rules found. Per-place figures are in the folder's tables and the app."""
+    from .ensemble.kpis import measure_of
+
     t = result.table
-    n = len(t)
     click.echo(f"wrote {result.folder}")
     click.echo(
-        f"  {n} members ({result.design.sampler}): {result.ran} run now, {result.reused} found finished, "
+        f"  {len(t)} members ({result.design.sampler}): {result.ran} run now, {result.reused} found finished, "
         f"{result.failed} failed"
     )
     for line in t.loc[t["status"] != "ok", ["member", "error"]].head(5).itertuples(index=False):
@@ -101,14 +104,20 @@ def _report(result) -> None:
     pct = result.analysis.get("percentiles")
     if pct is not None:
         for col in [c for c in pct.index if str(c).startswith("kpi/")]:
-            r = pct.loc[col]
+            r, m = pct.loc[col], measure_of(col)
             if r["n"]:
-                click.echo(f"  {col}: p5 {r['p5']:.4g}, p50 {r['p50']:.4g}, p95 {r['p95']:.4g} (n {int(r['n'])})")
+                what = f"{m.en} ({m.unit})" if m is not None else col
+                click.echo(f"  {what}: p5 {r['p5']:.4g}, p50 {r['p50']:.4g}, p95 {r['p95']:.4g}")
     sens = result.analysis.get("sensitivity")
     if sens is not None and len(sens):
-        click.echo("  Sobol total indices (95 % interval):")
-        for row in sens.itertuples(index=False):
-            click.echo(f"    {row.kpi} <- {row.parameter}: ST {row.ST:.2f} ± {row.ST_conf:.2f}, S1 {row.S1:.2f}")
+        click.echo("  Sobol total-order indices, 95 % interval (sensitivity.parquet has them all):")
+        for kpi, rows in sens.groupby("kpi", sort=False):
+            if rows["ST"].abs().max() == 0:
+                continue  # a KPI that never changed
+            m = measure_of(str(kpi))
+            parts = ", ".join(f"{r.parameter} {r.ST:.2f} ± {r.ST_conf:.2f}" for r in
+                              rows.sort_values("ST", ascending=False).itertuples(index=False))
+            click.echo(f"    {m.en if m is not None else kpi}: {parts}")
     for entry in result.analysis.get("rules", []):
         click.echo(f"  {entry['target']}: {entry['bad']} of {entry['n']} members")
         for rule in entry["rules"][:2]:

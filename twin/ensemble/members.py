@@ -76,7 +76,7 @@ def build_members(scenario_path: Path, parameters: tuple[Parameter, ...], design
         raise SweepError(
             [f"{label}: {p}" for p in listed]
             + ([f"{label}: ... and {more} more invalid member(s)"] if more else [])
-            + [f"{label}: narrow the ranges of --vary to values the scenario accepts"]
+            + [f"{label}: narrow the varied ranges to values the scenario accepts"]
         )
     return out
 

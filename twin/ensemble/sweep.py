@@ -123,11 +123,11 @@ def _datasets(members: list[Member]) -> tuple[str, ...]:
 @contextmanager
 def _cluster(workers: int | None, scheduler: str | None, datasets: tuple[str, ...]) -> Iterator[Any]:
     """A Dask client: on the cluster at ``scheduler``, else on a local cluster of ``workers`` processes
-    (default: every core) bound to 127.0.0.1, without a dashboard. Each worker gets the plugin that
+    (default: every core this process may use) bound to 127.0.0.1, without a dashboard. Each worker gets the plugin that
     keeps its city."""
     from distributed import Client, LocalCluster
 
-    from .worker import TwinWorkerPlugin
+    from .worker import PLUGIN_NAME, TwinWorkerPlugin
 
     if scheduler is not None and workers is not None:
         raise SweepError("--workers and --scheduler: got both: expected one (a cluster given by address has its own)")
@@ -148,7 +148,7 @@ def _cluster(workers: int | None, scheduler: str | None, datasets: tuple[str, ..
             raise SweepError(f"--scheduler: {scheduler} has no worker after 60 s: start one with "
                              f"`dask worker {scheduler}`") from None
     else:
-        n = workers or os.cpu_count() or 1
+        n = workers or len(os.sched_getaffinity(0)) or 1
         cluster = LocalCluster(
             n_workers=n,
             threads_per_worker=1,
@@ -159,7 +159,7 @@ def _cluster(workers: int | None, scheduler: str | None, datasets: tuple[str, ..
         )
         client = Client(cluster)
     try:
-        client.register_plugin(TwinWorkerPlugin(datasets), name="uijeongbu-twin-sweep")
+        client.register_plugin(TwinWorkerPlugin(datasets), name=PLUGIN_NAME)
         yield client
     finally:
         client.close()
