@@ -11,7 +11,9 @@ purpose with ``--server.address 0.0.0.0`` (see twin.app.serving and docs/app.md)
 
 from __future__ import annotations
 
+import os
 from functools import partial
+from pathlib import Path
 
 import streamlit as st
 
@@ -23,6 +25,7 @@ from twin.app.i18n import LANGS, t
 from twin.app.map_view import map_page
 from twin.app.pages import LIVING_LAB_CSS, PAGES, run_page
 from twin.app.serving import current_exposure
+from twin.app.sweep_view import sweep_page
 
 
 def draw(page: str, lang: str, living_lab: bool, exposure: str) -> None:
@@ -37,6 +40,8 @@ def draw(page: str, lang: str, living_lab: bool, exposure: str) -> None:
         run_page(st, caches.city(), lang, caches.store(), living_lab=living_lab, exposure=exposure)
     elif page == "collapse":
         collapse_page(st, caches.city(), lang, caches.store(), living_lab=living_lab)
+    elif page == "sweep":
+        sweep_page(st, caches.city(), lang, Path(os.environ.get("TWIN_SWEEPS_DIR", "sweeps")))
     elif page == "cctv":
         coverage_page(st, caches.city(), lang, caches.coverage, living_lab=living_lab)
     else:

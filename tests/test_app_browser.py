@@ -54,7 +54,7 @@ ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
-PAGES = ("map", "run", "compare", "cctv", "collapse")  # url paths, in the navigation's order
+PAGES = ("map", "run", "compare", "cctv", "collapse", "sweep")  # url paths, in the navigation's order
 MAIN = '[data-testid="stMain"]'
 MAPS = '[data-testid="stDeckGlJsonChart"]'
 LEGENDS = ".twin-legend"
@@ -78,8 +78,22 @@ def server_log(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app_url(server_log):
-    """The app served by one ``streamlit run`` for the whole module."""
+def sweeps_root(tmp_path_factory) -> Path:
+    """A folder with one small sweep of the flagship (a Sobol design of 6 runs on one worker, about
+    10 s), for the sweep page."""
+    from twin.ensemble.spec import SweepSpec, parse_vary
+    from twin.ensemble.sweep import run_sweep
+
+    root = tmp_path_factory.mktemp("sweeps")
+    spec = SweepSpec(scenario=FLAGSHIP, parameters=parse_vary(["rainfall.total_mm=uniform(60, 150)"]), runs=6,
+                     sampler="sobol", seed=3)
+    run_sweep(spec, root / "flagship_rain", workers=1)
+    return root
+
+
+@pytest.fixture(scope="module")
+def app_url(server_log, sweeps_root):
+    """The app served by one ``streamlit run`` for the whole module (its sweeps in ``sweeps_root``)."""
     port = _free_port()
     log = server_log
     with log.open("w") as fh:
@@ -102,7 +116,7 @@ def app_url(server_log):
             cwd=REPO,
             stdout=fh,
             stderr=subprocess.STDOUT,
-            env={**os.environ},
+            env={**os.environ, "TWIN_SWEEPS_DIR": str(sweeps_root)},
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -533,6 +547,9 @@ def _fill_page(page, name: str, lang: str) -> None:
             _press(page, _words("run", lang), "run the collapse scenario")
         _maps_at_least(page, 1, "the collapse run's map")
         _visible(page, ".vega-embed", "the collapse site's charts")
+    elif name == "sweep":  # the sweep folder is there already: its map and charts draw
+        _maps_at_least(page, 1, "the sweep's exceedance map")
+        _visible(page, ".vega-embed", "the sweep's charts")
     _settle(page, f"/{name} with its results")
 
 
@@ -565,6 +582,7 @@ def test_every_page_in_both_languages_shows_names_and_a_legend_on_every_map(app_
         "Compare a proposal",
         "CCTV blind spots and placement",
         "Building and slope collapse early warning",
+        "Many runs (sweep)",
     ]
     # the flagship's key figures, in English (kept from the first version of this test)
     _goto_page(page, "run")

@@ -314,6 +314,8 @@ TEXT: dict[str, dict[str, str]] = {
     "better": {"ko": "나아짐", "en": "better"},
     "worse": {"ko": "나빠짐", "en": "worse"},
     "same": {"ko": "같음", "en": "same"},
+    # --- the sweep page (twin.app.sweep_view; its own words are in sweep_view.WORDS) ---
+    "page_sweep": {"ko": "여러 번 실행 (앙상블)", "en": "Many runs (sweep)"},
 }
 
 

@@ -26,7 +26,7 @@ from .i18n import t
 from .kpis import KeyGauge, key_gauge, kpi_help, kpi_label, kpi_value, kpis, plain_kpis
 from .widgets import SCENARIOS, get_run, pick_scenario, policy_pick, rain_upload, refused_overrides, shown
 
-PAGES = ("map", "run", "compare", "cctv", "collapse")
+PAGES = ("map", "run", "compare", "cctv", "collapse", "sweep")
 PLAY_FRAMES = 30  # frames of the ▶ animation over the whole run
 PLAY_TICK_S = 0.5  # s of wall time between two frames (the playback fragment reruns this often)
 PLAY_HEIGHT = 480  # px of the playback map (560 in living-lab mode)
