@@ -128,9 +128,15 @@ def test_a_folder_that_is_not_a_sweep_says_so_in_one_line(tmp_path):
     at = AppTest.from_function(_page, args=(str(tmp_path / "empty"),), default_timeout=60).run()
     assert not at.exception
     assert "twin sweep scenarios/flash_flood_jungnangcheon.yaml" in at.code[0].value  # how to make one
-    at.text_input(key="sweep_path").input(str(tmp_path)).run()
+    assert not at.get("text_input")  # only the sweeps under the folder: no path typed into the server
+    broken = tmp_path / "empty" / "broken"  # listed (its files are there) but unreadable
+    broken.mkdir()
+    (broken / "sweep.json").write_text("{}", encoding="utf-8")
+    (broken / "results.parquet").write_bytes(b"not parquet")
+    at.run()
     assert not at.exception and len(at.warning) == 1 and "not a sweep" not in at.warning[0].value
-    assert "스윕 폴더가 아닙니다" in at.warning[0].value and not at.get("deck_gl_json_chart")
+    assert "broken: 스윕 폴더가 아닙니다" in at.warning[0].value and str(tmp_path) not in at.warning[0].value
+    assert not at.get("deck_gl_json_chart")
 
 
 def test_the_page_draws_a_sweep_in_korean_and_english_with_names_not_ids(sweeps):

@@ -75,7 +75,7 @@ def sensitivity(table: pd.DataFrame, parameters: tuple[Parameter, ...], d: Desig
 def discover_rules(table: pd.DataFrame, parameters: tuple[Parameter, ...], targets: tuple[Target, ...]) -> list[dict]:
     """For each target outcome, the rules that say which parameter ranges lead to it (PRIM, then a
     decision tree), as plain data: target, bad, n, method, conditions, coverage, density, n_inside,
-    text_en, text_ko."""
+    n_bad_inside, text_en, text_ko."""
     ok = table[table["status"] == "ok"]
     out: list[dict[str, Any]] = []
     x = pd.DataFrame({p.key: ok[f"param/{p.key}"].to_numpy() for p in parameters})
@@ -102,6 +102,7 @@ def discover_rules(table: pd.DataFrame, parameters: tuple[Parameter, ...], targe
                     "coverage": r.coverage,
                     "density": r.density,
                     "n_inside": r.n_inside,
+                    "n_bad_inside": r.n_bad_inside,
                     "text_en": r.text("en"),
                     "text_ko": r.text("ko"),
                 }
