@@ -245,10 +245,21 @@ def test_the_cli_runs_a_sweep_and_refuses_bad_requests(short_flood, tmp_path):
                          "--keep-worst", "1", "--quiet"], capture_output=True, text=True, cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr[-800:]
     folder = tmp_path / "sweeps" / "short_flood"
-    assert f"wrote {folder}" in ok.stdout and "kpi/flooded_paths: p5" in ok.stdout
+    assert f"wrote {folder}" in ok.stdout and "Riverside paths flooded (paths): p5" in ok.stdout
     got = read_sweep(folder)
-    worst = worst_members(got["table"], "kpi/flooded_paths", 1)
-    assert (folder / "runs" / f"member-{worst[0]:04d}" / "summary.json").is_file()
+    # no gates and no people: the worst are those with the most paths flooded before any alert
+    assert "by kpi/unwarned_paths" in ok.stderr
+    worst = worst_members(got["table"], "kpi/unwarned_paths", 1)
+    kept = folder / "runs" / f"member-{worst[0]:04d}"
+    assert (kept / "summary.json").is_file()
+    shutil.rmtree(folder / "runs")  # as if killed while keeping it: the restart runs only that member again
+    again = subprocess.run([twin, "sweep", str(short_flood), "--runs", "2", "--vary", VARY[0], "--workers", "1",
+                            "--keep-worst", "1", "--quiet"], capture_output=True, text=True, cwd=tmp_path)
+    assert again.returncode == 0 and "0 run now, 2 found finished" in again.stdout
+    assert json.loads((kept / "summary.json").read_text())["flooded_paths"]["count"] == got["table"].set_index(
+        "member").loc[worst[0], "kpi/flooded_paths"]
+    assert (got["table"]["kpi/unwarned_paths"] <= got["table"].set_index("member").loc[worst[0],
+                                                                                     "kpi/unwarned_paths"]).all()
 
 
 def test_a_worker_reuses_its_city_and_a_member_run_twice_gives_the_same_record(short_flood):
@@ -285,3 +296,25 @@ def test_kpis_read_the_run_summary():
     assert k["kpi/exposure_person_min"] == 1.5 and math.isnan(k["kpi/t90_min"])
     assert k["zone/중랑천/people_on_paths"] == 4 and k["kpi/people_on_paths"] == 4
     assert "kpi/gates_failed" not in k  # no gates section, no gate KPIs
+
+
+def test_unknown_kpis_to_rank_or_explain_are_refused_before_any_run(short_flood):
+    from twin.ensemble.spec import Target
+    from twin.ensemble.sweep import plan
+    from twin.errors import SweepError
+
+    spec = _spec(short_flood, worst_by="kpi/flooded", targets=(Target("gate/G01/failed", ">", 0.0),
+                                                               Target("kpi/nonsense", ">", 1.0)))
+    with pytest.raises(SweepError) as err:
+        plan(spec)
+    assert [line.split(": got ")[1].split(":")[0] for line in err.value.problems] == ["'kpi/flooded'",
+                                                                                      "'kpi/nonsense'"]
+
+
+def test_a_choice_of_numbers_and_words_is_one_column_of_words():
+    from twin.ensemble.folder import results_table
+
+    recs = [{"member": i, "key": str(i), "seed": i, "status": "ok", "error": None, "values": {"x": v}, "kpis": {}}
+            for i, v in enumerate([60, "huff_q3", 1.5])]
+    t = results_table(recs, ["x"])
+    assert t["param/x"].tolist() == ["60", "huff_q3", "1.5"]

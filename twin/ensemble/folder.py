@@ -120,6 +120,10 @@ def results_table(records: list[dict[str, Any]], parameter_keys: list[str]) -> p
         rows.append(row)
     cols = ["member", "key", "seed", "status", "error", *(f"param/{k}" for k in parameter_keys), *kpi_cols]
     table = pd.DataFrame(rows, columns=cols)
+    for k in parameter_keys:  # a choice of numbers and words is kept as words (one type per column)
+        col = table[f"param/{k}"]
+        if any(isinstance(v, str) for v in col) and not all(isinstance(v, str) for v in col):
+            table[f"param/{k}"] = col.map(str)
     table["member"] = table["member"].astype("int64")
     table["seed"] = table["seed"].astype("int64")
     table["error"] = table["error"].astype("string")

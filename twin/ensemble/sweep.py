@@ -16,7 +16,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,14 @@ class SweepResult:
 def plan(spec: SweepSpec) -> tuple[Design, list[Member]]:
     """The design and the validated members of ``spec`` (no run yet)."""
     spec.check()
+    where = str(spec.source) if spec.source is not None else "twin sweep"
+    unknown = [(f"{where}: worst_by", spec.worst_by)] if spec.worst_by and measure_of(spec.worst_by) is None else []
+    unknown += [(f"{where}: discover", t.column) for t in spec.targets if measure_of(t.column) is None]
+    if unknown:
+        raise SweepError(
+            [f"{w}: got {c!r}: expected a KPI column such as kpi/flooded_paths, kpi/exposed_people, "
+             "gate/G01/failed (docs/sweep.md lists them)" for w, c in unknown]
+        )
     d = design(list(spec.parameters), spec.runs, sampler=spec.sampler, seed=spec.seed)
     return d, build_members(spec.scenario, spec.parameters, d)
 
@@ -85,19 +93,25 @@ def run_sweep(
     if reused:
         say(f"{reused} of {len(members)} members already finished in {folder.path}: skipped")
     timings: list[dict[str, Any]] = []
-    if todo:
-        with _cluster(workers, scheduler, _datasets(members)) as client:
-            n_workers = max(1, len(client.scheduler_info()["workers"]))
+    with ExitStack() as stack:
+        clients: list[Any] = []
+
+        def client() -> Any:
+            """The cluster's client, started on first use (a finished sweep restarted needs none)."""
+            if not clients:
+                clients.append(stack.enter_context(_cluster(workers, scheduler, _datasets(members))))
+            return clients[0]
+
+        if todo:
+            n_workers = max(1, len(client().scheduler_info()["workers"]))
             say(f"running {len(todo)} members on {n_workers} worker(s)")
-            for rec in _run_on(client, todo, n_workers, progress, total=len(members), done=reused):
+            for rec in _run_on(client(), todo, n_workers, progress, total=len(members), done=reused):
                 timings.append({k: rec.pop(k) for k in ("elapsed_s", "max_rss_kb", "worker") if k in rec})
                 if not rec.pop("lost", False):
                     folder.put(rec)
                 records[rec["member"]] = rec
-            kept = _keep_worst(client, spec, folder, members, records, say)
-    else:
-        kept = []
-    table = results_table(list(records.values()), [p.key for p in spec.parameters])
+        table = results_table(list(records.values()), [p.key for p in spec.parameters])
+        kept = _keep_worst(client, spec, folder, members, table, say)
     folder.write_table("results.parquet", table)
     folder.write_table("series.parquet", series_table(list(records.values())))
     if timings:
@@ -109,7 +123,8 @@ def run_sweep(
 
 
 def _datasets(members: list[Member]) -> tuple[str, ...]:
-    """The datasets the members run on (read from their resolved scenarios' first lines)."""
+    """The dataset the first member runs on (from its resolved scenario), for the workers to load as
+    they start; a member on another dataset loads it on first use."""
     import yaml
 
     found = set()
@@ -240,10 +255,18 @@ def worst_members(table: pd.DataFrame, column: str, k: int) -> list[int]:
     return [int(x) for x in ranked["member"].head(k)]
 
 
-def _keep_worst(client, spec, folder, members, records, say) -> list[int]:
+def _keep_worst(
+    client: Callable[[], Any],
+    spec: SweepSpec,
+    folder: SweepFolder,
+    members: list[Member],
+    table: pd.DataFrame,
+    say: Callable[[str], None],
+) -> list[int]:
+    """Keep the run folders of the ``spec.keep_worst`` worst members (run again, keeping their files:
+    a run is deterministic, so it is the member's run); those already kept are not run again."""
     if spec.keep_worst <= 0:
         return []
-    table = results_table(list(records.values()), [p.key for p in spec.parameters])
     column = worst_column(spec, table)
     if column is None:
         return []
@@ -253,7 +276,7 @@ def _keep_worst(client, spec, folder, members, records, say) -> list[int]:
         from .worker import run_batch
 
         say(f"keeping the run folders of the {len(chosen)} worst members by {column}")
-        for fut in client.map(run_batch, [[m] for m in need], keep=True, pure=False):
+        for fut in client().map(run_batch, [[m] for m in need], keep=True, pure=False):
             for rec in fut.result():
                 if rec.get("files"):
                     folder.put_run(rec["member"], rec["files"])
