@@ -44,7 +44,7 @@ def _sweep(scenario: Path, runs: int, workers: int, out: Path) -> dict:
     t0 = time.perf_counter()
 
     def progress(done: int, total: int) -> None:
-        if not first:
+        if not first and done > 0:
             first.append(time.perf_counter() - t0)
 
     result = run_sweep(spec, out, workers=workers, progress=progress)

@@ -76,7 +76,7 @@ def _texts(at: AppTest) -> str:
     parts += [f"{m.label} {m.value}" for m in at.metric] + [e.label for e in at.expander]
     for d in at.dataframe:
         parts += [str(c) for c in d.value.columns] + [str(v) for v in d.value.iloc[:, 0]]
-    return "\n".join(parts)
+    return re.sub(r"\\(.)", r"\1", "\n".join(parts))  # as shown: markdown's escapes undone
 
 
 def test_a_probability_colour_runs_between_the_legends_ends():
@@ -190,3 +190,29 @@ def test_the_rich_sweep_shows_failures_sensitivity_and_rules(sweeps):
     assert "1 of 4 base samples left out" in text and not RAW_ID.search(text)
     assert at.selectbox(key="sweep_event:en").value == "access_point/unwarned == 1"  # kept across the switch
     assert at.get("download_button")
+
+
+def test_hostile_text_in_a_sweep_folder_is_shown_as_text_and_a_malformed_one_is_refused(sweeps, tmp_path):
+    root = tmp_path / "root"
+    evil = root / "evil"
+    shutil.copytree(sweeps / "a_rain", evil)
+    table = pd.read_parquet(evil / "results.parquet")
+    table.loc[0, "status"] = "failed"
+    link = "![t](http://evil.example/t.png) [l](http://evil.example)"
+    table.loc[0, "error"] = f"x` **B** {link} <script>1</script>" + "y" * 3000
+    table.to_parquet(evil / "results.parquet", index=False)
+    rules = json.loads((evil / "rules.json").read_text(encoding="utf-8"))
+    rules.append({"target": "kpi/flooded_paths > 0 [l](http://evil.example)", "bad": "many", "n": 4,
+                  "rules": ["not a rule", {"method": "![t](http://evil.example/m.png)", "conditions": "bad"}]})
+    (evil / "rules.json").write_text(json.dumps(rules), encoding="utf-8")
+    broken = root / "broken"  # listed first (by name), not a sweep's shape
+    shutil.copytree(sweeps / "a_rain", broken)
+    (broken / "rules.json").write_text('{"x": 1}', encoding="utf-8")
+    pd.read_parquet(broken / "results.parquet").drop(columns=["status"]).to_parquet(broken / "results.parquet")
+    at = AppTest.from_function(_page, args=(str(root),), default_timeout=120).run()
+    assert not at.exception and len(at.warning) == 1 and "broken" in at.warning[0].value
+    at.selectbox(key="sweep_folder:ko").set_value(str(evil)).run()
+    assert not at.exception
+    raw = "\n".join(str(getattr(x, "value", "")) for kind in ("markdown", "caption") for x in at.get(kind))
+    assert "](http://evil.example" not in raw and "**B**" not in raw and "<script>" not in raw
+    assert "yyyy" in raw and "y" * 400 not in raw  # the error is cut

@@ -183,13 +183,16 @@ def test_members_are_validated_and_keyed_by_what_they_run():
 
 
 def test_values_the_scenario_refuses_stop_the_sweep_before_any_run():
-    ps = tuple(_params("rainfall.total_mm=uniform(60, 150)", "rainfall.duration=uniform(-5, -1)"))
+    ps = tuple(_params("rainfall.pattern=choice(huff_q2, huff_q3)", "rainfall.total_mm=uniform(-60, 150)"))
+    d = design(list(ps), 60, sampler="lhs", seed=1)
+    bad = [i for i, u in enumerate(d.u) if ps[1].value(u[1]) <= 0]  # no rain or less
+    assert len(bad) > 10
     with pytest.raises(SweepError) as err:
-        build_members(FLAGSHIP, ps, design(list(ps), 30, sampler="lhs", seed=1))
+        build_members(FLAGSHIP, ps, d)
     lines = err.value.problems
-    assert lines[0].startswith(f"{FLAGSHIP}: member 0 (rainfall.total_mm=")
-    assert "rainfall.duration" in lines[0]
-    assert any("and 20 more invalid member(s)" in line for line in lines)
+    assert lines[0].startswith(f"{FLAGSHIP}: member {bad[0]} (rainfall.pattern=huff_q")
+    assert "rainfall.total_mm: got -" in lines[0]
+    assert lines[-2].endswith(f"... and {len(bad) - 10} more invalid member(s)")
     assert lines[-1].endswith("narrow the varied ranges to values the scenario accepts")
 
 
@@ -209,11 +212,54 @@ def test_scenario_validate_checks_a_sweep_file_as_a_sweep(tmp_path):
     from twin.cli import main
 
     f = tmp_path / "sweep.yaml"
-    f.write_text(f"scenario: {FLAGSHIP}\nsampler: grid\nruns: 3\nvary:\n  rainfall.total_mm: uniform(60, 9000)\n",
+    f.write_text(f"scenario: {FLAGSHIP}\nsampler: grid\nruns: 3\nvary:\n  rainfall.total_mm: uniform(60, 5000)\n",
                  encoding="utf-8")
     bad = CliRunner().invoke(main, ["scenario", "validate", str(f)])
     assert bad.exit_code == 2 and "checked as a sweep" in bad.output
-    assert "member 2 (rainfall.total_mm=9000): rainfall.total_mm: got 9000.0: expected a number > 0" in bad.output
-    f.write_text(f.read_text(encoding="utf-8").replace("9000", "150"), encoding="utf-8")
+    assert "member 2 (rainfall.total_mm=5000): rainfall.total_mm: got 5000.0: expected a number > 0" in bad.output
+    f.write_text(f.read_text(encoding="utf-8").replace("5000", "150"), encoding="utf-8")
     ok = CliRunner().invoke(main, ["scenario", "validate", str(f)])
     assert ok.exit_code == 0 and "valid (3 members, grid, varying rainfall.total_mm)" in ok.output
+
+
+def test_numbers_in_e_notation_and_dates_are_read_as_the_scenario_reads_them():
+    assert parse_parameter("rainfall.total_mm=uniform(1e1, 1.5e2)").args == (10.0, 150.0)
+    p = parse_parameter("start=choice(2026-07-15T14:00:00+09:00, 2026-07-16)")
+    assert p.args == ("2026-07-15T14:00:00+09:00", "2026-07-16")
+    members = build_members(FLAGSHIP, (p,), design([p], 2, sampler="grid", seed=0))
+    assert [m.values["start"] for m in members] == list(p.args)
+    assert "start: '2026-07-16T00:00:00+09:00'" in members[1].resolved
+    with pytest.raises(SweepError, match="2 finite numbers"):
+        parse_parameter("rainfall.total_mm=uniform(1e1, 1e999)")
+
+
+def test_a_threshold_that_is_not_a_number_is_refused():
+    with pytest.raises(SweepError, match="got the number '1.2.3': expected a finite number"):
+        parse_target("kpi/flooded_paths > 1.2.3", where="--discover")
+
+
+def test_a_file_that_is_not_yaml_is_refused_with_the_yaml_error(tmp_path):
+    from twin.ensemble.spec import load_request
+
+    f = tmp_path / "bad.yaml"
+    f.write_text("scenario: x\nvary: {a: uniform(1, 2)\n", encoding="utf-8")
+    with pytest.raises(SweepError) as err:
+        load_request(f)
+    (line,) = err.value.problems
+    assert line.startswith(f"{f}: line ") and "not valid YAML" in line
+    assert load_request(FLAGSHIP).scenario == FLAGSHIP.resolve()  # a scenario: nothing varied yet
+
+
+def test_a_field_that_does_not_exist_or_a_bad_base_scenario_is_said_once(tmp_path):
+    ps = (parse_parameter("rainfall.nonexistent=uniform(1, 2)"), parse_parameter("rainfall.total_mm=uniform(60, 90)"))
+    with pytest.raises(SweepError) as err:
+        build_members(FLAGSHIP, ps, design(list(ps), 20, sampler="lhs", seed=0))
+    (line,) = err.value.problems
+    assert line.startswith(f"{FLAGSHIP}: vary rainfall.nonexistent (at its middle value 1.5): ")
+    not_a_scenario = tmp_path / "notes.yaml"
+    not_a_scenario.write_text("hello: world\n", encoding="utf-8")
+    from twin.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as err2:
+        build_members(not_a_scenario, ps[1:], design(list(ps[1:]), 20, sampler="lhs", seed=0))
+    assert not any("member" in line for line in err2.value.problems)

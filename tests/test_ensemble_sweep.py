@@ -239,7 +239,7 @@ def test_the_cli_runs_a_sweep_and_refuses_bad_requests(short_flood, tmp_path):
     (tmp_path / "notes" / "mine.txt").write_text("keep", encoding="utf-8")
     foreign = subprocess.run([twin, "sweep", str(short_flood), "--runs", "2", "--vary", VARY[0], "--out", "notes"],
                              capture_output=True, text=True, cwd=tmp_path)
-    assert foreign.returncode == 2 and "is not a sweep folder" in foreign.stderr
+    assert foreign.returncode == 2 and "not a sweep folder" in foreign.stderr and "members:" not in foreign.stderr
     assert (tmp_path / "notes" / "mine.txt").read_text() == "keep"
     ok = subprocess.run([twin, "sweep", str(short_flood), "--runs", "2", "--vary", VARY[0], "--workers", "1",
                          "--keep-worst", "1", "--quiet"], capture_output=True, text=True, cwd=tmp_path)
@@ -318,3 +318,49 @@ def test_a_choice_of_numbers_and_words_is_one_column_of_words():
             for i, v in enumerate([60, "huff_q3", 1.5])]
     t = results_table(recs, ["x"])
     assert t["param/x"].tolist() == ["60", "huff_q3", "1.5"]
+
+
+def test_a_sweep_folder_is_locked_and_keeps_only_what_its_request_made(tmp_path):
+    from twin.ensemble.folder import LOCK, SweepFolder
+    from twin.errors import OutputError
+
+    folder = SweepFolder(tmp_path / "s")
+    with folder:
+        with pytest.raises(OutputError, match="another sweep is writing to it"):
+            SweepFolder(tmp_path / "s").__enter__()
+    assert not (tmp_path / "s" / LOCK).exists()
+    (tmp_path / "s" / LOCK).write_text("999999999", encoding="utf-8")  # left by a killed sweep
+    with SweepFolder(tmp_path / "s") as again:
+        assert (tmp_path / "s" / LOCK).read_text() == str(os.getpid())
+        (again.path / "sensitivity.parquet").write_bytes(b"old")
+        again.clear_outputs()
+        assert not (again.path / "sensitivity.parquet").exists()
+        again.put_run(1, "k1", {"summary.json": b"{}"})
+        again.put_run(2, "k2", {"summary.json": b"{}"})
+        assert again.has_run(1, "k1") and not again.has_run(1, "other")
+        again.prune_runs({1: "k1", 2: "changed"})
+        assert again.has_run(1, "k1") and not again.run_dir(2).exists()
+
+
+def test_a_record_of_the_wrong_shape_is_run_again(tmp_path):
+    from twin.ensemble.folder import SweepFolder
+
+    folder = SweepFolder(tmp_path / "s")
+    good = {"member": 0, "key": "k", "seed": 1, "values": {"a": 1.0}, "status": "ok", "error": None,
+            "kpis": {"kpi/x": 1.0}, "series": {"t_s": [0.0]}}
+    folder.put(dict(good))
+    assert folder.record("k") == good
+    no_seed = {k: v for k, v in good.items() if k != "seed"}
+    wrong = {**good, "status": "maybe"}
+    for bad in ({**good, "seed": "1"}, {**good, "kpis": {"kpi/x": "lots"}}, no_seed, wrong, [good]):
+        (folder.path / "members" / "k.json").write_text(json.dumps(bad), encoding="utf-8")
+        assert folder.record("k") is None, bad
+
+
+def test_kpis_a_scenario_does_not_make_are_refused_before_any_run(short_flood):
+    from twin.ensemble.sweep import plan
+    from twin.errors import SweepError
+
+    with pytest.raises(SweepError, match=r"worst_by: got 'kpi/gates_failed', a KPI of the gates model: expected a KPI "
+                                         r"of this scenario's models \(flood\)"):
+        plan(_spec(short_flood, worst_by="kpi/gates_failed"))

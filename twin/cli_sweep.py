@@ -45,28 +45,30 @@ def sweep_cmd(file, runs, vary, sampler, seed, workers, scheduler, out, keep_wor
     indices (sampler sobol) and discovered rules to the sweep folder."""
     from tqdm import tqdm
 
-    from .ensemble.spec import SweepSpec, is_sweep_file, load_sweep_file, parse_target, parse_vary
+    from .ensemble.spec import load_request, parse_target, parse_vary
     from .ensemble.sweep import run_sweep
 
     try:
         parameters = parse_vary(vary) if vary else None
         parsed = tuple(parse_target(t, where=f"--discover {t[:40]}") for t in targets) or None
-        base = load_sweep_file(file) if is_sweep_file(file) else SweepSpec(scenario=file, parameters=())
+        base = load_request(file)
         spec = base.with_options(runs=runs, sampler=sampler, seed=seed, keep_worst=keep_worst, worst_by=worst_by,
                                  targets=parsed, parameters=parameters)
         spec.check()
     except SweepError as exc:
         _problems(exc.problems)
     out = out or Path("sweeps") / file.stem
-    bar = None if quiet else tqdm(total=1, unit="run", desc="members", file=sys.stderr)
+    bars: list[tqdm] = []  # made when the runs start: nothing is drawn above a refusal
 
     def progress(done: int, total: int) -> None:
-        if bar is not None:
-            bar.total = total
-            bar.update(done - bar.n)
+        if quiet:
+            return
+        if not bars:
+            bars.append(tqdm(total=total, unit="run", desc="members", file=sys.stderr))
+        bars[0].update(done - bars[0].n)
 
     def log(text: str) -> None:
-        (bar.write if bar is not None else click.echo)(text, file=sys.stderr)
+        (bars[0].write if bars else click.echo)(text, file=sys.stderr)
 
     try:
         result = run_sweep(spec, out, workers=workers, scheduler=scheduler, progress=progress, log=log)
@@ -74,8 +76,13 @@ def sweep_cmd(file, runs, vary, sampler, seed, workers, scheduler, out, keep_wor
         _problems(exc.problems)
     except (TwinError, OSError, OutputError) as exc:
         _problems([f"error: {exc}"])
+    except KeyboardInterrupt:
+        for bar in bars:
+            bar.close()
+        click.echo(f"stopped: the finished members are kept in {out}; run the same command again to go on", err=True)
+        sys.exit(130)
     finally:
-        if bar is not None:
+        for bar in bars:
             bar.close()
     _report(result)
     if result.failed:

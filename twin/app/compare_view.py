@@ -26,7 +26,7 @@ from .form_inputs import (
 from .form_values import PROPOSAL_ATTENTION_M, TRIGGERS, parse_overrides, people_overrides
 from .i18n import t
 from .kpis import key_gauge
-from .widgets import _md_text, get_run, pick_scenario, refused_overrides, translated_select
+from .widgets import get_run, md_text, pick_scenario, refused_overrides, translated_select
 
 CHANGES = ("trigger", "thresholds", "people", "rain", "gate_policy")
 DEFAULT_CHANGES = ("trigger", "thresholds")  # the example: leave at 관심, with 신곡교's 관심 at 1.5 m
@@ -243,7 +243,7 @@ def compare_page(st, city, lang: str, store, *, living_lab: bool = False) -> Non
     base = load_scenario(path)
     problems: list[str] = []  # said where they are; nothing runs while there is one
     sets, said, typed = proposal_form(st, city, base, lang, store, path, problems)
-    body = "\n".join(f"- {_md_text(x)}" for x in said) or w("nothing", lang)
+    body = "\n".join(f"- {md_text(x)}" for x in said) or w("nothing", lang)
     st.markdown(f"**{w('proposal_says', lang)}**\n\n{body}")
     if st.button(t("compare", lang), key="cmp_run", type="primary"):
         st.session_state.pop("cmp_key", None)

@@ -23,8 +23,19 @@ import pandas as pd
 from ..ensemble.kpis import place_of
 from . import legend as lg
 from .i18n import t
-from .sweep_words import kpi_words, param_label, param_unit, param_value, sampler_words, target_text, varied_text, w
+from .sweep_words import (
+    cut,
+    kpi_words,
+    param_label,
+    param_unit,
+    param_value,
+    sampler_words,
+    target_text,
+    varied_text,
+    w,
+)
 from .sweep_words import num as _num
+from .widgets import md_text
 
 REPO = Path(__file__).resolve().parents[2]
 HOW_TO = 'twin sweep scenarios/flash_flood_jungnangcheon.yaml --runs 64 --vary "rainfall.total_mm=uniform(60,150)"'
@@ -33,6 +44,7 @@ PROB_STOPS = ((0.0, (225, 225, 218)), (0.5, (255, 150, 0)), (1.0, (190, 0, 70)))
 PROB_ALPHA = 235
 NO_VALUE_RGBA = (160, 160, 160, 160)
 MAP_KINDS = ("access_point", "gate")  # the places the map can colour
+ERROR_CHARS = 300  # a failed run's error is cut to this many characters on the page
 
 # --- the folder --------------------------------------------------------------------------------
 @dataclass
@@ -67,6 +79,7 @@ def sweep_folders(root: Path) -> list[Path]:
 def load_sweep(path: Path) -> Sweep:
     """Read a sweep folder (raises :class:`twin.errors.SweepError` when it is not one)."""
     from ..ensemble.sweep import read_sweep
+    from ..errors import SweepError
 
     got = read_sweep(path)
 
@@ -79,6 +92,10 @@ def load_sweep(path: Path) -> Sweep:
         rules = json.loads(rules_file.read_text(encoding="utf-8")) if rules_file.is_file() else None
     except ValueError:
         rules = None
+    if rules is not None and not (isinstance(rules, list) and all(isinstance(e, dict) for e in rules)):
+        rules = None  # not what a sweep writes: shown as no rules file
+    if not {"member", "status", "error"} <= set(got["table"].columns) or not isinstance(got["meta"], dict):
+        raise SweepError(f"{path.name}: results.parquet or sweep.json is not a sweep's")
     return Sweep(path, got["meta"], got["table"], table("exceedance.parquet"), table("percentiles.parquet"),
                  table("sensitivity.parquet"), rules)  # fmt: skip
 
@@ -282,7 +299,7 @@ def _pick(st, lang: str, root: Path) -> Path | None:
     point the server at other folders); None, with how to make one, when there is none."""
     found = sweep_folders(root)
     if not found:
-        st.info(w("none_found", lang).format(root=root))
+        st.info(w("none_found", lang).format(root=md_text(str(root))))
         st.code(HOW_TO, language="bash")
         return None
     metas = {str(p): _meta(p) for p in found}
@@ -316,8 +333,8 @@ def _meta(path: Path) -> dict[str, Any]:
 def _header(st, s: Sweep, lang: str, names: Any) -> None:
     """What varied, how many runs, how many failed (errors in an expander), the sampler."""
     meta, table = s.meta, s.table
-    st.subheader(sweep_name(meta, s.path, lang))
-    st.markdown(f"**{w('varied', lang)}:** {varied_text(meta.get('parameters') or [], lang, names)}")
+    st.subheader(md_text(sweep_name(meta, s.path, lang)))
+    st.markdown(f"**{w('varied', lang)}:** {md_text(varied_text(meta.get('parameters') or [], lang, names))}")
     failed = table[table["status"] != "ok"]
     a, b, c = st.columns(3)
     a.metric(w("runs", lang), f"{len(table):,}")
@@ -329,7 +346,8 @@ def _header(st, s: Sweep, lang: str, names: Any) -> None:
             for _, r in failed.iterrows():
                 values = ", ".join(f"{param_label(k, lang, names)} {param_value(k, r.get(f'param/{k}'), lang)}"
                                    for k in keys)  # fmt: skip
-                st.markdown(f"- **{w('member', lang).format(i=int(r['member']))}** ({values}): `{r['error']}`")
+                error = md_text(cut(str(r["error"]), ERROR_CHARS))
+                st.markdown(f"- **{w('member', lang).format(i=int(r['member']))}** ({md_text(values)}): {error}")
 
 
 def _distributions(st, s: Sweep, lang: str) -> None:
@@ -401,14 +419,19 @@ def _sensitivity(st, s: Sweep, lang: str, names: Any) -> None:
     st.altair_chart(sensitivity_chart(data, w("sens_value", lang)), width="stretch")
     top = rows.sort_values("ST", ascending=False).iloc[0]
     st_, half = float(top["ST"]), float(top["ST_conf"])
-    st.markdown(w("sens_top", lang).format(kpi=kpi_words(pick, lang)[0], param=labels[str(top["parameter"])],
-                                           st=_pc(st_, True), low=_pc(st_ - half, True),
+    kpi, param = md_text(kpi_words(pick, lang)[0]), md_text(labels[str(top["parameter"])])
+    st.markdown(w("sens_top", lang).format(kpi=kpi, param=param, st=_pc(st_, True), low=_pc(st_ - half, True),
                                            high=_pc(st_ + half, True)))  # fmt: skip
     st.caption(w("sens_caption", lang))
     dropped = int(rows["dropped_blocks"].max()) if "dropped_blocks" in rows else 0
     if dropped > 0:
         blocks = int(rows["blocks"].max()) if "blocks" in rows else dropped
         st.caption(w("dropped", lang).format(k=dropped, m=blocks))
+
+
+def _count(x: Any) -> int:
+    """A count read from rules.json (0 when it is not a whole number)."""
+    return x if type(x) is int and x >= 0 else 0
 
 
 def _rules(st, s: Sweep, lang: str, names: Any) -> None:
@@ -418,15 +441,22 @@ def _rules(st, s: Sweep, lang: str, names: Any) -> None:
         st.caption(w("rules_none", lang))
         return
     for entry in s.rules:
-        bad, n = int(entry.get("bad", 0)), int(entry.get("n", 0))
-        st.markdown("**" + w("rules_count", lang).format(target=target_text(str(entry.get("target")), lang),
+        bad, n = _count(entry.get("bad")), _count(entry.get("n"))
+        st.markdown("**" + w("rules_count", lang).format(target=md_text(target_text(str(entry.get("target")), lang)),
                                                         bad=bad, n=n) + "**")  # fmt: skip
         rules = entry.get("rules") or []
         if not rules:
             st.caption(w("no_rules_why", lang))
-        for r in rules:
-            method = w(str(r.get("method")), lang) if str(r.get("method")) in ("prim", "tree") else r.get("method")
-            st.markdown(f"- {rule_text(r, bad, lang, names)} ({method})")
+        for r in rules if isinstance(rules, list) else ():
+            if not isinstance(r, dict):
+                continue
+            method = str(r.get("method"))
+            method = w(method, lang) if method in ("prim", "tree") else md_text(cut(method))
+            try:
+                text = rule_text(r, bad, lang, names)
+            except (TypeError, ValueError, AttributeError):  # not a rule a sweep writes
+                continue
+            st.markdown(f"- {md_text(text)} ({method})")
 
 
 def _download(st, s: Sweep, lang: str) -> None:
@@ -449,7 +479,7 @@ def sweep_page(st, city, lang: str, root: Path) -> None:
     try:
         s = load_sweep(path)
     except (SweepError, OSError, ValueError):
-        st.warning(w("not_sweep", lang).format(path=path.name))
+        st.warning(w("not_sweep", lang).format(path=md_text(path.name)))
         return
     names = names_of(city)
     _header(st, s, lang, names)

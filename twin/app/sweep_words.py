@@ -155,6 +155,15 @@ def param_label(key: str, lang: str, names: Any = None) -> str:
     return key
 
 
+TEXT_CHARS = 60  # a parameter's value in words is cut to this many characters
+
+
+def cut(text: str, limit: int = TEXT_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def param_value(key: str, value: Any, lang: str) -> str:
     """One value of a parameter in words: numbers to 3 significant digits with the unit, rain patterns
     and triggers by :func:`twin.app.names.word`."""
@@ -169,7 +178,7 @@ def param_value(key: str, value: Any, lang: str) -> str:
         return word("pattern", str(value), lang)
     if key == "crowd.evacuation_trigger":
         return word("trigger", str(value), lang)
-    return str(value)
+    return cut(str(value))
 
 
 def num(x: float) -> str:

@@ -143,11 +143,11 @@ def show_error(st, lang: str, exc: Exception) -> None:
     """One error box for a refused input: its problems one per line (a ScenarioError holds one
     problem per line, and markdown would run them together), each shown as text, not markdown."""
     lines = [x.strip() for x in str(exc).splitlines() if x.strip()] or [type(exc).__name__]
-    body = "\n".join(f"- {_md_text(x)}" for x in lines)
+    body = "\n".join(f"- {md_text(x)}" for x in lines)
     st.error(f"**{t('invalid', lang)}**\n\n{body}")
 
 
-def _md_text(text: str) -> str:
+def md_text(text: str) -> str:
     """``text`` with markdown's special characters escaped, so that it shows as typed."""
     import re
 

@@ -12,7 +12,7 @@
     timings.json          wall time and peak memory of the workers (not results: they vary by machine)
     members/<key>.json    each member's record, named by its key (twin.ensemble.members): a restart
                           skips every member it finds here
-    runs/member-<i>/      the run folders kept on request (the worst members)
+    runs/member-<i>/      the run folders kept on request (the worst members), each with its member.key
 
 Every file is written atomically (a temp file renamed into place), so a sweep killed at any moment
 leaves only whole files; a member record that cannot be read is run again.
@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +34,65 @@ from ..errors import OutputError
 from ..results import SUMMARY
 
 SWEEP_JSON = "sweep.json"
+RUN_KEY = "member.key"
 FORMAT = 1
 
 
+OUTPUTS = ("results.parquet", "series.parquet", "percentiles.parquet", "exceedance.parquet", "sensitivity.parquet",
+           "rules.json", "timings.json")
+"""What a sweep makes from its records: removed when a sweep starts, so that a folder never shows
+tables of another request (a sweep stopped half-way shows none until it is run again)."""
+LOCK = ".sweep.lock"
+MARKER = ".twin-sweep"
+
+
 class SweepFolder:
-    """The folder at ``path``, created when missing; a non-empty folder that is not a sweep's is refused."""
+    """The folder at ``path``, created when missing; a non-empty folder that is not a sweep's is refused
+    (a sweep's holds :data:`MARKER` or sweep.json). Use as a context manager: it is locked meanwhile,
+    and a second sweep on the same folder is refused."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).resolve()
         if self.path.exists() and not self.path.is_dir():
-            raise OutputError(f"{self.path} exists and is not a directory; choose another --out")
-        if self.path.is_dir() and any(self.path.iterdir()) and not (self.path / SWEEP_JSON).is_file():
+            raise OutputError(f"--out {self.path}: exists and is not a directory; choose another --out")
+        ours = (self.path / MARKER).is_file() or (self.path / SWEEP_JSON).is_file()
+        if self.path.is_dir() and any(self.path.iterdir()) and not ours:
             raise OutputError(
-                f"{self.path} is not empty and has no {SWEEP_JSON}, so it is not a sweep folder; "
-                "refusing to write into it (choose another --out)"
+                f"--out {self.path}: not empty and not a sweep folder; refusing to write into it (choose another --out)"
             )
-        (self.path / "members").mkdir(parents=True, exist_ok=True)
+        try:
+            (self.path / "members").mkdir(parents=True, exist_ok=True)
+            (self.path / MARKER).touch()
+        except OSError as exc:
+            raise OutputError(f"--out {self.path}: cannot be written ({exc.strerror or type(exc).__name__})") from None
+
+    def __enter__(self) -> SweepFolder:
+        lock = self.path / LOCK
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if _alive(lock):
+                    raise OutputError(
+                        f"--out {self.path}: another sweep is writing to it (process {_pid(lock)}); wait for it, "
+                        "or choose another --out"
+                    ) from None
+                lock.unlink(missing_ok=True)  # left by a sweep that was killed
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(str(os.getpid()))
+            return self
+        raise OutputError(f"--out {self.path}: could not take its lock ({LOCK})")
+
+    def __exit__(self, *exc: Any) -> None:
+        lock = self.path / LOCK
+        if _pid(lock) == os.getpid():
+            lock.unlink(missing_ok=True)
+
+    def clear_outputs(self) -> None:
+        """Remove the tables of an earlier request (:data:`OUTPUTS`); the records stay (they are keyed)."""
+        for name in OUTPUTS:
+            (self.path / name).unlink(missing_ok=True)
 
     # --- member records ------------------------------------------------------------------
     def record(self, key: str) -> dict[str, Any] | None:
@@ -57,27 +102,51 @@ class SweepFolder:
             rec = json.loads(f.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        return rec if isinstance(rec, dict) and rec.get("key") == key else None
+        return rec if _record_ok(rec, key) else None
 
     def put(self, record: dict[str, Any]) -> None:
         """Keep a member's record (its run folder files, if any, under runs/)."""
         files = record.pop("files", None)
         if files:
-            self.put_run(record["member"], files)
+            self.put_run(record["member"], record["key"], files)
         with atomic_file(self.path / "members" / f"{record['key']}.json") as tmp:
             tmp.write_text(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
 
     def run_dir(self, member: int) -> Path:
         return self.path / "runs" / f"member-{member:04d}"
 
-    def put_run(self, member: int, files: dict[str, bytes]) -> Path:
-        """Write one kept run folder (name -> bytes) atomically."""
+    def put_run(self, member: int, key: str, files: dict[str, bytes]) -> Path:
+        """Write one kept run folder (name -> bytes) atomically, with the member's key (``member.key``)."""
         target = self.run_dir(member)
         target.parent.mkdir(exist_ok=True)
         with atomic_dir(target, overwrite=True, marker=SUMMARY) as tmp:
             for name, data in files.items():
                 (tmp / Path(name).name).write_bytes(data)
+            (tmp / RUN_KEY).write_text(key + "\n", encoding="utf-8")
         return target
+
+    def has_run(self, member: int, key: str) -> bool:
+        """True when the kept run folder of ``member`` is whole and is this member's (its key)."""
+        d = self.run_dir(member)
+        try:
+            return (d / SUMMARY).is_file() and (d / RUN_KEY).read_text(encoding="utf-8").strip() == key
+        except OSError:
+            return False
+
+    def prune_runs(self, keep: dict[int, str]) -> None:
+        """Remove kept run folders that are not in ``keep`` (member -> key) or hold another member's run."""
+        import shutil
+
+        runs = self.path / "runs"
+        if not runs.is_dir():
+            return
+        for d in runs.iterdir():
+            m = re.fullmatch(r"member-(\d+)", d.name)
+            if not (d.is_dir() and m):
+                continue
+            i = int(m.group(1))
+            if not (i in keep and self.has_run(i, keep[i])):
+                shutil.rmtree(d)
 
     # --- tables ----------------------------------------------------------------------------
     def write_table(self, name: str, table: pd.DataFrame) -> Path:
@@ -89,6 +158,48 @@ class SweepFolder:
         with atomic_file(self.path / name) as tmp:
             tmp.write_text(json.dumps(_json_safe(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         return self.path / name
+
+
+def _alive(lock: Path) -> bool:
+    """True when the process that took ``lock`` still runs (on this machine)."""
+    pid = _pid(lock)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _pid(lock: Path) -> int | None:
+    try:
+        return int(lock.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _record_ok(rec: Any, key: str) -> bool:
+    """A member record of the shape :func:`twin.ensemble.worker.run_member` makes, for ``key``; any
+    other file (hand-edited, from another version) is run again rather than trusted."""
+    if not isinstance(rec, dict) or rec.get("key") != key:
+        return False
+    if not (type(rec.get("member")) is int and type(rec.get("seed")) is int and isinstance(rec.get("values"), dict)):
+        return False
+    if rec.get("status") not in ("ok", "failed") or not isinstance(rec.get("error"), str | type(None)):
+        return False
+    kpis, series = rec.get("kpis"), rec.get("series", {})
+    if not isinstance(kpis, dict) or not all(isinstance(k, str) and _number(v) for k, v in kpis.items()):
+        return False
+    return isinstance(series, dict) and all(
+        isinstance(v, list) and all(_number(x) for x in v) for v in series.values()
+    )
+
+
+def _number(v: Any) -> bool:
+    return v is None or (isinstance(v, int | float) and not isinstance(v, bool))
 
 
 def _json_safe(x: Any) -> Any:

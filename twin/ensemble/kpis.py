@@ -203,6 +203,17 @@ def run_kpis(summary: dict[str, Any], verdict: dict[str, Any] | None = None) -> 
 
 def measure_of(column: str) -> Measure | None:
     """The declaration of a KPI column (``kpi/t90_min``, ``gauge/LS-1018665/peak_stage_m``), or None."""
+    found = _declared(column)
+    return found[1] if found is not None else None
+
+
+def model_of(column: str) -> str | None:
+    """The model that declares a KPI column (``"flood"``, ``"gates"``, ...), or None."""
+    found = _declared(column)
+    return found[0].model if found is not None else None
+
+
+def _declared(column: str) -> tuple[ModelKpis, Measure] | None:
     parts = column.split("/")
     for m in MODEL_KPIS:
         if parts[0] == "kpi" and len(parts) == 2:
@@ -212,8 +223,24 @@ def measure_of(column: str) -> Measure | None:
         else:
             found = None
         if found is not None:
-            return found
+            return m, found
     return None
+
+
+def scenario_models(scenario: Any) -> set[str]:
+    """The models whose KPIs a run of ``scenario`` (a :class:`twin.scenario.Scenario`) has, as
+    :class:`twin.simulation.Simulation` builds them: the flood with hydraulics, the crowd with people
+    (or monitored sites, whose residents it moves), the gates with a controller, collapse with sites."""
+    out = set()
+    if scenario.hydraulics.enabled:
+        out.add("flood")
+    if scenario.populations or scenario.collapse is not None:
+        out.add("crowd")
+    if scenario.controller is not None:
+        out.add("gates")
+    if scenario.collapse is not None:
+        out.add("collapse")
+    return out
 
 
 def place_of(column: str) -> tuple[str, str] | None:

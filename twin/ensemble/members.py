@@ -48,8 +48,8 @@ def build_members(scenario_path: Path, parameters: tuple[Parameter, ...], design
     would validate it (:class:`~twin.errors.SweepError` naming the members and values that fail)."""
     label = os.fspath(scenario_path)
     base = read_yaml_file(scenario_path, what="a scenario YAML file")
-    if not isinstance(base, dict):
-        scenario_from_mapping(base, source=scenario_path)  # raises the scenario loader's own message
+    scenario_from_mapping(base, source=scenario_path)  # the scenario itself first: its own problems, once
+    _parameter_problems(base, scenario_path, parameters)
     code = code_fingerprint(skip=("app",))  # the pages make no results
     inputs: dict[str, str] = {}
     out: list[Member] = []
@@ -62,7 +62,7 @@ def build_members(scenario_path: Path, parameters: tuple[Parameter, ...], design
             )
         except ScenarioError as exc:
             if len(problems) < MAX_PROBLEMS:
-                shown = ", ".join(f"{k}={_show(v)}" for k, v in values.items())
+                shown = ", ".join(f"{_show(k)}={_show(v)}" for k, v in values.items())
                 problems += [f"member {i} ({shown}): {line.removeprefix(label + ': ')}" for line in exc.problems[:2]]
             else:
                 problems.append("")
@@ -79,6 +79,23 @@ def build_members(scenario_path: Path, parameters: tuple[Parameter, ...], design
             + [f"{label}: narrow the varied ranges to values the scenario accepts"]
         )
     return out
+
+
+def _parameter_problems(base: dict, scenario_path: Path, parameters: tuple[Parameter, ...]) -> None:
+    """Each parameter alone, at its middle value, on the scenario: a field that does not exist or a
+    range the scenario refuses even there is one line naming the ``--vary``, not one per member."""
+    problems = []
+    for p in parameters:
+        middle = p.value(0.5)
+        try:
+            scenario_from_mapping(base, source=scenario_path, overrides=[override(p.key, middle)])
+        except ScenarioError as exc:
+            first = exc.problems[0].removeprefix(os.fspath(scenario_path) + ": ")
+            if first.startswith("--set "):  # the override's own text repeats the parameter: keep the problem
+                first = first.split(": ", 1)[-1]
+            problems.append(f"vary {_show(p.key)} (at its middle value {_show(middle)}): {first}")
+    if problems:
+        raise SweepError([f"{os.fspath(scenario_path)}: {line}" for line in problems])
 
 
 def _inputs_digest(s: Scenario, seen: dict[str, str]) -> str:

@@ -137,6 +137,8 @@ def parameter(key: str, dist: Any, *, where: str) -> Parameter:
         args = yaml.load("[" + m.group(2) + "]", Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except (yaml.YAMLError, ValueError, TypeError, RecursionError):
         raise SweepError(f"{where}: got {kind}({_short(m.group(2))}): expected values separated by commas") from None
+    if isinstance(args, list):
+        args = [_plain(a, numeric=kind != "choice") for a in args]
     problem = _args_problem(kind, args)
     if problem:
         raise SweepError(f"{where}: got {kind}({_short(m.group(2))}): expected {problem}")
@@ -145,6 +147,21 @@ def parameter(key: str, dist: Any, *, where: str) -> Parameter:
     elif kind != "choice":
         args = [float(x) for x in args]
     return Parameter(key, kind, tuple(args))
+
+
+def _plain(value: Any, *, numeric: bool) -> Any:
+    """A parsed argument as a sweep keeps it: a date or time as its ISO text (what the scenario
+    reads), and for a numeric distribution a number YAML 1.1 left as text (``1e2``) as that number."""
+    import datetime as dt
+
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if numeric and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _number(x: Any) -> bool:

@@ -21,6 +21,7 @@ Every problem is one line ``FILE: field: got ...: expected ...`` of a
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, replace
@@ -92,7 +93,7 @@ class SweepSpec:
             problems.append(f"{where}: sampler: got {self.sampler!r}: expected one of {', '.join(SAMPLERS)}")
         if not 0 <= self.seed <= MAX_SEED:
             problems.append(f"{where}: seed: got {self.seed}: expected 0 to {MAX_SEED}")
-        if self.keep_worst < 0 or self.keep_worst > self.runs:
+        if 1 <= self.runs <= MAX_RUNS and not 0 <= self.keep_worst <= self.runs:
             problems.append(f"{where}: keep_worst: got {self.keep_worst}: expected 0 to runs ({self.runs})")
         if problems:
             raise SweepError(problems)
@@ -106,7 +107,14 @@ def parse_target(text: str, *, where: str) -> Target:
             f"{where}: got {_short(str(text))!r}: expected COLUMN OP NUMBER with OP one of {' '.join(OPS)}, "
             "e.g. kpi/exposed_people > 50"
         )
-    return Target(m.group(1), m.group(2), float(m.group(3)))
+    try:
+        threshold = float(m.group(3))
+    except ValueError:
+        threshold = math.nan
+    if not math.isfinite(threshold):
+        raise SweepError(f"{where}: got the number {_short(m.group(3), 30)!r}: expected a finite number, "
+                         "e.g. kpi/exposed_people > 50")
+    return Target(m.group(1), m.group(2), threshold)
 
 
 def parse_vary(items: tuple[str, ...] | list[str]) -> tuple[Parameter, ...]:
@@ -130,7 +138,7 @@ def parse_vary(items: tuple[str, ...] | list[str]) -> tuple[Parameter, ...]:
 def load_sweep_file(path: str | os.PathLike[str]) -> SweepSpec:
     """The sweep file at ``path`` (see the module docstring); relative paths are from its folder."""
     label = os.fspath(path)
-    data = read_yaml_file(path, what="a sweep YAML file")
+    data = read_yaml_file(path, what="a sweep YAML file", error=SweepError)
     if not isinstance(data, dict):
         raise SweepError(
             f"{label}: top level: got {_kind(data)}: expected a mapping with {', '.join(SWEEP_KEYS)}"
@@ -194,12 +202,22 @@ def load_sweep_file(path: str | os.PathLike[str]) -> SweepSpec:
 
 def is_sweep_file(path: str | os.PathLike[str]) -> bool:
     """True when the YAML file at ``path`` is a sweep file (it has ``vary`` and ``scenario`` at the top),
-    not a scenario."""
+    not a scenario; False for anything else, an unreadable file included (its own loader says why)."""
     try:
         data = read_yaml_file(path, what="a YAML file")
-    except Exception:  # noqa: BLE001 - unreadable: the scenario loader says why
+    except Exception:  # noqa: BLE001 - unreadable: the caller's loader reports it
         return False
     return isinstance(data, dict) and "vary" in data and "scenario" in data
+
+
+def load_request(path: str | os.PathLike[str]) -> SweepSpec:
+    """The sweep that ``twin sweep FILE`` starts from: the sweep file at ``path``, or the scenario at
+    ``path`` with nothing varied yet (``--vary`` adds the parameters). A file that is not readable YAML
+    is refused with the YAML error (:class:`~twin.errors.SweepError`)."""
+    data = read_yaml_file(path, what="a scenario or sweep YAML file", error=SweepError)
+    if isinstance(data, dict) and "vary" in data and "scenario" in data:
+        return load_sweep_file(path)
+    return SweepSpec(scenario=Path(path).resolve(), parameters=())
 
 
 def _kind(value: Any) -> str:

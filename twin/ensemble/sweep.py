@@ -26,8 +26,8 @@ import pandas as pd
 from ..errors import SweepError
 from .design import Design, design
 from .folder import SWEEP_JSON, SweepFolder, results_table, series_table
-from .kpis import measure_of
-from .members import Member, build_members
+from .kpis import measure_of, model_of, scenario_models
+from .members import Member, build_members, member_scenario
 from .spec import SweepSpec, Target
 
 BATCHES_PER_WORKER = 10
@@ -63,7 +63,15 @@ def plan(spec: SweepSpec) -> tuple[Design, list[Member]]:
              "gate/G01/failed (docs/sweep.md lists them)" for w, c in unknown]
         )
     d = design(list(spec.parameters), spec.runs, sampler=spec.sampler, seed=spec.seed)
-    return d, build_members(spec.scenario, spec.parameters, d)
+    members = build_members(spec.scenario, spec.parameters, d)
+    models = scenario_models(member_scenario(members[0])) if members else set()
+    absent = [(f"{where}: worst_by", spec.worst_by)] if spec.worst_by and model_of(spec.worst_by) not in models else []
+    absent += [(f"{where}: discover", t.column) for t in spec.targets if model_of(t.column) not in models]
+    if absent:
+        have = ", ".join(sorted(models)) or "none"
+        raise SweepError([f"{w}: got {c!r}, a KPI of the {model_of(c)} model: expected a KPI of this scenario's "
+                          f"models ({have})" for w, c in absent])
+    return d, members
 
 
 def run_sweep(
@@ -78,10 +86,18 @@ def run_sweep(
     """Run every member of ``spec`` not yet recorded in ``out`` and write the sweep folder
     (:mod:`twin.ensemble.folder`). ``workers``: local worker processes (default: every core);
     ``scheduler``: the address of an existing Dask scheduler (``tcp://host:8786``) instead.
-    ``progress(done, total)`` after each batch; ``log(text)`` for one-line news."""
+    ``progress(done, total)`` when the runs start and after each batch; ``log(text)`` for one-line news."""
     say = log or (lambda text: None)
+    _check_cluster_options(workers, scheduler)
     d, members = plan(spec)
-    folder = SweepFolder(out)
+    if len(members) != spec.runs:
+        say(f"{d.sampler}: {len(members)} members (asked for {spec.runs}; docs/sweep.md says why)")
+    with SweepFolder(out) as folder:
+        return _run_in(folder, spec, d, members, workers, scheduler, progress, say)
+
+
+def _run_in(folder, spec, d, members, workers, scheduler, progress, say) -> SweepResult:
+    folder.clear_outputs()  # no table of an earlier request is left beside this request's sweep.json
     folder.write_json(SWEEP_JSON, _sweep_json(spec, d, members))
     records: dict[int, dict[str, Any]] = {}
     for m in members:
@@ -105,6 +121,8 @@ def run_sweep(
         if todo:
             n_workers = max(1, len(client().scheduler_info()["workers"]))
             say(f"running {len(todo)} members on {n_workers} worker(s)")
+            if progress is not None:
+                progress(reused, len(members))
             for rec in _run_on(client(), todo, n_workers, progress, total=len(members), done=reused):
                 timings.append({k: rec.pop(k) for k in ("elapsed_s", "max_rss_kb", "worker") if k in rec})
                 if not rec.pop("lost", False):
@@ -135,19 +153,26 @@ def _datasets(members: list[Member]) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def _check_cluster_options(workers: int | None, scheduler: str | None) -> None:
+    if scheduler is not None and workers is not None:
+        raise SweepError("--workers and --scheduler: got both: expected one (a cluster given by address has its own)")
+    if workers is not None and workers < 1:
+        raise SweepError(f"--workers: got {workers}: expected at least 1")
+    if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://", "ws://")):
+        raise SweepError(f"--scheduler: got {scheduler[:60]!r}: expected a Dask scheduler address, "
+                         "e.g. tcp://127.0.0.1:8786")
+
+
 @contextmanager
 def _cluster(workers: int | None, scheduler: str | None, datasets: tuple[str, ...]) -> Iterator[Any]:
     """A Dask client: on the cluster at ``scheduler``, else on a local cluster of ``workers`` processes
     (default: every core this process may use) bound to 127.0.0.1, without a dashboard. Each worker gets the plugin that
     keeps its city."""
+    import dask
     from distributed import Client, LocalCluster
 
     from .worker import PLUGIN_NAME, TwinWorkerPlugin
 
-    if scheduler is not None and workers is not None:
-        raise SweepError("--workers and --scheduler: got both: expected one (a cluster given by address has its own)")
-    if workers is not None and workers < 1:
-        raise SweepError(f"--workers: got {workers}: expected at least 1")
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if scheduler is not None:
         try:
@@ -164,14 +189,18 @@ def _cluster(workers: int | None, scheduler: str | None, datasets: tuple[str, ..
                              f"`dask worker {scheduler}`") from None
     else:
         n = workers or len(os.sched_getaffinity(0)) or 1
-        cluster = LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        # no dashboard and no HTTP routes at all (the HTTP server starts even without a dashboard:
+        # dask/distributed#7207); the nannies pass this configuration on to their workers
+        with dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}):
+            cluster = LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                silence_logs=logging.ERROR,
+            )
         client = Client(cluster)
     try:
         client.register_plugin(TwinWorkerPlugin(datasets), name=PLUGIN_NAME)
@@ -266,12 +295,14 @@ def _keep_worst(
     """Keep the run folders of the ``spec.keep_worst`` worst members (run again, keeping their files:
     a run is deterministic, so it is the member's run); those already kept are not run again."""
     if spec.keep_worst <= 0:
+        folder.prune_runs({})
         return []
     column = worst_column(spec, table)
     if column is None:
         return []
     chosen = worst_members(table, column, spec.keep_worst)
-    need = [members[i] for i in chosen if not (folder.run_dir(i) / "summary.json").is_file()]
+    folder.prune_runs({i: members[i].key for i in chosen})  # another request's, or not among the worst now
+    need = [members[i] for i in chosen if not folder.has_run(i, members[i].key)]
     if need:
         from .worker import run_batch
 
@@ -279,7 +310,7 @@ def _keep_worst(
         for fut in client().map(run_batch, [[m] for m in need], keep=True, pure=False):
             for rec in fut.result():
                 if rec.get("files"):
-                    folder.put_run(rec["member"], rec["files"])
+                    folder.put_run(rec["member"], rec["key"], rec["files"])
     return chosen
 
 
