@@ -339,7 +339,9 @@ def _header(st, s: Sweep, lang: str, names: Any) -> None:
     a, b, c = st.columns(3)
     a.metric(w("runs", lang), f"{len(table):,}")
     b.metric(w("failed", lang), f"{len(failed):,}")
-    c.metric(w("sampler", lang), sampler_words(str(meta.get("sampler")), lang))
+    sampler = str(meta.get("sampler"))  # the metric shows its short name, the words on hover
+    short = "LHS" if sampler == "lhs" else sampler_words(sampler, lang).split(" (")[0]
+    c.metric(w("sampler", lang), short, help=sampler_words(sampler, lang))
     if len(failed):
         with st.expander(w("failed_list", lang)):
             keys = [p["key"] for p in meta.get("parameters") or []]
