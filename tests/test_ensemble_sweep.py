@@ -364,3 +364,17 @@ def test_kpis_a_scenario_does_not_make_are_refused_before_any_run(short_flood):
     with pytest.raises(SweepError, match=r"worst_by: got 'kpi/gates_failed', a KPI of the gates model: expected a KPI "
                                          r"of this scenario's models \(flood\)"):
         plan(_spec(short_flood, worst_by="kpi/gates_failed"))
+
+
+def test_a_scheduler_that_cannot_be_reached_leaves_the_folder_as_it_was(one_worker, short_flood, tmp_path):
+    from twin.errors import SweepError
+
+    out = tmp_path / "copy"
+    shutil.copytree(one_worker.folder, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    from dataclasses import replace
+
+    spec = replace(_spec(short_flood), seed=20)  # another request: every member would have to run
+    with pytest.raises(SweepError, match="--scheduler: could not reach tcp://127.0.0.1:9"):
+        run_sweep(spec, out, scheduler="tcp://127.0.0.1:9")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before

@@ -31,6 +31,7 @@ from .members import Member, build_members, member_scenario
 from .spec import SweepSpec, Target
 
 BATCHES_PER_WORKER = 10
+CONNECT_TIMEOUT_S = 10  # s to reach a scheduler given by address
 MAX_BATCH = 50
 WORST_DEFAULTS = ("kpi/gates_failed", "kpi/exposed_people", "kpi/unwarned_paths", "kpi/flooded_paths")
 TARGET_DEFAULTS = (Target("kpi/gates_failed", ">", 0.0), Target("kpi/exposed_people", ">", 0.0),
@@ -97,8 +98,6 @@ def run_sweep(
 
 
 def _run_in(folder, spec, d, members, workers, scheduler, progress, say) -> SweepResult:
-    folder.clear_outputs()  # no table of an earlier request is left beside this request's sweep.json
-    folder.write_json(SWEEP_JSON, _sweep_json(spec, d, members))
     records: dict[int, dict[str, Any]] = {}
     for m in members:
         rec = folder.record(m.key)
@@ -118,6 +117,10 @@ def _run_in(folder, spec, d, members, workers, scheduler, progress, say) -> Swee
                 clients.append(stack.enter_context(_cluster(workers, scheduler, _datasets(members))))
             return clients[0]
 
+        if todo:
+            client()  # reached (or refused) before the folder changes
+        folder.clear_outputs()  # no table of an earlier request is left beside this request's sweep.json
+        folder.write_json(SWEEP_JSON, _sweep_json(spec, d, members))
         if todo:
             n_workers = max(1, len(client().scheduler_info()["workers"]))
             say(f"running {len(todo)} members on {n_workers} worker(s)")
@@ -176,7 +179,7 @@ def _cluster(workers: int | None, scheduler: str | None, datasets: tuple[str, ..
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
         except (OSError, TimeoutError) as exc:
             raise SweepError(f"--scheduler: could not reach {scheduler} ({type(exc).__name__}): expected the "
                              "address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786") from None
