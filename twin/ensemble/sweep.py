@@ -1,22 +1,17 @@
-"""Run a sweep on Dask: the design, its members, the runs on a cluster, the tables and the analysis.
+"""Run a sweep: the design, its members, their runs on Dask, the tables and the analysis.
 
-``run_sweep`` is what ``twin sweep`` calls. The runs go to a local cluster (one single-threaded
-worker process per core, SWMM being one process's engine) or to an existing cluster by address;
-the same code runs on both. Members go in batches (about ten per worker, after EMA Workbench's
-``DistributedEvaluator``) so that scheduling costs little against runs of a fraction of a second
-each. Records come back to this process, which writes them as they arrive: a sweep stopped at any
-point and started again with the same folder runs only the members it has no record of, and its
-tables equal those of a sweep never stopped (they are made from the records, in member order).
+``run_sweep`` is what ``twin sweep`` calls. The runs go to a local cluster or to an existing one
+by address (:mod:`twin.ensemble.cluster`); the same code runs on both. Records come back to this
+process, which writes them as they arrive: a sweep stopped at any point and started again with
+the same folder runs only the members it has no record of, and its tables equal those of a sweep
+never stopped (they are made from the records, in member order).
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import math
-import os
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,15 +19,13 @@ from typing import Any
 import pandas as pd
 
 from ..errors import SweepError
+from .cluster import check_cluster_options, cluster, run_on
 from .design import Design, design
 from .folder import SWEEP_JSON, SweepFolder, results_table, series_table
 from .kpis import measure_of, model_of, scenario_models
 from .members import Member, build_members, member_scenario
 from .spec import SweepSpec, Target
 
-BATCHES_PER_WORKER = 10
-CONNECT_TIMEOUT_S = 10  # s to reach a scheduler given by address
-MAX_BATCH = 50
 WORST_DEFAULTS = ("kpi/gates_failed", "kpi/exposed_people", "kpi/unwarned_paths", "kpi/flooded_paths")
 TARGET_DEFAULTS = (Target("kpi/gates_failed", ">", 0.0), Target("kpi/exposed_people", ">", 0.0),
                    Target("kpi/unwarned_paths", ">", 0.0))
@@ -89,7 +82,7 @@ def run_sweep(
     ``scheduler``: the address of an existing Dask scheduler (``tcp://host:8786``) instead.
     ``progress(done, total)`` when the runs start and after each batch; ``log(text)`` for one-line news."""
     say = log or (lambda text: None)
-    _check_cluster_options(workers, scheduler)
+    check_cluster_options(workers, scheduler)
     d, members = plan(spec)
     if len(members) != spec.runs:
         say(f"{d.sampler}: {len(members)} members (asked for {spec.runs}; docs/sweep.md says why)")
@@ -114,7 +107,7 @@ def _run_in(folder, spec, d, members, workers, scheduler, progress, say) -> Swee
         def client() -> Any:
             """The cluster's client, started on first use (a finished sweep restarted needs none)."""
             if not clients:
-                clients.append(stack.enter_context(_cluster(workers, scheduler, _datasets(members))))
+                clients.append(stack.enter_context(cluster(workers, scheduler, _datasets(members))))
             return clients[0]
 
         if todo:
@@ -126,7 +119,7 @@ def _run_in(folder, spec, d, members, workers, scheduler, progress, say) -> Swee
             say(f"running {len(todo)} members on {n_workers} worker(s)")
             if progress is not None:
                 progress(reused, len(members))
-            for rec in _run_on(client(), todo, n_workers, progress, total=len(members), done=reused):
+            for rec in run_on(client(), todo, n_workers, progress, total=len(members), done=reused):
                 timings.append({k: rec.pop(k) for k in ("elapsed_s", "max_rss_kb", "worker") if k in rec})
                 if not rec.pop("lost", False):
                     folder.put(rec)
@@ -154,116 +147,6 @@ def _datasets(members: list[Member]) -> tuple[str, ...]:
         if isinstance(data, dict) and isinstance(data.get("dataset"), str):
             found.add(data["dataset"])
     return tuple(sorted(found))
-
-
-def _check_cluster_options(workers: int | None, scheduler: str | None) -> None:
-    if scheduler is not None and workers is not None:
-        raise SweepError("--workers and --scheduler: got both: expected one (a cluster given by address has its own)")
-    if workers is not None and workers < 1:
-        raise SweepError(f"--workers: got {workers}: expected at least 1")
-    if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://", "ws://")):
-        raise SweepError(f"--scheduler: got {scheduler[:60]!r}: expected a Dask scheduler address, "
-                         "e.g. tcp://127.0.0.1:8786")
-
-
-@contextmanager
-def _cluster(workers: int | None, scheduler: str | None, datasets: tuple[str, ...]) -> Iterator[Any]:
-    """A Dask client: on the cluster at ``scheduler``, else on a local cluster of ``workers`` processes
-    (default: every core this process may use) bound to 127.0.0.1, without a dashboard. Each worker gets the plugin that
-    keeps its city."""
-    import dask
-    from distributed import Client, LocalCluster
-
-    from .worker import PLUGIN_NAME, TwinWorkerPlugin
-
-    logging.getLogger("distributed").setLevel(logging.ERROR)
-    if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
-        except (OSError, TimeoutError) as exc:
-            raise SweepError(f"--scheduler: could not reach {scheduler} ({type(exc).__name__}): expected the "
-                             "address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786") from None
-        cluster = None
-        try:
-            client.wait_for_workers(1, timeout=60)
-        except TimeoutError:
-            client.close()
-            raise SweepError(f"--scheduler: {scheduler} has no worker after 60 s: start one with "
-                             f"`dask worker {scheduler}`") from None
-    else:
-        n = workers or len(os.sched_getaffinity(0)) or 1
-        # no dashboard and no HTTP routes at all (the HTTP server starts even without a dashboard:
-        # dask/distributed#7207); the nannies pass this configuration on to their workers
-        with dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}):
-            cluster = LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-                silence_logs=logging.ERROR,
-            )
-        client = Client(cluster)
-    try:
-        client.register_plugin(TwinWorkerPlugin(datasets), name=PLUGIN_NAME)
-        yield client
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def batches(members: list[Member], n_workers: int) -> list[list[Member]]:
-    """``members`` cut into consecutive batches of ceil(n / (workers x 10)) (at most 50)."""
-    size = max(1, min(MAX_BATCH, math.ceil(len(members) / (n_workers * BATCHES_PER_WORKER))))
-    return [members[i : i + size] for i in range(0, len(members), size)]
-
-
-def _run_on(
-    client: Any,
-    todo: list[Member],
-    n_workers: int,
-    progress: Callable[[int, int], None] | None,
-    *,
-    total: int,
-    done: int,
-) -> Iterator[dict[str, Any]]:
-    """Records of ``todo`` as their batches finish. A batch whose worker died gives failed records
-    marked ``lost`` (not kept: a restart runs them again)."""
-    from distributed import as_completed
-
-    from .worker import run_batch
-
-    parts = batches(todo, n_workers)
-    futures = client.map(run_batch, parts, pure=False, retries=1)
-    batch_of = {f.key: b for f, b in zip(futures, parts, strict=True)}
-    for fut in as_completed(futures):
-        try:
-            recs = fut.result()
-        except Exception as exc:  # noqa: BLE001 - a worker lost twice: its members are recorded failed
-            recs = [
-                {"member": m.index, "key": m.key, "seed": m.seed, "values": m.values, "status": "failed",
-                 "error": f"the worker running it was lost ({type(exc).__name__})", "kpis": {}, "series": {},
-                 "lost": True}
-                for m in batch_of[fut.key]
-            ]
-        worker = _worker_of(client, fut)
-        for rec in recs:
-            rec["worker"] = worker
-            yield rec
-        done += len(recs)
-        if progress is not None:
-            progress(done, total)
-        fut.release()
-
-
-def _worker_of(client: Any, fut: Any) -> str | None:
-    try:
-        who = client.who_has(fut).get(fut.key) or ()
-        return str(who[0]) if who else None
-    except Exception:  # noqa: BLE001 - only for the timings
-        return None
 
 
 def worst_column(spec: SweepSpec, table: pd.DataFrame) -> str | None:
