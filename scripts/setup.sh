@@ -3,7 +3,8 @@
 #   (no argument)  the package and its runtime dependencies
 #   test           also what the test suite needs (pytest, ruff, korean-romanizer, playwright) and,
 #                  with root or sudo, Debian's chromium and a CJK font for the browser test, and
-#                  mosquitto, mosquitto-clients, mbpoll and xmllint, the real tools the device tests use
+#                  mosquitto, mosquitto-clients, mbpoll and xmllint, the real tools the device tests use,
+#                  and postgresql, whose server the proposals tests start on 127.0.0.1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -25,6 +26,11 @@ if [ "${1:-}" = "test" ]; then
     # the browser test drives Debian's chromium (never a downloaded browser); without root it skips
     { as_root apt-get update -qq && as_root apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } \
       || echo "could not install chromium: the browser test will be skipped" >&2
+  fi
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    # the proposals tests start a PostgreSQL server of their own (Debian's postgresql)
+    { as_root apt-get update -qq && as_root apt-get install -y -qq postgresql >/dev/null; } \
+      || echo "could not install postgresql: the PostgreSQL tests will be skipped" >&2
   fi
   if ! command -v mosquitto_sub >/dev/null || ! command -v mbpoll >/dev/null || ! command -v xmllint >/dev/null || \
      { ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; }; then

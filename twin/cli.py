@@ -535,12 +535,14 @@ def run_cmd(scenario_file: Path, out: Path | None, seed: int | None, overrides: 
 
 
 def _attach() -> None:
+    from .cli_proposal import proposal_group
     from .cli_scenario import policy_group, scenario_group
     from .cli_sweep import sweep_cmd
 
     main.add_command(scenario_group)
     main.add_command(policy_group)
     main.add_command(sweep_cmd)
+    main.add_command(proposal_group)
 
 
 _attach()

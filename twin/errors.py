@@ -94,3 +94,16 @@ class SweepError(TwinError, ValueError):
     def __init__(self, problems: list[str] | str):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class ProposalError(TwinError, ValueError):
+    """A living-lab proposal that cannot be stored or changed as asked (a bad field, an invalid change,
+    an unknown proposal, a database that cannot be opened); ``problems`` lists each, one line."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class ProposalConflict(ProposalError):
+    """A proposal changed by someone else since the version the change started from."""

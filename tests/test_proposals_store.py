@@ -1,0 +1,221 @@
+"""The proposals database: create, list, show, update with optimistic locking, comments and votes
+(one per participant) from concurrent sessions, the schema's migrations, the CLI; on SQLite and on a
+real PostgreSQL server started by the test.
+
+Wall time: the PostgreSQL server gets 60 s to start (a budget broken is said as such).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from twin.errors import ProposalConflict, ProposalError
+from twin.proposals.store import open_store
+from twin.resources import shipped_scenarios
+
+FLAGSHIP = str(shipped_scenarios() / "flash_flood_jungnangcheon.yaml")
+PG_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin"))  # Debian's layout, one folder per major version
+PG_BUDGET_S = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A PostgreSQL server of its own (Debian's postgresql 15, installed by scripts/setup.sh test) on
+    127.0.0.1, trust authentication, in a temporary folder; stopped at the end."""
+    initdb = shutil.which("initdb") or (str(PG_BINS[-1] / "initdb") if PG_BINS else "")
+    pg_ctl = shutil.which("pg_ctl") or (str(PG_BINS[-1] / "pg_ctl") if PG_BINS else "")
+    if not initdb or not Path(initdb).exists():
+        pytest.skip("PostgreSQL is not installed (scripts/setup.sh test installs Debian's postgresql)")
+    if os.geteuid() == 0 and subprocess.run(["id", "postgres"], capture_output=True).returncode != 0:
+        pytest.skip("running as root without a postgres user to run the server as")
+    data = Path(tempfile.mkdtemp(prefix="twin-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres", "postgres")
+    port = _free_port()
+    subprocess.run(_as_postgres([initdb, "-D", str(data / "db"), "-U", "twin", "--auth=trust", "-E", "UTF8",
+                                 "--no-locale"]), check=True, capture_output=True)
+    subprocess.run(_as_postgres([pg_ctl, "-D", str(data / "db"), "-l", str(data / "log"), "-w", "-t",
+                                 str(int(PG_BUDGET_S)), "-o", f"-c listen_addresses=127.0.0.1 -p {port} "
+                                 f"-c unix_socket_directories={data}", "start"]), check=True, capture_output=True)
+    url = f"postgresql+psycopg://twin@127.0.0.1:{port}/postgres"
+    t0 = time.monotonic()
+    while True:
+        try:
+            open_store(url)
+            break
+        except ProposalError:
+            if time.monotonic() - t0 > PG_BUDGET_S:
+                pytest.fail(f"timing budget broken: PostgreSQL did not answer within {PG_BUDGET_S:.0f} s")
+            time.sleep(0.5)
+    yield url
+    subprocess.run(_as_postgres([pg_ctl, "-D", str(data / "db"), "-m", "fast", "stop"]), capture_output=True)
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'proposals.sqlite'}"
+    url = request.getfixturevalue("postgresql_fresh")
+    return url
+
+
+@pytest.fixture
+def postgresql_fresh(postgres_url):
+    """The module's server, emptied: every test starts from a database with no table."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return postgres_url
+
+
+def _new(store, **kw):
+    args = dict(title_ko="신곡교 관심 기준 낮추기", title_en="Lower the attention level at Singok bridge",
+                author="의정부 리빙랩", scenario=FLAGSHIP, overrides=["thresholds.LS-1018665.attention_m=1.5"])
+    args.update(kw)
+    return store.new(**args)
+
+
+def test_a_proposal_is_created_listed_shown_and_survives_reopening(db_url):
+    store = open_store(db_url)
+    pid = _new(store)
+    rows = store.proposals()
+    assert [(r["id"], r["status"], r["version"], r["n_comments"]) for r in rows] == [(pid, "draft", 1, 0)]
+    again = open_store(db_url).get(pid)
+    assert again["title_ko"] == "신곡교 관심 기준 낮추기"
+    assert again["overrides"] == ["thresholds.LS-1018665.attention_m=1.5"]
+    assert again["scenario"] == FLAGSHIP and again["comments"] == [] and again["evaluations"] == []
+    assert store.proposals("adopted") == []
+
+
+def test_an_invalid_change_or_field_is_refused_with_every_problem(db_url):
+    store = open_store(db_url)
+    with pytest.raises(ProposalError) as err:
+        _new(store, overrides=["rainfall.total_mm=-5"])
+    assert any("rainfall.total_mm: got -5" in line for line in err.value.problems)
+    with pytest.raises(ProposalError) as err:
+        _new(store, title_en="x" * 201, author="  ")
+    assert err.value.problems == [
+        "title.en: got 201 characters: expected at most 200",
+        "author: got nothing: expected text",
+    ]
+    assert store.proposals() == []  # nothing half-stored
+
+
+def test_two_sessions_editing_one_proposal_never_overwrite_each_other(db_url):
+    a, b = open_store(db_url), open_store(db_url)
+    pid = _new(a)
+    seen_a, seen_b = a.get(pid)["version"], b.get(pid)["version"]
+    assert a.update(pid, version=seen_a, title_en="A's title") == seen_a + 1
+    with pytest.raises(ProposalConflict, match="changed by someone else since version 1"):
+        b.update(pid, version=seen_b, title_en="B's title")
+    assert b.get(pid)["title_en"] == "A's title"
+    with pytest.raises(ProposalError, match="status: got 'done'"):
+        a.update(pid, version=2, status="done")
+
+
+def test_concurrent_comments_and_votes_lose_nothing_and_keep_one_vote_per_participant(db_url):
+    store = open_store(db_url)
+    pid = _new(store)
+    errors: list[BaseException] = []
+
+    sessions = [open_store(db_url) for _ in range(4)]  # each its own engine, as each app session's store
+
+    def participant(i: int) -> None:
+        s = sessions[i]
+        try:
+            for k in range(5):
+                s.comment(pid, participant=f"p{i}", text=f"comment {k} of p{i}")
+                s.vote(pid, participant=f"p{i}", value=1 if (i + k) % 2 else -1)
+                s.vote(pid, participant="everyone", value=1)  # the same participant from every session
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=participant, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    got = store.get(pid)
+    assert len(got["comments"]) == 20 and got["n_comments"] == 20
+    assert {c["text"] for c in got["comments"]} == {f"comment {k} of p{i}" for i in range(4) for k in range(5)}
+    # each participant's last vote: p0 k=4 -> -1, p1 +1, p2 -1, p3 +1; "everyone" once, +1
+    assert (got["votes_for"], got["votes_against"]) == (3, 2)
+
+
+def test_text_is_kept_exactly_as_typed(db_url):
+    store = open_store(db_url)
+    pid = _new(store, title_en="<script>alert(1)</script> & **bold**")
+    store.comment(pid, participant="시민 1", text="<img src=x onerror=alert(1)> 좋아요")
+    got = store.get(pid)
+    assert got["title_en"] == "<script>alert(1)</script> & **bold**"
+    assert got["comments"][0]["text"] == "<img src=x onerror=alert(1)> 좋아요"
+
+
+def test_the_schema_is_migrated_forward_and_a_newer_one_is_refused(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = create_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parents[1] / "twin" / "proposals" / "migrations"))
+    with engine.begin() as conn:  # a database made with the first schema version
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text(
+            "INSERT INTO proposal (title_ko, title_en, description_ko, description_en, author, status, scenario, "
+            "overrides, dataset_patch, created_at, updated_at, version) VALUES ('가', 'A', '', '', 'x', 'draft', "
+            "'s.yaml', '[]', '{}', '2026-01-01', '2026-01-01', 1)"
+        ))
+    store = open_store(url)
+    assert [r["title_en"] for r in store.proposals()] == ["A"]
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(ProposalError, match="schema 9999, newer than this twin's 0001"):
+        open_store(url)
+
+
+def test_the_cli_adds_lists_and_shows_and_refuses_bad_input(tmp_path):
+    from twin.cli import main
+
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    run = CliRunner()
+    made = run.invoke(main, ["proposal", "new", "--db", db, "--title-ko", "차단 기준", "--title-en", "Gate levels",
+                             "--author", "리빙랩", "--scenario", FLAGSHIP, "--set", "rainfall.total_mm=120"])
+    assert made.exit_code == 0 and made.output.startswith("proposal 1: Gate levels (draft)")
+    listed = run.invoke(main, ["proposal", "list", "--db", db])
+    assert listed.exit_code == 0 and "draft" in listed.output and "차단 기준 / Gate levels  (리빙랩)" in listed.output
+    shown = run.invoke(main, ["proposal", "show", "--db", db, "1"])
+    assert shown.exit_code == 0 and '"overrides": [\n    "rainfall.total_mm=120"\n  ]' in shown.output
+    missing = run.invoke(main, ["proposal", "show", "--db", db, "7"])
+    assert missing.exit_code == 2 and "proposal 7: no such proposal" in missing.output
+    bad = run.invoke(main, ["proposal", "list", "--db", "postgresql+psycopg://u:secret@127.0.0.1:9/x"])
+    assert bad.exit_code == 2 and "secret" not in bad.output and "cannot be opened" in bad.output

@@ -1,0 +1,1 @@
+"""The schema's revisions, oldest first: 0001 the first schema."""

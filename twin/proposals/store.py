@@ -1,0 +1,280 @@
+"""The proposals database: opened (created or migrated forward by Alembic) and used in transactions.
+
+``open_store(url)`` gives a :class:`ProposalStore`. The URL is ``--db``, else ``TWIN_DB_URL``, else
+a SQLite file in the data folder beside the runs (``$TWIN_DATA_DIR``, default ``data/``,
+``proposals.sqlite``), created on first use. A SQLite file is reachable only through this machine's
+file system; a PostgreSQL server is whatever its URL names (keep it on 127.0.0.1).
+
+Every write is one transaction: a crash leaves the database as before or after it, never between.
+A proposal carries a version: :meth:`ProposalStore.update` says which version it started from and
+fails with :class:`~twin.errors.ProposalConflict` when someone changed it meanwhile.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..errors import ProposalConflict, ProposalError, ScenarioError
+from .records import SCHEMA_REVISION, STATUSES, Comment, Proposal, Vote
+
+MAX_TEXT = {"title": 200, "description": 5000, "author": 100, "participant": 100, "comment": 2000}
+"""Longest texts accepted, characters."""
+
+
+def default_url() -> str:
+    """``TWIN_DB_URL``, else ``sqlite:///<TWIN_DATA_DIR or data>/proposals.sqlite``."""
+    url = os.environ.get("TWIN_DB_URL", "").strip()
+    if url:
+        return url
+    folder = Path(os.environ.get("TWIN_DATA_DIR", "data"))
+    return f"sqlite:///{(folder / 'proposals.sqlite').resolve()}"
+
+
+def open_store(url: str | None = None) -> ProposalStore:
+    """The store at ``url`` (default :func:`default_url`), its schema migrated to this version's."""
+    url = url or default_url()
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+    except (SQLAlchemyError, ValueError, ImportError) as exc:
+        raise ProposalError(
+            f"--db: cannot use {_safe_url(url)} ({type(exc).__name__}): expected a database URL such as "
+            "sqlite:///data/proposals.sqlite or postgresql+psycopg://user@127.0.0.1/twin"
+        ) from None
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    migrate(engine)
+    return ProposalStore(engine)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")  # readers and one writer at once, and a crash loses no commit
+    cur.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database's schema to this version's (Alembic ``upgrade head``); a database made by a
+    newer version is refused rather than changed."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    try:
+        with engine.begin() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current is not None and current > SCHEMA_REVISION:
+                raise ProposalError(
+                    f"the proposals database is at schema {current}, newer than this twin's {SCHEMA_REVISION}: "
+                    "open it with a newer twin"
+                )
+            if current == SCHEMA_REVISION:
+                return  # already this version's: nothing to load or run
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except SQLAlchemyError as exc:
+        raise ProposalError(f"the proposals database cannot be opened ({type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0][:200]})") from None
+
+
+def _safe_url(url: str) -> str:
+    """A URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL at all
+        return "the given URL"
+
+
+def check_change(scenario: str, overrides: Sequence[str]) -> list[str]:
+    """Problems of a proposal's change: its scenario with its overrides must validate as a run would."""
+    from ..scenario import load_scenario
+
+    try:
+        load_scenario(scenario, overrides=list(overrides))
+    except ScenarioError as exc:
+        return list(exc.problems)
+    return []
+
+
+def _text(field: str, value: Any, limit_key: str, *, empty_ok: bool = False) -> list[str]:
+    limit = MAX_TEXT[limit_key]
+    if not isinstance(value, str):
+        return [f"{field}: got {type(value).__name__}: expected text"]
+    if not value.strip() and not empty_ok:
+        return [f"{field}: got nothing: expected text"]
+    if len(value) > limit:
+        return [f"{field}: got {len(value)} characters: expected at most {limit}"]
+    return []
+
+
+class ProposalStore:
+    """Proposals, comments and votes in one database (see the module docstring)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # --- proposals -------------------------------------------------------------------------
+    def new(
+        self,
+        *,
+        title_ko: str,
+        title_en: str,
+        author: str,
+        scenario: str,
+        overrides: Sequence[str] = (),
+        description_ko: str = "",
+        description_en: str = "",
+    ) -> int:
+        """Add a draft proposal; its change is validated first (:class:`~twin.errors.ProposalError`
+        with one line per problem). Returns its id."""
+        problems = (
+            _text("title.ko", title_ko, "title") + _text("title.en", title_en, "title")
+            + _text("author", author, "author")
+            + _text("description.ko", description_ko, "description", empty_ok=True)
+            + _text("description.en", description_en, "description", empty_ok=True)
+        )
+        if not problems:
+            problems = check_change(scenario, overrides)
+        if problems:
+            raise ProposalError(problems)
+        p = Proposal(title_ko=title_ko, title_en=title_en, author=author, scenario=str(scenario),
+                     overrides=list(overrides), dataset_patch={}, description_ko=description_ko,
+                     description_en=description_en, status="draft")
+        with self._session() as s:
+            s.add(p)
+            s.flush()
+            return int(p.id)
+
+    def proposals(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Every proposal (newest first), or those of one ``status``: id, titles, author, status,
+        version, votes for and against, number of comments (n_comments)."""
+        if status is not None and status not in STATUSES:
+            raise ProposalError(f"status: got {status!r}: expected one of {', '.join(STATUSES)}")
+        with self._session() as s:
+            q = select(Proposal).order_by(Proposal.id.desc())
+            if status is not None:
+                q = q.where(Proposal.status == status)
+            return [self._summary(s, p) for p in s.scalars(q)]
+
+    def get(self, proposal_id: int) -> dict[str, Any]:
+        """One proposal, whole: its fields, comments (oldest first), vote tally and evaluations."""
+        with self._session() as s:
+            p = self._proposal(s, proposal_id)
+            out = self._summary(s, p)
+            out.update(
+                description_ko=p.description_ko, description_en=p.description_en, scenario=p.scenario,
+                overrides=list(p.overrides), dataset_patch=dict(p.dataset_patch),
+                created_at=p.created_at.isoformat(timespec="seconds") + "Z",
+                updated_at=p.updated_at.isoformat(timespec="seconds") + "Z",
+                comments=[{"id": c.id, "participant": c.participant, "public_name": c.public_name, "text": c.text,
+                           "created_at": c.created_at.isoformat(timespec="seconds") + "Z"} for c in p.comments],
+                evaluations=[{"id": e.id, "kind": e.kind, "baseline_key": e.baseline_key,
+                              "proposal_key": e.proposal_key, "kpis": e.kpis} for e in p.evaluations],
+            )
+            return out
+
+    def update(self, proposal_id: int, *, version: int, **fields: Any) -> int:
+        """Change fields of a proposal that is still at ``version`` (the one the caller read); returns
+        the new version. :class:`~twin.errors.ProposalConflict` when it changed meanwhile."""
+        allowed = {"title_ko", "title_en", "description_ko", "description_en", "status", "overrides"}
+        unknown = sorted(set(fields) - allowed)
+        if unknown:
+            raise ProposalError(f"update: got {', '.join(unknown)}: expected some of {', '.join(sorted(allowed))}")
+        if "status" in fields and fields["status"] not in STATUSES:
+            raise ProposalError(f"status: got {fields['status']!r}: expected one of {', '.join(STATUSES)}")
+        try:
+            with self._session() as s:
+                p = self._proposal(s, proposal_id)
+                if p.version != version:
+                    raise ProposalConflict(self._conflict(proposal_id, version, p.version))
+                if "overrides" in fields:
+                    problems = check_change(p.scenario, fields["overrides"])
+                    if problems:
+                        raise ProposalError(problems)
+                for k, v in fields.items():
+                    setattr(p, k, list(v) if k == "overrides" else v)
+                s.flush()
+                return int(p.version)
+        except StaleDataError:  # changed between our read and our write
+            raise ProposalConflict(self._conflict(proposal_id, version, None)) from None
+
+    @staticmethod
+    def _conflict(proposal_id: int, version: int, now: int | None) -> str:
+        now_text = f" (it is at version {now})" if now is not None else ""
+        return (f"proposal {proposal_id}: changed by someone else since version {version}{now_text}: "
+                "open it again and redo the change")
+
+    # --- feedback --------------------------------------------------------------------------
+    def comment(self, proposal_id: int, *, participant: str, text: str, public_name: bool = False) -> int:
+        """Add a comment (kept as typed; shown escaped); returns its id."""
+        problems = _text("participant", participant, "participant") + _text("comment", text, "comment")
+        if problems:
+            raise ProposalError(problems)
+        with self._session() as s:
+            self._proposal(s, proposal_id)
+            c = Comment(proposal_id=proposal_id, participant=participant, text=text, public_name=bool(public_name))
+            s.add(c)
+            s.flush()
+            return int(c.id)
+
+    def vote(self, proposal_id: int, *, participant: str, value: int) -> None:
+        """A participant's vote (+1 for, -1 against); a second vote by the same participant replaces
+        the first: one vote per participant and proposal, also under concurrent sessions."""
+        problems = _text("participant", participant, "participant")
+        if value not in (1, -1):
+            problems.append(f"vote: got {value!r}: expected 1 (for) or -1 (against)")
+        if problems:
+            raise ProposalError(problems)
+        for _ in range(3):
+            try:
+                with self._session() as s:
+                    self._proposal(s, proposal_id)
+                    mine = s.scalars(select(Vote).where(Vote.proposal_id == proposal_id,
+                                                        Vote.participant == participant)).first()
+                    if mine is None:
+                        s.add(Vote(proposal_id=proposal_id, participant=participant, value=value))
+                    else:
+                        mine.value = value
+                return
+            except IntegrityError:  # the same participant's other session inserted first: update it
+                continue
+        raise ProposalConflict(f"proposal {proposal_id}: the vote of {participant!r} could not be stored; try again")
+
+    # --- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _proposal(s: Session, proposal_id: int) -> Proposal:
+        p = s.get(Proposal, proposal_id) if isinstance(proposal_id, int) else None
+        if p is None:
+            raise ProposalError(f"proposal {proposal_id!r}: no such proposal")
+        return p
+
+    @staticmethod
+    def _summary(s: Session, p: Proposal) -> dict[str, Any]:
+        rows = s.execute(select(Vote.value, func.count()).where(Vote.proposal_id == p.id).group_by(Vote.value))
+        votes = {int(value): int(n) for value, n in rows}
+        n_comments = s.scalar(select(func.count()).select_from(Comment).where(Comment.proposal_id == p.id))
+        return {"id": p.id, "title_ko": p.title_ko, "title_en": p.title_en, "author": p.author,
+                "status": p.status, "version": p.version, "votes_for": int(votes.get(1, 0)),
+                "votes_against": int(votes.get(-1, 0)), "n_comments": int(n_comments or 0)}
