@@ -85,12 +85,12 @@ def _validate_sweep(file: str) -> None:
     """Check a sweep file and every member it makes, as ``twin sweep`` would before its first run."""
     from .ensemble.spec import load_sweep_file
     from .ensemble.sweep import plan
-    from .errors import SweepError
+    from .errors import ProblemsError
 
     try:
         spec = load_sweep_file(file)
         d, members = plan(spec)
-    except (SweepError, ScenarioError) as exc:
+    except ProblemsError as exc:
         for line in exc.problems:
             click.echo(line, err=True)
         sys.exit(2)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .errors import OutputError, ScenarioError, SweepError, TwinError
+from .errors import ProblemsError, SweepError, TwinError
 
 
 @click.command("sweep")
@@ -72,9 +72,9 @@ def sweep_cmd(file, runs, vary, sampler, seed, workers, scheduler, out, keep_wor
 
     try:
         result = run_sweep(spec, out, workers=workers, scheduler=scheduler, progress=progress, log=log)
-    except (SweepError, ScenarioError) as exc:
+    except ProblemsError as exc:
         _problems(exc.problems)
-    except (TwinError, OSError, OutputError) as exc:
+    except (TwinError, OSError) as exc:
         _problems([f"error: {exc}"])
     except KeyboardInterrupt:
         for bar in bars:

@@ -62,16 +62,18 @@ class OutputError(TwinError, OSError):
     """An output path cannot be written safely (a device, a directory that is not ours, ...)."""
 
 
-class ScenarioError(TwinError, ValueError):
-    """A scenario file is missing, not valid YAML, or fails validation.
-
-    ``problems`` holds one line per problem, ``FILE: field.path: got VALUE: expected WHAT``; the
-    message is those lines joined by newlines.
-    """
+class ProblemsError(TwinError, ValueError):
+    """An error made of problems the user can fix, one line each (``problems``); the message is those
+    lines joined by newlines, and the command line prints them one per line."""
 
     def __init__(self, problems: list[str] | str):
         self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class ScenarioError(ProblemsError):
+    """A scenario file is missing, not valid YAML, or fails validation: one line per problem,
+    ``FILE: field.path: got VALUE: expected WHAT``."""
 
 
 class RunFolderError(TwinError, ValueError):
@@ -87,22 +89,14 @@ class CoverageError(TwinError, ValueError):
     """A coverage request that cannot be met: an unknown zone or level, a target out of reach."""
 
 
-class SweepError(TwinError, ValueError):
+class SweepError(ProblemsError):
     """A sweep (``twin sweep``: many runs of one scenario) is invalid or cannot go on: a bad ``--vary``,
-    a bad sweep file, an output folder that holds something else. ``problems`` lists each, one line."""
-
-    def __init__(self, problems: list[str] | str):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("\n".join(self.problems))
+    a bad sweep file, an output folder that holds something else."""
 
 
-class ProposalError(TwinError, ValueError):
+class ProposalError(ProblemsError):
     """A living-lab proposal that cannot be stored or changed as asked (a bad field, an invalid change,
-    an unknown proposal, a database that cannot be opened); ``problems`` lists each, one line."""
-
-    def __init__(self, problems: list[str] | str):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("\n".join(self.problems))
+    an unknown proposal, a database that cannot be opened)."""
 
 
 class ProposalConflict(ProposalError):

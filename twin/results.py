@@ -50,13 +50,14 @@ _KIND_WORDS = {"num": "numbers", "str": "text", "bool": "true/false"}
 FINITE = ("time_s", "lon", "lat")  # columns that may not hold NaN or infinity
 
 
-def _json_safe(x: Any) -> Any:
+def json_safe(x: Any) -> Any:
+    """``x`` with NaN and infinities as None (JSON has neither), dict keys as text, tuples as lists."""
     if isinstance(x, float):
         return None if math.isnan(x) or math.isinf(x) else x
     if isinstance(x, dict):
-        return {str(k): _json_safe(v) for k, v in x.items()}
+        return {str(k): json_safe(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
+        return [json_safe(v) for v in x]
     return x
 
 
@@ -83,7 +84,7 @@ def write_run_folder(
             table.to_parquet(tmp / name, index=False)
         # last: a folder with its summary has everything else (the folder is swapped in whole anyway)
         (tmp / SUMMARY).write_text(
-            json.dumps(_json_safe(summary), ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+            json.dumps(json_safe(summary), ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8"
         )
     return Path(out).resolve()
 

@@ -113,6 +113,12 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def short(text: Any, limit: int = 60) -> str:
+    """``text`` on one line, cut to ``limit`` characters with "..." (for a value echoed in a message)."""
+    text = _one_line(str(text))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _expected_error(expected: str) -> PydanticCustomError:
     """A validation error worded ``FILE: field: got VALUE: expected EXPECTED`` (see :func:`_explain`)."""
     return PydanticCustomError("expected", "expected {expected}", {"expected": expected})

@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..atomic import atomic_dir, atomic_file
 from ..errors import OutputError
-from ..results import SUMMARY
+from ..results import SUMMARY, json_safe
 
 SWEEP_JSON = "sweep.json"
 RUN_KEY = "member.key"
@@ -156,7 +156,7 @@ class SweepFolder:
 
     def write_json(self, name: str, data: Any) -> Path:
         with atomic_file(self.path / name) as tmp:
-            tmp.write_text(json.dumps(_json_safe(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            tmp.write_text(json.dumps(json_safe(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         return self.path / name
 
 
@@ -200,16 +200,6 @@ def _record_ok(rec: Any, key: str) -> bool:
 
 def _number(v: Any) -> bool:
     return v is None or (isinstance(v, int | float) and not isinstance(v, bool))
-
-
-def _json_safe(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {str(k): _json_safe(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_json_safe(v) for v in x]
-    return x
 
 
 def results_table(records: list[dict[str, Any]], parameter_keys: list[str]) -> pd.DataFrame:

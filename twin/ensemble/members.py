@@ -18,6 +18,7 @@ from ..cache import code_fingerprint, dataset_fingerprint, fingerprint
 from ..errors import ScenarioError, SweepError
 from ..input_files import read_yaml_file
 from ..scenario import Scenario, dump_resolved, scenario_from_mapping
+from ..validation_messages import short
 from .design import Design
 from .parameters import Parameter
 
@@ -62,7 +63,7 @@ def build_members(scenario_path: Path, parameters: tuple[Parameter, ...], design
             )
         except ScenarioError as exc:
             if len(problems) < MAX_PROBLEMS:
-                shown = ", ".join(f"{_show(k)}={_show(v)}" for k, v in values.items())
+                shown = ", ".join(f"{short(k, 30)}={_value(v)}" for k, v in values.items())
                 problems += [f"member {i} ({shown}): {line.removeprefix(label + ': ')}" for line in exc.problems[:2]]
             else:
                 problems.append("")
@@ -93,7 +94,7 @@ def _parameter_problems(base: dict, scenario_path: Path, parameters: tuple[Param
             first = exc.problems[0].removeprefix(os.fspath(scenario_path) + ": ")
             if first.startswith("--set "):  # the override's own text repeats the parameter: keep the problem
                 first = first.split(": ", 1)[-1]
-            problems.append(f"vary {_show(p.key)} (at its middle value {_show(middle)}): {first}")
+            problems.append(f"vary {short(p.key, 30)} (at its middle value {_value(middle)}): {first}")
     if problems:
         raise SweepError([f"{os.fspath(scenario_path)}: {line}" for line in problems])
 
@@ -123,6 +124,6 @@ def member_scenario(member: Member) -> Scenario:
     return scenario_from_mapping(yaml.safe_load(member.resolved), source=member.source)
 
 
-def _show(value: Any) -> str:
-    text = f"{value:.4g}" if isinstance(value, float) else str(value)
-    return text if len(text) <= 30 else text[:27] + "..."
+def _value(value: Any) -> str:
+    """A drawn value in a message: a number to 4 significant digits, anything else cut to 30 characters."""
+    return f"{value:.4g}" if isinstance(value, float) else short(value, 30)

@@ -25,6 +25,7 @@ import yaml
 
 from ..errors import SweepError
 from ..input_files import StrictLoader
+from ..validation_messages import short
 
 KINDS = ("uniform", "loguniform", "triangular", "normal", "integers", "choice")
 """Distribution names a parameter may use."""
@@ -117,7 +118,7 @@ def parameter(key: str, dist: Any, *, where: str) -> Parameter:
     """The parameter of scenario field ``key`` drawn from ``dist`` (``"uniform(60, 150)"``)."""
     if not _KEY.match(key):
         raise SweepError(
-            f"{where}: got the key {_short(key)!r}: expected a scenario field path, e.g. rainfall.total_mm"
+            f"{where}: got the key {short(key)!r}: expected a scenario field path, e.g. rainfall.total_mm"
         )
     if key in ("seed", "schema_version"):
         raise SweepError(
@@ -125,23 +126,23 @@ def parameter(key: str, dist: Any, *, where: str) -> Parameter:
             "(each member's seed is spawned from the sweep's seed)"
         )
     if not isinstance(dist, str):
-        raise SweepError(f"{where}: got {_short(repr(dist))}: expected a distribution such as uniform(60, 150)")
+        raise SweepError(f"{where}: got {short(repr(dist))}: expected a distribution such as uniform(60, 150)")
     m = _SYNTAX.match(dist)
     if not m or m.group(1) not in KINDS:
         raise SweepError(
-            f"{where}: got {_short(dist)!r}: expected one of {', '.join(k + '(...)' for k in KINDS)}, "
+            f"{where}: got {short(dist)!r}: expected one of {', '.join(k + '(...)' for k in KINDS)}, "
             "e.g. uniform(60, 150) or choice(huff_q2, huff_q3)"
         )
     kind = m.group(1)
     try:
         args = yaml.load("[" + m.group(2) + "]", Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except (yaml.YAMLError, ValueError, TypeError, RecursionError):
-        raise SweepError(f"{where}: got {kind}({_short(m.group(2))}): expected values separated by commas") from None
+        raise SweepError(f"{where}: got {kind}({short(m.group(2))}): expected values separated by commas") from None
     if isinstance(args, list):
         args = [_plain(a, numeric=kind != "choice") for a in args]
     problem = _args_problem(kind, args)
     if problem:
-        raise SweepError(f"{where}: got {kind}({_short(m.group(2))}): expected {problem}")
+        raise SweepError(f"{where}: got {kind}({short(m.group(2))}): expected {problem}")
     if kind == "integers":
         args = [int(x) for x in args]
     elif kind != "choice":
@@ -193,8 +194,3 @@ def _args_problem(kind: str, args: Any) -> str | None:
     if kind == "loguniform" and args[0] <= 0:
         return "0 < low < high, e.g. loguniform(0.5, 5)"
     return None
-
-
-def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."

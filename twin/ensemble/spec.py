@@ -30,6 +30,7 @@ from typing import Any
 
 from ..errors import SweepError
 from ..input_files import read_yaml_file
+from ..validation_messages import _kind_word, _show, short
 from .design import MAX_SEED, SAMPLERS
 from .parameters import Parameter, parameter, parse_parameter
 
@@ -104,7 +105,7 @@ def parse_target(text: str, *, where: str) -> Target:
     m = _TARGET.match(str(text))
     if not m:
         raise SweepError(
-            f"{where}: got {_short(str(text))!r}: expected COLUMN OP NUMBER with OP one of {' '.join(OPS)}, "
+            f"{where}: got {short(str(text))!r}: expected COLUMN OP NUMBER with OP one of {' '.join(OPS)}, "
             "e.g. kpi/exposed_people > 50"
         )
     try:
@@ -112,7 +113,7 @@ def parse_target(text: str, *, where: str) -> Target:
     except ValueError:
         threshold = math.nan
     if not math.isfinite(threshold):
-        raise SweepError(f"{where}: got the number {_short(m.group(3), 30)!r}: expected a finite number, "
+        raise SweepError(f"{where}: got the number {short(m.group(3), 30)!r}: expected a finite number, "
                          "e.g. kpi/exposed_people > 50")
     return Target(m.group(1), m.group(2), threshold)
 
@@ -122,7 +123,7 @@ def parse_vary(items: tuple[str, ...] | list[str]) -> tuple[Parameter, ...]:
     params, problems = [], []
     for item in items:
         try:
-            params.append(parse_parameter(item, where=f"--vary {_short(str(item), 40)}"))
+            params.append(parse_parameter(item, where=f"--vary {short(str(item), 40)}"))
         except SweepError as exc:
             problems += exc.problems
     seen: set[str] = set()
@@ -156,7 +157,7 @@ def load_sweep_file(path: str | os.PathLike[str]) -> SweepSpec:
     else:
         for key, dist in vary.items():
             try:
-                params.append(parameter(str(key), dist, where=f"{label}: vary.{_short(str(key), 60)}"))
+                params.append(parameter(str(key), dist, where=f"{label}: vary.{short(str(key), 60)}"))
             except SweepError as exc:
                 problems += exc.problems
     ints = {}
@@ -221,17 +222,6 @@ def load_request(path: str | os.PathLike[str]) -> SweepSpec:
 
 
 def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"{value}".lower()
-    if isinstance(value, int | float):
-        return f"{value:g}" if isinstance(value, float) else str(value)
-    if isinstance(value, str):
-        return repr(_short(value))
-    return f"a {type(value).__name__}"
-
-
-def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """A field's value in a message: a scalar as written, a list or mapping by its kind only (the
+    file's contents stay out of the message)."""
+    return _kind_word(value) if isinstance(value, list | dict) else _show(value)
