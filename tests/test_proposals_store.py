@@ -124,6 +124,11 @@ def test_an_invalid_change_or_field_is_refused_with_every_problem(db_url):
         "title.en: got 201 characters: expected at most 200",
         "author: got nothing: expected text",
     ]
+    with pytest.raises(ProposalError, match="title.ko: got a control character"):
+        _new(store, title_ko="가\x00나")
+    for pid in (0, -1, 2**64):
+        with pytest.raises(ProposalError, match="no such proposal"):
+            store.get(pid)
     assert store.proposals() == []  # nothing half-stored
 
 

@@ -29,6 +29,7 @@ from .records import SCHEMA_REVISION, STATUSES, Comment, Proposal, Vote
 
 MAX_TEXT = {"title": 200, "description": 5000, "author": 100, "participant": 100, "comment": 2000}
 """Longest texts accepted, characters."""
+MAX_ID = 2**63 - 1  # the largest id either database can hold
 
 
 def default_url() -> str:
@@ -120,6 +121,8 @@ def _text(field: str, value: Any, limit_key: str, *, empty_ok: bool = False) -> 
         return [f"{field}: got nothing: expected text"]
     if len(value) > limit:
         return [f"{field}: got {len(value)} characters: expected at most {limit}"]
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):  # PostgreSQL refuses NUL; none is typed text
+        return [f"{field}: got a control character: expected text"]
     return []
 
 
@@ -265,7 +268,8 @@ class ProposalStore:
     # --- helpers ---------------------------------------------------------------------------
     @staticmethod
     def _proposal(s: Session, proposal_id: int) -> Proposal:
-        p = s.get(Proposal, proposal_id) if isinstance(proposal_id, int) else None
+        ok = isinstance(proposal_id, int) and 1 <= proposal_id <= MAX_ID
+        p = s.get(Proposal, proposal_id) if ok else None
         if p is None:
             raise ProposalError(f"proposal {proposal_id!r}: no such proposal")
         return p
