@@ -7,13 +7,7 @@ Wall time: the PostgreSQL server gets 60 s to start (a budget broken is said as 
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -25,75 +19,6 @@ from twin.proposals.store import open_store
 from twin.resources import shipped_scenarios
 
 FLAGSHIP = str(shipped_scenarios() / "flash_flood_jungnangcheon.yaml")
-PG_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin"))  # Debian's layout, one folder per major version
-PG_BUDGET_S = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _as_postgres(cmd: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    """A PostgreSQL server of its own (Debian's postgresql 15, installed by scripts/setup.sh test) on
-    127.0.0.1, trust authentication, in a temporary folder; stopped at the end."""
-    initdb = shutil.which("initdb") or (str(PG_BINS[-1] / "initdb") if PG_BINS else "")
-    pg_ctl = shutil.which("pg_ctl") or (str(PG_BINS[-1] / "pg_ctl") if PG_BINS else "")
-    if not initdb or not Path(initdb).exists():
-        pytest.skip("PostgreSQL is not installed (scripts/setup.sh test installs Debian's postgresql)")
-    if os.geteuid() == 0 and subprocess.run(["id", "postgres"], capture_output=True).returncode != 0:
-        pytest.skip("running as root without a postgres user to run the server as")
-    data = Path(tempfile.mkdtemp(prefix="twin-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(data, "postgres", "postgres")
-    port = _free_port()
-    subprocess.run(_as_postgres([initdb, "-D", str(data / "db"), "-U", "twin", "--auth=trust", "-E", "UTF8",
-                                 "--no-locale"]), check=True, capture_output=True)
-    subprocess.run(_as_postgres([pg_ctl, "-D", str(data / "db"), "-l", str(data / "log"), "-w", "-t",
-                                 str(int(PG_BUDGET_S)), "-o", f"-c listen_addresses=127.0.0.1 -p {port} "
-                                 f"-c unix_socket_directories={data}", "start"]), check=True, capture_output=True)
-    url = f"postgresql+psycopg://twin@127.0.0.1:{port}/postgres"
-    t0 = time.monotonic()
-    while True:
-        try:
-            open_store(url)
-            break
-        except ProposalError:
-            if time.monotonic() - t0 > PG_BUDGET_S:
-                pytest.fail(f"timing budget broken: PostgreSQL did not answer within {PG_BUDGET_S:.0f} s")
-            time.sleep(0.5)
-    yield url
-    subprocess.run(_as_postgres([pg_ctl, "-D", str(data / "db"), "-m", "fast", "stop"]), capture_output=True)
-    shutil.rmtree(data, ignore_errors=True)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'proposals.sqlite'}"
-    url = request.getfixturevalue("postgresql_fresh")
-    return url
-
-
-@pytest.fixture
-def postgresql_fresh(postgres_url):
-    """The module's server, emptied: every test starts from a database with no table."""
-    from sqlalchemy import create_engine
-
-    engine = create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return postgres_url
-
-
 def _new(store, **kw):
     args = dict(title_ko="신곡교 관심 기준 낮추기", title_en="Lower the attention level at Singok bridge",
                 author="의정부 리빙랩", scenario=FLAGSHIP, overrides=["thresholds.LS-1018665.attention_m=1.5"])
@@ -224,3 +149,32 @@ def test_the_cli_adds_lists_and_shows_and_refuses_bad_input(tmp_path):
     assert missing.exit_code == 2 and "proposal 7: no such proposal" in missing.output
     bad = run.invoke(main, ["proposal", "list", "--db", "postgresql+psycopg://u:secret@127.0.0.1:9/x"])
     assert bad.exit_code == 2 and "secret" not in bad.output and "cannot be opened" in bad.output
+
+
+def test_the_cli_exports_imports_reports_and_decides(tmp_path):
+    from twin.cli import main
+
+    db, other = f"sqlite:///{tmp_path / 'p.sqlite'}", f"sqlite:///{tmp_path / 'q.sqlite'}"
+    run = CliRunner()
+    store = open_store(db)
+    pid = _new(store, title_en="<script>alert(1)</script>")
+    store.comment(pid, participant="김민수", text="좋아요", public_name=False)
+    decided = run.invoke(main, ["proposal", "status", "--db", db, str(pid), "adopted"])
+    assert decided.exit_code == 0 and store.get(pid)["status"] == "adopted"
+    wrong = run.invoke(main, ["proposal", "status", "--db", db, str(pid), "maybe"])
+    assert wrong.exit_code == 2 and "status: got 'maybe': expected one of draft" in wrong.output
+    out = tmp_path / "package"
+    exported = run.invoke(main, ["proposal", "export", "--db", db, str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert "1 proposal(s), 1 comment(s)" in exported.output
+    assert "김민수" not in (out / "comments.csv").read_text(encoding="utf-8-sig")  # no consent: no name
+    imported = run.invoke(main, ["proposal", "import", "--db", other, str(out)])
+    assert imported.exit_code == 0 and imported.output.startswith("1 proposal(s) imported"), imported.output
+    assert [p["title_en"] for p in open_store(other).proposals()] == ["<script>alert(1)</script>"]
+    page = tmp_path / "p.html"
+    reported = run.invoke(main, ["proposal", "report", "--db", db, str(pid), "--lang", "en", "--out", str(page)])
+    assert reported.exit_code == 0 and page.is_file()
+    text_ = page.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text_ and "<script>alert" not in text_
+    not_a_package = run.invoke(main, ["proposal", "import", "--db", other, str(tmp_path)])
+    assert not_a_package.exit_code == 2

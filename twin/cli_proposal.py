@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
-from .errors import ProposalError
+from .errors import ProblemsError, ProposalError, TwinError
 
 DB_OPTION = click.option("--db", "db", default=None, metavar="URL",
                          help="Database URL (default: $TWIN_DB_URL, else sqlite:///data/proposals.sqlite).")
@@ -27,6 +29,16 @@ def _store(db: str | None):
         _problems(exc.problems)
 
 
+def _read_patch(path: Path) -> Any:
+    """A dataset patch file: YAML (JSON is YAML too); its problems name the file."""
+    from .input_files import read_yaml_file
+
+    try:
+        return read_yaml_file(path, what="a dataset patch (JSON or YAML)")
+    except TwinError as exc:
+        _problems([str(exc)])
+
+
 def _problems(lines: list[str]) -> None:
     for line in lines:
         click.echo(line, err=True)
@@ -35,7 +47,7 @@ def _problems(lines: list[str]) -> None:
 
 @click.group("proposal")
 def proposal_group() -> None:
-    """Living-lab proposals: add, list and show them (kept in a database)."""
+    """Living-lab proposals: add, list, show, evaluate, export and import them (kept in a database)."""
 
 
 @proposal_group.command("new")
@@ -48,12 +60,17 @@ def proposal_group() -> None:
               help="The change, as scenario overrides (repeatable), e.g. thresholds.LS-1018665.attention_m=1.5")
 @click.option("--description-ko", default="", help="Why, in Korean.")
 @click.option("--description-en", default="", help="Why, in English.")
-def proposal_new(db, title_ko, title_en, author, scenario, overrides, description_ko, description_en) -> None:
+@click.option("--patch", "patch_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="A dataset patch (JSON or YAML): devices to add, move or remove (see docs/proposals.md).")
+def proposal_new(db, title_ko, title_en, author, scenario, overrides, description_ko, description_en,
+                 patch_file) -> None:
     """Add a draft proposal; its change is validated as a run would validate it."""
+    patch = _read_patch(patch_file) if patch_file is not None else None
     store = _store(db)
     try:
         pid = store.new(title_ko=title_ko, title_en=title_en, author=author, scenario=scenario,
-                        overrides=overrides, description_ko=description_ko, description_en=description_en)
+                        overrides=overrides, description_ko=description_ko, description_en=description_en,
+                        dataset_patch=patch)
     except ProposalError as exc:
         _problems(exc.problems)
     click.echo(f"proposal {pid}: {title_en} (draft)")
@@ -88,3 +105,152 @@ def proposal_show(db, proposal_id) -> None:
         click.echo(json.dumps(store.get(proposal_id), ensure_ascii=False, indent=2))
     except ProposalError as exc:
         _problems(exc.problems)
+
+
+@proposal_group.command("evaluate")
+@DB_OPTION
+@click.argument("proposal_id", type=int)
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Data folder for the runs (default: $TWIN_DATA_DIR, else data/).")
+@click.option("--sweep", "sweep_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Evaluate over a sweep: this sweep file's varied parameters, runs and seed, on both.")
+@click.option("--workers", type=int, default=None, help="With --sweep: local worker processes (default: every core).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def proposal_evaluate(db, proposal_id, data, sweep_file, workers, quiet) -> None:
+    """Run the proposal and its baseline, and store both runs' KPIs with the proposal.
+
+    Runs that exist (same scenario, data and code) are reused, so evaluating again after an
+    interruption finishes the work without redoing it. With --sweep, each is run over the sweep's
+    members (the same draws for both) and the KPIs' means and 95th percentiles are stored."""
+    from tqdm import tqdm
+
+    from .proposals.evaluate import evaluate_by_sweep, evaluate_proposal
+
+    store = _store(db)
+    bars: dict[str, Any] = {}
+
+    def progress(which: str, done: float, total: float) -> None:
+        if quiet:
+            return
+        bar = bars.get(which)
+        if bar is None:
+            for old in bars.values():
+                old.close()
+            hours = "{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} h [{elapsed}]"
+            bar = bars[which] = tqdm(total=total if sweep_file else total / 3600, unit="run" if sweep_file else "h",
+                                     desc=which, file=sys.stderr, bar_format=None if sweep_file else hours)
+        bar.update((done if sweep_file else done / 3600) - bar.n)
+
+    try:
+        if sweep_file is not None:
+            ev = evaluate_by_sweep(store, proposal_id, sweep_file, data=data, workers=workers, progress=progress)
+        else:
+            ev = evaluate_proposal(store, proposal_id, data=data, progress=progress)
+    except (TwinError, OSError) as exc:
+        _problems(exc.problems if isinstance(exc, ProblemsError) else [str(exc)])
+    finally:
+        for bar in bars.values():
+            bar.close()
+    what = "sweep" if ev["kind"] == "sweep" else "run"
+    click.echo(f"proposal {proposal_id}: evaluation {ev['id']} stored (baseline {what} {ev['baseline_key']}, "
+               f"proposal {what} {ev['proposal_key']})")
+    if ev["kind"] == "sweep":
+        click.echo(f"  means over {ev['kpis']['proposal_runs']} runs:")
+    for line in _kpi_lines(ev["kpis"]):
+        click.echo("  " + line)
+
+
+def _kpi_lines(kpis: dict[str, Any]) -> list[str]:
+    """The run-wide KPIs, baseline -> proposal, in words (English)."""
+    from .ensemble.kpis import measure_of
+
+    lines = []
+    for column, before in kpis["baseline"].items():
+        m = measure_of(column)
+        if not column.startswith("kpi/") or m is None:
+            continue
+        after = kpis["proposal"].get(column)
+        show = lambda v: "none" if v is None else f"{v:.4g}"  # noqa: E731
+        lines.append(f"{m.en}: {show(before)} -> {show(after)} {m.unit}".rstrip())
+    return lines
+
+
+def _os_problem(exc: Exception, where: Path | None) -> list[str]:
+    """A ProposalError's lines, or an OS error as one line naming the path."""
+    if isinstance(exc, ProposalError):
+        return exc.problems
+    return [f"{where}: {getattr(exc, 'strerror', None) or exc}"]
+
+
+@proposal_group.command("export")
+@DB_OPTION
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def proposal_export(db, folder) -> None:
+    """Write every proposal, its evaluations and its feedback as an open-data package in FOLDER
+    (CSV and GeoJSON with a data dictionary and licence; docs/open-data.md). Names only with consent."""
+    from .proposals.opendata import export_package
+
+    store = _store(db)
+    try:
+        counts = export_package(store, folder)
+    except (ProposalError, OSError) as exc:
+        _problems(_os_problem(exc, folder))
+    click.echo(f"{folder}: {counts['proposals']} proposal(s), {counts['comments']} comment(s), "
+               f"{counts['votes']} vote(s), {counts['evaluations']} evaluation(s)")
+
+
+@proposal_group.command("import")
+@DB_OPTION
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def proposal_import(db, folder) -> None:
+    """Add the proposals of an open-data package in FOLDER (checked whole first, written in one transaction)."""
+    from .proposals.opendata import import_package
+
+    store = _store(db)
+    try:
+        got = import_package(store, folder)
+    except (ProposalError, OSError) as exc:
+        _problems(_os_problem(exc, folder))
+    pairs = ", ".join(f"{a} -> {b}" for a, b in got["ids"].items())
+    click.echo(f"{got['proposals']} proposal(s) imported" + (f" (package id -> id: {pairs})" if pairs else ""))
+    for name in got["scenarios_not_here"]:
+        click.echo(f"scenario {name}: not on this machine; kept by name (cannot be evaluated here)", err=True)
+
+
+@proposal_group.command("report")
+@DB_OPTION
+@click.argument("proposal_id", type=int)
+@click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="HTML file to write (default: standard output).")
+def proposal_report(db, proposal_id, lang, out) -> None:
+    """One proposal as a self-contained HTML page: its change, its latest evaluation, votes and comments."""
+    from .atomic import write_text_atomic
+    from .proposals.report import proposal_html
+
+    store = _store(db)
+    try:
+        page = proposal_html(store.get(proposal_id), lang)
+        if out is None:
+            click.echo(page)
+            return
+        write_text_atomic(out, page)
+    except (ProposalError, OSError) as exc:
+        _problems(_os_problem(exc, out))
+    click.echo(f"wrote {out}")
+
+
+@proposal_group.command("status")
+@DB_OPTION
+@click.argument("proposal_id", type=int)
+@click.argument("status")
+def proposal_status(db, proposal_id, status) -> None:
+    """Move a proposal to STATUS: draft, under_evaluation, evaluated, adopted or rejected (a
+    workshop's decision)."""
+    store = _store(db)
+    try:
+        version = store.get(proposal_id)["version"]
+        store.update(proposal_id, version=version, status=status)
+    except ProposalError as exc:
+        _problems(exc.problems)
+    click.echo(f"proposal {proposal_id}: {status}")

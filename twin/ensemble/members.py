@@ -69,7 +69,7 @@ def build_members(scenario_path: Path, parameters: tuple[Parameter, ...], design
                 problems.append("")
             continue
         resolved = dump_resolved(s)
-        key = fingerprint(resolved, _inputs_digest(s, inputs), code)
+        key = fingerprint(resolved, inputs_digest(s, inputs), code)
         out.append(Member(i, key, seed, values, resolved, label))
     if problems:
         listed = [p for p in problems if p]
@@ -99,7 +99,7 @@ def _parameter_problems(base: dict, scenario_path: Path, parameters: tuple[Param
         raise SweepError([f"{os.fspath(scenario_path)}: {line}" for line in problems])
 
 
-def _inputs_digest(s: Scenario, seen: dict[str, str]) -> str:
+def inputs_digest(s: Scenario, seen: dict[str, str]) -> str:
     """Digest of the files ``s`` reads (its dataset, rain CSV and policy), memoised in ``seen`` by path."""
     parts = []
     paths = [("dataset", s.dataset_path())]

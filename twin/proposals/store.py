@@ -25,20 +25,26 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import ProposalConflict, ProposalError, ScenarioError
-from .records import SCHEMA_REVISION, STATUSES, Comment, Proposal, Vote
+from .records import SCHEMA_REVISION, STATUSES, Comment, Evaluation, Proposal, Vote
 
 MAX_TEXT = {"title": 200, "description": 5000, "author": 100, "participant": 100, "comment": 2000}
 """Longest texts accepted, characters."""
 MAX_ID = 2**63 - 1  # the largest id either database can hold
 
 
+def data_dir() -> Path:
+    """The data folder beside the runs (absolute): ``$TWIN_DATA_DIR``, default ``data/``. It holds
+    the SQLite database, the evaluations' run folders (``runs/<key>/``) and patched datasets
+    (``datasets/<key>/``)."""
+    return Path(os.environ.get("TWIN_DATA_DIR", "data")).resolve()
+
+
 def default_url() -> str:
-    """``TWIN_DB_URL``, else ``sqlite:///<TWIN_DATA_DIR or data>/proposals.sqlite``."""
+    """``TWIN_DB_URL``, else ``sqlite:///<data folder>/proposals.sqlite``."""
     url = os.environ.get("TWIN_DB_URL", "").strip()
     if url:
         return url
-    folder = Path(os.environ.get("TWIN_DATA_DIR", "data"))
-    return f"sqlite:///{(folder / 'proposals.sqlite').resolve()}"
+    return f"sqlite:///{data_dir() / 'proposals.sqlite'}"
 
 
 def open_store(url: str | None = None) -> ProposalStore:
@@ -102,18 +108,25 @@ def _safe_url(url: str) -> str:
         return "the given URL"
 
 
-def check_change(scenario: str, overrides: Sequence[str]) -> list[str]:
-    """Problems of a proposal's change: its scenario with its overrides must validate as a run would."""
+def check_change(scenario: str, overrides: Sequence[str], dataset_patch: Any = None) -> list[str]:
+    """Problems of a proposal's change: its scenario with its overrides must validate as a run would,
+    and its dataset patch as a dataset would (:func:`twin.proposals.patch.patch_problems`)."""
     from ..scenario import load_scenario
+    from .patch import patch_problems
 
     try:
-        load_scenario(scenario, overrides=list(overrides))
+        s = load_scenario(scenario, overrides=list(overrides))
     except ScenarioError as exc:
         return list(exc.problems)
-    return []
+    return patch_problems(dataset_patch, s.dataset_path()) if dataset_patch is not None else []
 
 
-def _text(field: str, value: Any, limit_key: str, *, empty_ok: bool = False) -> list[str]:
+def _evaluation(e: Evaluation) -> dict[str, Any]:
+    return {"id": e.id, "kind": e.kind, "baseline_key": e.baseline_key, "proposal_key": e.proposal_key,
+            "kpis": e.kpis, "created_at": e.created_at.isoformat(timespec="seconds") + "Z"}
+
+
+def text_problems(field: str, value: Any, limit_key: str, *, empty_ok: bool = False) -> list[str]:
     limit = MAX_TEXT[limit_key]
     if not isinstance(value, str):
         return [f"{field}: got {type(value).__name__}: expected text"]
@@ -134,7 +147,8 @@ class ProposalStore:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @contextmanager
-    def _session(self) -> Iterator[Session]:
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is one transaction: committed at the end, rolled back on an error."""
         with self._sessions.begin() as session:
             yield session
 
@@ -149,23 +163,24 @@ class ProposalStore:
         overrides: Sequence[str] = (),
         description_ko: str = "",
         description_en: str = "",
+        dataset_patch: dict[str, Any] | None = None,
     ) -> int:
         """Add a draft proposal; its change is validated first (:class:`~twin.errors.ProposalError`
         with one line per problem). Returns its id."""
         problems = (
-            _text("title.ko", title_ko, "title") + _text("title.en", title_en, "title")
-            + _text("author", author, "author")
-            + _text("description.ko", description_ko, "description", empty_ok=True)
-            + _text("description.en", description_en, "description", empty_ok=True)
+            text_problems("title.ko", title_ko, "title") + text_problems("title.en", title_en, "title")
+            + text_problems("author", author, "author")
+            + text_problems("description.ko", description_ko, "description", empty_ok=True)
+            + text_problems("description.en", description_en, "description", empty_ok=True)
         )
         if not problems:
-            problems = check_change(scenario, overrides)
+            problems = check_change(scenario, overrides, dataset_patch)
         if problems:
             raise ProposalError(problems)
-        p = Proposal(title_ko=title_ko, title_en=title_en, author=author, scenario=str(scenario),
-                     overrides=list(overrides), dataset_patch={}, description_ko=description_ko,
+        p = Proposal(title_ko=title_ko, title_en=title_en, author=author, scenario=str(Path(scenario).resolve()),
+                     overrides=list(overrides), dataset_patch=dict(dataset_patch or {}), description_ko=description_ko,
                      description_en=description_en, status="draft")
-        with self._session() as s:
+        with self.transaction() as s:
             s.add(p)
             s.flush()
             return int(p.id)
@@ -175,7 +190,7 @@ class ProposalStore:
         version, votes for and against, number of comments (n_comments)."""
         if status is not None and status not in STATUSES:
             raise ProposalError(f"status: got {status!r}: expected one of {', '.join(STATUSES)}")
-        with self._session() as s:
+        with self.transaction() as s:
             q = select(Proposal).order_by(Proposal.id.desc())
             if status is not None:
                 q = q.where(Proposal.status == status)
@@ -183,7 +198,7 @@ class ProposalStore:
 
     def get(self, proposal_id: int) -> dict[str, Any]:
         """One proposal, whole: its fields, comments (oldest first), vote tally and evaluations."""
-        with self._session() as s:
+        with self.transaction() as s:
             p = self._proposal(s, proposal_id)
             out = self._summary(s, p)
             out.update(
@@ -193,31 +208,35 @@ class ProposalStore:
                 updated_at=p.updated_at.isoformat(timespec="seconds") + "Z",
                 comments=[{"id": c.id, "participant": c.participant, "public_name": c.public_name, "text": c.text,
                            "created_at": c.created_at.isoformat(timespec="seconds") + "Z"} for c in p.comments],
-                evaluations=[{"id": e.id, "kind": e.kind, "baseline_key": e.baseline_key,
-                              "proposal_key": e.proposal_key, "kpis": e.kpis} for e in p.evaluations],
+                evaluations=[_evaluation(e) for e in p.evaluations],
             )
             return out
 
     def update(self, proposal_id: int, *, version: int, **fields: Any) -> int:
         """Change fields of a proposal that is still at ``version`` (the one the caller read); returns
         the new version. :class:`~twin.errors.ProposalConflict` when it changed meanwhile."""
-        allowed = {"title_ko", "title_en", "description_ko", "description_en", "status", "overrides"}
+        allowed = {"title_ko", "title_en", "description_ko", "description_en", "status", "overrides", "dataset_patch"}
         unknown = sorted(set(fields) - allowed)
         if unknown:
             raise ProposalError(f"update: got {', '.join(unknown)}: expected some of {', '.join(sorted(allowed))}")
         if "status" in fields and fields["status"] not in STATUSES:
             raise ProposalError(f"status: got {fields['status']!r}: expected one of {', '.join(STATUSES)}")
         try:
-            with self._session() as s:
+            with self.transaction() as s:
                 p = self._proposal(s, proposal_id)
                 if p.version != version:
                     raise ProposalConflict(self._conflict(proposal_id, version, p.version))
-                if "overrides" in fields:
-                    problems = check_change(p.scenario, fields["overrides"])
-                    if problems:
-                        raise ProposalError(problems)
+                problems = [line for k in ("title_ko", "title_en") if k in fields
+                            for line in text_problems(k.replace("_", "."), fields[k], "title")]
+                problems += [line for k in ("description_ko", "description_en") if k in fields
+                             for line in text_problems(k.replace("_", "."), fields[k], "description", empty_ok=True)]
+                if not problems and {"overrides", "dataset_patch"} & set(fields):
+                    problems = check_change(p.scenario, fields.get("overrides", p.overrides),
+                                            fields.get("dataset_patch", p.dataset_patch))
+                if problems:
+                    raise ProposalError(problems)
                 for k, v in fields.items():
-                    setattr(p, k, list(v) if k == "overrides" else v)
+                    setattr(p, k, list(v) if k == "overrides" else dict(v) if k == "dataset_patch" else v)
                 s.flush()
                 return int(p.version)
         except StaleDataError:  # changed between our read and our write
@@ -229,13 +248,35 @@ class ProposalStore:
         return (f"proposal {proposal_id}: changed by someone else since version {version}{now_text}: "
                 "open it again and redo the change")
 
+    def add_evaluation(self, proposal_id: int, *, change: dict[str, Any], kind: str, baseline_key: str,
+                       proposal_key: str, kpis: dict[str, Any]) -> dict[str, Any]:
+        """Store an evaluation of the proposal's ``change`` (its overrides and dataset patch when the
+        runs were made) and mark it evaluated, in one transaction (an evaluation equal to one stored
+        is not stored twice). :class:`~twin.errors.ProposalConflict`
+        when the proposal's change is no longer ``change`` (edited meanwhile: evaluate it again)."""
+        with self.transaction() as s:
+            p = self._proposal(s, proposal_id)
+            if list(p.overrides) != change["overrides"] or dict(p.dataset_patch) != change["dataset_patch"]:
+                raise ProposalConflict(f"proposal {proposal_id}: its change was edited during the evaluation: "
+                                       "evaluate it again")
+            e = next((x for x in p.evaluations if (x.kind, x.baseline_key, x.proposal_key, x.kpis)
+                      == (kind, baseline_key, proposal_key, kpis)), None)  # the same runs again: kept once
+            if e is None:
+                e = Evaluation(proposal_id=proposal_id, kind=kind, baseline_key=baseline_key,
+                               proposal_key=proposal_key, kpis=kpis)
+                s.add(e)
+            if p.status == "under_evaluation":
+                p.status = "evaluated"
+            s.flush()
+            return _evaluation(e)
+
     # --- feedback --------------------------------------------------------------------------
     def comment(self, proposal_id: int, *, participant: str, text: str, public_name: bool = False) -> int:
         """Add a comment (kept as typed; shown escaped); returns its id."""
-        problems = _text("participant", participant, "participant") + _text("comment", text, "comment")
+        problems = text_problems("participant", participant, "participant") + text_problems("comment", text, "comment")
         if problems:
             raise ProposalError(problems)
-        with self._session() as s:
+        with self.transaction() as s:
             self._proposal(s, proposal_id)
             c = Comment(proposal_id=proposal_id, participant=participant, text=text, public_name=bool(public_name))
             s.add(c)
@@ -245,14 +286,14 @@ class ProposalStore:
     def vote(self, proposal_id: int, *, participant: str, value: int) -> None:
         """A participant's vote (+1 for, -1 against); a second vote by the same participant replaces
         the first: one vote per participant and proposal, also under concurrent sessions."""
-        problems = _text("participant", participant, "participant")
+        problems = text_problems("participant", participant, "participant")
         if value not in (1, -1):
             problems.append(f"vote: got {value!r}: expected 1 (for) or -1 (against)")
         if problems:
             raise ProposalError(problems)
         for _ in range(3):
             try:
-                with self._session() as s:
+                with self.transaction() as s:
                     self._proposal(s, proposal_id)
                     mine = s.scalars(select(Vote).where(Vote.proposal_id == proposal_id,
                                                         Vote.participant == participant)).first()
