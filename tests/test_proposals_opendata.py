@@ -23,7 +23,7 @@ from twin.proposals.store import open_store
 from twin.resources import shipped_scenarios
 
 FLAGSHIP = str(shipped_scenarios() / "flash_flood_jungnangcheon.yaml")
-P1, P2, P3 = "참여자 1 / participant 1", "참여자 2 / participant 2", "참여자 3 / participant 3"
+P1, P2, P3, P4 = (f"참여자 {n} / participant {n}" for n in range(1, 5))
 KPIS = {
     "baseline": {"kpi/flooded_paths": 3, "kpi/first_flooding_min": None, "gauge/LS-1018665/peak_stage_m": 2.25},
     "proposal": {"kpi/flooded_paths": 1.0, "kpi/first_flooding_min": 42.5, "gauge/LS-1018665/peak_stage_m": 2.25},
@@ -39,12 +39,14 @@ SWEEP_KPIS = {  # an evaluation over a sweep: means, 95th percentiles and runs t
 
 
 def _fill(store) -> tuple[int, int]:
-    """Two proposals: comments by a consenting (김민수, on p1 only) and a non-consenting commenter
-    (이영희), votes by them and by a voter who never comments (박철수), one evaluation, one patch."""
+    """Two proposals, by a group that consented to be named and by an author who did not (@호원동 모임);
+    comments by a consenting (김민수, on p1 only) and a non-consenting commenter (이영희), votes by
+    them and by a voter who never comments (박철수), one evaluation, one patch."""
     p1 = store.new(title_ko="신곡교 관심 기준 낮추기", title_en='=HYPERLINK("http://x","click")',
-                   author="의정부 리빙랩", scenario=FLAGSHIP, overrides=["thresholds.LS-1018665.attention_m=1.5"],
+                   author="의정부 리빙랩", author_public=True, scenario=FLAGSHIP,
+                   overrides=["thresholds.LS-1018665.attention_m=1.5"],
                    description_ko="여러 줄\n설명, \"따옴표\"")
-    p2 = store.new(title_ko="안내판 옮기기", title_en="Move a signboard", author="@living-lab", scenario=FLAGSHIP)
+    p2 = store.new(title_ko="안내판 옮기기", title_en="Move a signboard", author="@호원동 모임", scenario=FLAGSHIP)
     store.comment(p1, participant="김민수", text="좋아요", public_name=True)
     store.comment(p1, participant="이영희", text="-1 반대합니다")
     store.comment(p2, participant="김민수", text="+ 더 좋은 곳이 있어요")
@@ -92,19 +94,20 @@ def test_the_package_holds_names_only_with_consent_and_stable_pseudonyms(db_url,
     comments = [(r["proposal_id"], r["comment_id"], r["participant"], r["public_name"], r["text"])
                 for r in _table(pkg, "comments.csv")]
     assert comments == [("1", "1", "김민수", "true", "좋아요"), ("1", "2", P1, "false", "'-1 반대합니다"),
-                        ("2", "3", P3, "false", "'+ 더 좋은 곳이 있어요"), ("2", "4", P1, "false", "''인용'으로 시작")]
+                        ("2", "3", P4, "false", "'+ 더 좋은 곳이 있어요"), ("2", "4", P1, "false", "''인용'으로 시작")]
     votes = [(r["proposal_id"], r["participant"], r["value"]) for r in _table(pkg, "votes.csv")]
-    assert votes == [("1", P1, "1"), ("1", P2, "-1"), ("2", P3, "1")]
+    assert votes == [("1", P1, "1"), ("1", P2, "-1"), ("2", P4, "1")]
     everything = b"".join(_files(pkg).values()).decode("utf-8")
     assert "이영희" not in everything and "박철수" not in everything  # never consented
+    assert "호원동 모임" not in everything  # an author who did not consent: their pseudonym (P3)
     assert everything.count("김민수") == 1  # only on the comment they consented to publish
     assert str(shipped_scenarios()) not in everything and "/" + Path(FLAGSHIP).parent.name not in everything
     props = _table(pkg, "proposals.csv")
-    assert [(r["proposal_id"], r["title_en"], r["author"], r["status"], r["scenario"], r["votes_for"],
-             r["votes_against"], r["n_comments"]) for r in props] == [
-        ("1", "'=HYPERLINK(\"http://x\",\"click\")", "의정부 리빙랩", "draft", "flash_flood_jungnangcheon.yaml",
-         "1", "1", "2"),
-        ("2", "Move a signboard", "'@living-lab", "draft", "flash_flood_jungnangcheon.yaml", "1", "0", "2")]
+    assert [(r["proposal_id"], r["title_en"], r["author"], r["author_public"], r["status"], r["scenario"],
+             r["votes_for"], r["votes_against"], r["n_comments"]) for r in props] == [
+        ("1", "'=HYPERLINK(\"http://x\",\"click\")", "의정부 리빙랩", "true", "draft",
+         "flash_flood_jungnangcheon.yaml", "1", "1", "2"),
+        ("2", "Move a signboard", P3, "false", "draft", "flash_flood_jungnangcheon.yaml", "1", "0", "2")]
     assert json.loads(props[0]["overrides"]) == ["thresholds.LS-1018665.attention_m=1.5"]
     assert props[0]["description_ko"] == "여러 줄\n설명, \"따옴표\"" and props[0]["created_at"].endswith("Z")
 
@@ -233,6 +236,8 @@ BAD = [
      "proposals.csv row 2: status: got an unknown status: expected one of draft, ", "done"),
     (lambda p: _edit(p, "proposals.csv", 3, "title_ko", "가" * 201),
      "proposals.csv row 3: title_ko: got 201 characters: expected at most 200", "가가"),
+    (lambda p: _edit(p, "proposals.csv", 3, "author", "홍길동"),
+     "proposals.csv row 3: author: got a name without consent (author_public false): expected a pseudonym", "홍길동"),
     (lambda p: _edit(p, "comments.csv", 3, "participant", "홍길동"),
      "comments.csv row 3: participant: got a name without consent (public_name false): expected a pseudonym", "홍길동"),
     (lambda p: _edit(p, "votes.csv", 4, "participant", "홍길동"),

@@ -125,11 +125,11 @@ def test_the_schema_is_migrated_forward_and_a_newer_one_is_refused(tmp_path):
             "overrides, dataset_patch, created_at, updated_at, version) VALUES ('가', 'A', '', '', 'x', 'draft', "
             "'s.yaml', '[]', '{}', '2026-01-01', '2026-01-01', 1)"
         ))
-    store = open_store(url)
-    assert [r["title_en"] for r in store.proposals()] == ["A"]
+    store = open_store(url)  # migrated to this version's schema: the author's consent is a new field
+    assert [(r["title_en"], r["author_public"]) for r in store.proposals()] == [("A", False)]
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
-    with pytest.raises(ProposalError, match="schema 9999, newer than this twin's 0001"):
+    with pytest.raises(ProposalError, match="schema 9999, newer than this twin's 0002"):
         open_store(url)
 
 

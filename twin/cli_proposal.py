@@ -55,6 +55,8 @@ def proposal_group() -> None:
 @click.option("--title-ko", required=True, help="Title in Korean.")
 @click.option("--title-en", required=True, help="Title in English.")
 @click.option("--author", required=True, help="Who proposes it (a name or a group).")
+@click.option("--publish-author", is_flag=True,
+              help="The author consents to their name being published (open data); else a pseudonym is.")
 @click.option("--scenario", required=True, help="The scenario file the proposal changes.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="The change, as scenario overrides (repeatable), e.g. thresholds.LS-1018665.attention_m=1.5")
@@ -62,7 +64,7 @@ def proposal_group() -> None:
 @click.option("--description-en", default="", help="Why, in English.")
 @click.option("--patch", "patch_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="A dataset patch (JSON or YAML): devices to add, move or remove (see docs/proposals.md).")
-def proposal_new(db, title_ko, title_en, author, scenario, overrides, description_ko, description_en,
+def proposal_new(db, title_ko, title_en, author, publish_author, scenario, overrides, description_ko, description_en,
                  patch_file) -> None:
     """Add a draft proposal; its change is validated as a run would validate it."""
     patch = _read_patch(patch_file) if patch_file is not None else None
@@ -70,7 +72,7 @@ def proposal_new(db, title_ko, title_en, author, scenario, overrides, descriptio
     try:
         pid = store.new(title_ko=title_ko, title_en=title_en, author=author, scenario=scenario,
                         overrides=overrides, description_ko=description_ko, description_en=description_en,
-                        dataset_patch=patch)
+                        dataset_patch=patch, author_public=publish_author)
     except ProposalError as exc:
         _problems(exc.problems)
     click.echo(f"proposal {pid}: {title_en} (draft)")

@@ -106,8 +106,11 @@ TABLES: tuple[Table, ...] = (
         Column("title_en", "string", "Title in English", "제목 (영어)"),
         Column("description_ko", "string", "Description in Korean", "설명 (한국어)"),
         Column("description_en", "string", "Description in English", "설명 (영어)"),
-        Column("author", "string", "Who proposed it (a person or a group, as they chose to be named)",
-               "제안자 (본인이 밝힌 이름 또는 모임)"),
+        Column("author", "string", "Who proposed it: the name they gave when they consented to publish it, else a "
+               "pseudonym '참여자 N / participant N' (as in comments.csv)",
+               "제안자: 공개에 동의한 경우 이름, 아니면 가명 '참여자 N / participant N' (comments.csv 와 같은 번호)"),
+        Column("author_public", "boolean", "Whether author is the name the proposer consented to publish",
+               "author 가 제안자가 공개에 동의한 이름인지"),
         Column("status", "string", f"Status: one of {', '.join(STATUSES)}",
                "상태: draft 초안, under_evaluation 평가 중, evaluated 평가됨, adopted 채택, rejected 기각"),
         Column("scenario", "string", "The scenario file the proposal changes (its name in the twin's scenarios, "
@@ -316,6 +319,7 @@ def _collect(s: Session) -> _Rows:
     datasets: dict[str, Path | None] = {}
     n_comment = n_eval = 0
     for pid, p in enumerate(s.scalars(select(Proposal).order_by(Proposal.id)), start=1):
+        author = p.author if p.author_public else pseudonym(numbers.setdefault(p.author, len(numbers) + 1))
         votes = list(s.scalars(select(Vote).where(Vote.proposal_id == p.id).order_by(Vote.created_at, Vote.id)))
         for c in p.comments:
             n_comment += 1
@@ -328,7 +332,8 @@ def _collect(s: Session) -> _Rows:
             rows.tables["votes"].append([str(pid), escape_cell(shown), str(int(v.value)), _time(v.created_at)])
         rows.tables["proposals"].append([
             str(pid), escape_cell(p.title_ko), escape_cell(p.title_en), escape_cell(p.description_ko),
-            escape_cell(p.description_en), escape_cell(p.author), p.status, escape_cell(scenario_label(p.scenario)),
+            escape_cell(p.description_en), escape_cell(author), "true" if p.author_public else "false", p.status,
+            escape_cell(scenario_label(p.scenario)),
             escape_cell(_json(list(p.overrides))), escape_cell(_json(dict(p.dataset_patch or {}))),
             _time(p.created_at), _time(p.updated_at), str(sum(v.value == 1 for v in votes)),
             str(sum(v.value == -1 for v in votes)), str(len(p.comments))])
@@ -556,7 +561,8 @@ def _capped(problems: list[str]) -> list[str]:
 def _add_proposal(s: Session, pkg: _Package, p: dict[str, Any]) -> int:
     """One proposal with its comments, votes and evaluations (in package order); its new id."""
     rec = Proposal(title_ko=p["title_ko"], title_en=p["title_en"], description_ko=p["description_ko"],
-                   description_en=p["description_en"], author=p["author"], status=p["status"],
+                   description_en=p["description_en"], author=p["author"], author_public=p["author_public"],
+                   status=p["status"],
                    scenario=p["scenario"], overrides=p["overrides"], dataset_patch=p["dataset_patch"],
                    created_at=p["created_at"], updated_at=p["updated_at"])
     s.add(rec)
@@ -779,13 +785,17 @@ def _proposal_row(c: _Cells) -> dict[str, Any]:
            "title_ko": c.text("title_ko", "title"), "title_en": c.text("title_en", "title"),
            "description_ko": c.text("description_ko", "description", empty_ok=True),
            "description_en": c.text("description_en", "description", empty_ok=True),
-           "author": c.text("author", "author"), "status": c.cells["status"], "scenario": c.scenario("scenario"),
+           "author": c.text("author", "author"), "author_public": c.boolean("author_public"),
+           "status": c.cells["status"], "scenario": c.scenario("scenario"),
            "overrides": c.overrides("overrides"), "dataset_patch": c.json_value("dataset_patch", dict),
            "created_at": c.time("created_at"), "updated_at": c.time("updated_at"),
            "votes_for": c.integer("votes_for", 0), "votes_against": c.integer("votes_against", 0),
            "n_comments": c.integer("n_comments", 0)}
     if out["status"] not in STATUSES:
         c.bad("status", "an unknown status", f"one of {', '.join(STATUSES)}")
+    if not out["author_public"] and not PSEUDONYM.match(out["author"]):
+        c.bad("author", "a name without consent (author_public false)",
+              "a pseudonym such as '참여자 1 / participant 1'")
     return out
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 STATUSES = ("draft", "under_evaluation", "evaluated", "adopted", "rejected")
 """A proposal's states, in the order a workshop moves it through them."""
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 """The Alembic revision of this code's schema (twin/proposals/migrations/versions)."""
 
 
@@ -29,7 +29,8 @@ class Base(DeclarativeBase):
 
 
 class Proposal(Base):
-    """A proposal: titles and descriptions (ko, en), author, status, and its change: the scenario it
+    """A proposal: titles and descriptions (ko, en), author (``author_public``: whether their name may
+    be published), status, and its change: the scenario it
     starts from and the overrides (``--set`` lines) that make it, and a dataset patch (kept as data)."""
 
     __tablename__ = "proposal"
@@ -40,6 +41,7 @@ class Proposal(Base):
     description_ko: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(100))
+    author_public: Mapped[bool] = mapped_column(default=False)  # may the author's name be published (open data)
     status: Mapped[str] = mapped_column(String(20), default="draft")
     scenario: Mapped[str] = mapped_column(String(500))
     overrides: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -164,6 +164,7 @@ class ProposalStore:
         description_ko: str = "",
         description_en: str = "",
         dataset_patch: dict[str, Any] | None = None,
+        author_public: bool = False,
     ) -> int:
         """Add a draft proposal; its change is validated first (:class:`~twin.errors.ProposalError`
         with one line per problem). Returns its id."""
@@ -177,7 +178,8 @@ class ProposalStore:
             problems = check_change(scenario, overrides, dataset_patch)
         if problems:
             raise ProposalError(problems)
-        p = Proposal(title_ko=title_ko, title_en=title_en, author=author, scenario=str(Path(scenario).resolve()),
+        p = Proposal(title_ko=title_ko, title_en=title_en, author=author, author_public=bool(author_public),
+                     scenario=str(Path(scenario).resolve()),
                      overrides=list(overrides), dataset_patch=dict(dataset_patch or {}), description_ko=description_ko,
                      description_en=description_en, status="draft")
         with self.transaction() as s:
@@ -321,5 +323,6 @@ class ProposalStore:
         votes = {int(value): int(n) for value, n in rows}
         n_comments = s.scalar(select(func.count()).select_from(Comment).where(Comment.proposal_id == p.id))
         return {"id": p.id, "title_ko": p.title_ko, "title_en": p.title_en, "author": p.author,
+                "author_public": bool(p.author_public),
                 "status": p.status, "version": p.version, "votes_for": int(votes.get(1, 0)),
                 "votes_against": int(votes.get(-1, 0)), "n_comments": int(n_comments or 0)}
