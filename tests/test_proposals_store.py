@@ -178,3 +178,13 @@ def test_the_cli_exports_imports_reports_and_decides(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text_ and "<script>alert" not in text_
     not_a_package = run.invoke(main, ["proposal", "import", "--db", other, str(tmp_path)])
     assert not_a_package.exit_code == 2
+
+
+def test_only_a_database_on_another_machine_is_said_to_be_on_the_network():
+    from twin.proposals.store import network_host
+
+    assert network_host("sqlite:////tmp/x.sqlite") is None
+    assert network_host("postgresql+psycopg://twin@127.0.0.1:5432/twin") is None
+    assert network_host("postgresql+psycopg://twin@localhost/twin") is None
+    assert network_host("postgresql+psycopg://twin:pw@db.city.local/twin") == "db.city.local"
+    assert network_host("not a url") is None

@@ -21,8 +21,12 @@ DB_OPTION = click.option("--db", "db", default=None, metavar="URL",
 
 
 def _store(db: str | None):
-    from .proposals.store import open_store
+    from .proposals.store import default_url, network_host, open_store
 
+    host = network_host(db or default_url())
+    if host is not None:
+        click.echo(f"warning: the proposals database is on {host}, over the network: make sure it asks for a "
+                   "password and uses TLS (sslmode=require)", err=True)
     try:
         return open_store(db)
     except ProposalError as exc:

@@ -98,6 +98,21 @@ def migrate(engine: Engine) -> None:
                             f"{str(exc).splitlines()[0][:200]})") from None
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def network_host(url: str) -> str | None:
+    """The host of a database URL that is reached over the network (not this machine's loopback or
+    a socket file), else None: the place a workshop's database would be reachable from outside."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        host = make_url(url).host
+    except Exception:  # noqa: BLE001 - not a URL: open_store says so
+        return None
+    return host if host and host not in LOOPBACK_HOSTS else None
+
+
 def _safe_url(url: str) -> str:
     """A URL without its password, for messages."""
     from sqlalchemy.engine import make_url
