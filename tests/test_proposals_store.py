@@ -108,12 +108,12 @@ def test_text_is_kept_exactly_as_typed(db_url):
     assert got["comments"][0]["text"] == "<img src=x onerror=alert(1)> 좋아요"
 
 
-def test_the_schema_is_migrated_forward_and_a_newer_one_is_refused(tmp_path):
+def test_the_schema_is_migrated_forward_and_a_newer_one_is_refused(db_url):
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import create_engine
 
-    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    url = db_url
     engine = create_engine(url)
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parents[1] / "twin" / "proposals" / "migrations"))
@@ -131,6 +131,7 @@ def test_the_schema_is_migrated_forward_and_a_newer_one_is_refused(tmp_path):
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(ProposalError, match="schema 9999, newer than this twin's 0002"):
         open_store(url)
+    engine.dispose()
 
 
 def test_the_cli_adds_lists_and_shows_and_refuses_bad_input(tmp_path):
