@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from twin.errors import ProposalError
-from twin.proposals import opendata
+from twin.proposals import opendata, package_export, package_import
 from twin.proposals.opendata import export_package, import_package
 from twin.proposals.records import Evaluation, Proposal
 from twin.proposals.store import open_store
@@ -171,7 +171,7 @@ def test_an_import_that_fails_half_way_leaves_the_database_as_before(source, db_
     def boom(*_a, **_k):
         raise RuntimeError("disk gone")
 
-    monkeypatch.setattr(opendata, "_add_votes", boom)  # after the first proposal and its comments are added
+    monkeypatch.setattr(package_import, "_add_votes", boom)  # after the first proposal and its comments are added
     with pytest.raises(RuntimeError, match="disk gone"):
         import_package(target, pkg)
     assert target.proposals() == []
@@ -180,7 +180,7 @@ def test_an_import_that_fails_half_way_leaves_the_database_as_before(source, db_
 def test_an_export_that_fails_half_way_leaves_no_folder(source, tmp_path, monkeypatch):
     store, _ = source
     written: list[str] = []
-    real = opendata._write_file
+    real = package_export._write_file
 
     def fail_third(path, data):
         if len(written) == 2:
@@ -188,7 +188,7 @@ def test_an_export_that_fails_half_way_leaves_no_folder(source, tmp_path, monkey
         written.append(path.name)
         real(path, data)
 
-    monkeypatch.setattr(opendata, "_write_file", fail_third)
+    monkeypatch.setattr(package_export, "_write_file", fail_third)
     out = tmp_path / "out" / "pkg"
     with pytest.raises(OSError, match="disk full"):
         export_package(store, out)
