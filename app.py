@@ -21,15 +21,18 @@ from twin.app import caches
 from twin.app.collapse_view import collapse_page
 from twin.app.compare_view import compare_page
 from twin.app.coverage_view import coverage_page
+from twin.app.facilitator_view import facilitator_page
 from twin.app.i18n import LANGS, t
 from twin.app.map_view import map_page
 from twin.app.pages import LIVING_LAB_CSS, PAGES, run_page
+from twin.app.proposals_view import WORKSHOP_PAGES, cached_store, proposals_page
 from twin.app.serving import current_exposure
 from twin.app.sweep_view import sweep_page
 
 
 def draw(page: str, lang: str, living_lab: bool, exposure: str) -> None:
-    """One page of the navigation (``page`` in :data:`twin.app.pages.PAGES`)."""
+    """One page of the navigation (``page`` in :data:`twin.app.pages.PAGES` or in
+    :data:`twin.app.proposals_view.WORKSHOP_PAGES`)."""
     if page != "run":
         st.session_state.pop("playing", None)  # a playback stops when its page is left
     if page != "collapse":
@@ -44,6 +47,10 @@ def draw(page: str, lang: str, living_lab: bool, exposure: str) -> None:
         sweep_page(st, caches.city(), lang, Path(os.environ.get("TWIN_SWEEPS_DIR", "sweeps")))
     elif page == "cctv":
         coverage_page(st, caches.city(), lang, caches.coverage, living_lab=living_lab)
+    elif page == "proposals":
+        proposals_page(st, caches.city(), lang, cached_store(), living_lab=living_lab)
+    elif page == "facilitator":
+        facilitator_page(st, caches.city(), lang, cached_store())
     else:
         compare_page(st, caches.city(), lang, caches.store(), living_lab=living_lab)
 
@@ -72,7 +79,7 @@ def main() -> None:
             url_path=name,
             default=name == PAGES[0],
         )
-        for name in PAGES
+        for name in (*PAGES, *WORKSHOP_PAGES)
     ]
     page = st.navigation(pages, position="sidebar")
     st.title(t("title", lang))

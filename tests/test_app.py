@@ -223,15 +223,17 @@ def test_an_inconclusive_hil_run_is_shown_as_neither_passed_nor_failed(gate_runs
     assert not [e.value for e in at.error if "G04" in e.value]  # not shown as a failure
 
 
-def test_navigation_shows_every_page_with_its_title_in_both_languages():
+def test_navigation_shows_every_page_with_its_title_in_both_languages(monkeypatch, tmp_path):
     from twin.app.pages import PAGES
+    from twin.app.proposals_view import WORKSHOP_PAGES
 
+    monkeypatch.setenv("TWIN_DATA_DIR", str(tmp_path))  # the workshop pages' database
     at = _app(120)
     for lang in ("ko", "en"):
         at.sidebar.radio(key="lang").set_value(lang).run()
         titles = [p["page_name"] for p in at._registered_pages.values()]  # the sidebar's links
-        assert titles == [t(f"page_{p}", lang) for p in PAGES]
-        for page in reversed(PAGES):
+        assert titles == [t(f"page_{p}", lang) for p in (*PAGES, *WORKSHOP_PAGES)]
+        for page in reversed((*PAGES, *WORKSHOP_PAGES)):
             open_page(at, page)  # checks the page's header in this language
             assert at.title[0].value == t("title", lang)
             assert at.sidebar.radio(key="lang").value == lang and at.sidebar.toggle(key="living_lab")

@@ -116,7 +116,7 @@ def app_url(server_log, sweeps_root):
             cwd=REPO,
             stdout=fh,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "TWIN_SWEEPS_DIR": str(sweeps_root)},
+            env={**os.environ, "TWIN_SWEEPS_DIR": str(sweeps_root), "TWIN_DATA_DIR": str(sweeps_root.parent / "data")},
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -583,6 +583,8 @@ def test_every_page_in_both_languages_shows_names_and_a_legend_on_every_map(app_
         "CCTV blind spots and placement",
         "Building and slope collapse early warning",
         "Many runs (sweep)",
+        "Proposals",
+        "Facilitator",
     ]
     # the flagship's key figures, in English (kept from the first version of this test)
     _goto_page(page, "run")

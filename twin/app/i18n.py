@@ -316,6 +316,9 @@ TEXT: dict[str, dict[str, str]] = {
     "same": {"ko": "같음", "en": "same"},
     # --- the sweep page (twin.app.sweep_view; its own words are in sweep_view.WORDS) ---
     "page_sweep": {"ko": "여러 번 실행 (앙상블)", "en": "Many runs (sweep)"},
+    # --- the workshop pages (twin.app.proposals_view, twin.app.facilitator_view) ---
+    "page_proposals": {"ko": "제안", "en": "Proposals"},
+    "page_facilitator": {"ko": "진행자 화면", "en": "Facilitator"},
 }
 
 
