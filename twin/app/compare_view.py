@@ -262,6 +262,9 @@ def compare_page(st, city, lang: str, store, *, living_lab: bool = False) -> Non
     if base_run is None or prop_run is None:
         return
     compare_results(st, city, base_run, prop_run, lang, living_lab=living_lab)
+    from .proposal_save import save_block
+
+    save_block(st, lang, key[0], key[1])  # kept for the workshop: the proposals page takes it from here
 
 
 def compare_results(st, city, base_run, prop_run, lang: str, *, living_lab: bool) -> None:
