@@ -253,9 +253,37 @@ def test_the_cli_evaluates_and_says_what_changed_and_refuses_bad_input(tmp_path,
     r = CliRunner().invoke(main, ["proposal", "new", "--db", db, "--title-ko", "가", "--title-en", "a",
                                   "--author", "b", "--scenario", FLAGSHIP, "--patch", str(patch)])
     assert r.exit_code == 2 and str(patch) in r.output and "unclosed" not in r.output.replace(str(patch), "")
+    patch.write_text("# nothing\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["proposal", "new", "--db", db, "--title-ko", "가", "--title-en", "a",
+                                  "--author", "b", "--scenario", FLAGSHIP, "--patch", str(patch)])
+    assert r.exit_code == 2 and "got nothing: expected a dataset patch" in r.output
     pid = _new(open_store(db))
     r = CliRunner().invoke(main, ["proposal", "evaluate", "--db", db, str(pid), "--quiet"])
     assert r.exit_code == 0, r.output
     assert "Paths flooded before any alert:" in r.output and "->" in r.output
     r = CliRunner().invoke(main, ["proposal", "evaluate", "--db", db, "999", "--quiet"])
     assert r.exit_code == 2 and r.output.strip() == "proposal 999: no such proposal"
+
+
+def test_a_gate_at_an_access_point_that_has_one_is_refused():
+    gate = {"device_id": "G-NEW", "kind": "gate", "name": "x", "lon": 127.0480, "lat": 37.7507,
+            "access_id": "AP-JN-R04", "level_sensor_id": "LS-G01", "rain_gauge_id": "RG-G01", "travel_time_s": 20}
+    lines = patch_problems({"devices": {"add": [gate]}}, default_dataset())
+    assert lines == ["dataset_patch.devices.add[0] (G-NEW).access_id: got AP-JN-R04, where gate G01 stands: expected "
+                     "an access point without a gate (move or remove that gate)"]
+    moved = {"device_id": "G01", "lon": 127.0452093, "lat": 37.7617529, "access_id": "AP-JN-L01"}  # to a free one
+    assert patch_problems({"devices": {"add": [gate], "move": [moved]}}, default_dataset()) == []
+
+
+def test_an_imported_proposal_whose_scenario_is_not_here_is_not_evaluated_against_a_file_of_its_name(
+        tmp_path, monkeypatch):
+    store = open_store(f"sqlite:///{tmp_path / 'p.sqlite'}")
+    pid = _new(store)
+    with store.transaction() as s:  # as an import leaves it: the package's label, not a file of this machine
+        from twin.proposals.records import Proposal
+
+        s.get(Proposal, pid).scenario = "flash_flood_jungnangcheon.yaml"
+    monkeypatch.chdir(Path(FLAGSHIP).parent)  # a file of that name is right here
+    with pytest.raises(ProposalError, match="not on this machine"):
+        evaluate_proposal(store, pid, data=tmp_path)
+    assert store.get(pid)["status"] == "draft" and not (tmp_path / "runs").exists()

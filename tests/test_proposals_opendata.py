@@ -197,9 +197,14 @@ def test_an_export_that_fails_half_way_leaves_no_folder(source, tmp_path, monkey
 
 def test_export_replaces_an_earlier_package_and_refuses_any_other_folder(source, tmp_path):
     store, pkg = source
-    (pkg / "extra.txt").write_text("mine", encoding="utf-8")
+    before = (pkg / "votes.csv").read_bytes()
+    store.vote(1, participant="새 참여자", value=1)
     export_package(store, pkg)  # an earlier package of ours: replaced whole
-    assert not (pkg / "extra.txt").exists() and (pkg / "datapackage.json").is_file()
+    assert (pkg / "votes.csv").read_bytes() != before and (pkg / "datapackage.json").is_file()
+    (pkg / "extra.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ProposalError, match="holds 1 file\\(s\\) that are not the package's"):
+        export_package(store, pkg)  # replacing it would delete what someone put beside it
+    assert (pkg / "extra.txt").read_text(encoding="utf-8") == "mine"
     theirs = tmp_path / "theirs"
     theirs.mkdir()
     (theirs / "notes.txt").write_text("keep", encoding="utf-8")
@@ -225,6 +230,7 @@ def _append(pkg: Path, name: str, row: list[str]) -> None:
         csv.writer(f, lineterminator="\r\n").writerow(row)
 
 
+TOWER = '{"devices":{"add":[{"device_id":"X","kind":"tower","lon":1,"lat":2}]}}'
 BAD = [
     (lambda p: (p / "datapackage.json").unlink(), "datapackage.json: got no file: expected the descriptor", ""),
     (lambda p: (p / "datapackage.json").write_text('{"name": "x"}', encoding="utf-8"),
@@ -255,7 +261,12 @@ BAD = [
     (lambda p: _edit(p, "proposals.csv", 2, "scenario", "../../etc/passwd.yaml"),
      "proposals.csv row 2: scenario: got something else: expected a scenario file name (.yaml)", "passwd"),
     (lambda p: _edit(p, "proposals.csv", 2, "overrides", '["rainfall.total_mm=-5"]'),
-     "proposals.csv row 2: overrides: rainfall.total_mm: got -5", ""),
+     "proposals.csv row 2: overrides: rainfall.total_mm: got another value: expected", "-5"),
+    (lambda p: _edit(p, "proposals.csv", 2, "dataset_patch", '{"devices":{"add":[{"lon":NaN,"lat":1e999}]}}'),
+     "proposals.csv row 2: dataset_patch: got something else: expected JSON object", "NaN"),
+    (lambda p: (_edit(p, "proposals.csv", 2, "scenario", "not_here.yaml"),
+                _edit(p, "proposals.csv", 2, "dataset_patch", TOWER)),
+     "proposals.csv row 2: dataset_patch.devices.add[0].kind: got another value: expected one of gate", "tower"),
     (lambda p: (p / "comments.csv").write_bytes(b"\xff\xfe\x00bad"),
      "comments.csv: got bytes that are not UTF-8: expected UTF-8 CSV", ""),
 ]
@@ -286,6 +297,20 @@ def test_a_scenario_this_machine_lacks_is_kept_by_name(source, tmp_path):
     assert target.get(got["ids"][2])["scenario"] == "elsewhere/other_city.yaml"
     export_package(target, tmp_path / "again")
     assert _table(tmp_path / "again", "proposals.csv")[1]["scenario"] == "elsewhere/other_city.yaml"
+
+
+def test_a_scenario_outside_the_shipped_folder_never_comes_back_as_a_shipped_one(tmp_path):
+    custom = tmp_path / "flash_flood_jungnangcheon.yaml"  # the name of a shipped scenario, another storm
+    custom.write_text(Path(FLAGSHIP).read_text(encoding="utf-8").replace("total_mm: 90", "total_mm: 20"),
+                      encoding="utf-8")
+    store = open_store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    store.new(title_ko="가", title_en="a", author="b", scenario=str(custom))
+    export_package(store, tmp_path / "pkg")
+    assert _table(tmp_path / "pkg", "proposals.csv")[0]["scenario"] == "other:flash_flood_jungnangcheon.yaml"
+    target = open_store(f"sqlite:///{tmp_path / 't.sqlite'}")
+    got = import_package(target, tmp_path / "pkg")
+    assert got["scenarios_not_here"] == ["other:flash_flood_jungnangcheon.yaml"]
+    assert target.get(got["ids"][1])["scenario"] == "other:flash_flood_jungnangcheon.yaml"  # not the shipped file
 
 
 def test_cells_that_look_like_formulas_are_escaped_and_restored():

@@ -55,7 +55,7 @@ def proposal(tmp_path):
     an evaluation and a device patch (as ``store.get`` gives it)."""
     store = open_store(f"sqlite:///{tmp_path / 'p.sqlite'}")
     pid = store.new(title_ko=f"{SCRIPT} 신곡교", title_en=f"{SCRIPT} Singok bridge", author="리빙랩 & <b>팀</b>",
-                    scenario=FLAGSHIP, overrides=["thresholds.LS-1018665.attention_m=1.5"],
+                    author_public=True, scenario=FLAGSHIP, overrides=["thresholds.LS-1018665.attention_m=1.5"],
                     description_en="line one\nline two")
     store.comment(pid, participant="김민수", text="좋아요", public_name=True)
     store.comment(pid, participant="이영희", text=IMG)
@@ -140,3 +140,12 @@ def test_no_dialog_fires_in_a_real_browser(proposal, tmp_path):
             browser.close()
     assert dialogs == [] and n_img == 0 and n_script == 0
     assert IMG in shown and SCRIPT in shown
+
+
+def test_an_author_who_did_not_consent_is_a_pseudonym_numbered_as_in_the_open_data(proposal):
+    own = {"participant": "홍길동", "public_name": False, "text": "제가 제안했어요", "created_at": "2026-12-01T00:00Z"}
+    private = {**proposal, "author": "홍길동", "author_public": False, "comments": [*proposal["comments"], own]}
+    ko = proposal_html(private, "ko")
+    assert "홍길동" not in ko
+    assert "<b>제안자</b>: 참여자 1 ·" in ko  # the author first, then the commenters: 이영희 2, 박철수 3
+    assert ko.count("참여자 1") == 2  # the author's own comment carries the author's pseudonym

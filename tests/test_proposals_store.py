@@ -49,8 +49,11 @@ def test_an_invalid_change_or_field_is_refused_with_every_problem(db_url):
         "title.en: got 201 characters: expected at most 200",
         "author: got nothing: expected text",
     ]
-    with pytest.raises(ProposalError, match="title.ko: got a control character"):
-        _new(store, title_ko="가\x00나")
+    for bad in ("가\x00나", "가\n  99  adopted  +999 -0", "a\x7f", "a\u009b", "t\u202etxet"):
+        with pytest.raises(ProposalError, match="title.ko: got a line break or control character"):
+            _new(store, title_ko=bad)  # a title cannot pose as another row of a list or reorder what is shown
+    with pytest.raises(ProposalError, match="author: got a line break"):
+        _new(store, author="a\nb")
     for pid in (0, -1, 2**64):
         with pytest.raises(ProposalError, match="no such proposal"):
             store.get(pid)
@@ -189,3 +192,37 @@ def test_only_a_database_on_another_machine_is_said_to_be_on_the_network():
     assert network_host("postgresql+psycopg://twin@localhost/twin") is None
     assert network_host("postgresql+psycopg://twin:pw@db.city.local/twin") == "db.city.local"
     assert network_host("not a url") is None
+
+
+def test_a_database_of_another_program_or_a_folder_that_is_a_file_is_refused_in_one_line(tmp_path):
+    import sqlite3
+
+    foreign = tmp_path / "shop.sqlite"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER)")
+    with pytest.raises(ProposalError, match="has tables but no proposals schema"):
+        open_store(f"sqlite:///{foreign}")
+    with sqlite3.connect(foreign) as conn:  # left as it was
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["customers"]
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(ProposalError, match="cannot make the data folder"):
+        open_store(f"sqlite:///{tmp_path / 'file' / 'p.sqlite'}")
+    with pytest.raises(ProposalError) as err:
+        open_store("postgresql+nodriver://u@127.0.0.1/db?password=S3CRETQ")
+    assert "S3CRETQ" not in str(err.value) and "password=***" in str(err.value)
+
+
+def test_a_database_failure_in_a_command_is_one_line_without_sql(tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from twin.cli import main
+    from twin.proposals.store import ProposalStore
+
+    def down(self, status=None):
+        raise OperationalError("SELECT secret FROM proposal", {"title": "비밀"}, Exception("server closed"))
+
+    monkeypatch.setattr(ProposalStore, "proposals", down)
+    r = CliRunner().invoke(main, ["proposal", "list", "--db", f"sqlite:///{tmp_path / 'p.sqlite'}"])
+    assert r.exit_code == 1 and r.output.strip() == (
+        "the proposals database failed (OperationalError): nothing of this command was stored; check the "
+        "database and try again")

@@ -38,9 +38,12 @@ def _read_patch(path: Path) -> Any:
     from .input_files import read_yaml_file
 
     try:
-        return read_yaml_file(path, what="a dataset patch (JSON or YAML)")
+        patch = read_yaml_file(path, what="a dataset patch (JSON or YAML)")
     except TwinError as exc:
         _problems([str(exc)])
+    if patch is None:  # an empty file is a mistake, not "no change"
+        _problems([f"{path}: got nothing: expected a dataset patch with 'devices' (docs/proposals.md)"])
+    return patch
 
 
 def _problems(lines: list[str]) -> None:
@@ -49,7 +52,24 @@ def _problems(lines: list[str]) -> None:
     sys.exit(2)
 
 
-@click.group("proposal")
+class _ProposalGroup(click.Group):
+    """The command group; a database failure after the database was opened (a server gone, a disk
+    full, a value the database refuses) is one line naming its kind, never a traceback with SQL."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            from sqlalchemy.exc import SQLAlchemyError
+
+            if not isinstance(exc, SQLAlchemyError):
+                raise
+            click.echo(f"the proposals database failed ({type(exc).__name__}): nothing of this command was "
+                       "stored; check the database and try again", err=True)
+            sys.exit(1)
+
+
+@click.group("proposal", cls=_ProposalGroup)
 def proposal_group() -> None:
     """Living-lab proposals: add, list, show, evaluate, export and import them (kept in a database)."""
 

@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from ..cache import code_fingerprint, fingerprint
+from ..errors import ProposalError
 from ..results import SUMMARY
 from ..scenario import Scenario, dump_resolved, load_scenario
+from ..validation_messages import short
 from .patch import is_empty, patched_dataset
 from .store import ProposalStore, data_dir
 
@@ -36,7 +38,11 @@ Progress = Callable[[str, float, float], None]
 
 def proposal_scenarios(proposal: dict[str, Any], data: Path) -> tuple[Scenario, Scenario]:
     """The baseline and the proposal scenario of ``proposal`` (a :meth:`ProposalStore.get` dict); the
-    proposal's patched dataset is written to ``data`` when it is not there yet."""
+    proposal's patched dataset is written to ``data`` when it is not there yet. A proposal imported
+    from a package whose scenario this machine lacks keeps the scenario's name only: refused."""
+    if not Path(proposal["scenario"]).is_absolute():  # never a file that happens to have the name here
+        raise ProposalError(f"scenario {short(proposal['scenario'], 60)}: not on this machine (the proposal came "
+                            "from an open-data package): expected a scenario file here; it cannot be evaluated")
     base = load_scenario(proposal["scenario"])
     overrides = list(proposal["overrides"])
     if not is_empty(proposal.get("dataset_patch")):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from ..errors import OutputError, ProposalError
 from .package_format import (
     DESCRIPTOR,
     LICENSE_TEXT,
+    PACKAGE_FILES,
     PACKAGE_FORMAT,
     TABLES,
     Table,
@@ -81,6 +83,11 @@ def _check_target(folder: Path) -> None:
     if folder.is_dir() and any(folder.iterdir()) and not _is_ours(folder):
         raise ProposalError(f"{folder}: is not empty and is not an open-data package of the twin: "
                             "expected a new or empty folder (refusing to replace it)")
+    if folder.is_dir() and _is_ours(folder):
+        added = sorted(set(os.listdir(folder)) - PACKAGE_FILES)
+        if added:  # replacing the package would delete them
+            raise ProposalError(f"{folder}: holds {len(added)} file(s) that are not the package's: expected only "
+                                "an earlier package (move them away, or export to another folder)")
 
 
 def _is_ours(folder: Path) -> bool:

@@ -156,6 +156,8 @@ TABLES: tuple[Table, ...] = (
     )),
 )
 TABLE = {t.name: t for t in TABLES}
+PACKAGE_FILES = frozenset({DESCRIPTOR, "README.md", "LICENSE", "changes.geojson", *(t.path for t in TABLES)})
+"""Every file a package holds."""
 
 
 def pseudonym(n: int) -> str:
@@ -192,9 +194,13 @@ def count_text(x: Any) -> str:
     return str(x) if isinstance(x, int) and not isinstance(x, bool) and x >= 0 else ""
 
 
+OTHER_PREFIX = "other:"
+"""Label of a scenario outside the shipped scenarios folder (``other:my_storm.yaml``): kept as text on import."""
+
+
 def scenario_label(scenario: str) -> str:
     """A scenario as the package names it: its path inside the shipped scenarios folder
-    (``gates/x.yaml``), else its file name; never a folder of this machine."""
+    (``gates/x.yaml``), else ``other:`` and its file name; never a folder of this machine."""
     from ..resources import shipped_scenarios
 
     path = Path(scenario)
@@ -202,7 +208,7 @@ def scenario_label(scenario: str) -> str:
         try:
             return path.resolve().relative_to(shipped_scenarios().resolve()).as_posix()
         except (ValueError, OSError):
-            return path.name
+            return f"{OTHER_PREFIX}{path.name}"  # not a shipped one: never read back as the shipped file of its name
     return scenario if not label_problem(scenario) else path.name
 
 

@@ -9,6 +9,7 @@ import io
 import json
 import math
 import re
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,9 +67,10 @@ def import_package(store: ProposalStore, folder: Path) -> dict[str, Any]:
     if pkg.problems:
         raise ProposalError(_capped(pkg.problems))
     ids: dict[int, int] = {}
+    groups = _groups(pkg)
     with store.transaction() as s:
         for p in pkg.proposals:
-            ids[p["proposal_id"]] = _add_proposal(s, pkg, p)
+            ids[p["proposal_id"]] = _add_proposal(s, pkg, p, groups)
     return {"proposals": len(pkg.proposals), "comments": len(pkg.comments), "votes": len(pkg.votes),
             "evaluations": len(pkg.runs), "kpi_rows": len(pkg.kpis), "ids": ids,
             "scenarios_not_here": sorted(set(pkg.unresolved))}
@@ -80,7 +82,19 @@ def _capped(problems: list[str]) -> list[str]:
     return problems[:MAX_PROBLEMS] + [f"... and {len(problems) - MAX_PROBLEMS} more problems"]
 
 
-def _add_proposal(s: Session, pkg: _Package, p: dict[str, Any]) -> int:
+def _groups(pkg: _Package) -> dict[str, dict[int, list[dict[str, Any]]]]:
+    """The package's comments, votes and runs by proposal id, and its KPI rows by evaluation id (in
+    package order), made once: an import costs in proportion to its rows."""
+    out: dict[str, dict[int, list[dict[str, Any]]]] = {k: defaultdict(list)
+                                                       for k in ("comments", "votes", "runs", "kpis")}
+    for name, rows, key in (("comments", pkg.comments, "proposal_id"), ("votes", pkg.votes, "proposal_id"),
+                            ("runs", pkg.runs, "proposal_id"), ("kpis", pkg.kpis, "evaluation_id")):
+        for r in rows:
+            out[name][r[key]].append(r)
+    return out
+
+
+def _add_proposal(s: Session, pkg: _Package, p: dict[str, Any], groups: dict[str, dict[int, list]]) -> int:
     """One proposal with its comments, votes and evaluations (in package order); its new id."""
     rec = Proposal(title_ko=p["title_ko"], title_en=p["title_en"], description_ko=p["description_ko"],
                    description_en=p["description_en"], author=p["author"], author_public=p["author_public"],
@@ -91,10 +105,10 @@ def _add_proposal(s: Session, pkg: _Package, p: dict[str, Any]) -> int:
     s.flush()
     new_id = int(rec.id)
     pid = p["proposal_id"]
-    _add_comments(s, new_id, [c for c in pkg.comments if c["proposal_id"] == pid])
-    _add_votes(s, new_id, [v for v in pkg.votes if v["proposal_id"] == pid])
-    for r in (r for r in pkg.runs if r["proposal_id"] == pid):
-        rows = [k for k in pkg.kpis if k["evaluation_id"] == r["evaluation_id"]]
+    _add_comments(s, new_id, groups["comments"].get(pid, []))
+    _add_votes(s, new_id, groups["votes"].get(pid, []))
+    for r in groups["runs"].get(pid, []):
+        rows = groups["kpis"].get(r["evaluation_id"], [])
         kpis: dict[str, Any] = {"baseline": {k["column"]: k["baseline"] for k in rows},
                                 "proposal": {k["column"]: k["proposal"] for k in rows},
                                 "overrides": r["overrides"], "dataset_patch": r["dataset_patch"]}
@@ -200,6 +214,21 @@ def _read_table(folder: Path, t: Table, problems: list[str]) -> list[list[str]]:
     return rows[1:] if not problems else []
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(value: Any) -> bool:
+    """Whether every number inside a JSON value is finite."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
 class _Cells:
     """One CSV row being read: typed values by column, and the problems of its cells."""
 
@@ -266,8 +295,10 @@ class _Cells:
     def json_value(self, column: str, kind: type) -> Any:
         raw = unescape_cell(self.cells[column])
         try:
-            value = json.loads(raw) if len(raw) <= 100_000 else None
-        except ValueError:
+            value = json.loads(raw, parse_constant=_no_constant) if len(raw) <= 100_000 else None
+        except (ValueError, RecursionError):
+            value = None
+        if not _finite(value):  # 1e999 reads as infinity; no database stores it as JSON
             value = None
         if not isinstance(value, kind):
             self.bad(column, "something else", f"JSON {'list' if kind is list else 'object'}")
@@ -394,10 +425,13 @@ def _cross_problems(pkg: _Package) -> list[str]:
     out += [f"evaluations.csv row {r['row']}: evaluation_id: got a number not in evaluation_runs.csv of this "
             "proposal: expected an evaluation of the package" for r in pkg.kpis
             if runs.get(r["evaluation_id"]) != r["proposal_id"]]
+    tally: Counter[tuple[int, str]] = Counter()
+    for v in pkg.votes:
+        tally[(v["proposal_id"], "votes_for" if v["value"] == 1 else "votes_against")] += 1
+    for c in pkg.comments:
+        tally[(c["proposal_id"], "n_comments")] += 1
     for p in pkg.proposals:
-        counts = {"votes_for": sum(v["proposal_id"] == p["proposal_id"] and v["value"] == 1 for v in pkg.votes),
-                  "votes_against": sum(v["proposal_id"] == p["proposal_id"] and v["value"] == -1 for v in pkg.votes),
-                  "n_comments": sum(c["proposal_id"] == p["proposal_id"] for c in pkg.comments)}
+        counts = {k: tally[(p["proposal_id"], k)] for k in ("votes_for", "votes_against", "n_comments")}
         for column, n in counts.items():
             if p[column] != n:
                 src = "comments.csv" if column == "n_comments" else "votes.csv"
@@ -408,20 +442,27 @@ def _cross_problems(pkg: _Package) -> list[str]:
 def _change_problems(pkg: _Package) -> list[str]:
     """Each proposal's change, checked as a run would check it when this machine has its scenario;
     a scenario this machine lacks is kept as its name (``unresolved``)."""
-    from .patch import is_empty, patch_problems
+    from .patch import form_problems, is_empty, patch_problems
 
     out = []
     for p in pkg.proposals:
         where = f"proposals.csv row {p['row']}"
+        out += [f"{where}: {_unquoted(line)}" for line in form_problems(p["dataset_patch"])]  # even if unresolved
         path = local_scenario(p["scenario"])
         if path is None:
             pkg.unresolved.append(p["scenario"])
             continue
         p["scenario"] = str(path)
-        out += [f"{where}: overrides: {line.removeprefix(f'{path}: ')}"  # no folder of this machine
+        out += [f"{where}: overrides: {_unquoted(line.removeprefix(f'{path}: '))}"  # no folder of this machine
                 for line in check_change(str(path), p["overrides"])]
-        if not is_empty(p["dataset_patch"]):
+        if not is_empty(p["dataset_patch"]) and not out:
             dataset = dataset_of(str(path))
             if dataset is not None:
-                out += [f"{where}: {line}" for line in patch_problems(p["dataset_patch"], dataset)]
+                out += [f"{where}: {_unquoted(line)}" for line in patch_problems(p["dataset_patch"], dataset)]
     return out
+
+
+def _unquoted(line: str) -> str:
+    """A problem line without the value it quotes from the package ("got X: expected" -> "got another
+    value: expected"): an import names the file, row and field, never the content."""
+    return re.sub(r": got .*?: expected", ": got another value: expected", line, count=1)

@@ -67,14 +67,15 @@ def _shape_problems(patch: Any) -> list[str]:
     """Problems of the patch's form (before the dataset is looked at)."""
     if not isinstance(patch, dict):
         return [f"dataset_patch: got {type(patch).__name__}: expected a mapping with 'devices'"]
-    extra = sorted(set(patch) - {"devices"})
+    extra = set(patch) - {"devices"}
     if extra:
-        return [f"dataset_patch.{short(extra[0], 30)}: got a field: expected only 'devices'"]
+        return [f"dataset_patch: got {len(extra)} other field(s): expected only 'devices'"]
     devices = patch.get("devices", {})
     if not isinstance(devices, dict):
         return [f"dataset_patch.devices: got {type(devices).__name__}: expected a mapping of add, move, remove"]
-    problems = [f"dataset_patch.devices.{short(k, 30)}: got a field: expected one of {', '.join(OPERATIONS)}"
-                for k in sorted(set(devices) - set(OPERATIONS))]
+    extra = set(devices) - set(OPERATIONS)
+    problems = [f"dataset_patch.devices: got {len(extra)} other field(s): expected only {', '.join(OPERATIONS)}"
+                ] if extra else []
     for op in OPERATIONS:
         items = devices.get(op, [])
         if not isinstance(items, list):
@@ -105,6 +106,17 @@ def _item_problems(where: str, item: Any, op: str) -> list[str]:
     return problems
 
 
+def form_problems(patch: Any) -> list[str]:
+    """Problems of the patch's form and of each item's fields (ids, kinds, finite lon/lat), without
+    looking at any dataset: what can be checked of a patch whose dataset is not here."""
+    problems = _shape_problems(patch)
+    if problems or is_empty(patch):
+        return problems
+    ops = patch.get("devices", {})
+    return [line for op in OPERATIONS for i, item in enumerate(ops.get(op, []))
+            for line in _item_problems(f"dataset_patch.devices.{op}[{i}]", item, op)]
+
+
 def _apply(patch: dict[str, Any], devices: dict[str, Any], access: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
     """Apply ``patch`` to the raw devices and access-point collections, in place. Returns problems
     that only the patch can have (an id added twice, moving what does not exist) and, per device id
@@ -124,7 +136,7 @@ def _apply(patch: dict[str, Any], devices: dict[str, Any], access: dict[str, Any
             named = f"{where} ({short(did, 30)})"
             if did in where_of:
                 problems.append(f"{named}: got a device the patch already changes ({where_of[did]}): "
-                                "expected each device once")
+                                "expected each device once (to change a device, move it)")
                 continue
             where_of[did] = named
             feature = by_id.get(did)
@@ -147,20 +159,28 @@ def _apply(patch: dict[str, Any], devices: dict[str, Any], access: dict[str, Any
             else:
                 devices["features"].remove(feature)
                 del by_id[did]
-    _name_gates(devices, access)
+    problems += _name_gates(devices, access, where_of)
     return problems, where_of
 
 
-def _name_gates(devices: dict[str, Any], access: dict[str, Any]) -> None:
-    """Each access point's ``gate_id``: the gate whose ``access_id`` it is (none if no gate stands there)."""
+def _name_gates(devices: dict[str, Any], access: dict[str, Any], where_of: dict[str, str]) -> list[str]:
+    """Each access point's ``gate_id``: the gate whose ``access_id`` it is (none if no gate stands
+    there). A second gate at one access point is a problem of the patch item that put it there."""
     gate_at: dict[str, Any] = {}
-    for f in devices["features"]:
+    problems = []
+    for f in sorted(devices["features"], key=lambda f: str(f["properties"].get("device_id")) in where_of):
         p = f["properties"]
-        if p.get("kind") == "gate" and isinstance(p.get("access_id"), str):
-            gate_at.setdefault(p["access_id"], p.get("device_id"))
+        if p.get("kind") != "gate" or not isinstance(p.get("access_id"), str):
+            continue
+        other = gate_at.setdefault(p["access_id"], p.get("device_id"))
+        if other != p.get("device_id"):
+            where = where_of.get(str(p.get("device_id")), "dataset_patch")
+            problems.append(f"{where}.access_id: got {short(p['access_id'], 30)}, where gate {short(other, 30)} "
+                            "stands: expected an access point without a gate (move or remove that gate)")
     for f in access["features"]:
         p = f["properties"]
         p["gate_id"] = gate_at.get(p.get("access_id"))
+    return problems
 
 
 def _write(dataset: Path, folder: Path, devices: dict[str, Any], access: dict[str, Any], *, copy: bool) -> None:
@@ -171,10 +191,13 @@ def _write(dataset: Path, folder: Path, devices: dict[str, Any], access: dict[st
     new = {str(layers["devices"]["file"]): devices, str(layers["access_points"]["file"]): access}
     for f in sorted(dataset.iterdir()):
         if f.is_file() and f.name not in new and f.name != MANIFEST_NAME:
-            if copy:
-                shutil.copy2(f, folder / f.name)
-            else:
+            if not copy:
                 os.symlink(f.resolve(), folder / f.name)
+                continue
+            try:  # the unchanged layers: a hard link costs no space (the base is never written in place)
+                os.link(f, folder / f.name)
+            except OSError:  # another file system
+                shutil.copy2(f, folder / f.name)
     for name, collection in new.items():
         (folder / name).write_text(json.dumps(collection, ensure_ascii=False) + "\n", encoding="utf-8")
     manifest["name"] = f"{manifest.get('name', 'dataset')} + proposal patch"
@@ -205,13 +228,15 @@ def patch_problems(patch: Any, dataset: str | os.PathLike[str]) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="twin-patch-") as tmp:
         _write(dataset, Path(tmp), devices, access, copy=False)
         read = read_dataset(tmp)
-    found = read.problems
-    out = _outside_city(read.layers, where_of)
-    for p in found:
+    mine, others = _outside_city(read.layers, where_of), []
+    for p in read.problems:
         fid = str(p.feature_id) if p.feature_id is not None else None
         where = where_of.get(fid or "") if p.layer == "devices" else None
-        out.append(f"{where}: {p.message}" if where else f"dataset_patch: the patched dataset: {p}")
-    return out
+        if where:
+            mine.append(f"{where}: {p.message}")
+        else:
+            others.append(f"dataset_patch: the patched dataset: {p}")
+    return mine or others  # a patched device's own problem first; what follows from it is noise
 
 
 def _outside_city(layers: dict[str, Any], where_of: dict[str, str]) -> list[str]:
@@ -242,18 +267,15 @@ def patched_dataset(patch: dict[str, Any], dataset: str | os.PathLike[str], data
     final = root / patch_key(patch, dataset)
     if final.is_dir():
         return final
-    root.mkdir(parents=True, exist_ok=True)
+    from ..atomic import atomic_dir
+
     _, _, devices, access = _patched(dataset, patch)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
     try:
-        _write(dataset, tmp, devices, access, copy=True)
-        try:
-            os.rename(tmp, final)
-        except OSError:  # another process wrote the same key first: theirs is the same bytes
-            if not final.is_dir():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with atomic_dir(final, overwrite=True, marker=MANIFEST_NAME) as tmp:  # a killed writer's folder is swept
+            _write(dataset, tmp, devices, access, copy=True)
+    except OSError:  # another process wrote the same key first: theirs is the same bytes
+        if not final.is_dir():
+            raise
     return final
 
 

@@ -6,7 +6,8 @@ in words), its latest evaluation (baseline vs proposal per KPI, with names, unit
 better), votes and comments. Every text a person typed is escaped (:func:`html.escape`); the page
 has no script, loads nothing from elsewhere and forbids both (Content-Security-Policy). A
 commenter's name is shown only where they consented to publish it; otherwise a pseudonym
-(참여자 N / participant N, numbered by first comment on this page).
+(참여자 N / participant N: the author first, then by first comment on this page), and so is an
+author who did not consent (``author_public``).
 """
 
 from __future__ import annotations
@@ -94,20 +95,24 @@ def proposal_html(proposal: dict[str, Any], lang: str,
     other = proposal.get("title_en") if lang == "ko" else proposal.get("title_ko")
     description = proposal.get("description_ko") if lang == "ko" else proposal.get("description_en")
     status = _pick(STATUS_WORDS.get(str(proposal.get("status")), (str(proposal.get("status")),) * 2), lang)
+    numbers: dict[str, int] = {}  # pseudonyms, the author's first (as the open data numbers them)
+    author = str(proposal.get("author"))
+    if not proposal.get("author_public"):
+        author = f"{_t(lang, 'participant')} {numbers.setdefault(author, 1)}"
     parts = [
         "<!DOCTYPE html>", f'<html lang="{lang}">', "<head>", '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_t(lang, 'proposal_word')}: {_text(title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
         f"<h1>{_text(title)}</h1>", f'<p class="sub">{_text(other)}</p>',
-        f"<p><b>{_t(lang, 'author')}</b>: {_text(proposal.get('author'))} · <b>{_t(lang, 'status')}</b>: "
+        f"<p><b>{_t(lang, 'author')}</b>: {_text(author)} · <b>{_t(lang, 'status')}</b>: "
         f"{_text(status)} · <b>{_t(lang, 'created')}</b>: {_text(_when(proposal.get('created_at')))}</p>",
     ]
     if description:
         parts += [f"<h2>{_t(lang, 'description')}</h2>", f'<p class="text">{_text(description)}</p>']
     parts += _change_html(proposal, lang)
     parts += _evaluation_html(proposal.get("evaluations") or [], lang, place_names or {})
-    parts += _feedback_html(proposal, lang)
+    parts += _feedback_html(proposal, lang, numbers)
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
 
@@ -195,8 +200,9 @@ def _verdict(baseline: Any, proposal: Any, better: str | None) -> str:
     return "better" if (proposal < baseline) == (better == "lower") else "worse"
 
 
-def _feedback_html(proposal: dict[str, Any], lang: str) -> list[str]:
-    """Votes and comments; names only where their writer consented, else a pseudonym."""
+def _feedback_html(proposal: dict[str, Any], lang: str, numbers: dict[str, int]) -> list[str]:
+    """Votes and comments; names only where their writer consented, else a pseudonym (``numbers``:
+    person -> pseudonym number, shared with the author's)."""
     out = [f"<h2>{_t(lang, 'votes')}</h2>",
            f"<p>{_t(lang, 'for')} {int(proposal.get('votes_for') or 0)} · "
            f"{_t(lang, 'against')} {int(proposal.get('votes_against') or 0)}</p>",
@@ -204,7 +210,6 @@ def _feedback_html(proposal: dict[str, Any], lang: str) -> list[str]:
     comments = proposal.get("comments") or []
     if not comments:
         return out + [f"<p>{_t(lang, 'no_comments')}</p>"]
-    numbers: dict[str, int] = {}
     out.append("<ul>")
     for c in comments:
         who = str(c.get("participant"))

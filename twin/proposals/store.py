@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +30,8 @@ from .records import SCHEMA_REVISION, STATUSES, Comment, Evaluation, Proposal, V
 
 MAX_TEXT = {"title": 200, "description": 5000, "author": 100, "participant": 100, "comment": 2000}
 """Longest texts accepted, characters."""
+ONE_LINE = ("title", "author", "participant")
+"""Texts kept on one line (a line break in a title could pose as another row of a list)."""
 MAX_ID = 2**63 - 1  # the largest id either database can hold
 
 
@@ -51,7 +54,12 @@ def open_store(url: str | None = None) -> ProposalStore:
     """The store at ``url`` (default :func:`default_url`), its schema migrated to this version's."""
     url = url or default_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        parent = Path(url.removeprefix("sqlite:///")).parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ProposalError(f"{parent}: cannot make the data folder ({exc.strerror or type(exc).__name__}): "
+                                "expected a folder (TWIN_DATA_DIR or --db)") from None
     try:
         engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
     except (SQLAlchemyError, ValueError, ImportError) as exc:
@@ -91,6 +99,9 @@ def migrate(engine: Engine) -> None:
                 )
             if current == SCHEMA_REVISION:
                 return  # already this version's: nothing to load or run
+            if current is None and sa_inspect(conn).get_table_names():
+                raise ProposalError("the database has tables but no proposals schema: expected a proposals "
+                                    "database or an empty one (is --db another program's database?)")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
@@ -118,7 +129,10 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        shown = parsed.set(query={}).render_as_string(hide_password=True)
+        # a password may also come as ?password=...: say which options were given, not their values
+        return shown + ("?" + "&".join(f"{k}=***" for k in parsed.query) if parsed.query else "")
     except Exception:  # noqa: BLE001 - not a URL at all
         return "the given URL"
 
@@ -149,9 +163,18 @@ def text_problems(field: str, value: Any, limit_key: str, *, empty_ok: bool = Fa
         return [f"{field}: got nothing: expected text"]
     if len(value) > limit:
         return [f"{field}: got {len(value)} characters: expected at most {limit}"]
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):  # PostgreSQL refuses NUL; none is typed text
-        return [f"{field}: got a control character: expected text"]
+    one_line = limit_key in ONE_LINE
+    if any(_control(c) and not (c in "\n\t" and not one_line) for c in value):
+        what = "a line break or control character" if one_line else "a control character"
+        return [f"{field}: got {what}: expected text" + (" on one line" if one_line else "")]
     return []
+
+
+def _control(c: str) -> bool:
+    """Characters no one types as text: C0 and C1 controls, DEL, and the bidirectional overrides and
+    isolates that reorder what is shown (a title could pose as another); PostgreSQL refuses NUL."""
+    o = ord(c)
+    return o < 32 or 0x7F <= o <= 0x9F or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069
 
 
 class ProposalStore:
