@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from twin.app.proposals_view import as_text, matches  # noqa: E402
+from twin.app.proposals_view import matches  # noqa: E402
 from twin.app.proposals_words import (  # noqa: E402
     kpi_rows,
     kpi_value,
@@ -25,6 +25,7 @@ from twin.app.proposals_words import (  # noqa: E402
     status_word,
     w,
 )
+from twin.app.widgets import md_text  # noqa: E402
 from twin.proposals.store import open_store  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -179,9 +180,9 @@ def test_kpis_in_words() -> None:
     assert [(r["place"], r["measure"], r["verdict"]) for r in places] == [("AP-JN-L07", "Path flooded", "better")]
 
 
-def test_as_text_escapes_markdown() -> None:
+def test_md_text_escapes_markdown() -> None:
     for text in (HOSTILE_TITLE, HOSTILE_TEXT, HOSTILE_NAME, "1. first\n2) second\n===", "a & b"):
-        escaped = as_text(text)
+        escaped = md_text(text)
         assert UNESCAPED.search(escaped) is None
         assert re.sub(r"\\(.)", r"\1", escaped) == text  # shown as typed
 
@@ -368,7 +369,7 @@ def test_facilitator_walks_through_the_proposals(world) -> None:
     assert labels["대피 명령 때 산책로에 있던 사람"] == f"{b:.0f} 명 → {p:.0f} 명"
     at.button(key="fac_next").click().run()
     assert "**2 / 3**" in [x.value for x in at.markdown]
-    assert at.subheader[0].value == as_text(HOSTILE_TITLE)
+    assert at.subheader[0].value == md_text(HOSTILE_TITLE)
     shown = _shown(at)
     assert HOSTILE_TEXT in shown and "좋아요" in shown and "새 CCTV '역 앞 카메라' 추가" in shown
     for x in _texts(at):  # a comment is quoted ("> " at each line's start: the page's own markdown)

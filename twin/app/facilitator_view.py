@@ -3,7 +3,7 @@
 Previous / next walk through them (oldest first, "3 / 7"); each shows its title, description, what it
 changes in words, the headline figures of its latest evaluation (today → proposal, better or worse),
 the vote tally and the latest comments. The large text is a fixed style block (:data:`FACILITATOR_CSS`,
-no user text in it); everything people typed goes through :func:`twin.app.proposals_view.as_text`.
+no user text in it); everything people typed goes through :func:`twin.app.widgets.md_text`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .i18n import t
-from .proposals_view import as_text, device_kinds, latest_evaluation, listed, names_or_none
+from .proposals_view import device_kinds, latest_evaluation, listed, names_or_none
 from .proposals_words import (
     COMMENTS_SHOWN,
     change_lines,
@@ -25,6 +25,7 @@ from .proposals_words import (
     w,
     when,
 )
+from .widgets import md_text
 
 INDEX_KEY = "fac_index"  # session key: which proposal (0-based, oldest first) is on the screen
 HEADLINES = 6  # at most this many headline figures
@@ -85,14 +86,14 @@ def facilitator_page(st, city, lang: str, store) -> None:
     c.button(w("next", lang), key="fac_next", on_click=_step, args=(st, 1, n), disabled=i == n - 1)
     p = store.get(int(rows[i]["id"]))
     names = names_or_none(city)
-    st.subheader(as_text(title_of(p, lang)), help=w("open_help", lang).format(id=p["id"]))
-    st.caption(as_text(w("by", lang).format(author=p.get("author") or "", status=status_word(str(p["status"]), lang),
+    st.subheader(md_text(title_of(p, lang)), help=w("open_help", lang).format(id=p["id"]))
+    st.caption(md_text(w("by", lang).format(author=p.get("author") or "", status=status_word(str(p["status"]), lang),
                                             date=when(p.get("created_at"), lang))))  # fmt: skip
     desc = description_of(p, lang)
     if desc.strip():
-        st.markdown(as_text(desc))
+        st.markdown(md_text(desc))
     lines = change_lines(p, lang, names, device_kinds(city))
-    body = "\n".join(f"- {as_text(x)}" for x in lines) or as_text(w("no_change", lang))
+    body = "\n".join(f"- {md_text(x)}" for x in lines) or md_text(w("no_change", lang))
     st.markdown(f"**{w('changes', lang)}**\n\n{body}")
     headline_metrics(st, latest_evaluation(p), lang)
     st.markdown(f"**{w('vote_tally', lang)}: {w('votes', lang).format(f=p['votes_for'], a=p['votes_against'])}**")
@@ -101,5 +102,5 @@ def facilitator_page(st, city, lang: str, store) -> None:
     if not comments:
         st.caption(w("no_comments", lang))
     for cm in reversed(comments):  # newest first
-        quote = "\n".join(f"> {as_text(x)}" for x in str(cm.get("text") or "").splitlines())
-        st.markdown(f"{quote}\n>\n> — {as_text(comment_name(cm, lang))}")
+        quote = "\n".join(f"> {md_text(x)}" for x in str(cm.get("text") or "").splitlines())
+        st.markdown(f"{quote}\n>\n> — {md_text(comment_name(cm, lang))}")

@@ -100,24 +100,12 @@ def _say(st, where: str, kind: str, text: str) -> None:
     st.session_state[MSG_KEY] = (where, kind, text)
 
 
-def as_text(text: str) -> str:
-    """``text`` escaped for markdown so that it shows as typed: :func:`twin.app.widgets.md_text`, and
-    also ``&`` (entities), ``=`` (heading underlines), ``:`` and ``@`` (else the parser takes a URL with
-    the escape after it as a link: "http://x\\)" would show its backslash) and a number's dot at a
-    line's start (lists). A bare http(s) URL with a dotted host, ``www.`` address or e-mail address still
-    becomes a plain link (GFM finds those in the text after escapes are undone); ``javascript:`` never."""
-    import re
-
-    escaped = md_text(str(text))
-    for c in "&=:@":
-        escaped = escaped.replace(c, "\\" + c)
-    return re.sub(r"(?m)^(\s*\d+)([.)])", r"\1\\\2", escaped)
 
 
 def _problems(exc: Exception) -> str:
     """An error's lines as escaped markdown bullets."""
     lines = [x.strip() for x in str(exc).splitlines() if x.strip()] or [type(exc).__name__]
-    return "\n".join(f"- {as_text(x)}" for x in lines)
+    return "\n".join(f"- {md_text(x)}" for x in lines)
 
 
 # --- the list ----------------------------------------------------------------------------------------
@@ -184,12 +172,12 @@ def changes_block(st, p: dict[str, Any], lang: str, names: Any, kinds: dict[str,
     from .widgets import SCENARIOS
 
     lines = change_lines(p, lang, names, kinds)
-    body = "\n".join(f"- {as_text(x)}" for x in lines) or as_text(w("no_change", lang))
+    body = "\n".join(f"- {md_text(x)}" for x in lines) or md_text(w("no_change", lang))
     st.markdown(f"**{w('changes', lang)}**\n\n{body}")
     scenario = Path(str(p.get("scenario") or ""))
     found = scenario if scenario.is_file() else SCENARIOS / scenario.name
     if found.is_file():
-        st.caption(as_text(w("scenario", lang).format(name=scenario_label(found, lang))))
+        st.caption(md_text(w("scenario", lang).format(name=scenario_label(found, lang))))
 
 
 def kpi_table(rows: list[dict[str, Any]], lang: str):
@@ -256,7 +244,7 @@ def evaluation_block(st, city, p: dict[str, Any], lang: str, names: Any, *, livi
     if changed:
         said = [w("place_line", lang).format(place=r["place"], measure=r["measure"], a=r["baseline"],
                                             b=r["proposal"]) for r in changed]  # fmt: skip
-        lines = "\n".join(f"- {as_text(x)} ({verdict_word(r['verdict'], lang)})"
+        lines = "\n".join(f"- {md_text(x)} ({verdict_word(r['verdict'], lang)})"
                            for x, r in zip(said, changed, strict=True))  # fmt: skip
         st.markdown(f"**{w('places_changed', lang)}**\n\n{lines}")
     else:
@@ -292,7 +280,7 @@ def _vote(st, store, pid: int, value: int, lang: str) -> None:
     except TwinError as exc:
         _say(st, "vote", "error", f"**{t('invalid', lang)}**\n\n{_problems(exc)}")
         return
-    _say(st, "vote", "success", as_text(w("voted", lang).format(name=name)))
+    _say(st, "vote", "success", md_text(w("voted", lang).format(name=name)))
 
 
 def votes_block(st, store, p: dict[str, Any], lang: str) -> None:
@@ -334,7 +322,7 @@ def comments_block(st, store, p: dict[str, Any], lang: str, participant: str) ->
         st.caption(w("no_comments", lang))
     for c in comments:
         head = w("comment_head", lang).format(name=comment_name(c, lang), date=when(c.get("created_at"), lang))
-        st.markdown(f"**{as_text(head)}**\n\n{as_text(str(c.get('text') or ''))}")
+        st.markdown(f"**{md_text(head)}**\n\n{md_text(str(c.get('text') or ''))}")
     with st.form(f"prop_comment_form:{pid}"):
         st.markdown(f"**{w('comment_form', lang)}**")
         if f"prop_c_name:{pid}" not in st.session_state and participant:
@@ -402,12 +390,12 @@ def proposal_detail(st, city, store, p: dict[str, Any], lang: str, participant: 
     evaluation, the report, the comments and the facilitator's status change."""
     names = names_or_none(city)
     st.session_state[f"prop_version:{int(p['id'])}"] = int(p["version"])  # the version this session saw
-    st.subheader(as_text(title_of(p, lang)))
-    st.caption(as_text(w("by", lang).format(author=p.get("author") or "", status=status_word(str(p["status"]), lang),
+    st.subheader(md_text(title_of(p, lang)))
+    st.caption(md_text(w("by", lang).format(author=p.get("author") or "", status=status_word(str(p["status"]), lang),
                                             date=when(p.get("created_at"), lang))))  # fmt: skip
     desc = description_of(p, lang)
     if desc.strip():
-        st.markdown(as_text(desc))
+        st.markdown(md_text(desc))
     changes_block(st, p, lang, names, device_kinds(city))
     votes_block(st, store, p, lang)
     evaluation_block(st, city, p, lang, names, living_lab=living_lab, data=data)

@@ -148,10 +148,12 @@ def show_error(st, lang: str, exc: Exception) -> None:
 
 
 def md_text(text: str) -> str:
-    """``text`` with markdown's special characters escaped, so that it shows as typed."""
+    """``text`` with markdown's special characters escaped, so that it shows as typed: also ``&``
+    (entities), ``=`` (heading underlines) and a number's dot at a line's start (lists)."""
     import re
 
-    return re.sub(r"([\\`*_{}\[\]()#+!|<>~$-])", r"\\\1", text)
+    escaped = re.sub(r"([\\`*_{}\[\]()#+!|<>~$&=-])", r"\\\1", str(text))
+    return re.sub(r"(?m)^(\s*\d+)([.)])", r"\1\\\2", escaped)
 
 
 def get_run(st, store, path, sets, lang: str):
