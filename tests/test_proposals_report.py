@@ -19,9 +19,9 @@ SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 KPIS = {
     "baseline": {"kpi/flooded_paths": 3.0, "kpi/first_flooding_min": 30.0, "gauge/LS-1018665/peak_stage_m": 2.25,
-                 "kpi/min_warning_lead_min": None},
-    "proposal": {"kpi/flooded_paths": 1.0, "kpi/first_flooding_min": 20.0, "gauge/LS-1018665/peak_stage_m": 2.25,
-                 "kpi/min_warning_lead_min": 12.0},
+                 "kpi/min_warning_lead_min": None, "access_point/AP-JN-L07/flooded": 1.0},
+    "proposal": {"kpi/flooded_paths": 1.0, "kpi/first_flooding_min": 20.0, "gauge/LS-1018665/peak_stage_m": 2.10,
+                 "kpi/min_warning_lead_min": 12.0, "access_point/AP-JN-L07/flooded": 1.0},
 }
 
 
@@ -101,8 +101,10 @@ def test_the_latest_evaluation_is_a_table_with_names_units_and_marks(proposal):
             rows[cells[0]] = cells[1:]
     assert rows["Riverside paths flooded"] == ["paths", "3", "1", "▲ better"]
     assert rows["First path flooded after"] == ["min", "30", "20", "▼ worse"]  # higher is better
-    assert rows["Peak stage — gauge Singok bridge gauge"] == ["m", "2.25", "2.25", "= same"]
+    assert rows["Peak stage — gauge Singok bridge gauge"] == ["m", "2.25", "2.1", "▲ better"]
     assert rows["Shortest warning lead time"] == ["min", "—", "12", ""]  # not comparable
+    assert not [r for r in rows if "AP-JN-L07" in r]  # a place whose result did not change: counted, not listed
+    assert "The other 1 places: the same result." in en
     ko = proposal_html(proposal, "ko")
     assert "침수된 산책로" in ko and "▲ 나아짐" in ko and "▼ 나빠짐" in ko and "최고 수위 — 수위계 LS-1018665" in ko
     assert 'title="kpi/flooded_paths"' in ko  # the column id only as a tooltip
@@ -149,3 +151,19 @@ def test_an_author_who_did_not_consent_is_a_pseudonym_numbered_as_in_the_open_da
     assert "홍길동" not in ko
     assert "<b>제안자</b>: 참여자 1 ·" in ko  # the author first, then the commenters: 이영희 2, 박철수 3
     assert ko.count("참여자 1") == 2  # the author's own comment carries the author's pseudonym
+
+
+def test_places_and_devices_are_named_from_the_dataset():
+    from twin.proposals.report import place_names_of
+    from twin.resources import default_dataset
+
+    ko, en = place_names_of(default_dataset(), "ko"), place_names_of(default_dataset(), "en")
+    assert ko[("gauge", "LS-1018665")] == "의정부시(신곡교)" and ko[("device", "SB-G01")] == "중랑천 G01 재해문자전광판"
+    assert ko[("access_point", "AP-JN-L01")] == "중랑천 좌안 0.8 km"
+    assert en[("access_point", "AP-JN-L01")] == "Jungnangcheon left bank 0.8 km"
+    page = proposal_html({"title_ko": "가", "title_en": "a", "author": "b", "author_public": True,
+                          "dataset_patch": {"devices": {"remove": ["SB-G01"]}}, "comments": [], "evaluations": [
+                              {"kind": "run", "kpis": {"baseline": {"access_point/AP-JN-L01/flooded": 1.0},
+                                                       "proposal": {"access_point/AP-JN-L01/flooded": 0.0}}}]},
+                         "ko", place_names=ko)
+    assert "“중랑천 G01 재해문자전광판” 제거" in page and "중랑천 좌안 0.8 km" in page and ">AP-JN-L01<" not in page

@@ -256,7 +256,8 @@ def proposal_report(db, proposal_id, lang, out) -> None:
 
     store = _store(db)
     try:
-        page = proposal_html(store.get(proposal_id), lang)
+        proposal = store.get(proposal_id)
+        page = proposal_html(proposal, lang, place_names=_place_names(proposal, lang))
         if out is None:
             click.echo(page)
             return
@@ -264,6 +265,20 @@ def proposal_report(db, proposal_id, lang, out) -> None:
     except (ProposalError, OSError) as exc:
         _problems(_os_problem(exc, out))
     click.echo(f"wrote {out}")
+
+
+def _place_names(proposal: dict[str, Any], lang: str) -> dict[tuple[str, str], str]:
+    """Names of the proposal's places and devices, from its scenario's dataset (none when the
+    scenario or its dataset is not on this machine: the report then shows ids)."""
+    from .proposals.report import place_names_of
+    from .scenario import load_scenario
+
+    if not Path(proposal["scenario"]).is_absolute():
+        return {}
+    try:
+        return place_names_of(load_scenario(proposal["scenario"]).dataset_path(), lang)
+    except (TwinError, OSError, KeyError, ValueError):
+        return {}
 
 
 @proposal_group.command("status")

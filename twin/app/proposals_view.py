@@ -367,7 +367,27 @@ def status_block(st, store, p: dict[str, Any], lang: str) -> None:
         show_message(st, "status")
 
 
-def report_button(st, p: dict[str, Any], lang: str) -> None:
+def report_names(p: dict[str, Any], lang: str, names: Any) -> dict[tuple[str, str], str]:
+    """The names the report gives the places of the proposal's latest evaluation and the devices of
+    its patch (the app's names, as the page shows them)."""
+    from ..ensemble.kpis import place_of
+
+    if names is None:
+        return {}
+    ev = latest_evaluation(p) or {}
+    kpis = ev.get("kpis") or {}
+    places = {place_of(c) for side in ("baseline", "proposal") for c in (kpis.get(side) or {})} - {None}
+    out = {place: names.entity(place[1], lang) for place in places if place is not None}
+    devices = (p.get("dataset_patch") or {}).get("devices") or {}
+    for op, items in devices.items() if isinstance(devices, dict) else ():
+        for item in items if isinstance(items, list) else []:
+            did = item if op == "remove" else (item.get("device_id") if isinstance(item, dict) else None)
+            if isinstance(did, str):
+                out[("device", did)] = names.entity(did, lang)
+    return out
+
+
+def report_button(st, p: dict[str, Any], lang: str, names: Any = None) -> None:
     """The proposal's HTML report (twin.proposals.report.proposal_html) as a download."""
     try:
         from ..proposals.report import proposal_html  # type: ignore[import-not-found,unused-ignore]
@@ -375,7 +395,7 @@ def report_button(st, p: dict[str, Any], lang: str) -> None:
         st.caption(w("no_report", lang))
         return
     try:
-        html = proposal_html(p, lang)
+        html = proposal_html(p, lang, place_names=report_names(p, lang, names))
     except Exception:  # a report is an extra: the page stays usable without it
         logging.getLogger(__name__).exception("the report of proposal %s failed", p.get("id"))
         st.caption(w("no_report", lang))
@@ -399,7 +419,7 @@ def proposal_detail(st, city, store, p: dict[str, Any], lang: str, participant: 
     changes_block(st, p, lang, names, device_kinds(city))
     votes_block(st, store, p, lang)
     evaluation_block(st, city, p, lang, names, living_lab=living_lab, data=data)
-    report_button(st, p, lang)
+    report_button(st, p, lang, names)
     comments_block(st, store, p, lang, participant)
     status_block(st, store, p, lang)
 

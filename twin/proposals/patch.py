@@ -58,9 +58,15 @@ def canonical(patch: dict[str, Any] | None) -> str:
 
 
 def _layer(dataset: Path, name: str) -> tuple[str, dict[str, Any]]:
+    """The file name and the raw GeoJSON of layer ``name`` of the dataset at ``dataset``."""
     manifest = json.loads((dataset / MANIFEST_NAME).read_text(encoding="utf-8"))
     file = str(manifest["layers"][name]["file"])
     return file, json.loads((dataset / file).read_text(encoding="utf-8"))
+
+
+def layer_collection(dataset: Path, name: str) -> dict[str, Any]:
+    """The raw GeoJSON FeatureCollection (WGS84) of layer ``name`` of the dataset at ``dataset``."""
+    return _layer(dataset, name)[1]
 
 
 def _shape_problems(patch: Any) -> list[str]:

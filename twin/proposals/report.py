@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from html import escape
+from pathlib import Path
 from typing import Any
 
 WORDS: dict[str, dict[str, str]] = {
@@ -25,7 +26,9 @@ WORDS: dict[str, dict[str, str]] = {
            "against": "반대", "comments": "의견", "no_evaluation": "아직 평가하지 않았습니다.",
            "no_comments": "아직 의견이 없습니다.", "participant": "참여자", "created": "제안 시각",
            "missing": "없음", "description": "설명", "proposal_word": "제안",
-           "sweep": "여러 번 실행한 평균입니다 (기준 {base}회, 제안 {proposal}회)."},
+           "sweep": "여러 번 실행한 평균입니다 (기준 {base}회, 제안 {proposal}회).",
+           "places": "결과가 달라진 곳", "unchanged": "그 밖의 {n}곳은 결과가 같습니다.",
+           "no_place": "결과가 달라진 곳이 없습니다."},
     "en": {"author": "Proposed by", "status": "Status", "change": "The change", "scenario": "Scenario",
            "overrides": "Settings changed", "devices": "Device changes", "none": "none",
            "evaluation": "Evaluation (latest)", "measure": "Measure", "baseline": "Baseline",
@@ -34,7 +37,9 @@ WORDS: dict[str, dict[str, str]] = {
            "comments": "Comments", "no_evaluation": "Not evaluated yet.", "no_comments": "No comments yet.",
            "participant": "participant", "created": "Proposed at", "missing": "none",
            "description": "Description", "proposal_word": "Proposal",
-           "sweep": "Means over many runs ({base} of the baseline, {proposal} of the proposal)."},
+           "sweep": "Means over many runs ({base} of the baseline, {proposal} of the proposal).",
+           "places": "Places whose result changed", "unchanged": "The other {n} places: the same result.",
+           "no_place": "No place's result changed."},
 }
 STATUS_WORDS = {
     "draft": ("초안", "draft"), "under_evaluation": ("평가 중", "under evaluation"),
@@ -89,7 +94,8 @@ def proposal_html(proposal: dict[str, Any], lang: str,
                   place_names: Mapping[tuple[str, str], str] | None = None) -> str:
     """The page of ``proposal`` (a :meth:`ProposalStore.get` dict) in ``lang`` ("ko" or "en"):
     complete HTML, every user text escaped, no script. ``place_names`` ((kind, id) -> name) names
-    the places of per-place KPIs; without a name the place's id is shown."""
+    the places of per-place KPIs and, as ("device", id), the devices the patch moves or removes
+    (:func:`place_names_of` reads them from a dataset); without a name the id is shown."""
     lang = "ko" if lang == "ko" else "en"
     title = proposal.get("title_ko") if lang == "ko" else proposal.get("title_en")
     other = proposal.get("title_en") if lang == "ko" else proposal.get("title_ko")
@@ -110,14 +116,15 @@ def proposal_html(proposal: dict[str, Any], lang: str,
     ]
     if description:
         parts += [f"<h2>{_t(lang, 'description')}</h2>", f'<p class="text">{_text(description)}</p>']
-    parts += _change_html(proposal, lang)
+    parts += _change_html(proposal, lang, {pid: name for (kind, pid), name in (place_names or {}).items()
+                                           if kind == "device"})
     parts += _evaluation_html(proposal.get("evaluations") or [], lang, place_names or {})
     parts += _feedback_html(proposal, lang, numbers)
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
 
 
-def _change_html(proposal: dict[str, Any], lang: str) -> list[str]:
+def _change_html(proposal: dict[str, Any], lang: str, device_names: Mapping[str, str]) -> list[str]:
     """The scenario (file name only), overrides lines and the device patch in words."""
     from pathlib import PurePath
 
@@ -127,16 +134,18 @@ def _change_html(proposal: dict[str, Any], lang: str) -> list[str]:
     overrides = list(proposal.get("overrides") or [])
     out.append("<ul>" + "".join(f"<li><code>{_text(o)}</code></li>" for o in overrides) + "</ul>"
                if overrides else f"<p>{_t(lang, 'none')}</p>")
-    lines = patch_words(proposal.get("dataset_patch") or {}, lang)
+    lines = patch_words(proposal.get("dataset_patch") or {}, lang, device_names)
     out.append(f"<p><b>{_t(lang, 'devices')}</b>:</p>")
     out.append("<ul>" + "".join(f"<li>{_text(line)}</li>" for line in lines) + "</ul>"
                if lines else f"<p>{_t(lang, 'none')}</p>")
     return out
 
 
-def patch_words(patch: dict[str, Any], lang: str) -> list[str]:
+def patch_words(patch: dict[str, Any], lang: str, names: Mapping[str, str] | None = None) -> list[str]:
     """A dataset patch as plain sentences (unescaped text), one per device change, e.g.
-    ``CCTV "신곡교 CCTV" 추가: 127.04600, 37.74500 (WGS84)``."""
+    ``CCTV "신곡교 CCTV" 추가: 127.04600, 37.74500 (WGS84)``; a device the patch does not name is
+    called by ``names`` (device id -> name), else by its id."""
+    names = names or {}
     devices = patch.get("devices") if isinstance(patch, dict) else None
     if not isinstance(devices, dict):
         return []
@@ -147,7 +156,7 @@ def patch_words(patch: dict[str, Any], lang: str) -> list[str]:
             info = item if isinstance(item, dict) else {"device_id": item}
             kind = info.get("kind")
             kind_word = _pick(KIND_WORDS[kind], lang) if kind in KIND_WORDS else ("시설" if lang == "ko" else "device")
-            name = info.get("name") or info.get("device_id") or "?"
+            name = info.get("name") or names.get(str(info.get("device_id"))) or info.get("device_id") or "?"
             where = ""
             if isinstance(info.get("lon"), int | float) and isinstance(info.get("lat"), int | float):
                 where = f": {float(info['lon']):.5f}, {float(info['lat']):.5f} (WGS84)"
@@ -159,8 +168,9 @@ def patch_words(patch: dict[str, Any], lang: str) -> list[str]:
 
 def _evaluation_html(evaluations: list[dict[str, Any]], lang: str,
                      place_names: Mapping[tuple[str, str], str]) -> list[str]:
-    """The latest evaluation: one row per KPI, baseline vs proposal, better/worse."""
-    from ..ensemble.kpis import measure_of, place_of
+    """The latest evaluation: the run-wide KPIs, then the places whose result changed (baseline vs
+    proposal, better/worse), and how many places kept theirs."""
+    from ..ensemble.kpis import place_of
 
     out = [f"<h2>{_t(lang, 'evaluation')}</h2>"]
     if not evaluations:
@@ -170,9 +180,27 @@ def _evaluation_html(evaluations: list[dict[str, Any]], lang: str,
     if evaluations[-1].get("kind") == "sweep":
         n_base, n_prop = kpis.get("baseline_runs", "?"), kpis.get("proposal_runs", "?")
         out.append(f"<p>{_t(lang, 'sweep').format(base=_text(n_base), proposal=_text(n_prop))}</p>")
-    out += ["<table>", f"<tr><th>{_t(lang, 'measure')}</th><th>{_t(lang, 'unit')}</th>"
-            f"<th>{_t(lang, 'baseline')}</th><th>{_t(lang, 'proposal')}</th><th>{_t(lang, 'verdict')}</th></tr>"]
-    for column in sorted(set(base) | set(prop)):
+    columns = sorted(set(base) | set(prop))
+    whole = [c for c in columns if place_of(c) is None]  # the run's own figures, all of them
+    places = [c for c in columns if place_of(c) is not None]
+    changed = [c for c in places if base.get(c) != prop.get(c)]  # of the places, only what differs
+    out += _kpi_table(whole, base, prop, lang, place_names)
+    out.append(f"<h3>{_t(lang, 'places')}</h3>")
+    out += _kpi_table(changed, base, prop, lang, place_names) if changed else [f"<p>{_t(lang, 'no_place')}</p>"]
+    unchanged = len({place_of(c) for c in places} - {place_of(c) for c in changed})
+    if unchanged:
+        out.append(f"<p>{_t(lang, 'unchanged').format(n=unchanged)}</p>")
+    return out
+
+
+def _kpi_table(columns: list[str], base: Mapping[str, Any], prop: Mapping[str, Any], lang: str,
+               place_names: Mapping[tuple[str, str], str]) -> list[str]:
+    """KPI rows baseline vs proposal, better/worse; a place by its name (its id in the tooltip)."""
+    from ..ensemble.kpis import measure_of, place_of
+
+    out = ["<table>", f"<tr><th>{_t(lang, 'measure')}</th><th>{_t(lang, 'unit')}</th>"
+           f"<th>{_t(lang, 'baseline')}</th><th>{_t(lang, 'proposal')}</th><th>{_t(lang, 'verdict')}</th></tr>"]
+    for column in columns:
         m = measure_of(column)
         words = (m.ko if lang == "ko" else m.en) if m else column
         place = place_of(column)
@@ -219,4 +247,31 @@ def _feedback_html(proposal: dict[str, Any], lang: str, numbers: dict[str, int])
                    f'<span class="when">{_text(_when(c.get("created_at")))}</span>'
                    f'<div class="text">{_text(c.get("text"))}</div></li>')
     out.append("</ul>")
+    return out
+
+
+def place_names_of(dataset: str | Path, lang: str) -> dict[tuple[str, str], str]:
+    """Names of a dataset's places for a report, read from its layers (no city is built): devices
+    by their ``name`` (as ("device", id), and gauges and gates also as ("gauge", id), ("gate", id)),
+    access points as their stream, bank and distance along it (``중랑천 좌안 0.8 km``)."""
+    from .patch import layer_collection
+
+    out: dict[tuple[str, str], str] = {}
+    for f in layer_collection(Path(dataset), "devices")["features"]:
+        p = f.get("properties") or {}
+        did, name = str(p.get("device_id")), p.get("name")
+        if isinstance(name, str) and name:
+            out[("device", did)] = name
+            kind = {"level_sensor": "gauge", "gate": "gate"}.get(str(p.get("kind")))
+            if kind:
+                out[(kind, did)] = name
+    banks = {"left": ("좌안", "left bank"), "right": ("우안", "right bank")}
+    for f in layer_collection(Path(dataset), "access_points")["features"]:
+        p = f.get("properties") or {}
+        stream = p.get("stream") if lang == "ko" else (p.get("stream_en") or p.get("stream"))
+        bank = _pick(banks[p["bank"]], lang) if p.get("bank") in banks else ""
+        km = p.get("chainage_m")
+        at = f" {float(km) / 1000:.1f} km" if isinstance(km, int | float) else ""
+        if stream:
+            out[("access_point", str(p.get("access_id")))] = f"{stream} {bank}{at}".replace("  ", " ").strip()
     return out
