@@ -109,4 +109,4 @@ def gate_runs(tmp_path_factory):
         return done[key]
 
     return run
-pytest_plugins = ["pg_server"]  # the PostgreSQL server fixtures of the proposals tests
+pytest_plugins = ["pg_server", "browser_app"]  # fixtures: the PostgreSQL server (proposals), the browser (app)

@@ -22,12 +22,7 @@ import io
 import json
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import zipfile
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -35,8 +30,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from browser_app import CHROMIUM, MAIN, MAPS, serve_app
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
     pytest.mark.browser,
@@ -45,18 +40,7 @@ playwright = pytest.importorskip("playwright.sync_api", reason="playwright is no
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = REPO / "gis_data" / "uijeongbu"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 PAGES = ("map", "run", "compare", "cctv", "collapse", "sweep")  # url paths, in the navigation's order
-MAIN = '[data-testid="stMain"]'
-MAPS = '[data-testid="stDeckGlJsonChart"]'
 LEGENDS = ".twin-legend"
 FLAGSHIP = REPO / "scenarios" / "flash_flood_jungnangcheon.yaml"
 WALKERS = REPO / "scenarios" / "flash_flood_evening_walkers.yaml"
@@ -65,12 +49,6 @@ SHORT_S = 60.0  # s: a rerun of a page whose results are cached
 
 
 # --- the server and the browser ---------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server_log(tmp_path_factory) -> Path:
     """Where the module's ``streamlit run`` writes its output."""
@@ -94,62 +72,9 @@ def sweeps_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def app_url(server_log, sweeps_root):
     """The app served by one ``streamlit run`` for the whole module (its sweeps in ``sweeps_root``)."""
-    port = _free_port()
-    log = server_log
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(REPO / "app.py"),
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=REPO,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "TWIN_SWEEPS_DIR": str(sweeps_root), "TWIN_DATA_DIR": str(sweeps_root.parent / "data")},
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"budget broken: streamlit did not start in 120 s: {log.read_text()[-2000:]}")
+    env = {**os.environ, "TWIN_SWEEPS_DIR": str(sweeps_root), "TWIN_DATA_DIR": str(sweeps_root.parent / "data")}
+    with serve_app(env, server_log) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module; each test opens its own page (a new session)."""
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    """Where screenshots go: $TWIN_SCREENSHOT_DIR, else the test's temporary folder."""
-    out = Path(os.environ.get("TWIN_SCREENSHOT_DIR", tmp_path))
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 # --- waiting ----------------------------------------------------------------------------------

@@ -18,19 +18,14 @@ than N s".
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_app import CHROMIUM, MAIN, MAPS, free_port, serve_app
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
     pytest.mark.browser,
@@ -41,11 +36,7 @@ from test_app_browser import check_page  # noqa: E402  (the app's own checks of 
 REPO = Path(__file__).resolve().parents[1]
 WALKERS = REPO / "scenarios" / "flash_flood_evening_walkers.yaml"
 FLAGSHIP = REPO / "scenarios" / "flash_flood_jungnangcheon.yaml"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
 PORTS = range(8650, 8700)  # this test's loopback ports
-MAIN = '[data-testid="stMain"]'
-MAPS = '[data-testid="stDeckGlJsonChart"]'
 LONG_S = 300.0  # s: the first draw of a page (the city loaded) and the maps
 SHORT_S = 60.0  # s: a rerun after a click
 TITLE = "산책로 대피를 관심 수위에서"
@@ -81,63 +72,17 @@ def workshop(tmp_path_factory) -> dict[str, Any]:
     return {"data": data, "url": url, "store": store, "hostile": hostile, "evaluated": evaluated}
 
 
-def _free_port() -> int:
-    """A free loopback port in :data:`PORTS`."""
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 @pytest.fixture(scope="module")
 def app_url(workshop, tmp_path_factory) -> Iterator[str]:
     """``streamlit run app.py`` on 127.0.0.1 with TWIN_DATA_DIR = the workshop's data folder."""
-    log = tmp_path_factory.mktemp("streamlit") / "log.txt"
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "TWIN_DB_URL"}
     env["TWIN_DATA_DIR"] = str(workshop["data"])
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"budget broken: streamlit did not start in 120 s: {log.read_text()[-2000:]}")
-                time.sleep(0.5)
+    with serve_app(env, tmp_path_factory.mktemp("streamlit") / "log.txt", free_port(PORTS)) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    """Where screenshots go: $TWIN_SCREENSHOT_DIR, else the test's temporary folder."""
-    out = Path(os.environ.get("TWIN_SCREENSHOT_DIR", tmp_path))
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 # --- waiting -----------------------------------------------------------------------------------------

@@ -149,11 +149,14 @@ def show_error(st, lang: str, exc: Exception) -> None:
 
 def md_text(text: str) -> str:
     """``text`` with markdown's special characters escaped, so that it shows as typed: also ``&``
-    (entities), ``=`` (heading underlines) and a number's dot at a line's start (lists)."""
+    (entities), ``=`` (heading underlines), a number's dot at a line's start (lists) and the colon of
+    ``scheme://`` (an autolink would otherwise swallow an escaped bracket after it). A bare web or
+    e-mail address still shows as a link (Streamlit links them after parsing; never ``javascript:``)."""
     import re
 
     escaped = re.sub(r"([\\`*_{}\[\]()#+!|<>~$&=-])", r"\\\1", str(text))
-    return re.sub(r"(?m)^(\s*\d+)([.)])", r"\1\\\2", escaped)
+    escaped = re.sub(r"(?m)^(\s*\d+)([.)])", r"\1\\\2", escaped)
+    return re.sub(r":(?=//)", r"\\:", escaped)
 
 
 def get_run(st, store, path, sets, lang: str):
