@@ -18,3 +18,13 @@ def open_page(at: Any, page: str) -> Any:
     lang = at.session_state["lang"]
     assert at.header[0].value == t(f"page_{page}", lang)  # not silently the default page
     return at
+
+
+def as_shown(markdown: str) -> str:
+    """What a reader sees of markdown written by :func:`twin.app.widgets.md_text`: its backslash
+    escapes undone, the colon entity read, the invisible word joiners dropped, line breaks kept."""
+    import re
+
+    from twin.app.widgets import WORD_JOINER
+
+    return re.sub(r"\\(.)", r"\1", markdown).replace("&#58;", ":").replace(WORD_JOINER, "").replace("  \n", "\n")

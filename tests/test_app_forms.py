@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
-from app_pages import open_page  # noqa: E402
+from app_pages import as_shown, open_page  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from twin.app.i18n import t  # noqa: E402
@@ -34,6 +34,7 @@ def test_the_kiosk_configuration_sends_nothing_and_hides_the_deploy_button():
     assert cfg["browser"]["gatherUsageStats"] is False
     assert cfg["server"]["address"] == "127.0.0.1"
     assert cfg["client"]["toolbarMode"] == "minimal"  # no Deploy button, no developer menu
+    assert cfg["server"]["fileWatcherType"] == "none"  # a git pull during a workshop swaps no module under a session
     assert cfg["theme"]["primaryColor"].startswith("#") and cfg["theme"]["base"] == "light"
 
 
@@ -47,7 +48,8 @@ def test_each_problem_of_a_refused_input_is_its_own_line_shown_as_typed():
     (body,) = st.errors
     items = [x for x in body.splitlines() if x.startswith("- ")]
     assert len(items) == 2  # two problems, two lines: markdown would have run them together
-    assert items[0].startswith(r"- a.yaml: rainfall.total\_mm: got 'abc'")  # _ escaped, not italics
+    assert r"rainfall.total\_mm" in items[0]  # _ escaped, not italics
+    assert as_shown(items[0]).startswith("- a.yaml: rainfall.total_mm: got 'abc'")
     assert body.startswith(f"**{t('invalid', 'en')}**")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
-from app_pages import open_page  # noqa: E402
+from app_pages import as_shown, open_page  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from twin.proposals.store import open_store  # noqa: E402
@@ -30,7 +30,7 @@ def test_a_comparison_is_saved_as_a_proposal_with_exactly_its_change(tmp_path, m
     at.text_input(key="save_author").input("호원동 주민")
     at.button[[b.label for b in at.button].index("저장")].click().run()
     assert not at.exception
-    assert any("title.ko: got nothing: expected text" in e.value for e in at.error)
+    assert any("title.ko: got nothing: expected text" in as_shown(e.value) for e in at.error)
     store = open_store(f"sqlite:///{tmp_path / 'proposals.sqlite'}")
     assert store.proposals() == []
     at.text_input(key="save_title_ko").input("관심 단계에 산책로에서 나오기")
@@ -42,3 +42,5 @@ def test_a_comparison_is_saved_as_a_proposal_with_exactly_its_change(tmp_path, m
         "관심 단계에 산책로에서 나오기", "Leave earlier", "호원동 주민", True, "draft")
     assert Path(p["scenario"]) == Path(compared[0]).resolve() and p["overrides"] == list(compared[1])
     assert p["overrides"]  # the change compared, not nothing
+    at.button[[b.label for b in at.button].index("저장")].click().run()  # sent again: not a second proposal
+    assert any("이미 1번으로 저장했습니다" in x.value for x in at.info) and len(store.proposals()) == 1

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("streamlit")
+from app_pages import as_shown  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from twin.app import sweep_view as sv  # noqa: E402
@@ -76,7 +77,7 @@ def _texts(at: AppTest) -> str:
     parts += [f"{m.label} {m.value}" for m in at.metric] + [e.label for e in at.expander]
     for d in at.dataframe:
         parts += [str(c) for c in d.value.columns] + [str(v) for v in d.value.iloc[:, 0]]
-    return re.sub(r"\\(.)", r"\1", "\n".join(parts))  # as shown: markdown's escapes undone
+    return as_shown("\n".join(parts))  # as shown: markdown's escapes undone
 
 
 def test_a_probability_colour_runs_between_the_legends_ends():

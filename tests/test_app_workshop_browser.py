@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 from browser_app import CHROMIUM, MAIN, MAPS, free_port, serve_app
 
+from twin.app.widgets import WORD_JOINER
+
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
     pytest.mark.browser,
@@ -41,7 +43,8 @@ LONG_S = 300.0  # s: the first draw of a page (the city loaded) and the maps
 SHORT_S = 60.0  # s: a rerun after a click
 TITLE = "산책로 대피를 관심 수위에서"
 HOSTILE_TITLE = "<script>alert(1)</script> 위험한 제목"
-HOSTILE_TEXT = "[x](javascript:alert(2)) ![t](http://evil/x.png) <img src=x onerror=alert(3)> `code`"
+HOSTILE_TEXT = ("[x](javascript:alert(2)) ![t](http://evil/x.png) <img src=x onerror=alert(3)> `code` "
+                ":red[빨강] :material/warning: https://evil.example/p www.evil.com a@evil.com")
 COMMENT = "아이들도 이 산책로를 걸어요. 찬성합니다!"
 PARTICIPANT = "김하늘"
 
@@ -114,11 +117,13 @@ def _settle(page, what: str, timeout_s: float = LONG_S) -> None:
 
 
 def _shown(page, text: str, what: str, timeout_s: float = SHORT_S) -> None:
-    """Wait until ``text`` is shown in the page's main part."""
-    try:
-        page.locator(MAIN).get_by_text(text).filter(visible=True).first.wait_for(timeout=timeout_s * 1000)
-    except playwright.TimeoutError:
-        pytest.fail(f"budget broken: {what} ({text!r} shown) took more than {timeout_s:.0f} s")
+    """Wait until ``text`` is shown in the page's main part, as a reader reads it (the invisible
+    word joiners that keep addresses in user text from becoming links left out)."""
+    deadline = time.monotonic() + timeout_s
+    while text not in page.locator(MAIN).inner_text().replace(WORD_JOINER, ""):
+        if time.monotonic() > deadline:
+            pytest.fail(f"budget broken: {what} ({text!r} shown) took more than {timeout_s:.0f} s")
+        page.wait_for_timeout(200)
 
 
 def _press(page, name: str, what: str) -> None:
@@ -134,6 +139,8 @@ def _type(page, label: str, text: str, *, area: bool = False) -> None:
     box = page.locator(MAIN).get_by_role("textbox", name=label, exact=True).first
     box.fill(text)
     if area:
+        box.blur()  # committed to the form before its button is pressed (else a quick click may send the old text)
+        page.wait_for_timeout(300)
         return  # a form's text area is sent with the form's button
     box.press("Enter")
     _settle(page, f"typing into {label!r}", SHORT_S)
@@ -186,6 +193,9 @@ INJECTED_JS = """() => {
     js_links: [...main.querySelectorAll('a')]
       .filter(a => /^\\s*javascript:|evil/i.test(a.getAttribute('href') || '')).length,
     bold_tags: [...main.querySelectorAll('b')].filter(b => b.textContent.includes('누군가')).length,
+    coloured: [...main.querySelectorAll('span')].filter(x => x.textContent === '빨강' && x.style.color).length,
+    icons: [...main.querySelectorAll('[data-testid="stIconMaterial"]')].filter(i => /warning/.test(i.textContent))
+      .length,
   };
 }"""
 
@@ -229,7 +239,7 @@ def test_a_workshop_in_korean(workshop, app_url, browser, shots) -> None:
     _shown(page, HOSTILE_TITLE, "the hostile title, as text")
     _shown(page, HOSTILE_TEXT, "the hostile description, as text")
     made = page.evaluate(INJECTED_JS)
-    assert made == {"scripts": 0, "evil_images": 0, "js_links": 0, "bold_tags": 0}, made
+    assert made == {"scripts": 0, "evil_images": 0, "js_links": 0, "bold_tags": 0, "coloured": 0, "icons": 0}, made
     # the facilitator view: the proposals one by one, large text
     page.goto(f"{app_url}/facilitator")
     _settle(page, "opening the facilitator view")

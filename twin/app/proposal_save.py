@@ -23,6 +23,10 @@ WORDS: dict[str, dict[str, str]] = {
     "desc_ko": {"ko": "설명 (한국어)", "en": "Description (Korean)"},
     "desc_en": {"ko": "설명 (영어)", "en": "Description (English)"},
     "submit": {"ko": "저장", "en": "Save"},
+    "notice": {"ko": "제안은 공개 데이터(CC BY 4.0)로 공개됩니다. 제안자 이름은 위에 동의할 때만 공개합니다.",
+               "en": "Proposals are published as open data (CC BY 4.0); the author's name only with the box above."},
+    "again": {"ko": "이 제안은 이미 {id}번으로 저장했습니다.",
+              "en": "This proposal is already saved as proposal {id}."},
     "saved": {"ko": "제안 {id}번으로 저장했습니다. '제안' 화면에서 열 수 있습니다.",
               "en": "Saved as proposal {id}. Open it on the Proposals page."},
     "refused": {"ko": "저장하지 못했습니다:", "en": "Not saved:"},
@@ -48,10 +52,16 @@ def save_block(st, lang: str, scenario: str | Path, sets: tuple[str, ...] | list
         title_en = st.text_input(w("title_en", lang), max_chars=200, key="save_title_en")
         author = st.text_input(w("author", lang), max_chars=100, key="save_author")
         publish = st.checkbox(w("publish", lang), key="save_publish")
+        st.caption(w("notice", lang))
         desc_ko = st.text_area(w("desc_ko", lang), max_chars=5000, key="save_desc_ko")
         desc_en = st.text_area(w("desc_en", lang), max_chars=5000, key="save_desc_en")
         if not st.form_submit_button(w("submit", lang)):
             return None
+    what = (str(scenario), tuple(sets), title_ko, title_en, author)
+    saved = st.session_state.get("saved_proposal")
+    if saved is not None and saved[0] == what:  # the same form sent again (a double click)
+        st.info(w("again", lang).format(id=saved[1]))
+        return None
     store = cached_store()
     if store is None:
         st.error(w("no_db", lang))
@@ -62,5 +72,6 @@ def save_block(st, lang: str, scenario: str | Path, sets: tuple[str, ...] | list
     except ProposalError as exc:
         st.error(w("refused", lang) + "\n\n" + "\n".join(f"- {md_text(line)}" for line in exc.problems))
         return None
+    st.session_state["saved_proposal"] = (what, pid)
     st.success(w("saved", lang).format(id=pid))
     return pid

@@ -35,6 +35,8 @@ from .widgets import md_text, translated_select
 WORKSHOP_PAGES = ("proposals", "facilitator")  # the workshop's pages (url paths), after twin.app.pages.PAGES
 MSG_KEY = "prop_msg"  # session key: the message a callback leaves for the next draw: (block, kind, text)
 PARTICIPANT_KEY = "participant"  # session key of the participant's name (the box on the page)
+NAME_KEY = "participant_name"  # the name kept when the page is left (a widget's own key is dropped then)
+PLACES_SHOWN = 10  # places whose result changed, listed before "and N more"
 HOW_TO_NEW = ('twin proposal new --title-ko "..." --title-en "..." --author "..." '
               "scenarios/flash_flood_jungnangcheon.yaml --set crowd.evacuation_trigger=attention")  # fmt: skip
 
@@ -135,9 +137,15 @@ def list_table(rows: list[dict[str, Any]], lang: str):
 
 
 def participant_box(st, lang: str) -> str:
-    """The participant's name for this session (needed to vote), kept in ``st.session_state``."""
-    return str(st.text_input(w("participant", lang), key=PARTICIPANT_KEY, max_chars=100,
+    """The participant's name for this session (needed to vote), kept in ``st.session_state`` also
+    while another page is shown (Streamlit forgets a widget's value when it is not drawn)."""
+    ss = st.session_state
+    if PARTICIPANT_KEY not in ss:
+        ss[PARTICIPANT_KEY] = ss.get(NAME_KEY, "")
+    name = str(st.text_input(w("participant", lang), key=PARTICIPANT_KEY, max_chars=100,
                              help=w("participant_help", lang)) or "").strip()  # fmt: skip
+    ss[NAME_KEY] = name
+    return name
 
 
 def _pick(st, lang: str, rows: list[dict[str, Any]]) -> int | None:
@@ -232,7 +240,7 @@ def evaluation_block(st, city, p: dict[str, Any], lang: str, names: Any, *, livi
     ev = latest_evaluation(p)
     if ev is None:
         st.info(w("not_evaluated", lang))
-        st.code("twin proposal evaluate", language="bash")
+        st.code(f"twin proposal evaluate {int(p['id'])}", language="bash")
         return
     if ev.get("created_at"):
         st.caption(w("evaluated_at", lang).format(date=when(ev.get("created_at"), lang)))
@@ -244,9 +252,11 @@ def evaluation_block(st, city, p: dict[str, Any], lang: str, names: Any, *, livi
     if changed:
         said = [w("place_line", lang).format(place=r["place"], measure=r["measure"], a=r["baseline"],
                                             b=r["proposal"]) for r in changed]  # fmt: skip
-        lines = "\n".join(f"- {md_text(x)} ({verdict_word(r['verdict'], lang)})"
-                           for x, r in zip(said, changed, strict=True))  # fmt: skip
-        st.markdown(f"**{w('places_changed', lang)}**\n\n{lines}")
+        lines = [f"- {md_text(x)} ({verdict_word(r['verdict'], lang)})" for x, r in zip(said, changed, strict=True)]
+        st.markdown(f"**{w('places_changed', lang)}**\n\n" + "\n".join(lines[:PLACES_SHOWN]))
+        if len(lines) > PLACES_SHOWN:  # a storm can change a hundred places: the rest on demand
+            with st.expander(w("more_places", lang).format(n=len(lines) - PLACES_SHOWN)):
+                st.markdown("\n".join(lines[PLACES_SHOWN:]))
     else:
         st.caption(w("no_place_changed", lang))
     if ev.get("kind") == "sweep":  # no single run to map: the figures are the sweep's means
@@ -269,7 +279,7 @@ def evaluation_block(st, city, p: dict[str, Any], lang: str, names: Any, *, livi
 
 def _vote(st, store, pid: int, value: int, lang: str) -> None:
     """Callback of the vote buttons: the participant's vote, or why not."""
-    from ..errors import TwinError
+    from ..errors import ProposalError, TwinError
 
     name = str(st.session_state.get(PARTICIPANT_KEY) or "").strip()
     if not name:
@@ -277,6 +287,10 @@ def _vote(st, store, pid: int, value: int, lang: str) -> None:
         return
     try:
         store.vote(pid, participant=name, value=value)
+    except ProposalError as exc:
+        gone = any(x.endswith("no such proposal") for x in exc.problems)
+        _say(st, "vote", "error", w("gone", lang) if gone else f"**{t('invalid', lang)}**\n\n{_problems(exc)}")
+        return
     except TwinError as exc:
         _say(st, "vote", "error", f"**{t('invalid', lang)}**\n\n{_problems(exc)}")
         return
@@ -330,6 +344,7 @@ def comments_block(st, store, p: dict[str, Any], lang: str, participant: str) ->
         st.text_input(w("comment_name", lang), key=f"prop_c_name:{pid}", max_chars=100)
         st.text_area(w("comment_text", lang), key=f"prop_c_text:{pid}", max_chars=2000)
         st.checkbox(w("publish_name", lang), key=f"prop_c_public:{pid}")
+        st.caption(w("open_data_notice", lang))
         st.form_submit_button(w("send", lang), on_click=_comment, args=(st, store, pid, lang))
     show_message(st, "comment")
 
@@ -341,7 +356,7 @@ def _save_status(st, store, pid: int, lang: str) -> None:
 
     ss = st.session_state
     status = ss.get(f"prop_new_status:{pid}")
-    version = ss.get(f"prop_version:{pid}")
+    version = ss.pop(f"prop_version:{pid}", None) or ss.get(f"prop_shown_version:{pid}")
     try:
         store.update(pid, version=int(version), status=str(status))
     except ProposalConflict:
@@ -353,16 +368,42 @@ def _save_status(st, store, pid: int, lang: str) -> None:
     _say(st, "status", "success", w("saved", lang).format(status=status_word(str(status), lang)))
 
 
+def _began_change(st, pid: int) -> None:
+    """Callback of the status select: the change starts from the version shown when it was picked
+    (a pick reruns the page, which shows the newest version; a save must not start from that)."""
+    ss = st.session_state
+    ss.setdefault(f"prop_version:{pid}", ss.get(f"prop_shown_version:{pid}"))
+
+
+def facilitator_allowed(st, lang: str) -> bool:
+    """Whether this session may decide: always, unless ``TWIN_FACILITATOR_CODE`` is set; then only
+    once the code is typed (a workshop that serves the app to the room keeps decisions with its
+    facilitator)."""
+    import hmac
+    import os
+
+    code = os.environ.get("TWIN_FACILITATOR_CODE", "")
+    if not code:
+        return True
+    typed = st.text_input(w("facilitator_code", lang), type="password", key="facilitator_code")
+    return bool(typed) and hmac.compare_digest(str(typed).encode(), code.encode())
+
+
 def status_block(st, store, p: dict[str, Any], lang: str) -> None:
-    """The facilitator's status change: a select of the statuses in words and a save button."""
+    """The facilitator's status change: a select of the statuses in words and a save button. The
+    save refuses a proposal changed by someone else since the status was picked (its version)."""
     from ..proposals.records import STATUSES
 
     pid = int(p["id"])
+    st.session_state[f"prop_shown_version:{pid}"] = int(p["version"])  # the version this run shows
     with st.expander(w("facilitator", lang)):
+        if not facilitator_allowed(st, lang):
+            return
         current = str(p["status"])
         st.selectbox(w("new_status", lang), list(STATUSES), index=list(STATUSES).index(current)
                      if current in STATUSES else 0, key=f"prop_new_status:{pid}",
-                     format_func=lambda s: status_word(s, lang))  # fmt: skip
+                     format_func=lambda s: status_word(s, lang), on_change=_began_change,
+                     args=(st, pid))  # fmt: skip
         st.button(w("save", lang), key=f"prop_save_status:{pid}", on_click=_save_status, args=(st, store, pid, lang))
         show_message(st, "status")
 
@@ -409,7 +450,6 @@ def proposal_detail(st, city, store, p: dict[str, Any], lang: str, participant: 
     """One proposal: title, author and status, description, its change in words, votes, the latest
     evaluation, the report, the comments and the facilitator's status change."""
     names = names_or_none(city)
-    st.session_state[f"prop_version:{int(p['id'])}"] = int(p["version"])  # the version this session saw
     st.subheader(md_text(title_of(p, lang)))
     st.caption(md_text(w("by", lang).format(author=p.get("author") or "", status=status_word(str(p["status"]), lang),
                                             date=when(p.get("created_at"), lang))))  # fmt: skip

@@ -65,6 +65,12 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "measure": ("지표", "Measure"),
     "places_changed": ("달라진 곳", "Places that changed"),
+    "more_places": ("그 밖에 {n}곳", "{n} more places"),
+    "open_data_notice": (
+        "의견은 공개 데이터(CC BY 4.0)로 공개됩니다. 이름은 위에 동의할 때만 공개합니다.",
+        "Comments are published as open data (CC BY 4.0); your name only if you tick the box above.",
+    ),
+    "gone": ("이 제안은 지워졌습니다.", "This proposal was removed."),
     "no_place_changed": ("곳별 결과는 달라지지 않았습니다.", "No place's result changed."),
     "place_line": ("{place} · {measure}: {a} → {b}", "{place} · {measure}: {a} → {b}"),
     "report": ("제안 보고서 내려받기 (HTML)", "Download the proposal's report (HTML)"),
@@ -91,6 +97,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "comment_head": ("{name} · {date}", "{name} · {date}"),
     # --- the facilitator's status change ---------------------------------------------------------
     "facilitator": ("진행자: 상태 바꾸기", "Facilitator: change the status"),
+    "facilitator_code": ("진행자 코드", "Facilitator code"),
     "new_status": ("새 상태", "New status"),
     "save": ("저장", "Save"),
     "saved": ("상태를 '{status}'(으)로 바꿨습니다.", "The status is now '{status}'."),

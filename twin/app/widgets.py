@@ -147,16 +147,24 @@ def show_error(st, lang: str, exc: Exception) -> None:
     st.error(f"**{t('invalid', lang)}**\n\n{body}")
 
 
+WORD_JOINER = "\u2060"
+"""An invisible character that keeps Streamlit from making a link of an address in user text."""
+
+
 def md_text(text: str) -> str:
-    """``text`` with markdown's special characters escaped, so that it shows as typed: also ``&``
-    (entities), ``=`` (heading underlines), a number's dot at a line's start (lists) and the colon of
-    ``scheme://`` (an autolink would otherwise swallow an escaped bracket after it). A bare web or
-    e-mail address still shows as a link (Streamlit links them after parsing; never ``javascript:``)."""
+    """``text`` shown exactly as typed through markdown: markdown's special characters escaped, and
+    ``&`` (entities), ``=`` (heading underlines), a number's dot at a line's start (lists); a colon
+    as an entity (Streamlit's ``:red[..]``, ``:smile:``, ``:material/..:``); an invisible word
+    joiner in ``://``, ``www.`` and before ``@`` (Streamlit links addresses after parsing, escaped
+    or not); and each line break kept as one."""
     import re
 
     escaped = re.sub(r"([\\`*_{}\[\]()#+!|<>~$&=-])", r"\\\1", str(text))
     escaped = re.sub(r"(?m)^(\s*\d+)([.)])", r"\1\\\2", escaped)
-    return re.sub(r":(?=//)", r"\\:", escaped)
+    escaped = escaped.replace(":", "&#58;")
+    escaped = escaped.replace("&#58;//", "&#58;" + WORD_JOINER + "//")
+    escaped = re.sub(r"(?i)(www)(?=\.)", r"\1" + WORD_JOINER, escaped).replace("@", WORD_JOINER + "@")
+    return escaped.replace("\n", "  \n")
 
 
 def get_run(st, store, path, sets, lang: str):

@@ -54,7 +54,7 @@ KIND_WORDS = {
 OPERATION_WORDS = {"add": ("추가", "add"), "move": ("이동", "move"), "remove": ("제거", "remove")}
 STYLE = """
 body{font-family:"Noto Sans KR","Malgun Gothic",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
-line-height:1.5;color:#1b1b1b}
+line-height:1.5;color:#1b1b1b;overflow-wrap:anywhere}
 h1{font-size:1.8rem;margin-bottom:.2rem}h2{font-size:1.3rem;border-bottom:1px solid #ccc;margin-top:2rem}
 .sub{color:#555;margin-top:0}.text{white-space:pre-wrap}table{border-collapse:collapse;width:100%}
 th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left}td.num{text-align:right}
