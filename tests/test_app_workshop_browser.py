@@ -223,6 +223,7 @@ def test_a_workshop_in_korean(workshop, app_url, browser, shots) -> None:
     # vote and comment
     _press(page, "찬성하기", "voting for")
     _shown(page, f"{PARTICIPANT} 님의 투표를 저장했습니다.", "the vote saved")
+    _settle(page, "the page after the vote")  # a rerun still drawing would reset what is typed next
     _type(page, "의견", COMMENT, area=True)
     page.locator(MAIN).get_by_text("내 이름을 공개해도 됩니다", exact=False).first.click()
     _press(page, "의견 보내기", "sending the comment")
