@@ -26,6 +26,11 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync", "--disable-quic"]  # fmt: skip
+BROWSER_MARKS = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+    pytest.mark.browser,
+]
+"""The ``pytestmark`` of a browser test module: skipped without Chromium, in the ``browser`` tier."""
 MAIN = '[data-testid="stMain"]'
 MAPS = '[data-testid="stDeckGlJsonChart"]'
 START_BUDGET_S = 120.0

@@ -30,15 +30,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from browser_app import CHROMIUM, MAIN, MAPS, serve_app
+from browser_app import BROWSER_MARKS, MAIN, MAPS, REPO, serve_app
 
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-    pytest.mark.browser,
-]
+pytestmark = BROWSER_MARKS
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
-REPO = Path(__file__).resolve().parents[1]
 DATASET = REPO / "gis_data" / "uijeongbu"
 PAGES = ("map", "run", "compare", "cctv", "collapse", "sweep")  # url paths, in the navigation's order
 LEGENDS = ".twin-legend"

@@ -24,18 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_app import CHROMIUM, MAIN, MAPS, free_port, serve_app
+from browser_app import BROWSER_MARKS, MAIN, MAPS, REPO, free_port, serve_app
 
 from twin.app.widgets import WORD_JOINER
 
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-    pytest.mark.browser,
-]
+pytestmark = BROWSER_MARKS
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from test_app_browser import check_page  # noqa: E402  (the app's own checks of what a page shows)
 
-REPO = Path(__file__).resolve().parents[1]
 WALKERS = REPO / "scenarios" / "flash_flood_evening_walkers.yaml"
 FLAGSHIP = REPO / "scenarios" / "flash_flood_jungnangcheon.yaml"
 PORTS = range(8650, 8700)  # this test's loopback ports
